@@ -1,0 +1,7 @@
+"""``python -m pipguard``."""
+
+import sys
+
+from pipguard.cli import main
+
+sys.exit(main())

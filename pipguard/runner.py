@@ -1,0 +1,143 @@
+"""The one module that starts processes.
+
+Every subprocess pipguard runs goes through :func:`run`: an argv list, never a
+shell. Tests replace the module-level :data:`RUNNER` (the one faked seam).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a finished process left: its exit code and captured output."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+
+
+class Runner(Protocol):
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        capture: bool = True,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+        stdin_text: str | None = None,
+        tee: bool = False,
+    ) -> Completed: ...
+
+
+def _real_run(
+    argv: Sequence[str],
+    *,
+    capture: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
+    tee: bool = False,
+) -> Completed:
+    args = tuple(str(a) for a in argv)
+    full_env = None if env is None else {**os.environ, **env}
+    if tee:
+        return _tee_run(args, timeout=timeout, env=full_env)
+    try:
+        proc = subprocess.run(  # noqa: S603 - argv list, no shell
+            args,
+            capture_output=capture,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=full_env,
+            input=stdin_text,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout if isinstance(exc.stdout, str) else ""
+        err = exc.stderr if isinstance(exc.stderr, str) else ""
+        return Completed(args, 124, out, err, timed_out=True)
+    except OSError as exc:
+        # Not found, not executable: report like a shell would, never raise.
+        return Completed(args, 127, "", str(exc))
+    return Completed(args, proc.returncode, proc.stdout or "", proc.stderr or "")
+
+
+def _pump(stream: IO[str], sink: IO[str], lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line)
+        sink.write(line)
+        sink.flush()
+
+
+def _tee_run(
+    args: tuple[str, ...], *, timeout: float | None, env: Mapping[str, str] | None
+) -> Completed:
+    """Stream the child's output to ours as it comes, and keep a copy."""
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            errors="replace",
+            env=env,
+        )
+    except OSError as exc:
+        return Completed(args, 127, "", str(exc))
+    out: list[str] = []
+    err: list[str] = []
+    assert proc.stdout is not None and proc.stderr is not None
+    threads = [
+        threading.Thread(target=_pump, args=(proc.stdout, sys.stdout, out), daemon=True),
+        threading.Thread(target=_pump, args=(proc.stderr, sys.stderr, err), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    timed_out = False
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+        timed_out = True
+    except BaseException:
+        # Ctrl-C: let the child (pip) finish its own cleanup of the interrupt.
+        proc.wait()
+        raise
+    for t in threads:
+        t.join()
+    return Completed(args, 124 if timed_out else code, "".join(out), "".join(err), timed_out)
+
+
+RUNNER: Runner = _real_run
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    capture: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin_text: str | None = None,
+    tee: bool = False,
+) -> Completed:
+    """Run ``argv`` (no shell).
+
+    ``capture=False`` lets output stream to ours; ``tee=True`` streams it and
+    keeps a copy (for diagnosing a failed pip run).
+    """
+    return RUNNER(
+        argv, capture=capture, timeout=timeout, env=env, stdin_text=stdin_text, tee=tee
+    )
