@@ -1,0 +1,225 @@
+"""``pipguard install`` (and ``download``, ``wheel``, ``lock``): route, delegate, verify.
+
+1. Read what the command asks for; when something other than the torch family
+   is named (a project, an editable, a package that may pull torch in), ask the
+   real pip what it would install (``--dry-run --report``) to find the family
+   packages it pulls in transitively.
+2. Plan the family (:mod:`pipguard.planner`).
+3. Hand pip the user's command unchanged plus a generated requirements file
+   that pins every planned family package to its file on the torch index as a
+   direct reference with the index's ``#sha256=``: pip then takes those
+   packages from there and nowhere else, and checks the hash before anything
+   is installed.
+4. When pip fails on a corrupt download, retry that file once without pip's
+   cache; when it fails otherwise, print a diagnosis (:mod:`pipguard.explain`).
+5. Verify what landed against RECORD; repair a broken planned distribution by
+   reinstalling it from its pinned file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pipguard import runner
+from pipguard.errors import IntegrityError
+from pipguard.pipargs import CommandLine
+from pipguard.planner import Plan
+from pipguard.reqfiles import Wanted
+from pipguard.resolve import Request
+from pipguard.target import Interpreter, pip_command
+
+# Options of `pip install` that may be repeated in a discovery run; the rest
+# (report, target dirs, ...) either don't matter for resolution or are ours.
+_DISCOVERY_DROP = frozenset({"--report", "--dry-run", "-d", "--dest", "-w", "--wheel-dir",
+                             "-o", "--output", "--progress-bar"})
+
+
+@dataclass(frozen=True)
+class Pins:
+    """The generated requirements lines for the planned family."""
+
+    lines: tuple[str, ...]
+    by_name: Mapping[str, str] = field(default_factory=dict)
+
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+
+def pin_lines(plan: Plan, installed: Mapping[str, str], *, reinstall: bool) -> Pins:
+    """Pin each planned package: to its file, or to its version when it is already there.
+
+    A package installed at exactly the planned version (local label included)
+    is pinned by version, so pip keeps it instead of downloading it again.
+    """
+    lines: list[str] = []
+    by_name: dict[str, str] = {}
+    for p in plan.packages:
+        if not reinstall and installed.get(p.name) == p.version:
+            line = f"{p.name}=={p.version}"
+        else:
+            frag = f"#sha256={p.sha256}" if p.sha256 else ""
+            line = f"{p.name} @ {p.url}{frag}"
+        lines.append(line)
+        by_name[p.name] = line
+    return Pins(tuple(lines), by_name)
+
+
+def file_pin(plan: Plan, name: str) -> str:
+    p = plan.package(name)
+    assert p is not None
+    return f"{p.name} @ {p.url}" + (f"#sha256={p.sha256}" if p.sha256 else "")
+
+
+def discovery_argv(cl: CommandLine, interp: Interpreter, report: Path, pins: Path | None
+                   ) -> list[str]:
+    """``pip install --dry-run --report`` over what the user's command names."""
+    argv = [*pip_command(interp), *cl.global_tokens(), "install", "--dry-run", "--quiet",
+            "--report", str(report)]
+    for item in cl.rest:
+        if isinstance(item, str):
+            argv.append(item)
+        elif item.name not in _DISCOVERY_DROP:
+            argv.extend(item.tokens)
+    if cl.command in ("download", "wheel") and not cl.has("--ignore-installed", "-I"):
+        argv.append("--ignore-installed")
+    if pins is not None:
+        argv.extend(["-r", str(pins)])
+    return argv
+
+
+def transitive_requests(report: Mapping[str, Any], family: frozenset[str]) -> list[Request]:
+    """Family requirements of the packages pip would install (from its report)."""
+    env = {k: str(v) for k, v in (report.get("environment") or {}).items()}
+    out: list[Request] = []
+    for item in report.get("install", []) or []:
+        meta = item.get("metadata") or {}
+        name = canonicalize_name(str(meta.get("name", "")))
+        origin = f"{name} {meta.get('version', '')}".strip()
+        extras = frozenset(item.get("requested_extras") or ())
+        if name in family and item.get("requested"):
+            # A family package pip found on the user's indexes: plan it ourselves.
+            out.append(Request(Requirement(name), origin + " (requested)"))
+        for line in meta.get("requires_dist") or ():
+            try:
+                req = Requirement(str(line))
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) not in family:
+                continue
+            if req.marker is not None and not any(
+                req.marker.evaluate({**env, "extra": e}) for e in (extras or {""})
+            ):
+                continue
+            out.append(Request(req, origin))
+    return out
+
+
+def family_items(report: Mapping[str, Any], family: frozenset[str]) -> list[dict[str, Any]]:
+    """Report items that are torch-family packages."""
+    return [i for i in report.get("install", []) or []
+            if canonicalize_name(str((i.get("metadata") or {}).get("name", ""))) in family]
+
+
+def audit_routing(report: Mapping[str, Any], plan: Plan, family: frozenset[str]) -> list[str]:
+    """Family packages in pip's report that did not come from the planned files."""
+    planned = {p.name: p for p in plan.packages}
+    problems = []
+    for item in family_items(report, family):
+        meta = item.get("metadata") or {}
+        name = canonicalize_name(str(meta.get("name", "")))
+        url = str((item.get("download_info") or {}).get("url", ""))
+        p = planned.get(name)
+        if p is None or url.split("#")[0] != p.url:
+            problems.append(f"{name} {meta.get('version')} from {url or 'an unknown place'}")
+    return problems
+
+
+def run_pip(argv: Sequence[str], *, quiet_output: bool = False) -> runner.Completed:
+    """Run pip with its output streaming through (and kept, for a diagnosis)."""
+    if quiet_output:
+        return runner.run(argv, capture=True)
+    return runner.run(argv, capture=False, tee=True)
+
+
+def integrity_failure(output: str, plan: Plan) -> tuple[str | None, str]:
+    """Whether pip failed on a corrupt or mismatching download, and which planned file.
+
+    pip has no machine-readable failure report, so this reads its text; it only
+    decides whether one more try is worth it, never what gets installed.
+    """
+    from pipguard.explain import explain
+
+    findings = [f for f in explain(output) if f.category == "download-integrity"]
+    if not findings:
+        return None, ""
+    blob = output + "\n".join(f.evidence for f in findings)
+    for p in plan.packages:
+        if p.filename in blob or p.url in blob or p.url.replace("+", "%2B") in blob:
+            return p.name, findings[0].evidence
+    return "", findings[0].evidence
+
+
+def integrity_error(plan: Plan, name: str | None, evidence: str) -> IntegrityError:
+    p = plan.package(name) if name else None
+    where = f"{p.filename} from {p.url}" if p else "a download"
+    expected = f"expected sha256 {p.sha256}" if p and p.sha256 else ""
+    return IntegrityError(
+        f"{where} failed its hash check twice ({expected}; pip said: "
+        f"{' '.join(evidence.split())[:300]})",
+        hint="the index or a proxy serves a file that differs from its published hash; "
+             "nothing was installed",
+    )
+
+
+def write_temp(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def temp_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="pipguard-")
+
+
+def say(line: str) -> None:
+    """pipguard's own lines go to stderr: pip's stdout (``--report -``) stays pip's."""
+    sys.stderr.write(f"pipguard: {line}\n")
+    sys.stderr.flush()
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def wants_reinstall(cl: CommandLine) -> bool:
+    return cl.has("--force-reinstall", "-I", "--ignore-installed")
+
+
+def no_cache(argv: list[str]) -> list[str]:
+    return argv if "--no-cache-dir" in argv else [*argv, "--no-cache-dir"]
+
+
+def has_opaque(wanted: Wanted, family: frozenset[str]) -> bool:
+    """Whether pip must be asked what the command pulls in."""
+    return bool(wanted.opaque) or any(
+        canonicalize_name(r.name) not in family for r, _ in wanted.requirements
+    )

@@ -1,0 +1,287 @@
+"""The commands that plan and install, as functions over a :class:`Session`.
+
+A session gathers everything a command needs — the parsed command line, the
+target interpreter, the hardware (detected, then overridden), the knowledge
+tables and the index client — so the steps below stay small.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from pipguard import install as steps
+from pipguard.errors import CheckFailed, UsageError
+from pipguard.hardware import Hardware, apply_overrides, parse_overrides
+from pipguard.pipargs import CommandLine
+from pipguard.planner import Plan, family_requests, plan, summary_line
+from pipguard.reqfiles import Wanted, read_wanted
+from pipguard.resolve import Request
+from pipguard.simple import IndexFile
+from pipguard.target import Interpreter, choose_python, cross_target, inspect_interpreter
+
+if TYPE_CHECKING:
+    from pipguard.index import IndexClient
+    from pipguard.knowledge import Knowledge
+
+
+class ClientSource:
+    """Adapts :class:`~pipguard.index.IndexClient` to the planner's IndexSource."""
+
+    def __init__(self, client: IndexClient) -> None:
+        self.client = client
+
+    def files(self, variant: str, project: str) -> tuple[IndexFile, ...] | None:
+        page = self.client.page(variant, project)
+        return None if page.missing else page.files
+
+    def metadata(self, file: IndexFile) -> str:
+        return self.client.metadata(file)
+
+    def prefetch(self, variants: list[str], projects: list[str]) -> None:
+        self.client.pages([(v, p) for v in variants for p in projects])
+
+
+@dataclass
+class Session:
+    """What every planning command works with."""
+
+    cl: CommandLine
+    environ: Mapping[str, str]
+    interp: Interpreter
+    hw: Hardware
+    kn: Knowledge
+    _client: IndexClient | None = field(default=None, repr=False)
+
+    @property
+    def client(self) -> IndexClient:
+        if self._client is None:
+            from pipguard.index import DEFAULT_INDEX_URL, IndexClient
+
+            base = (self.cl.own.get("--torch-index-url")
+                    or self.environ.get("PIPGUARD_TORCH_INDEX_URL") or DEFAULT_INDEX_URL)
+            channel = (self.cl.own.get("--torch-channel")
+                       or self.environ.get("PIPGUARD_TORCH_CHANNEL") or "stable")
+            if channel not in ("stable", "test", "nightly"):
+                raise UsageError(f"unknown torch channel {channel!r}",
+                                 hint="use stable, test or nightly")
+            offline = "--offline" in self.cl.own_flags or self.environ.get(
+                "PIPGUARD_OFFLINE", "") not in ("", "0")
+            self._client = IndexClient(base.rstrip("/"), channel, offline=offline)
+        return self._client
+
+    @property
+    def channel(self) -> str:
+        return self.client.channel
+
+    @property
+    def family(self) -> frozenset[str]:
+        return self.kn.family() | self.kn.index_only()
+
+
+def hardware(cl: CommandLine, environ: Mapping[str, str]) -> Hardware:
+    """Detected hardware with the overrides applied."""
+    from pipguard.detect import detect
+
+    ov = parse_overrides(cl.own.get("--cuda-driver"), cl.own.get("--gpu-arch"),
+                         cl.own.get("--torch-backend"), environ)
+    return apply_overrides(detect(environ), ov)
+
+
+def knowledge(cl: CommandLine, environ: Mapping[str, str]) -> Knowledge:
+    from pipguard.knowledge import load_knowledge
+
+    name = cl.own.get("--knowledge-file") or environ.get("PIPGUARD_KNOWLEDGE_FILE")
+    return load_knowledge(Path(name) if name else None)
+
+
+def interpreter(cl: CommandLine, environ: Mapping[str, str]) -> Interpreter:
+    interp = inspect_interpreter(choose_python(cl.python, environ))
+    platforms = cl.options("--platform")
+    pyver = cl.options("--python-version")
+    abis = cl.options("--abi")
+    if platforms or pyver or abis:
+        interp = cross_target(interp, platforms=platforms,
+                              python_version=pyver[-1] if pyver else None, abis=abis)
+    return interp
+
+
+def open_session(cl: CommandLine, environ: Mapping[str, str] | None = None) -> Session:
+    env = os.environ if environ is None else environ
+    return Session(cl, env, interpreter(cl, env), hardware(cl, env), knowledge(cl, env))
+
+
+def wanted_of(cl: CommandLine) -> Wanted:
+    return read_wanted(
+        [p for p in cl.positionals() if p != "--"],
+        cl.options("-r", "--requirement"),
+        cl.options("-c", "--constraint"),
+        cl.options("-e", "--editable"),
+        pre=cl.has("--pre"),
+    )
+
+
+def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
+    """Plan the family for ``requests`` (constraints on family names apply too)."""
+    names = {canonicalize_name(r.requirement.name) for r in requests}
+    reqs = list(requests) + [
+        Request(r, origin) for r, origin in wanted.constraints
+        if canonicalize_name(r.name) in names and not r.url
+    ]
+    source = ClientSource(s.client)
+    from pipguard.planner import candidate_variants
+
+    variants = list(candidate_variants(s.hw, s.interp, s.kn, s.hw.torch_backend))
+    source.prefetch(variants, sorted(names | {"torch"}))
+    prerelease = s.channel != "stable" or wanted.pre
+    result = plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
+                  index_url=s.client.variant_url("VARIANT"), prereleases=prerelease)
+    url = s.client.variant_url(result.backend).rstrip("/")
+    notes = tuple(result.notes) + tuple(s.client.notes)
+    return Plan(result.backend, result.packages, tuple(dict.fromkeys(notes)),
+                result.warnings, result.rejected, url)
+
+
+def plan_for_command(s: Session, tmp: Path) -> Plan | None:
+    """The plan for what the command line names, discovering transitive needs via pip."""
+    wanted = wanted_of(s.cl)
+    requests = family_requests(list(wanted.requirements), s.family)
+    current: Plan | None = make_plan(s, requests, wanted) if requests else None
+    if steps.has_opaque(wanted, s.family) and not s.cl.has("--no-deps"):
+        pins = None
+        if current is not None:
+            pins = steps.write_temp(tmp, "discover-pins.txt",
+                                    steps.pin_lines(current, {}, reinstall=True).text())
+        report_path = tmp / "discover.json"
+        argv = steps.discovery_argv(s.cl, s.interp, report_path, pins)
+        done = steps.run_pip(argv, quiet_output=True)
+        if done.returncode != 0:
+            steps.say("pip could not resolve the request while looking for torch-family "
+                      "dependencies; continuing with what the command names directly")
+        else:
+            report = steps.read_report(report_path)
+            extra = steps.transitive_requests(report, s.family)
+            unplanned = [r for r in extra if current is None or current.package(
+                canonicalize_name(r.requirement.name)) is None]
+            if unplanned or (current is not None and steps.audit_routing(
+                    report, current, s.family)):
+                current = make_plan(s, requests + extra, wanted)
+    return current
+
+
+def installed_versions(s: Session) -> dict[str, str]:
+    from pipguard.environment import inspect
+
+    return {d.name: d.version for d in inspect(s.interp.python) if d.name in s.family}
+
+
+def verify_planned(s: Session, plan_: Plan) -> list[str]:
+    """Names of planned distributions whose installed files fail RECORD."""
+    from pipguard.environment import inspect
+    from pipguard.verify import verify_many
+
+    names = {p.name for p in plan_.packages}
+    dists = [d for d in inspect(s.interp.python) if d.name in names]
+    results = verify_many(dists)
+    broken = [r.name for r in results if not r.ok]
+    for r in results:
+        for prob in r.problems[:5]:
+            steps.say(f"{r.name}: {prob.problem} {prob.path}")
+    return broken
+
+
+def run_install(s: Session) -> int:
+    """``pipguard install|download|wheel|lock``: plan, delegate to pip, verify."""
+    cl = s.cl
+    dry_run = cl.has("--dry-run")
+    with steps.temp_dir() as tmpname:
+        tmp = Path(tmpname)
+        plan_ = plan_for_command(s, tmp)
+        base = [*steps.pip_command(s.interp), *[a for a in cl.pip_argv if a != "--dry-run"]]
+        if plan_ is None:
+            if dry_run:
+                steps.say("no torch-family package involved; pip would run as is")
+                print(steps.quote_argv(base))
+                return 0
+            return steps.run_pip(base).returncode
+        is_install = cl.command == "install"
+        installed = installed_versions(s) if is_install and not dry_run else {}
+        pins = steps.pin_lines(plan_, installed, reinstall=steps.wants_reinstall(cl))
+        pins_file = steps.write_temp(tmp, "torch-family.txt", pins.text())
+        argv = [*base, "-r", str(pins_file)]
+        report_path: Path | None = None
+        if is_install:
+            user_report = cl.options("--report")
+            if user_report and user_report[-1] != "-":
+                report_path = Path(user_report[-1])
+            elif not user_report:
+                report_path = tmp / "report.json"
+                argv += ["--report", str(report_path)]
+        steps.say(summary_line(plan_, s.hw))
+        for w in plan_.warnings:
+            steps.say(f"warning: {w}")
+        steps.say("running: " + steps.quote_argv(argv))
+        if dry_run:
+            for line in pins.lines:
+                print(line)
+            return 0
+        rc = _run_with_retry(argv, plan_)
+        if rc != 0 or not is_install:
+            return rc
+        if report_path is not None:
+            leaks = steps.audit_routing(steps.read_report(report_path), plan_, s.family)
+            for leak in leaks:
+                steps.say(f"warning: torch-family package not from the torch index: {leak}")
+        if cl.has("--target", "-t", "--prefix", "--root", "--user"):
+            steps.say("installed outside the interpreter's environment; run `pipguard verify` "
+                      "with --python on an interpreter that sees it")
+            return 0
+        broken = verify_planned(s, plan_)
+        if broken:
+            steps.say("repairing " + ", ".join(broken) + " from the torch index")
+            repair = [*steps.pip_command(s.interp), *cl.global_tokens(), "install", "--no-deps",
+                      "--force-reinstall", *[steps.file_pin(plan_, n) for n in broken]]
+            rc = _run_with_retry(repair, plan_)
+            if rc != 0:
+                return rc
+            if verify_planned(s, plan_):
+                raise CheckFailed("installed files still differ from their RECORD after a repair",
+                                  hint="pipguard verify names them; pipguard doctor explains")
+        steps.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan_.packages)}")
+        return 0
+
+
+def _run_with_retry(argv: list[str], plan_: Plan) -> int:
+    failed: set[str] = set()
+    while True:
+        done = steps.run_pip(argv)
+        if done.returncode == 0:
+            return 0
+        output = done.stdout + "\n" + done.stderr
+        name, evidence = steps.integrity_failure(output, plan_)
+        if name is None or name in failed or (name == "" and failed):
+            if name is not None:
+                raise steps.integrity_error(plan_, name, evidence)
+            _diagnose(output)
+            return done.returncode
+        failed.add(name)
+        if name:
+            steps.run_pip([*argv[: argv.index("-m") + 2], "cache", "remove", name],
+                          quiet_output=True)
+        steps.say(f"a download of {name or 'a file'} arrived corrupt; retrying once "
+                  "without pip's cache")
+        argv = steps.no_cache(argv)
+
+
+def _diagnose(output: str) -> None:
+    from pipguard.explain import explain
+
+    for f in explain(output):
+        steps.say(f"diagnosis [{f.category}]: {f.message}")
+        if f.fix:
+            steps.say(f"  fix: {f.fix}")
