@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 from pipguard.environment import InstalledDist
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
-from pipguard.knowledge import Knowledge
+from pipguard.knowledge import Knowledge, covers, platform_of
 from pipguard.pipargs import CommandLine
 from pipguard.verify import DistVerification
 
@@ -150,13 +150,13 @@ def _gpu_arch(e: Environment, kn: Knowledge) -> list[Finding]:
     variant = _cuda_variant(tv) if tv else None
     if tv is None or variant is None:
         return []
-    arch = kn.arch_list(Version(tv.public), variant, kn.platform_of(e.os, e.machine))
+    arch = kn.arch_list(Version(tv.public), variant, platform_of(e.os, e.machine))
     if arch is None:
         return []
     out = []
     for g in e.hw.gpus:
         cc = g.nvidia_cc()
-        if cc is None or kn.covers(arch, cc):
+        if cc is None or covers(arch, cc):
             continue
         have = " ".join(f"sm_{a}{b}" for a, b in arch.cubins)
         out.append(Finding("gpu-arch-unsupported", "error",

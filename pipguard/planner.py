@@ -28,7 +28,7 @@ from packaging.version import Version
 
 from pipguard.errors import NoMatchingBuild
 from pipguard.hardware import Hardware
-from pipguard.knowledge import Knowledge
+from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of
 from pipguard.resolve import (
     Candidate,
     FamilyProvider,
@@ -194,7 +194,7 @@ def _judge_cuda(hw: Hardware, interp: Interpreter, kn: Knowledge, variant: str,
     ccs = [(g, g.nvidia_cc()) for g in hw.gpus if g.vendor == "nvidia"]
     if not ccs:
         return Verdict(True, full, warning=warning, notes=tuple(notes))
-    platform = kn.platform_of(interp.os, interp.machine)
+    platform = platform_of(interp.os, interp.machine)
     arch = kn.arch_list(torch, variant, platform)
     if arch is None:
         notes.append(f"{variant}: compiled GPU architectures unknown for {torch}; not checked")
@@ -205,11 +205,11 @@ def _judge_cuda(hw: Hardware, interp: Interpreter, kn: Knowledge, variant: str,
         if cc is None:
             notes.append(f"compute capability of {gpu.name} unknown; not checked")
             continue
-        if not kn.covers(arch, cc):
+        if not covers(arch, cc):
             return Verdict(False, reason=(
                 f"torch {torch}+{variant} has no kernels for sm_{cc[0]}{cc[1]} "
                 f"({kn.gpu_family_name(cc)}, {gpu.name})"))
-        if kn.needs_ptx_jit(arch, cc) and not full:
+        if needs_ptx_jit(arch, cc) and not full:
             return Verdict(False, reason=(
                 f"{variant} reaches sm_{cc[0]}{cc[1]} only through PTX, which needs driver >= "
                 f"{toolkit_driver} (minor-version compatibility does not cover PTX JIT)"))
@@ -281,10 +281,12 @@ def plan(
         try:
             result = resolve(provider, requests)
         except ResolutionFailed as exc:
-            bad = [(v, vd) for v, vd in verdicts.items() if not vd.ok]
-            reason = bad[0][1].reason if bad and not any(vd.ok for vd in verdicts.values()) \
-                else exc.reason
-            rejected.append(Rejection(variant, reason))
+            bad = sorted((v, vd.reason) for v, vd in verdicts.items() if not vd.ok)
+            if bad and not any(vd.ok for vd in verdicts.values()):
+                rejected.append(Rejection(variant, bad[-1][1], str(bad[-1][0])))
+            else:
+                rejected.append(Rejection(variant, exc.reason,
+                                          str(available[0]) if available else None))
             continue
         torch_c = result.get("torch")
         tv = Version(torch_c.version.public) if torch_c else None
@@ -398,7 +400,7 @@ def _nothing_fits(requests: Sequence[Request], hw: Hardware, interp: Interpreter
         cc = gpu.nvidia_cc()
         if cc is None:
             continue
-        platform = kn.platform_of(interp.os, interp.machine)
+        platform = platform_of(interp.os, interp.machine)
         first = kn.first_release_with_cc(cc, platform)
         last = kn.last_release_with_cc(cc, platform)
         blocked = [r for r in rejected if f"sm_{cc[0]}{cc[1]}" in r.reason]

@@ -67,6 +67,8 @@ def parse_requirement(text: str, origin: str) -> Requirement | None:
 
 
 def _looks_like_path(text: str) -> bool:
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*@\s", text):
+        return False  # "name @ url": a PEP 508 direct reference
     if "://" in text.split("@")[0] or text.startswith((".", "/", "~", "file:")):
         return True
     if re.match(r"^[A-Za-z]:[\\/]", text):  # Windows path
