@@ -1,0 +1,497 @@
+"""Client for PyTorch-style wheel indexes: HTTP, cache, retries, metadata.
+
+Pages live at ``<base>/<variant>/<project>/`` (stable), ``<base>/test/...``
+and ``<base>/nightly/...``. Every page read is cached (body, ETag,
+Last-Modified) and revalidated with a conditional request; when the index
+cannot be reached after bounded retries, the cached copy is used and a note
+says how old it is. Garbage pages count as failures, never as "no wheels".
+
+Only stdlib HTTP (``urllib``), imported lazily: it honours the system's
+proxy settings and always verifies TLS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from packaging.utils import canonicalize_name
+
+from pipguard import __version__, cache
+from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
+from pipguard.simple import IndexFile, PageError, parse_json, scan_html
+
+__all__ = [
+    "ACCEPT",
+    "CHANNELS",
+    "DEFAULT_INDEX_URL",
+    "ENV_OFFLINE",
+    "IndexClient",
+    "Page",
+    "format_age",
+]
+
+CHANNELS = ("stable", "test", "nightly")
+DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
+ENV_OFFLINE = "PIPGUARD_OFFLINE"
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json;q=1.0, "
+    "application/vnd.pypi.simple.v1+html;q=0.9, text/html;q=0.8"
+)
+MISSING_TTL = 600.0  # seconds a 403/404 answer is trusted without asking again
+_MISSING = (403, 404, 410)  # download.pytorch.org answers 403 for a missing key
+_HINT = (
+    "check the network, point --torch-index-url (or PIPGUARD_TORCH_INDEX_URL) at a reachable "
+    "mirror, or set PIPGUARD_OFFLINE=1 to plan from the cache only"
+)
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One project page of one variant, as read from the index or the cache."""
+
+    url: str
+    files: tuple[IndexFile, ...]
+    fetched_at: float  # epoch seconds when the content was fetched from the server
+    from_cache: bool  # served from cache because the index was unreachable (stale)
+    missing: bool  # 403/404: this variant has no such project (files empty)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    url: str  # after redirects
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class _Transient(Exception):
+    """A failure worth retrying: 5xx, 429, timeout, connection error, garbage page."""
+
+
+class _Unreachable(Exception):
+    """Retries are spent, or the server refused in a way retrying will not fix."""
+
+
+def env_offline() -> bool:
+    """Whether ``PIPGUARD_OFFLINE`` asks pipguard not to touch the network."""
+    return os.environ.get(ENV_OFFLINE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def format_age(seconds: float) -> str:
+    """A short human age: ``45s``, ``12min``, ``3h``, ``2d``."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600:.0f}h"
+    return f"{seconds // 86400:.0f}d"
+
+
+class IndexClient:
+    """Reads project pages and wheel metadata from a PyTorch-style index."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_INDEX_URL,
+        channel: str = "stable",
+        *,
+        cache_dir: Path | None = None,
+        timeout: float = 15.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        offline: bool = False,
+        max_workers: int = 8,
+    ) -> None:
+        """Set up a client; nothing is fetched until asked."""
+        import threading
+
+        if channel not in CHANNELS:
+            raise UsageError(f"unknown torch channel {channel!r}", hint=f"use one of {CHANNELS}")
+        if not base_url.lower().startswith(("https://", "http://", "file:")):
+            raise UsageError(f"the torch index URL must be http(s):// or file://, not {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.channel = channel
+        self.cache_root = cache_dir if cache_dir is not None else cache.cache_dir()
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.offline = offline or env_offline()
+        self.max_workers = max(1, max_workers)
+        self.notes: list[str] = []
+        self._lock = threading.Lock()
+
+    # --- URLs ---------------------------------------------------------------------------
+
+    def variant_url(self, variant: str) -> str:
+        """``base/variant/``, ``base/test/variant/`` or ``base/nightly/variant/``.
+
+        An empty variant names the channel root (e.g. ``/whl/torch/`` pages).
+        """
+        prefix = "" if self.channel == "stable" else f"/{self.channel}"
+        tail = f"/{variant.strip('/')}" if variant.strip("/") else ""
+        return f"{self.base_url}{prefix}{tail}/"
+
+    def project_url(self, variant: str, project: str) -> str:
+        """The project page of ``project`` (canonical name) under ``variant``."""
+        return f"{self.variant_url(variant)}{canonicalize_name(project)}/"
+
+    # --- pages --------------------------------------------------------------------------
+
+    def page(self, variant: str, project: str) -> Page:
+        """The project page, fresh when possible, else from the cache (with a note).
+
+        Raises :class:`IndexUnavailable` when neither the index nor the cache has it.
+        """
+        url = self.project_url(variant, project)
+        path = cache.entry_path(self.cache_root, "pages", url)
+        cached = cache.read_entry(path)
+        if self.offline:
+            return self._stale(url, cached, "offline")
+        headers = {"Accept": ACCEPT}
+        if cached and cached[0].get("status") in _MISSING:
+            fetched_at = float(cached[0].get("fetched_at", 0))
+            if 0 <= time.time() - fetched_at < MISSING_TTL:
+                return Page(url, (), fetched_at, False, True)
+        elif cached:
+            if cached[0].get("etag"):
+                headers["If-None-Match"] = str(cached[0]["etag"])
+            if cached[0].get("last_modified"):
+                headers["If-Modified-Since"] = str(cached[0]["last_modified"])
+
+        def attempt() -> Page:
+            reply = _request(url, headers, self.timeout)
+            now = time.time()
+            if reply.status in _MISSING:
+                self._store(path, {"url": url, "status": reply.status, "fetched_at": now}, b"")
+                return Page(url, (), now, False, True)
+            conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+            if reply.status == 304 and cached and conditional:
+                header, body = cached
+                try:
+                    files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                except PageError:  # the cached copy is unusable: ask for the whole page
+                    headers.pop("If-None-Match", None)
+                    headers.pop("If-Modified-Since", None)
+                    raise _Transient("304 for an unusable cached copy") from None
+                self._store(path, {**header, "fetched_at": now}, body)
+                return Page(url, files, now, False, False)
+            if reply.status != 200:
+                raise _Unreachable(f"HTTP {reply.status}")
+            try:
+                files = _parse(reply.body, reply.content_type, reply.url)
+            except PageError as exc:
+                raise _Transient(f"unusable page: {exc}") from None
+            header = {
+                "url": url,
+                "final_url": reply.url,
+                "status": 200,
+                "fetched_at": now,
+                "content_type": reply.content_type,
+                "etag": reply.etag,
+                "last_modified": reply.last_modified,
+            }
+            self._store(path, header, reply.body)
+            return Page(url, files, now, False, False)
+
+        try:
+            return self._attempts(attempt)
+        except _Unreachable as exc:
+            return self._stale(url, cached, f"index unreachable: {exc}")
+
+    def pages(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Page]:
+        """Several ``(variant, project)`` pages, fetched in parallel threads."""
+        keys = list(dict.fromkeys(wanted))
+        if len(keys) <= 1 or self.max_workers == 1:
+            return {key: self.page(*key) for key in keys}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(keys))) as pool:
+            futures = {key: pool.submit(self.page, *key) for key in keys}
+            return {key: future.result() for key, future in futures.items()}
+
+    def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str) -> Page:
+        """The cached copy of ``url`` after the index failed us (or offline)."""
+        if cached is not None:
+            header, body = cached
+            fetched_at = float(header.get("fetched_at", 0))
+            age = format_age(time.time() - fetched_at)
+            if header.get("status") in _MISSING:
+                self._note(f"{reason}; no such page per the cache, {age} old ({url})")
+                return Page(url, (), fetched_at, True, True)
+            with contextlib.suppress(PageError):
+                files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                self._note(f"{reason}; planned from cache {age} old ({url})")
+                return Page(url, files, fetched_at, True, False)
+        if reason == "offline":
+            raise IndexUnavailable(
+                f"offline ({ENV_OFFLINE} or --offline) and {url} is not cached",
+                hint="run once with network access to fill the cache, or unset PIPGUARD_OFFLINE",
+            )
+        raise IndexUnavailable(f"{reason}; nothing cached for {url}", hint=_HINT)
+
+    # --- metadata -----------------------------------------------------------------------
+
+    def metadata(self, file: IndexFile) -> str:
+        """The core metadata (``METADATA``) of a wheel listed on a page.
+
+        Reads ``<url>.metadata`` (PEP 658) when the index offers it, checking
+        its sha256 when published; otherwise downloads the wheel (checking its
+        sha256 when published) and reads ``*.dist-info/METADATA`` from it.
+        Cached forever: files behind an index URL do not change.
+        Raises :class:`IntegrityError` on a hash mismatch.
+        """
+        key = f"{file.url}\0{file.metadata_sha256 or ''}\0{file.sha256 or ''}"
+        path = cache.entry_path(self.cache_root, "metadata", key)
+        hit = cache.read_entry(path)
+        if hit is not None:
+            return hit[1].decode("utf-8", errors="replace")
+        if self.offline:
+            raise IndexUnavailable(
+                f"offline and the metadata of {file.filename} is not cached",
+                hint="run once with network access, or unset PIPGUARD_OFFLINE",
+            )
+        body = self._metadata_file(file) if file.has_metadata else None
+        if body is None:
+            body = self._metadata_from_wheel(file)
+        self._store(path, {"url": file.url}, body)
+        return body.decode("utf-8", errors="replace")
+
+    def _metadata_file(self, file: IndexFile) -> bytes | None:
+        """``<url>.metadata``, verified; None when the index does not have it after all."""
+        url = file.url + ".metadata"
+        reply = self._fetch(url)
+        if reply.status in _MISSING:
+            return None
+        if reply.status != 200:
+            raise IndexUnavailable(f"cannot read {url}: HTTP {reply.status}", hint=_HINT)
+        _verify(url, file.metadata_sha256, hashlib.sha256(reply.body).hexdigest())
+        return reply.body
+
+    def _metadata_from_wheel(self, file: IndexFile) -> bytes:
+        """Download the wheel (streamed to a temp file) and read its METADATA."""
+        import zipfile
+
+        with _temp_file(self.cache_root) as fh:
+
+            def download() -> _Reply:
+                fh.seek(0)
+                fh.truncate()
+                return _request(file.url, {}, self.timeout, sink=fh)
+
+            try:
+                reply = self._attempts(download)
+            except _Unreachable as exc:
+                raise IndexUnavailable(f"cannot download {file.url}: {exc}", hint=_HINT) from None
+            if reply.status != 200:
+                raise IndexUnavailable(f"cannot download {file.url}: HTTP {reply.status}")
+            fh.seek(0)
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+            _verify(file.url, file.sha256, digest.hexdigest())
+            try:
+                with zipfile.ZipFile(fh) as wheel:
+                    return wheel.read(_metadata_member(wheel.namelist(), file))
+            except (zipfile.BadZipFile, KeyError, OSError) as exc:
+                raise IntegrityError(f"{file.url} is not a readable wheel: {exc}") from None
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _fetch(self, url: str) -> _Reply:
+        """A GET with retries; raises :class:`IndexUnavailable` when spent."""
+        try:
+            return self._attempts(lambda: _request(url, {}, self.timeout))
+        except _Unreachable as exc:
+            raise IndexUnavailable(f"cannot read {url}: {exc}", hint=_HINT) from None
+
+    def _attempts(self, attempt: Callable[[], _T]) -> _T:
+        """Run ``attempt``, retrying :class:`_Transient` failures with exponential backoff."""
+        reason = "no attempt made"
+        for n in range(self.retries + 1):
+            if n:
+                time.sleep(self.backoff * 2 ** (n - 1))
+            try:
+                return attempt()
+            except _Transient as exc:
+                reason = str(exc)
+        tries = "1 try" if self.retries == 0 else f"{self.retries + 1} tries"
+        raise _Unreachable(f"{reason} ({tries})")
+
+    def _store(self, path: Path, header: Mapping[str, Any], body: bytes) -> None:
+        """Write a cache entry; a cache that cannot be written only costs speed."""
+        try:
+            cache.write_entry(path, header, body)
+        except OSError as exc:
+            self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
+
+    def _note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+
+def _final(header: Mapping[str, Any], url: str) -> str:
+    """The URL a cached page was served from (links are relative to it)."""
+    final = header.get("final_url")
+    return final if isinstance(final, str) and final else url
+
+
+def _parse(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
+    """Parse a page body by its content type; :class:`PageError` when unusable."""
+    mime, _, params = content_type.partition(";")
+    if mime.strip().lower() == JSON_TYPE:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise PageError(f"invalid JSON: {exc}") from None
+        return parse_json(data, url)
+    scan = scan_html(body.decode(_charset(params), errors="replace"), url)
+    if scan.problem:
+        raise PageError(scan.problem)
+    return scan.files
+
+
+def _charset(params: str) -> str:
+    import codecs
+
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip("\"'")
+            with contextlib.suppress(LookupError):
+                return codecs.lookup(name).name
+    return "utf-8"
+
+
+def _verify(url: str, expected: str | None, actual: str) -> None:
+    if expected is not None and expected.lower() != actual:
+        raise IntegrityError(
+            f"{url} has sha256 {actual}, but the index published {expected.lower()}",
+            hint="a proxy or mirror may have altered it; do not install it, and retry later",
+        )
+
+
+def _metadata_member(names: list[str], file: IndexFile) -> str:
+    """The ``<name>-<version>.dist-info/METADATA`` member of a wheel."""
+    found = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+    for name in found:
+        if canonicalize_name(name.split("-", 1)[0]) == file.name:
+            return name
+    if found:
+        return found[0]
+    raise KeyError("no .dist-info/METADATA")
+
+
+@contextlib.contextmanager
+def _temp_file(root: Path) -> Iterator[IO[bytes]]:
+    """A temp file near the cache (wheels can be GBs; /tmp may be RAM)."""
+    import tempfile
+
+    folder: Path | None = root / "tmp"
+    try:
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = None  # an unwritable cache: fall back to the system's temp dir
+    with tempfile.TemporaryFile(dir=folder) as fh:
+        yield fh
+
+
+# --- one request ------------------------------------------------------------------------
+
+
+def _request(
+    url: str, headers: Mapping[str, str], timeout: float, *, sink: IO[bytes] | None = None
+) -> _Reply:
+    """One GET. Replies for 2xx, 304 and 4xx; raises :class:`_Transient` for the rest.
+
+    With ``sink`` the body is streamed there instead of kept in memory.
+    """
+    if url.startswith("file:"):
+        return _request_file(url, sink)
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"User-Agent": f"pipguard/{__version__}", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            if sink is None:
+                body = resp.read()  # raises IncompleteRead when cut short
+            else:
+                body = b""
+                _stream(resp, sink, resp.headers.get("Content-Length"))
+            return _Reply(
+                resp.status,
+                body,
+                resp.geturl(),
+                resp.headers.get("Content-Type", ""),
+                resp.headers.get("ETag"),
+                resp.headers.get("Last-Modified"),
+            )
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code >= 500 or exc.code in (408, 429):
+            raise _Transient(f"HTTP {exc.code}") from None
+        return _Reply(exc.code, b"", url)
+    except urllib.error.URLError as exc:
+        raise _Transient(_describe(exc.reason)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise _Transient(_describe(exc)) from None
+
+
+def _stream(resp: Any, sink: IO[bytes], length: str | None) -> None:
+    """Copy a response into ``sink``; a short body is a transient failure."""
+    got = 0
+    for chunk in iter(lambda: resp.read(1 << 20), b""):
+        sink.write(chunk)
+        got += len(chunk)
+    # http.client does not raise on a short body read in pieces, so check here.
+    if length is not None and length.isdigit() and got != int(length):
+        raise _Transient(f"connection closed after {got} of {length} bytes")
+
+
+def _describe(reason: object) -> str:
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    if isinstance(reason, BaseException):
+        text = str(reason) or type(reason).__name__
+        return text if not isinstance(reason, OSError) or not reason.strerror else reason.strerror
+    return str(reason)
+
+
+def _request_file(url: str, sink: IO[bytes] | None) -> _Reply:
+    """A ``file://`` "GET": a folder serves its index.html, like the CDN does."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    path = Path(url2pathname(urlsplit(url).path))
+    if path.is_dir():
+        path = path / "index.html"
+    ctype = JSON_TYPE if path.suffix == ".json" else "text/html"
+    try:
+        with path.open("rb") as fh:
+            if sink is None:
+                return _Reply(200, fh.read(), url, ctype)
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sink.write(chunk)
+            return _Reply(200, b"", url, ctype)
+    except (FileNotFoundError, NotADirectoryError):
+        return _Reply(404, b"", url)
+    except PermissionError:
+        return _Reply(403, b"", url)
+    except OSError as exc:
+        raise _Transient(_describe(exc)) from None

@@ -1,0 +1,338 @@
+"""Parse PEP 503 / 691 "simple" index pages into wheel records (pure, no I/O).
+
+PyTorch's index (download.pytorch.org/whl) serves static PEP 503 HTML pages
+with thousands of anchors per project. Each anchor looks like::
+
+    <a href="/whl/cu128/torch-2.7.0%2Bcu128-cp310-...whl#sha256=..."
+       data-dist-info-metadata="sha256=..." data-core-metadata="sha256=...">
+       torch-2.7.0+cu128-cp310-...whl</a><br/>
+
+hrefs may be relative, root-absolute or absolute to another host (the R2
+CDN), the ``+`` of a local version is ``%2B`` in the href, and the
+``#sha256=`` fragment is absent on nightlies. :func:`scan_html` reads start
+tags with one regular expression (the stdlib ``html.parser`` is several
+times slower on such pages); :func:`parse_html_stdlib` is the reference
+implementation the tests hold it against.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+__all__ = [
+    "IndexFile",
+    "PageError",
+    "Scan",
+    "parse_html",
+    "parse_html_stdlib",
+    "parse_json",
+    "scan_html",
+]
+
+
+class PageError(ValueError):
+    """A page is not a usable simple-index page (garbage, truncated, bad JSON)."""
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One wheel listed on a simple-index page."""
+
+    filename: str
+    url: str
+    name: NormalizedName
+    version: Version
+    tags: frozenset[Tag]
+    sha256: str | None
+    metadata_sha256: str | None
+    has_metadata: bool
+    requires_python: str | None
+    yanked: str | None
+    upload_time: str | None
+
+    @property
+    def local(self) -> str | None:
+        """The local version label, e.g. ``cu128`` for ``2.7.0+cu128``."""
+        return self.version.local
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What :func:`scan_html` found on a page."""
+
+    files: tuple[IndexFile, ...]
+    skipped: tuple[str, ...]  # hrefs that are not (parsable) wheels: sdists, bad names
+    anchors: int
+    problem: str | None  # why the page looks garbage or truncated; None when sound
+
+
+# A comment, a script/style block (whose contents are not markup), or an <a>
+# start tag. The attribute part is an "unrolled loop" over quoted strings so a
+# '>' inside a quoted value does not end the tag.
+_TAG_RE = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(?:script|style)\b.*?(?:</(?:script|style)\s*>|\Z)"
+    r"|<a(?=[\s/>])([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)>",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTR_RE = re.compile(r"""([^\s"'>/=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
+_BASE_RE = re.compile(
+    r"<base\s[^>]*?href\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]*))", re.IGNORECASE
+)
+_HTML_MARK_RE = re.compile(r"<(?:!doctype\s+html|html|head|body|h1|title|meta)\b", re.IGNORECASE)
+_HTML_OPEN_RE = re.compile(r"<html\b", re.IGNORECASE)
+_HTML_CLOSE_RE = re.compile(r"</html\s*>", re.IGNORECASE)
+_PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
+
+
+def scan_html(text: str, page_url: str) -> Scan:
+    """Parse a PEP 503 HTML page (fast path) and judge whether it looks sound.
+
+    ``page_url`` is the URL the page was served from (after redirects); links
+    are resolved against it, or against a ``<base href>`` when the page has one.
+    """
+    anchors: list[dict[str, str | None]] = []
+    head_end = len(text)
+    for m in _TAG_RE.finditer(text):
+        raw = m.group(1)
+        if raw is not None:
+            if not anchors:
+                head_end = m.start()
+            anchors.append(_attrs(raw))
+    base = _base_href(text[:head_end], page_url)  # <base> belongs in <head>
+    files, skipped = _files_from_anchors(anchors, base)
+    return Scan(files, skipped, len(anchors), _html_problem(text, len(anchors)))
+
+
+def _attrs(raw: str) -> dict[str, str | None]:
+    """Attributes of one start tag, unescaped like html.parser does them."""
+    attrs: dict[str, str | None] = {}
+    for key, eq, dq, sq, bare in _ATTR_RE.findall(raw):
+        key = key.lower()
+        if key in attrs:  # a repeated attribute: keep the first, as browsers do
+            continue
+        if not eq:  # a bare attribute, e.g. <a data-yanked href=...>
+            attrs[key] = None
+            continue
+        value = dq or sq or bare
+        attrs[key] = html.unescape(value) if "&" in value else value
+    return attrs
+
+
+def parse_html(text: str, page_url: str) -> tuple[IndexFile, ...]:
+    """The wheels listed on a PEP 503 HTML page (see :func:`scan_html`)."""
+    return scan_html(text, page_url).files
+
+
+def parse_html_stdlib(text: str, page_url: str) -> tuple[IndexFile, ...]:
+    """Reference parser built on :mod:`html.parser`; slower, same result."""
+    from html.parser import HTMLParser
+
+    found: list[dict[str, str | None]] = []
+    base: list[str] = []
+
+    class _Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                d: dict[str, str | None] = {}
+                for k, v in attrs:
+                    d.setdefault(k, v)
+                found.append(d)
+            elif tag == "base" and not base:
+                href = dict(attrs).get("href")
+                if href:
+                    base.append(href)
+
+        handle_startendtag = handle_starttag
+
+    parser = _Links()
+    parser.feed(text)
+    parser.close()
+    page = _join(page_url, base[0]) if base else page_url
+    return _files_from_anchors(found, page)[0]
+
+
+def parse_json(data: Mapping[str, Any], page_url: str) -> tuple[IndexFile, ...]:
+    """The wheels listed in a PEP 691 JSON project page.
+
+    Raises :class:`PageError` when ``data`` is not a project page at all;
+    single malformed entries are skipped.
+    """
+    entries = data.get("files") if isinstance(data, Mapping) else None
+    if not isinstance(entries, list):
+        raise PageError("JSON page has no 'files' list")
+    files: list[IndexFile] = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        filename, href = entry.get("filename"), entry.get("url")
+        if not isinstance(filename, str) or not isinstance(href, str):
+            continue
+        parsed = _parse_filename(filename)
+        if parsed is None:
+            continue
+        hashes = entry.get("hashes")
+        sha = hashes.get("sha256") if isinstance(hashes, Mapping) else None
+        meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
+        meta_sha = meta.get("sha256") if isinstance(meta, Mapping) else None
+        yanked = entry.get("yanked", False)
+        rp, up = entry.get("requires-python"), entry.get("upload-time")
+        files.append(
+            IndexFile(
+                filename=filename,
+                url=_join(page_url, href).partition("#")[0],
+                name=parsed[0],
+                version=parsed[1],
+                tags=parsed[2],
+                sha256=sha.lower() if isinstance(sha, str) and sha else None,
+                metadata_sha256=meta_sha.lower() if isinstance(meta_sha, str) else None,
+                has_metadata=meta is True or isinstance(meta, Mapping),  # {}: no hashes
+                requires_python=rp if isinstance(rp, str) and rp else None,
+                yanked=_json_yanked(yanked),
+                upload_time=up if isinstance(up, str) else None,
+            )
+        )
+    return tuple(files)
+
+
+def _json_yanked(value: object) -> str | None:
+    if value is True:
+        return ""
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _files_from_anchors(
+    anchors: Iterable[Mapping[str, str | None]], page_url: str
+) -> tuple[tuple[IndexFile, ...], tuple[str, ...]]:
+    from urllib.parse import unquote
+
+    join = _joiner(page_url)
+    files: list[IndexFile] = []
+    skipped: list[str] = []
+    for attrs in anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        href, _, fragment = href.strip().partition("#")
+        url = join(href)
+        filename = url.partition("?")[0].rpartition("/")[2]
+        if "%" in filename:
+            # '%2B' (the '+' of a local version) is the only escape PyTorch uses.
+            if filename.count("%") == filename.count("%2B"):
+                filename = filename.replace("%2B", "+")
+            else:
+                filename = unquote(filename)
+        parsed = _parse_filename(filename)
+        if parsed is None:
+            skipped.append(filename or href)
+            continue
+        meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata", "false"))
+        yanked = attrs.get("data-yanked") or ("" if "data-yanked" in attrs else None)
+        files.append(
+            IndexFile(
+                filename,
+                url,
+                *parsed,
+                _hash_value(fragment, "&") if fragment else None,  # sha256
+                _hash_value(meta, None) if meta else None,  # metadata_sha256
+                # Per PEP 658 the value is "true" or "<algo>=<hex>"; a bare
+                # attribute (None) also says the metadata file exists.
+                meta is None or meta.strip().lower() != "false",  # has_metadata
+                attrs.get("data-requires-python") or None,
+                yanked,
+                attrs.get("data-upload-time") or None,
+            )
+        )
+    return tuple(files), tuple(skipped)
+
+
+@functools.lru_cache(maxsize=32768)
+def _parse_filename(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]] | None:
+    """Name, version and tags of a wheel file name; None for anything else.
+
+    Cached because the same file appears on several pages (``/whl/torch/`` and
+    ``/whl/cu128/torch/``) and pages are re-read on every run.
+    """
+    if not filename.endswith(".whl"):
+        return None
+    try:
+        name, version, _build, tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, InvalidVersion):
+        return None
+    return name, version, tags
+
+
+def _hash_value(text: str, sep: str | None) -> str | None:
+    """The sha256 hex from ``sha256=<hex>`` (other algorithms are ignored)."""
+    if text.startswith("sha256=") and (sep is None or sep not in text):
+        return text[7:].strip().lower() or None
+    for part in text.split(sep) if sep else (text,):
+        algo, eq, value = part.strip().partition("=")
+        if eq and algo.lower() == "sha256" and value:
+            return value.lower()
+    return None
+
+
+def _joiner(page_url: str) -> Callable[[str], str]:
+    """A fast ``urljoin(page_url, href)`` for the common shapes of href."""
+    from urllib.parse import urljoin, urlsplit
+
+    parts = urlsplit(page_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+
+    def join(href: str) -> str:
+        if "/." not in href and not href.startswith("."):
+            if href.startswith(("https://", "http://")):
+                return href
+            if href.startswith("/") and not href.startswith("//"):
+                return origin + href
+        return urljoin(page_url, href)
+
+    return join
+
+
+def _join(page_url: str, href: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(page_url, href.strip())
+
+
+def _base_href(text: str, page_url: str) -> str:
+    m = _BASE_RE.search(text)
+    if m is None:
+        return page_url
+    href = html.unescape(next(g for g in m.groups() if g is not None))
+    return _join(page_url, href) if href else page_url
+
+
+def _html_problem(text: str, anchors: int) -> str | None:
+    """Why a page looks garbage or cut short, or None when it looks sound.
+
+    An HTML page with no wheel links is simply empty; what is rejected is a
+    body that is not HTML at all (an error page from a proxy, binary junk) or
+    one whose transfer was cut mid-way (so planning would miss newer files).
+    """
+    if anchors == 0 and text.strip() and _HTML_MARK_RE.search(text) is None:
+        return "the page is not HTML"
+    if "\x00" in text:
+        return "the page contains binary data"
+    if _PARTIAL_TAG_RE.search(text[-4096:]):
+        return "the page ends inside a tag (truncated)"
+    if _HTML_OPEN_RE.search(text, 0, 4096) and _HTML_CLOSE_RE.search(text[-65536:]) is None:
+        return "the page has no closing </html> (truncated)"
+    return None
