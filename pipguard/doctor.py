@@ -241,14 +241,14 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
                                f'pipguard install "{r}"'))
     if variant:
         cuda = kn.cuda_version(variant, Version(tv.public))
-        for name, d in e.dists.items():
-            major = kn.cuda_major_of_nvidia_lib(name) if name.startswith("nvidia-") else None
+        for lib, d in e.dists.items():
+            major = kn.cuda_major_of_nvidia_lib(lib) if lib.startswith("nvidia-") else None
             if cuda and major and major != cuda.major and not any(
-                    canonicalize_name(r.name) == name for r in _requires(torch, e.marker_env)):
+                    canonicalize_name(r.name) == lib for r in _requires(torch, e.marker_env)):
                 out.append(Finding("cuda-libraries", "warning",
-                                   f"{name} {d.version} is a CUDA {major} library beside a "
-                                   f"CUDA {cuda.major} torch ({tv})", f"{name} {d.version}",
-                                   f"pip uninstall {name}  (if nothing else needs it)"))
+                                   f"{lib} {d.version} is a CUDA {major} library beside a "
+                                   f"CUDA {cuda.major} torch ({tv})", f"{lib} {d.version}",
+                                   f"pip uninstall {lib}  (if nothing else needs it)"))
     return out
 
 
@@ -293,7 +293,7 @@ def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
     seen_companion = {(n, "torch") for n in COMPANIONS}
     for name, d in e.dists.items():
         for r in _requires(d, e.marker_env):
-            dep = canonicalize_name(r.name)
+            dep: str = canonicalize_name(r.name)
             if dep not in fam and name not in fam:
                 continue
             if (name, dep) in seen_companion:

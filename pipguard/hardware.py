@@ -193,7 +193,9 @@ def apply_overrides(hw: Hardware, ov: Overrides) -> Hardware:
     cuda_api = hw.cuda_driver_api
     if ov.gpu_arch:
         gpus = tuple(
-            Gpu("amd", f"AMD {a}", a) if a.startswith("gfx") else Gpu("nvidia", f"NVIDIA sm_{a.replace('.', '')}", a)
+            Gpu("amd", f"AMD {a}", a)
+            if a.startswith("gfx")
+            else Gpu("nvidia", f"NVIDIA sm_{a.replace('.', '')}", a)
             for a in ov.gpu_arch
         )
         vendors = {g.vendor for g in gpus}

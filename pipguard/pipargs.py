@@ -143,7 +143,7 @@ def _read_option(
         return Option(name, None, (tok,)), i + 1
     # short option: -q, -qq, -rfile, -r file
     name = tok[:2]
-    if name in SHORT_VALUE_OPTS and not own_command or name in {"-r", "-c", "-e"}:
+    if (name in SHORT_VALUE_OPTS and not own_command) or name in {"-r", "-c", "-e"}:
         if len(tok) > 2:
             return Option(name, tok[2:], (tok,)), i + 1
         if i + 1 >= len(argv):

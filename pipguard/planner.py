@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -308,11 +309,11 @@ def plan(
 
     chosen = max(outcomes, key=rank)
     warnings: list[str] = []
-    vd = chosen.verdicts.get(chosen.torch) if chosen.torch else None
-    if vd is not None:
-        notes.extend(vd.notes)
-        if vd.warning:
-            warnings.append(vd.warning)
+    chosen_vd = chosen.verdicts.get(chosen.torch) if chosen.torch else None
+    if chosen_vd is not None:
+        notes.extend(chosen_vd.notes)
+        if chosen_vd.warning:
+            warnings.append(chosen_vd.warning)
     for o in outcomes:
         if o is not chosen:
             rejected.append(Rejection(o.variant, f"gives torch {o.torch}; {chosen.variant} "
@@ -365,7 +366,7 @@ def _forced_by_label(requests: Sequence[Request]) -> str | None:
 
 
 def _newest_anywhere(source: IndexSource, variants: Sequence[str], spec: SpecifierSet,
-                     tag_order: Mapping[object, int]) -> Version | None:
+                     tag_order: Mapping[Tag, int]) -> Version | None:
     found = [Version(f.version.public) for v in variants for f in source.files(v, "torch") or ()
              if spec.contains(f.version, prereleases=True)
              and any(t in tag_order for t in f.tags)]
@@ -374,7 +375,7 @@ def _newest_anywhere(source: IndexSource, variants: Sequence[str], spec: Specifi
 
 def _nothing_fits(requests: Sequence[Request], hw: Hardware, interp: Interpreter,
                   kn: Knowledge, source: IndexSource, variants: Sequence[str],
-                  rejected: Sequence[Rejection], tag_order: Mapping[object, int]
+                  rejected: Sequence[Rejection], tag_order: Mapping[Tag, int]
                   ) -> tuple[str, str]:
     """The message and hint naming the nearest thing that would work."""
     spec = _spec_for("torch", requests)
@@ -387,10 +388,10 @@ def _nothing_fits(requests: Sequence[Request], hw: Hardware, interp: Interpreter
         pys = sorted({t.interpreter for f in matching for t in f.tags
                       if t.interpreter.startswith("cp")}, key=lambda s: (len(s), s))
         have = _py_range(pys)
-        first = sorted((f for f in all_files if any(t in tag_order for t in f.tags)),
-                       key=lambda f: f.version)
-        nearest = (f"{Version(first[0].version.public)} is the first with Python "
-                   f"{interp.version_str}" if first else
+        fitting = sorted((f for f in all_files if any(t in tag_order for t in f.tags)),
+                         key=lambda f: f.version)
+        nearest = (f"{Version(fitting[0].version.public)} is the first with Python "
+                   f"{interp.version_str}" if fitting else
                    f"no release on this index has wheels for Python {interp.version_str}")
         ver = ", ".join(sorted({str(Version(f.version.public)) for f in matching}))
         return (f"torch {ver} has wheels for Python {have} only (target is Python "

@@ -177,11 +177,11 @@ def resolve(provider: FamilyProvider, requests: Sequence[Request]) -> dict[str, 
     from resolvelib import BaseReporter, Resolver
     from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-    resolver: Any = Resolver(provider, BaseReporter())
+    resolver: Any = Resolver(provider, BaseReporter())  # type: ignore[arg-type]
     try:
         result = resolver.resolve(list(requests), max_rounds=500)
     except ResolutionImpossible as exc:
-        raise ResolutionFailed(_describe(exc.causes, provider)) from None
+        raise ResolutionFailed(_describe(list(exc.causes), provider)) from None
     except ResolutionTooDeep:
         raise ResolutionFailed("the family's requirements could not be resolved") from None
     return dict(result.mapping)

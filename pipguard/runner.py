@@ -53,7 +53,7 @@ def _real_run(
     if tee:
         return _tee_run(args, timeout=timeout, env=full_env)
     try:
-        proc = subprocess.run(  # noqa: S603 - argv list, no shell
+        proc = subprocess.run(
             args,
             capture_output=capture,
             text=True,
@@ -85,7 +85,7 @@ def _tee_run(
 ) -> Completed:
     """Stream the child's output to ours as it comes, and keep a copy."""
     try:
-        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+        proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -23,7 +23,13 @@ from pipguard.planner import Plan, family_requests, plan, summary_line
 from pipguard.reqfiles import Wanted, read_wanted
 from pipguard.resolve import Request
 from pipguard.simple import IndexFile
-from pipguard.target import Interpreter, choose_python, cross_target, inspect_interpreter
+from pipguard.target import (
+    Interpreter,
+    choose_python,
+    cross_target,
+    inspect_interpreter,
+    pip_command,
+)
 
 if TYPE_CHECKING:
     from pipguard.index import IndexClient
@@ -202,7 +208,7 @@ def run_install(s: Session) -> int:
     with steps.temp_dir() as tmpname:
         tmp = Path(tmpname)
         plan_ = plan_for_command(s, tmp)
-        base = [*steps.pip_command(s.interp), *[a for a in cl.pip_argv if a != "--dry-run"]]
+        base = [*pip_command(s.interp), *[a for a in cl.pip_argv if a != "--dry-run"]]
         if plan_ is None:
             if dry_run:
                 steps.say("no torch-family package involved; pip would run as is")
@@ -244,7 +250,7 @@ def run_install(s: Session) -> int:
         broken = verify_planned(s, plan_)
         if broken:
             steps.say("repairing " + ", ".join(broken) + " from the torch index")
-            repair = [*steps.pip_command(s.interp), *cl.global_tokens(), "install", "--no-deps",
+            repair = [*pip_command(s.interp), *cl.global_tokens(), "install", "--no-deps",
                       "--force-reinstall", *[steps.file_pin(plan_, n) for n in broken]]
             rc = _run_with_retry(repair, plan_)
             if rc != 0:
