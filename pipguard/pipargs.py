@@ -177,7 +177,8 @@ def parse(argv: Sequence[str]) -> CommandLine:
             i += 1
             continue
         if tok.startswith("-") and tok != "-":
-            own_command = command in OWN_COMMANDS
+            # `plan` takes everything `pip install` takes, value options included.
+            own_command = command in OWN_COMMANDS and command != "plan"
             opt, i = _read_option(argv, i, own_command=own_command)
             assert opt is not None
             if opt.name in OWN_VALUE_OPTS:

@@ -261,7 +261,8 @@ def plan(
             base = Version(c.version.public)
             if base not in verdicts:
                 verdicts[base] = judge(hw, interp, kn, variant, base)
-            return verdicts[base].ok
+            # A forced variant is taken as asked; the verdict becomes a warning.
+            return verdicts[base].ok or forced is not None
 
         provider = FamilyProvider(source, variant, tag_order=tag_order, environment=env,
                                   family=family, prereleases=prereleases, accept=accept)
