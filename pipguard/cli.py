@@ -44,9 +44,13 @@ def _passthrough(cl: CommandLine) -> int:
 
 
 def cmd_detect(cl: CommandLine) -> int:
-    from pipguard.workflow import hardware
+    # Only detection and overrides: `detect` must start faster than `pip --version`.
+    from pipguard.detect import detect
+    from pipguard.hardware import apply_overrides, parse_overrides
 
-    hw = hardware(cl, os.environ)
+    ov = parse_overrides(cl.own.get("--cuda-driver"), cl.own.get("--gpu-arch"),
+                         cl.own.get("--torch-backend"), os.environ)
+    hw = apply_overrides(detect(os.environ), ov)
     if "--json" in cl.own_flags:
         _dump(hw.as_dict())
         return 0
