@@ -3,7 +3,7 @@
 # plan against the real hardware. Writes everything under $OUT.
 set -u
 OUT=${OUT:-/tmp/pipguard-device}; mkdir -p "$OUT"
-PY=${PY:-python3}
+PY=${PY:-$(command -v python3)}
 if [ -d .whl ]; then
   $PY -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
 else
@@ -14,13 +14,13 @@ export PIPGUARD_CACHE_DIR=/tmp/pgcache
   echo "== nvidia-smi"; nvidia-smi --query-gpu=name,driver_version,compute_cap,pci.bus_id --format=csv,noheader
   echo "== torch"; $PY -c 'import torch; print(torch.__version__, torch.cuda.get_arch_list(), torch.cuda.get_device_capability())'
   echo "== detect (text)"; $PY -m pipguard detect
-  echo "== detect, files only (no nvidia-smi, no NVML)"; PIPGUARD_SYSROOT=/ PATH=/nonexistent $PY -m pipguard detect --json
+  ln -sfn / /tmp/sysroot; echo "== detect, files only (no nvidia-smi, no NVML)"; PIPGUARD_SYSROOT=/tmp/sysroot PATH=/nonexistent $PY -m pipguard detect --json
 } > "$OUT/detect.txt" 2>&1
 $PY -m pipguard detect --json > "$OUT/detect.json" 2>&1
 cp /sys/module/nvidia/version "$OUT/sys_module_nvidia_version" 2>/dev/null
 cp /proc/driver/nvidia/version "$OUT/proc_driver_nvidia_version" 2>/dev/null
 # bench: detect vs pip --version on this machine
-$PY scripts/bench_detect.py > "$OUT/bench_detect.txt" 2>&1
+PYTHONDONTWRITEBYTECODE= $PY scripts/bench_detect.py > "$OUT/bench_detect.txt" 2>&1
 # plan against the imitation index, real hardware vs the same facts as overrides
 $PY scripts/make_index.py /tmp/idx > /dev/null
 $PY scripts/serve_index.py /tmp/idx --port 8799 > /tmp/serve.log 2>&1 &

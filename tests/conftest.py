@@ -1,0 +1,47 @@
+"""Shared pytest fixtures.
+
+Index fixtures: ``index_layout`` (the imitation download.pytorch.org + PyPI, built once per
+session by ``scripts/make_index.py``) and ``index_server`` (it, served on 127.0.0.1). Tests that
+use ``index_server`` start with no faults, no ETag rules and an empty request log.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # make `scripts` importable
+    sys.path.insert(0, str(REPO_ROOT))
+
+from scripts.make_index import IndexLayout, build_index  # noqa: E402
+from scripts.serve_index import IndexServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def index_layout(tmp_path_factory: pytest.TempPathFactory) -> IndexLayout:
+    """The imitation indexes on disk (shared by the whole session: do not modify them)."""
+    return build_index(tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="session")
+def index_server(index_layout: IndexLayout) -> Iterator[IndexServer]:
+    """The indexes over HTTP: ``.url``, ``.torch_url`` (<url>/whl), ``.pypi_url``
+    (<url>/pypi/simple), ``.faults`` and ``.requests``."""
+    with IndexServer(index_layout.root) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _reset_index_server(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Only tests that asked for the server pay for it; each starts and ends clean.
+    if "index_server" not in request.fixturenames:
+        yield
+        return
+    server: IndexServer = request.getfixturevalue("index_server")
+    server.reset()
+    yield
+    server.reset()
