@@ -4,13 +4,18 @@ Reads the target environment (``pip inspect``), RECORD files and the knowledge
 tables against the detected (or overridden) hardware; it does not import torch
 unless ``--deep`` asks for it (in a subprocess with a timeout). The checks are
 pure functions of an :class:`Environment` so tests feed recorded states.
+
+A build's *variant* (``cu124``, ``cpu``, ``rocm6.2``) is its local label; an
+unlabeled build is what PyPI ships for that release on that platform (the
+CUDA build on Linux x86_64, the CPU build elsewhere), as the tables say.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -20,12 +25,16 @@ from packaging.version import InvalidVersion, Version
 from pipguard.environment import InstalledDist
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
-from pipguard.knowledge import Knowledge, covers, platform_of
+from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of, variant_kind
 from pipguard.pipargs import CommandLine
 from pipguard.verify import DistVerification
 
 COMPANIONS = ("torchvision", "torchaudio", "torchtext", "torchdata", "torchao", "torchcodec",
               "xformers", "torchrec", "fbgemm-gpu")
+# Where torch-family files legitimately come from besides the configured torch index.
+TRUSTED_URLS = ("https://download.pytorch.org/", "https://download-r2.pytorch.org/")
+PYPI_FILES = "https://files.pythonhosted.org/"
+_REINSTALL = "pipguard install --force-reinstall torch"
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,8 @@ class Environment:
     os: str = "linux"
     machine: str = "x86_64"
     marker_env: Mapping[str, str] | None = None
-    torch_index_host: str = "download.pytorch.org"
+    # URL prefixes of the torch index in use (``--torch-index-url``), trusted with TRUSTED_URLS.
+    torch_index_urls: tuple[str, ...] = ()
 
 
 def _version(d: InstalledDist | None) -> Version | None:
@@ -50,27 +60,61 @@ def _version(d: InstalledDist | None) -> Version | None:
         return None
 
 
-def _requires(d: InstalledDist, env: Mapping[str, str] | None) -> list[Requirement]:
+def _markers(e: Environment) -> dict[str, str]:
+    if e.marker_env is not None:
+        return {**e.marker_env, "extra": ""}
+    system = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}.get(e.os, e.os)
+    return {"sys_platform": e.os, "platform_system": system, "platform_machine": e.machine,
+            "os_name": "nt" if e.os == "win32" else "posix", "extra": ""}
+
+
+def _requires(d: InstalledDist, e: Environment) -> list[Requirement]:
+    """``d``'s Requires-Dist that apply to the target (extras not requested)."""
     out = []
+    env = _markers(e)
     for line in d.requires_dist:
         try:
             r = Requirement(line)
         except InvalidRequirement:
             continue
-        if r.marker is not None and env is not None and not r.marker.evaluate(
-                {**env, "extra": ""}):
-            continue
-        if r.marker is not None and env is None and "extra" in str(r.marker):
-            continue
-        out.append(r)
+        if r.marker is None or r.marker.evaluate(env):
+            out.append(r)
     return out
+
+
+def _pin(r: Requirement) -> str:
+    """``r`` as a command-line argument: without its marker (it already applied)."""
+    extras = f"[{','.join(sorted(r.extras))}]" if r.extras else ""
+    return f"{r.name}{extras} @ {r.url}" if r.url else f"{r.name}{extras}{r.specifier}"
+
+
+def _platform(e: Environment) -> str:
+    return platform_of(e.os, e.machine)
+
+
+def _variant(name: str, d: InstalledDist | None, e: Environment, kn: Knowledge) -> str | None:
+    """The build variant of ``d``: its label, else what PyPI ships for it here (or None)."""
+    v = _version(d)
+    if v is None:
+        return None
+    if v.local:
+        return v.local if variant_kind(v.local) != "other" else None
+    torch_v = v if name == "torch" else kn.torch_for_companion(name, Version(v.public))
+    return kn.pypi_variant(torch_v, _platform(e)) if torch_v is not None else None
+
+
+def _label(variant: str | None, d: InstalledDist) -> str:
+    v = _version(d)
+    return f"+{variant}" if v and v.local else f"PyPI ({variant})"
 
 
 def check(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every finding for the environment, errors first."""
     out: list[Finding] = []
-    for fn in (_integrity, _companions, _cpu_on_gpu, _gpu_arch, _driver, _numpy,
-               _typing_extensions, _cuda_libs, _confusion, _conflicts):
+    checks: tuple[Callable[[Environment, Knowledge], list[Finding]], ...] = (
+        _integrity, _companions, _cpu_on_gpu, _gpu_arch, _driver, _numpy,
+        _typing_extensions, _cuda_libs, _confusion, _conflicts)
+    for fn in checks:
         out.extend(fn(e, kn))
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(out, key=lambda f: order[f.severity])
@@ -79,16 +123,17 @@ def check(e: Environment, kn: Knowledge) -> list[Finding]:
 def _integrity(e: Environment, kn: Knowledge) -> list[Finding]:
     out = []
     for v in e.verified:
-        if v.ok:
-            continue
-        paths = ", ".join(f"{p.problem} {p.path}" for p in v.problems[:5])
-        if v.record_missing:
-            paths = "RECORD missing"
-        out.append(Finding("corrupt-install", "error",
-                           f"{v.name} {v.version} has files that differ from its RECORD",
-                           paths + (f" (+{len(v.problems) - 5} more)" if len(v.problems) > 5
-                                    else ""),
-                           f"pipguard install --force-reinstall --no-deps {v.name}=={v.version}"))
+        fix = f"pipguard install --force-reinstall --no-deps {v.name}=={v.version}"
+        if v.record_missing:  # a source/develop build or a foreign installer: can't judge
+            out.append(Finding("corrupt-install", "warning",
+                               f"{v.name} {v.version} cannot be verified: it has no RECORD",
+                               "RECORD missing", fix))
+        elif v.problems:
+            paths = ", ".join(f"{p.problem} {p.path}" for p in v.problems[:5])
+            more = f" (+{len(v.problems) - 5} more)" if len(v.problems) > 5 else ""
+            out.append(Finding("corrupt-install", "error",
+                               f"{v.name} {v.version} has files that differ from its RECORD",
+                               paths + more, fix))
     return out
 
 
@@ -97,6 +142,8 @@ def _companions(e: Environment, kn: Knowledge) -> list[Finding]:
     tv = _version(torch)
     if torch is None or tv is None:
         return []
+    tvar = _variant("torch", torch, e, kn)
+    expected = kn.companions(Version(tv.public))
     out = []
     for name in COMPANIONS:
         d = e.dists.get(name)
@@ -104,83 +151,138 @@ def _companions(e: Environment, kn: Knowledge) -> list[Finding]:
         if d is None or dv is None:
             continue
         fix = f"pipguard install torch=={tv.public} {name}"
-        for r in _requires(d, e.marker_env):
-            if canonicalize_name(r.name) == "torch" and not r.specifier.contains(
-                    tv, prereleases=True):
-                out.append(Finding("companion-mismatch", "error",
-                                   f"{name} {d.version} requires {r}, but torch {torch.version} "
-                                   "is installed", f"{name} Requires-Dist: {r}", fix))
-        expected = kn.companions(Version(tv.public)).get(name)
-        if expected and Version(dv.public) != Version(expected) and not any(
-                f.category == "companion-mismatch" for f in out):
+        pinned = [r for r in _requires(d, e) if canonicalize_name(r.name) == "torch"]
+        bad = [r for r in pinned if not r.specifier.contains(tv, prereleases=True)]
+        for r in bad:
+            out.append(Finding("companion-mismatch", "error",
+                               f"{name} {d.version} requires {r}, but torch {torch.version} "
+                               "is installed", f"{name} Requires-Dist: {r}", fix))
+        want = expected.get(name)
+        if not bad and want and Version(dv.public) != Version(want):
             out.append(Finding("companion-mismatch", "warning",
                                f"{name} {d.version} is not the release made for torch "
-                               f"{tv.public} ({name} {expected})",
+                               f"{tv.public} ({name} {want})",
                                f"torch {torch.version}, {name} {d.version}", fix))
-        if tv.local != dv.local and not (dv.local is None and tv.local is None):
-            out.append(Finding("companion-mismatch", "error",
-                               f"torch is the {tv.local or 'PyPI'} build but {name} is the "
-                               f"{dv.local or 'PyPI'} build: their compiled operators do not "
-                               "load together (e.g. 'torchvision::nms does not exist')",
-                               f"torch {torch.version}, {name} {d.version}", fix))
+        cvar = _variant(name, d, e, kn)
+        if tvar is None or cvar is None or tvar == cvar:
+            continue
+        # Same CUDA major loads (companions check the major only); anything else does not.
+        same_major = (variant_kind(tvar) == variant_kind(cvar) == "cuda"
+                      and tvar[2:-1] == cvar[2:-1])
+        out.append(Finding("companion-mismatch", "warning" if same_major else "error",
+                           f"torch is the {_label(tvar, torch)} build but {name} is the "
+                           f"{_label(cvar, d)} build" + ("" if same_major else
+                           ": their compiled operators do not load together "
+                           "(e.g. 'operator torchvision::nms does not exist')"),
+                           f"torch {torch.version}, {name} {d.version}", fix))
     return out
 
 
-def _gpus(e: Environment) -> list[tuple[int, int]]:
-    return [cc for g in e.hw.gpus if (cc := g.nvidia_cc()) is not None]
+def _nvidia_ok(e: Environment, kn: Knowledge, tv: Version, variant: str) -> bool:
+    """Whether ``variant`` of release ``tv`` would run on this NVIDIA machine."""
+    cuda = kn.cuda_version(variant, tv)
+    floor = kn.compat_floor(cuda.major, "win32" if e.os == "win32" else "linux") if cuda else None
+    driver = e.hw.driver()
+    if driver is not None and (floor is None or driver < floor):
+        return False
+    arch = kn.arch_list(tv, variant, _platform(e))
+    ccs = [cc for g in e.hw.gpus if (cc := g.nvidia_cc()) is not None]
+    return not ccs or (arch is not None and all(covers(arch, cc) for cc in ccs))
 
 
 def _cpu_on_gpu(e: Environment, kn: Knowledge) -> list[Finding]:
-    tv = _version(e.dists.get("torch"))
-    if tv is None or tv.local != "cpu" or e.hw.accelerator in ("none", "apple"):
+    torch = e.dists.get("torch")
+    tv = _version(torch)
+    if tv is None or _variant("torch", torch, e, kn) != "cpu":
+        return []
+    base = Version(tv.public)
+    variants = kn.variants_for(base, _platform(e))
+    acc = e.hw.accelerator
+    if acc == "nvidia":  # only when some CUDA build of this release would run here
+        usable = [v for v in variants if variant_kind(v) == "cuda" and _nvidia_ok(e, kn, base, v)]
+    elif acc == "amd":
+        gfx = [g.compute_capability for g in e.hw.gpus if g.compute_capability]
+        usable = [v for v in variants if variant_kind(v) == "rocm"
+                  and all(a in (kn.rocm_archs(v) or ()) for a in gfx)]
+    elif acc == "intel":
+        usable = [v for v in variants if v == "xpu"]
+    else:
+        return []
+    if not usable:
         return []
     return [Finding("cpu-build-on-gpu", "warning",
-                    f"torch {tv} is the CPU build, but this machine has a "
-                    f"{e.hw.accelerator.upper()} GPU it cannot use",
-                    ", ".join(g.name for g in e.hw.gpus) or e.hw.accelerator,
-                    "pipguard install --force-reinstall torch")]
-
-
-def _cuda_variant(tv: Version) -> str | None:
-    return tv.local if tv.local and tv.local.startswith("cu") else None
+                    f"torch {tv} is the CPU build, but this machine has {acc.upper()} GPUs "
+                    f"it could use (e.g. the {usable[0]} build)",
+                    ", ".join(g.name for g in e.hw.gpus) or acc, _REINSTALL)]
 
 
 def _gpu_arch(e: Environment, kn: Knowledge) -> list[Finding]:
-    tv = _version(e.dists.get("torch"))
-    variant = _cuda_variant(tv) if tv else None
+    torch = e.dists.get("torch")
+    tv, variant = _version(torch), _variant("torch", torch, e, kn)
     if tv is None or variant is None:
         return []
-    arch = kn.arch_list(Version(tv.public), variant, platform_of(e.os, e.machine))
-    if arch is None:
-        return []
-    out = []
-    for g in e.hw.gpus:
-        cc = g.nvidia_cc()
-        if cc is None or covers(arch, cc):
-            continue
-        have = " ".join(f"sm_{a}{b}" for a, b in arch.cubins)
+    kind, out = variant_kind(variant), []
+    if kind == "cuda":
+        arch = kn.arch_list(Version(tv.public), variant, _platform(e))
+        for g in e.hw.gpus:
+            cc = g.nvidia_cc()
+            if arch is None or cc is None or covers(arch, cc):
+                continue
+            have = " ".join([f"sm_{a}{b}" for a, b in arch.cubins]
+                            + [f"compute_{a}{b}" for a, b in arch.ptx])
+            sev = "warning" if arch.confidence == "uncertain" else "error"
+            out.append(Finding("gpu-arch-unsupported", sev,
+                               f"torch {tv} has no kernels for {g.name} (sm_{cc[0]}{cc[1]}, "
+                               f"{kn.gpu_family_name(cc)})",
+                               f"compiled for: {have}" + (f" ({arch.note})" if arch.note else ""),
+                               _REINSTALL))
+    elif kind == "rocm":
+        archs = kn.rocm_archs(variant)
+        for g in e.hw.gpus:
+            gfx = g.compute_capability
+            if g.vendor == "amd" and archs and gfx and gfx not in archs:
+                out.append(Finding("gpu-arch-unsupported", "warning",
+                                   f"torch {tv} has no kernels for {g.name} ({gfx})",
+                                   f"compiled for: {' '.join(archs)}", _REINSTALL))
+    vendor = {"cuda": "nvidia", "rocm": "amd"}.get(kind)
+    if vendor and e.hw.gpus and all(g.vendor not in (vendor, "") for g in e.hw.gpus):
         out.append(Finding("gpu-arch-unsupported", "error",
-                           f"torch {tv} has no kernels for {g.name} (sm_{cc[0]}{cc[1]}, "
-                           f"{kn.gpu_family_name(cc)})", f"compiled for: {have}",
-                           "pipguard install --force-reinstall torch"))
+                           f"torch {tv} is a {kind.upper()} build, but this machine's GPUs are "
+                           f"{e.hw.accelerator.upper()}", ", ".join(g.name for g in e.hw.gpus),
+                           _REINSTALL))
     return out
 
 
 def _driver(e: Environment, kn: Knowledge) -> list[Finding]:
-    tv = _version(e.dists.get("torch"))
-    variant = _cuda_variant(tv) if tv else None
-    driver = e.hw.driver()
-    if tv is None or variant is None or driver is None:
+    torch = e.dists.get("torch")
+    tv, variant, driver = _version(torch), _variant("torch", torch, e, kn), e.hw.driver()
+    if tv is None or variant is None or driver is None or variant_kind(variant) != "cuda":
         return []
     os_name = "win32" if e.os == "win32" else "linux"
-    cuda = kn.cuda_version(variant, Version(tv.public))
+    base = Version(tv.public)
+    cuda = kn.cuda_version(variant, base)
     floor = kn.compat_floor(cuda.major, os_name) if cuda else None
-    if cuda is None or floor is None or driver >= floor:
+    if cuda is None or floor is None:
         return []
-    return [Finding("driver-too-old", "error",
-                    f"torch {tv} needs NVIDIA driver >= {floor} (CUDA {cuda}); this machine has "
-                    f"{driver}", f"driver {driver}, torch {tv}",
-                    "pipguard install --force-reinstall torch  (or upgrade the driver)")]
+    if driver < floor:
+        return [Finding("driver-too-old", "error",
+                        f"torch {tv} needs NVIDIA driver >= {floor} (CUDA {cuda}); this machine "
+                        f"has {driver}", f"driver {driver}, torch {tv}",
+                        f"{_REINSTALL}  (or upgrade the driver)")]
+    own = kn.toolkit_min_driver(cuda, os_name)
+    if own is None or driver >= own:
+        return []
+    arch = kn.arch_list(base, variant, _platform(e))
+    jit = [g.name for g in e.hw.gpus if arch and (cc := g.nvidia_cc()) and needs_ptx_jit(arch, cc)]
+    if jit:  # minor-version compatibility does not cover PTX JIT
+        return [Finding("driver-too-old", "error",
+                        f"torch {tv} runs on {', '.join(jit)} only through PTX JIT, which needs "
+                        f"driver >= {own} (CUDA {cuda}); this machine has {driver}",
+                        f"driver {driver}, torch {tv}", f"upgrade the driver, or {_REINSTALL}")]
+    return [Finding("driver-too-old", "info",
+                    f"driver {driver} runs CUDA {cuda} under minor-version compatibility "
+                    f"(full support from {own})", f"driver {driver}, torch {tv}",
+                    f"upgrade the driver to >= {own} for full support")]
 
 
 def _numpy(e: Environment, kn: Knowledge) -> list[Finding]:
@@ -199,90 +301,131 @@ def _typing_extensions(e: Environment, kn: Knowledge) -> list[Finding]:
     tv, tev = _version(torch), _version(te)
     if torch is None or tv is None:
         return []
-    spec = [r for r in _requires(torch, e.marker_env)
-            if canonicalize_name(r.name) == "typing-extensions"]
-    if tev is None:
-        if spec:
-            return [Finding("typing-extensions", "error",
-                            "typing-extensions is missing; torch imports it",
-                            f"torch requires {spec[0]}", "pipguard install typing-extensions")]
-        return []
-    needed = kn.min_typing_extensions(Version(tv.public))
-    bad = [r for r in spec if not r.specifier.contains(tev, prereleases=True)]
-    if bad or (needed is not None and tev < needed):
-        want = str(bad[0].specifier) if bad else f">={needed}"
+    if te is None:  # every torch release imports typing_extensions
         return [Finding("typing-extensions", "error",
-                        f"typing-extensions {tev} is too old for torch {tv} (needs {want})",
-                        f"typing-extensions {tev} at {te.location if te else '?'}",
-                        f'pipguard install -U "typing-extensions{want}"')]
-    return []
+                        "typing-extensions is missing; torch imports it",
+                        f"torch {tv}", "pipguard install typing-extensions")]
+    if tev is None:
+        return []
+    # torch's own metadata is the truth; the tables only stand in when it has no bound.
+    spec = [r.specifier for r in _requires(torch, e)
+            if canonicalize_name(r.name) == "typing-extensions" and str(r.specifier)]
+    if not spec:
+        needed = kn.min_typing_extensions(Version(tv.public))
+        if needed is None:
+            return []
+        from packaging.specifiers import SpecifierSet
+
+        spec = [SpecifierSet(f">={needed}")]
+    bad = [s for s in spec if not s.contains(tev, prereleases=True)]
+    if not bad:
+        return []
+    return [Finding("typing-extensions", "error",
+                    f"typing-extensions {tev} is too old for torch {tv} (needs {bad[0]})",
+                    f"typing-extensions {tev} at {te.location}",
+                    f'pipguard install -U "typing-extensions{bad[0]}"')]
+
+
+def _lib_major(name: str, version: str, kn: Knowledge) -> int | None:
+    """CUDA major of an nvidia-* wheel: its -cuNN suffix, else its version's major."""
+    if re.search(r"-cu\d+$", name):
+        return kn.cuda_major_of_nvidia_lib(name)
+    try:
+        major = Version(version).major
+    except InvalidVersion:
+        major = 0
+    return major if 10 <= major <= 30 else kn.cuda_major_of_nvidia_lib(name)
 
 
 def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
     torch = e.dists.get("torch")
-    tv = _version(torch)
-    variant = _cuda_variant(tv) if tv else None
+    tv, variant = _version(torch), _variant("torch", torch, e, kn)
     if torch is None or tv is None:
         return []
-    out = []
-    for r in _requires(torch, e.marker_env):
+    out, required = [], set()
+    for r in _requires(torch, e):
         name = canonicalize_name(r.name)
         if not name.startswith("nvidia-"):
             continue
+        required.add(name)
         d = e.dists.get(name)
         if d is None:
             out.append(Finding("cuda-libraries", "error",
                                f"{name} is missing; torch {tv} loads its CUDA libraries from it",
-                               f"torch requires {r}", f'pipguard install "{r}"'))
+                               f"torch requires {r}", f'pipguard install "{_pin(r)}"'))
         elif not r.specifier.contains(d.version, prereleases=True):
+            want = [Version(s.version.split("+")[0]).major for s in r.specifier
+                    if s.operator in ("==", "===", "~=", ">=") and s.version[:1].isdigit()]
+            have = _lib_major(name, d.version, kn)
+            wrong = bool(want) and have is not None and have != want[0]
+            out.append(Finding("cuda-libraries", "error" if wrong else "warning",
+                               f"{name} {d.version} is "
+                               + (f"a CUDA {have} library; torch {tv} needs CUDA {want[0]}"
+                                  if wrong else f"not the version torch {tv} was built with "
+                                  f"({r.specifier})"),
+                               f"torch requires {r}", f'pipguard install "{_pin(r)}"'))
+    cuda = kn.cuda_version(variant, Version(tv.public)) if variant else None
+    if cuda is None:
+        return out
+    for lib, d in e.dists.items():
+        major = _lib_major(lib, d.version, kn) if lib.startswith("nvidia-") else None
+        if major and major != cuda.major and lib not in required:
             out.append(Finding("cuda-libraries", "warning",
-                               f"{name} {d.version} is not the version torch {tv} was built with "
-                               f"({r.specifier})", f"torch requires {r}",
-                               f'pipguard install "{r}"'))
-    if variant:
-        cuda = kn.cuda_version(variant, Version(tv.public))
-        for lib, d in e.dists.items():
-            major = kn.cuda_major_of_nvidia_lib(lib) if lib.startswith("nvidia-") else None
-            if cuda and major and major != cuda.major and not any(
-                    canonicalize_name(r.name) == lib for r in _requires(torch, e.marker_env)):
-                out.append(Finding("cuda-libraries", "warning",
-                                   f"{lib} {d.version} is a CUDA {major} library beside a "
-                                   f"CUDA {cuda.major} torch ({tv})", f"{lib} {d.version}",
-                                   f"pip uninstall {lib}  (if nothing else needs it)"))
+                               f"{lib} {d.version} is a CUDA {major} library beside a "
+                               f"CUDA {cuda.major} torch ({tv}); torch does not use it",
+                               f"{lib} {d.version} at {d.location}",
+                               f"pip uninstall {lib}  (if nothing else needs it)"))
     return out
+
+
+def _newest_known(name: str, kn: Knowledge) -> Version | None:
+    """The newest release of a family package the tables know (torch, or a companion)."""
+    if name == "torch":
+        return kn.newest_release()
+    key = "triton" if "triton" in name else name  # pytorch-triton* follow triton's numbering
+    return max((Version(row[key]) for row in kn.companion_rows.values() if key in row),
+               default=None)
 
 
 def _confusion(e: Environment, kn: Knowledge) -> list[Finding]:
     out = []
     if "torchtriton" in e.dists:
+        d = e.dists["torchtriton"]
         out.append(Finding("dependency-confusion", "error",
                            "torchtriton is installed: the name of the Dec 2022 malicious PyPI "
                            "package (PyTorch's real dependency is pytorch-triton)",
-                           f"torchtriton {e.dists['torchtriton'].version} at "
-                           f"{e.dists['torchtriton'].location}",
+                           f"torchtriton {d.version} at {d.location}",
                            "pip uninstall -y torchtriton torch torchvision torchaudio && "
                            "pip cache purge && pipguard install torch"))
-    fam = kn.family() | kn.index_only()
+    fam, index_only = kn.family() | kn.index_only(), kn.index_only()
+    trusted = tuple(u.rstrip("/") + "/" for u in e.torch_index_urls) + TRUSTED_URLS
     for name, d in e.dists.items():
         if name not in fam or name == "torchtriton":
             continue
-        url = str((d.direct_url or {}).get("url", ""))
-        host = url.split("/")[2] if url.count("/") >= 2 else ""
-        if url.startswith(("http://", "https://")) and e.torch_index_host not in host:
+        info = d.direct_url or {}
+        url = str(info.get("url", ""))
+        ok = trusted if name in index_only else (*trusted, PYPI_FILES)
+        # An archive fetched over HTTP from elsewhere; a VCS checkout or local build is the
+        # user's own choice.
+        if url.startswith(("http://", "https://")) and "vcs_info" not in info \
+                and not url.startswith(ok):
             out.append(Finding("dependency-confusion", "warning",
-                               f"{name} {d.version} was installed from {host}, not the torch index",
-                               url, f"pipguard install --force-reinstall {name}"))
-        v = _version(d)
-        if name == "torch" and v is not None and not kn.is_known_release(v) and \
-                v.major > 3:
+                               f"{name} {d.version} was installed from {url.split('/')[2]}, "
+                               "not from the torch index", url,
+                               f"pipguard install --force-reinstall {name}"))
+        v, newest = _version(d), _newest_known(name, kn)
+        if v is not None and newest is not None and \
+                v.major > max(2 * newest.major, newest.major + 2):
             out.append(Finding("dependency-confusion", "error",
-                               f"torch {v} is not a PyTorch release: a look-alike from another "
-                               "index", f"torch {v} at {d.location}",
-                               "pipguard install --force-reinstall torch"))
-        if name in kn.index_only() and v is not None and v.local is None and not url:
+                               f"{name} {v} is not a PyTorch release (the newest known is "
+                               f"{newest}): a look-alike from another index",
+                               f"{name} {v} at {d.location}",
+                               f"pip uninstall -y {name} && pipguard install {name}"))
+        elif name == "torch" and not d.requires_dist:
             out.append(Finding("dependency-confusion", "warning",
-                               f"{name} {v} may not come from the PyTorch index (no build label)",
-                               f"{name} {v}", f"pipguard install --force-reinstall {name}"))
+                               f"torch {d.version} declares no dependencies, unlike every "
+                               "PyTorch build: probably not from PyTorch",
+                               f"torch {d.version} at {d.location}", _REINSTALL))
     return out
 
 
@@ -290,31 +433,29 @@ def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
     """Broken requirements that involve the torch family (what `pip check` would say)."""
     fam = kn.family() | kn.index_only()
     out = []
-    seen_companion = {(n, "torch") for n in COMPANIONS}
     for name, d in e.dists.items():
-        for r in _requires(d, e.marker_env):
-            dep: str = canonicalize_name(r.name)
+        for r in _requires(d, e):
+            dep = canonicalize_name(r.name)
             if dep not in fam and name not in fam:
                 continue
-            if (name, dep) in seen_companion:
-                continue  # reported as companion-mismatch
+            if (name in COMPANIONS and dep == "torch") or (name == "torch" and (
+                    dep.startswith("nvidia-") or dep == "typing-extensions")):
+                continue  # companion-mismatch, cuda-libraries and typing-extensions say it
             have = e.dists.get(dep)
             if have is None:
-                if dep in fam:
-                    out.append(Finding("resolver-conflict", "error",
-                                       f"{name} {d.version} requires {r}, which is not installed",
-                                       f"{name} Requires-Dist: {r}", f'pipguard install "{r}"'))
-                continue
-            if not r.specifier.contains(have.version, prereleases=True):
+                out.append(Finding("resolver-conflict", "error",
+                                   f"{name} {d.version} requires {r}, which is not installed",
+                                   f"{name} Requires-Dist: {r}", f'pipguard install "{_pin(r)}"'))
+            elif not r.specifier.contains(have.version, prereleases=True):
                 out.append(Finding("resolver-conflict", "error",
                                    f"{name} {d.version} requires {r}, but {dep} {have.version} "
                                    "is installed", f"{name} Requires-Dist: {r}",
-                                   f'pipguard install "{name}" "{r}"'))
+                                   f'pipguard install "{name}" "{_pin(r)}"'))
     return out
 
 
 def run_doctor(cl: CommandLine) -> int:
-    """``pipguard doctor``: gather the facts, check, render."""
+    """``pipguard doctor``: gather the facts, check, render; 1 when any finding is an error."""
     import json
 
     from pipguard.environment import inspect
@@ -327,12 +468,18 @@ def run_doctor(cl: CommandLine) -> int:
     hw = hardware(cl, os.environ)
     dists = {d.name: d for d in inspect(interp.python)}
     fam = kn.family() | kn.index_only()
-    verified = verify_many([d for n, d in dists.items() if n in fam])
+    # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
+    verified = verify_many([d for n, d in dists.items()
+                            if n in fam or n.startswith("nvidia-")])
+    index = cl.own.get("--torch-index-url") or os.environ.get("PIPGUARD_TORCH_INDEX_URL")
     env = Environment(dists, verified, hw, interp.os, interp.machine,
-                      marker_environment(interp))
+                      marker_environment(interp), (index,) if index else ())
     findings = check(env, kn)
-    if "--deep" in cl.own_flags:
-        findings.extend(_deep(interp.python, hw, kn))
+    if "--deep" in cl.own_flags and "torch" in dists:
+        # What the import confirms about the GPU was said already from the metadata.
+        said = {f.category for f in findings} & {"cpu-build-on-gpu", "gpu-arch-unsupported"}
+        findings.extend(f for f in _deep(interp.python, hw, kn, dists["torch"].version)
+                        if f.category not in said)
     if "--json" in cl.own_flags:
         sys.stdout.write(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2)
                          + "\n")
@@ -347,23 +494,36 @@ def run_doctor(cl: CommandLine) -> int:
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 
-_DEEP = ("import json, torch\n"
-         "ok = torch.cuda.is_available()\n"
-         "print(json.dumps({'version': torch.__version__, 'cuda': ok,\n"
-         " 'arch': torch.cuda.get_arch_list() if ok else []}))\n")
+# Run in the target: never from the current directory (a ./torch folder would shadow it),
+# and every attribute optional (stub and partial builds must report, not crash).
+_DEEP = """\
+import json, os, sys
+sys.path[:] = [p for p in sys.path if p not in ('', os.getcwd())]
+import torch
+cuda = getattr(torch, 'cuda', None)
+ok = bool(cuda and cuda.is_available())
+print(json.dumps({'version': str(getattr(torch, '__version__', '')),
+                  'has_cuda_module': cuda is not None, 'cuda': ok,
+                  'arch': list(cuda.get_arch_list()) if ok else []}))
+"""
+DEEP_TIMEOUT_S = 120.0
 
 
-def _deep(python: str, hw: Hardware, kn: Knowledge) -> list[Finding]:
+def _deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Finding]:
     """Import torch in a subprocess (with a timeout) and judge what it says."""
     import json
 
     from pipguard import runner
 
-    done = runner.run([python, "-c", _DEEP], timeout=120)
+    done = runner.run([python, "-c", _DEEP], timeout=DEEP_TIMEOUT_S)
+    if done.timed_out:
+        return [Finding("corrupt-install", "warning",
+                        f"import torch did not finish in {DEEP_TIMEOUT_S:.0f} s",
+                        "timed out", "pipguard verify torch")]
     if done.returncode != 0:
-        from pipguard.explain import explain
+        from pipguard.explain import Context, explain
 
-        found = list(explain(done.stdout + done.stderr))
+        found = list(explain(done.stdout + done.stderr, Context(hardware=hw)))
         return found or [Finding("corrupt-install", "error", "import torch failed",
                                  (done.stderr.strip().splitlines() or ["?"])[-1],
                                  "pipguard verify torch")]
@@ -371,9 +531,29 @@ def _deep(python: str, hw: Hardware, kn: Knowledge) -> list[Finding]:
         facts = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return []
+    out = []
+    if facts.get("version") and facts["version"] != installed:
+        out.append(Finding("corrupt-install", "error",
+                           f"import torch loads {facts['version']}, but torch {installed} is "
+                           "installed (another copy shadows it, or files are mixed)",
+                           f"torch.__version__ == {facts['version']!r}",
+                           f"pipguard install --force-reinstall torch=={installed}"))
     if hw.accelerator == "nvidia" and hw.gpus and not facts.get("cuda"):
-        return [Finding("cpu-build-on-gpu", "warning",
-                        f"torch {facts.get('version')} imports but cannot use the GPU",
-                        "torch.cuda.is_available() is False",
-                        "pipguard install --force-reinstall torch")]
-    return []
+        out.append(Finding("cpu-build-on-gpu", "warning",
+                           f"torch {facts.get('version')} imports but cannot use the GPU",
+                           "torch.cuda.is_available() is False", _REINSTALL))
+    arch = [a for a in facts.get("arch", []) if isinstance(a, str)]
+    for g in hw.gpus if arch else ():
+        cc = g.nvidia_cc()
+        if cc is None:
+            continue
+        native = any(a[3:].isdigit() and int(a[3:-1]) == cc[0] and int(a[-1]) <= cc[1]
+                     for a in arch if a.startswith("sm_"))
+        ptx = any(a[8:].isdigit() and (int(a[8:-1]), int(a[-1])) <= cc
+                  for a in arch if a.startswith("compute_"))
+        if not native and not ptx:
+            out.append(Finding("gpu-arch-unsupported", "error",
+                               f"torch has no kernels for {g.name} (sm_{cc[0]}{cc[1]}, "
+                               f"{kn.gpu_family_name(cc)})",
+                               f"torch.cuda.get_arch_list() == {arch}", _REINSTALL))
+    return out
