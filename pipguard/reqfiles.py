@@ -62,8 +62,15 @@ def parse_requirement(text: str, origin: str) -> Requirement | None:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise UsageError(f"invalid requirement {text!r} ({origin}): {exc}",
+        # packaging's message draws a caret under the text on further lines: errors are one line.
+        why = (str(exc).splitlines() or ["not PEP 508"])[0]
+        raise UsageError(f"invalid requirement {text!r} ({_one_line(origin)}): {why}",
                          hint="write it as pip does, e.g. 'torch>=2.5'") from None
+
+
+def _one_line(text: str) -> str:
+    """``text`` for an error line: quoted when it holds control characters (a newline)."""
+    return repr(text) if any(not c.isprintable() for c in text) else text
 
 
 def _looks_like_path(text: str) -> bool:
@@ -105,10 +112,14 @@ class _Reader:
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            raise UsageError(f"requirements file {name} not found",
+            raise UsageError(f"requirements file {_one_line(name)} not found",
                              hint="check the path given to -r/-c") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read requirements file {name}: {exc}") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            # ValueError: a path with a NUL byte; UnicodeDecodeError: not UTF-8 text.
+            raise UsageError(f"cannot read requirements file {_one_line(name)}: "
+                             f"{_one_line(getattr(exc, 'strerror', None) or str(exc))}",
+                             hint="requirements files are UTF-8 text; check the path given "
+                                  "to -r/-c") from None
         resolved = path.resolve()
         if resolved in self.seen:
             return  # a file included twice (or a loop) is read once
