@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 
 from pipguard import runner
 from pipguard.errors import IntegrityError
-from pipguard.pipargs import CommandLine
+from pipguard.pipargs import CommandLine, Option
 from pipguard.planner import Plan
 from pipguard.reqfiles import Wanted
 from pipguard.resolve import Request
@@ -79,10 +79,11 @@ def file_pin(plan: Plan, name: str) -> str:
     return f"{p.name} @ {p.url}" + (f"#sha256={p.sha256}" if p.sha256 else "")
 
 
-def discovery_argv(cl: CommandLine, interp: Interpreter, report: Path, pins: Path | None
-                   ) -> list[str]:
+def discovery_argv(cl: CommandLine, interp: Interpreter, report: Path,
+                   pins: Sequence[str] = ()) -> list[str]:
     """``pip install --dry-run --report`` over what the user's command names."""
-    argv = [*pip_command(interp), *cl.global_tokens(), "install", "--dry-run", "--quiet",
+    # The pins go first, for the reason given in :func:`command_argv`.
+    argv = [*pip_command(interp), *cl.global_tokens(), "install", *pins, "--dry-run", "--quiet",
             "--report", str(report)]
     for item in cl.rest:
         if isinstance(item, str):
@@ -91,9 +92,23 @@ def discovery_argv(cl: CommandLine, interp: Interpreter, report: Path, pins: Pat
             argv.extend(item.tokens)
     if cl.command in ("download", "wheel") and not cl.has("--ignore-installed", "-I"):
         argv.append("--ignore-installed")
-    if pins is not None:
-        argv.extend(["-r", str(pins)])
     return argv
+
+
+def command_argv(cl: CommandLine, interp: Interpreter, pins: Sequence[str]) -> list[str]:
+    """The user's pip command with the pins added, and ``--dry-run`` (ours) removed.
+
+    The pins are requirement arguments placed *before* everything the user
+    wrote. pip's resolver looks each root requirement up as it meets it, and
+    it meets command-line requirements before ``-r`` files and editables: a
+    user's ``torch==2.5.1`` met before the direct reference that satisfies it
+    is searched for on the user's index alone, where it may not exist ("No
+    matching distribution"). Met after the pin, it only narrows the pinned file.
+    """
+    assert cl.command is not None
+    rest = [t for item in cl.rest if not (isinstance(item, Option) and item.name == "--dry-run")
+            for t in (item.tokens if isinstance(item, Option) else (item,))]
+    return [*pip_command(interp), *cl.global_tokens(), cl.command, *pins, *rest]
 
 
 def transitive_requests(report: Mapping[str, Any], family: frozenset[str]) -> list[Request]:

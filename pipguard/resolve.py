@@ -7,6 +7,7 @@ dependencies are followed; everything else is left to pip.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,6 +56,14 @@ class ResolutionFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+_VARIANT_LABEL = re.compile(r"(cpu|xpu|cu\d+|rocm\d+(\.\d+)*)")
+
+
+def is_variant_label(local: str) -> bool:
+    """Whether a local version label names a build variant (``cu128``, ``rocm6.2.4``)."""
+    return _VARIANT_LABEL.fullmatch(local) is not None
 
 
 def tag_rank(file: IndexFile, tag_order: Mapping[Tag, int]) -> int | None:
@@ -159,11 +168,13 @@ class FamilyProvider:
             self.missing.add(project)
             return []
         usable = [f for f in files if f.yanked is None and tag_rank(f, self.tag_order) is not None]
-        labelled = [f for f in usable if f.version.local == self.variant.replace(".", "")
-                    or f.version.local == self.variant]
-        # Packages the index mirrors without a label (triton, some aarch64
-        # torchvision) are taken as they are; a labelled build always wins.
-        pool = labelled if labelled else [f for f in usable if f.version.local is None]
+        labelled = [f for f in usable if f.version.local == self.variant]
+        # Packages the index mirrors without a variant label (triton, some
+        # aarch64 torchvision, nightly pytorch-triton's "+git…") are taken as
+        # they are; a build labelled for this variant always wins.
+        pool = labelled if labelled else [
+            f for f in usable if f.version.local is None or not is_variant_label(f.version.local)
+        ]
         best: dict[Version, Candidate] = {}
         for f in sorted(pool, key=lambda f: tag_rank(f, self.tag_order) or 0):
             cand = Candidate(canonicalize_name(project), f.version, f, extras)

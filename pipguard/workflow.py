@@ -19,7 +19,7 @@ from pipguard import install as steps
 from pipguard.errors import CheckFailed, UsageError
 from pipguard.hardware import Hardware, apply_overrides, parse_overrides
 from pipguard.pipargs import CommandLine
-from pipguard.planner import Plan, family_requests, plan, summary_line
+from pipguard.planner import Plan, family_requests, marker_environment, plan, summary_line
 from pipguard.reqfiles import Wanted, read_wanted
 from pipguard.resolve import Request
 from pipguard.simple import IndexFile
@@ -153,16 +153,26 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
                 result.warnings, result.rejected, url)
 
 
-def plan_for_command(s: Session, tmp: Path) -> Plan | None:
-    """The plan for what the command line names, discovering transitive needs via pip."""
+def plan_for_command(s: Session, tmp: Path,
+                     installed: Mapping[str, str] | None = None) -> Plan | None:
+    """The plan for what the command line names, discovering transitive needs via pip.
+
+    ``installed`` (family name -> version) lets the discovery run keep what is
+    already there instead of fetching it again to read its metadata.
+    """
     wanted = wanted_of(s.cl)
-    requests = family_requests(list(wanted.requirements), s.family)
+    # A requirement whose marker is false for the target is not installed by
+    # pip: planning it would pin (and install) it regardless.
+    env = marker_environment(s.interp)
+    requests = [r for r in family_requests(list(wanted.requirements), s.family)
+                if r.requirement.marker is None
+                or r.requirement.marker.evaluate({**env, "extra": ""})]
     current: Plan | None = make_plan(s, requests, wanted) if requests else None
     if steps.has_opaque(wanted, s.family) and not s.cl.has("--no-deps"):
-        pins = None
+        pins: tuple[str, ...] = ()
         if current is not None:
-            pins = steps.write_temp(tmp, "discover-pins.txt",
-                                    steps.pin_lines(current, {}, reinstall=True).text())
+            pins = steps.pin_lines(current, installed or {},
+                                   reinstall=steps.wants_reinstall(s.cl)).lines
         report_path = tmp / "discover.json"
         argv = steps.discovery_argv(s.cl, s.interp, report_path, pins)
         done = steps.run_pip(argv, quiet_output=True)
@@ -205,37 +215,44 @@ def run_install(s: Session) -> int:
     """``pipguard install|download|wheel|lock``: plan, delegate to pip, verify."""
     cl = s.cl
     dry_run = cl.has("--dry-run")
+    is_install = cl.command == "install"
+    # Version pins rely on pip seeing what `pip inspect` sees; with --target,
+    # --prefix or --root it installs elsewhere (--target even ignores what is
+    # installed), and download/wheel/lock ignore it: there, always the file.
+    elsewhere = cl.has("--target", "-t", "--prefix", "--root")
+    installed = installed_versions(s) if is_install and not elsewhere else {}
     with steps.temp_dir() as tmpname:
-        tmp = Path(tmpname)
-        plan_ = plan_for_command(s, tmp)
-        base = [*pip_command(s.interp), *[a for a in cl.pip_argv if a != "--dry-run"]]
+        plan_ = plan_for_command(s, Path(tmpname), installed)
         if plan_ is None:
+            base = [*pip_command(s.interp), *[a for a in cl.pip_argv if a != "--dry-run"]]
             if dry_run:
                 steps.say("no torch-family package involved; pip would run as is")
                 print(steps.quote_argv(base))
                 return 0
             return steps.run_pip(base).returncode
-        is_install = cl.command == "install"
-        installed = installed_versions(s) if is_install and not dry_run else {}
         pins = steps.pin_lines(plan_, installed, reinstall=steps.wants_reinstall(cl))
-        pins_file = steps.write_temp(tmp, "torch-family.txt", pins.text())
-        argv = [*base, "-r", str(pins_file)]
+        argv = steps.command_argv(cl, s.interp, pins.lines)
         report_path: Path | None = None
-        if is_install:
+        if is_install and not dry_run:
             user_report = cl.options("--report")
             if user_report and user_report[-1] != "-":
                 report_path = Path(user_report[-1])
             elif not user_report:
-                report_path = tmp / "report.json"
+                report_path = Path(tmpname) / "report.json"
                 argv += ["--report", str(report_path)]
+        if dry_run:
+            # The plan and the exact command, on stdout; nothing runs.
+            print(summary_line(plan_, s.hw))
+            for w in plan_.warnings:
+                print(f"warning: {w}")
+            for line in pins.lines:
+                print(f"  {line}")
+            print(steps.quote_argv(argv))
+            return 0
         steps.say(summary_line(plan_, s.hw))
         for w in plan_.warnings:
             steps.say(f"warning: {w}")
         steps.say("running: " + steps.quote_argv(argv))
-        if dry_run:
-            for line in pins.lines:
-                print(line)
-            return 0
         rc = _run_with_retry(argv, plan_)
         if rc != 0 or not is_install:
             return rc
@@ -243,23 +260,27 @@ def run_install(s: Session) -> int:
             leaks = steps.audit_routing(steps.read_report(report_path), plan_, s.family)
             for leak in leaks:
                 steps.say(f"warning: torch-family package not from the torch index: {leak}")
-        if cl.has("--target", "-t", "--prefix", "--root", "--user"):
+        if elsewhere or cl.has("--user"):
             steps.say("installed outside the interpreter's environment; run `pipguard verify` "
                       "with --python on an interpreter that sees it")
             return 0
-        broken = verify_planned(s, plan_)
-        if broken:
-            steps.say("repairing " + ", ".join(broken) + " from the torch index")
-            repair = [*pip_command(s.interp), *cl.global_tokens(), "install", "--no-deps",
-                      "--force-reinstall", *[steps.file_pin(plan_, n) for n in broken]]
-            rc = _run_with_retry(repair, plan_)
-            if rc != 0:
-                return rc
-            if verify_planned(s, plan_):
-                raise CheckFailed("installed files still differ from their RECORD after a repair",
-                                  hint="pipguard verify names them; pipguard doctor explains")
-        steps.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan_.packages)}")
-        return 0
+        return _verify_and_repair(s, plan_)
+
+
+def _verify_and_repair(s: Session, plan_: Plan) -> int:
+    broken = verify_planned(s, plan_)
+    if broken:
+        steps.say("repairing " + ", ".join(broken) + " from the torch index")
+        repair = [*pip_command(s.interp), *s.cl.global_tokens(), "install", "--no-deps",
+                  "--force-reinstall", *[steps.file_pin(plan_, n) for n in broken]]
+        rc = _run_with_retry(repair, plan_)
+        if rc != 0:
+            return rc
+        if verify_planned(s, plan_):
+            raise CheckFailed("installed files still differ from their RECORD after a repair",
+                              hint="pipguard verify names them; pipguard doctor explains")
+    steps.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan_.packages)}")
+    return 0
 
 
 def _run_with_retry(argv: list[str], plan_: Plan) -> int:
@@ -273,7 +294,7 @@ def _run_with_retry(argv: list[str], plan_: Plan) -> int:
         if name is None or name in failed or (name == "" and failed):
             if name is not None:
                 raise steps.integrity_error(plan_, name, evidence)
-            _diagnose(output)
+            _diagnose(output, plan_)
             return done.returncode
         failed.add(name)
         if name:
@@ -284,10 +305,18 @@ def _run_with_retry(argv: list[str], plan_: Plan) -> int:
         argv = steps.no_cache(argv)
 
 
-def _diagnose(output: str) -> None:
+def _diagnose(output: str, plan_: Plan) -> None:
+    from urllib.parse import urlsplit
+
     from pipguard.explain import explain
 
+    # The torch index the user chose (a mirror, say) is the one we route to on
+    # purpose: a warning that its builds come from a non-pytorch.org host is noise.
+    own_host = urlsplit(plan_.index_url).netloc
     for f in explain(output):
+        if (f.category == "dependency-confusion" and f.severity == "warning" and own_host
+                and own_host in f.message):
+            continue
         steps.say(f"diagnosis [{f.category}]: {f.message}")
         if f.fix:
             steps.say(f"  fix: {f.fix}")
