@@ -247,15 +247,20 @@ def dispatch(argv: Sequence[str]) -> int:
     return handler(cl)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pipguard`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         return dispatch(args)
     except PipguardError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
+        # One line each, whatever a message carried along (a parser's caret lines...).
+        sys.stderr.write(f"error: {_one_line(exc.message)}\n")
         if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+            sys.stderr.write(f"hint: {_one_line(exc.hint)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

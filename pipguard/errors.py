@@ -32,17 +32,19 @@ class PipguardError(Exception):
     """Base of every error pipguard reports to a user."""
 
     exit_code = EXIT_FAILED
+    default_hint: str | None = None
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = hint if hint is not None else self.default_hint
 
 
 class UsageError(PipguardError):
     """Bad command line, malformed override, requirement or requirements file."""
 
     exit_code = EXIT_USAGE
+    default_hint = "see `pipguard --help` and the README's option table"
 
 
 class NoMatchingBuild(PipguardError):
@@ -55,6 +57,7 @@ class IndexUnavailable(PipguardError):
     """The torch index could not be reached and nothing usable is cached."""
 
     exit_code = EXIT_INDEX
+    default_hint = "check the network or --torch-index-url; a warm cache plans with --offline"
 
 
 class IntegrityError(PipguardError):

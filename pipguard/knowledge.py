@@ -30,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 from pipguard.errors import UsageError
 
 ENV_VAR = "PIPGUARD_KNOWLEDGE_FILE"
+KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
 SCHEMA = 1
 CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
@@ -409,11 +410,16 @@ def merge_tables(base: Mapping[str, Any], user: Mapping[str, Any], origin: str) 
         hint = f"known tables: {', '.join(TABLES)}"
         raise UsageError(f"{origin}: unknown knowledge table(s) {', '.join(unknown)}", hint)
     if user.get("schema", SCHEMA) != SCHEMA:
-        raise UsageError(f"{origin}: knowledge schema {user.get('schema')!r} is not {SCHEMA}")
+        raise UsageError(
+            f"{origin}: knowledge schema {user.get('schema')!r} is not {SCHEMA}",
+            hint=KNOWLEDGE_HINT,
+        )
     out = {**base, **{k: v for k, v in user.items() if k not in TABLES}}
     for key in set(user) & set(TABLES):
         if not isinstance(user[key], dict):
-            raise UsageError(f"{origin}: table {key!r} must be an object of rows")
+            raise UsageError(
+                f"{origin}: table {key!r} must be an object of rows", hint=KNOWLEDGE_HINT
+            )
         merged = {**base.get(key, {}), **user[key]}
         out[key] = {k: row for k, row in merged.items() if row is not None}
     return out
@@ -455,7 +461,9 @@ def build_knowledge(data: Mapping[str, Any], origin: str) -> Knowledge:
         return _build(data)
     except (KeyError, ValueError, TypeError, AttributeError, InvalidVersion) as exc:
         why = f"{type(exc).__name__}: {exc}"
-        raise UsageError(f"{origin}: malformed knowledge tables ({why})") from exc
+        raise UsageError(
+            f"{origin}: malformed knowledge tables ({why})", hint=KNOWLEDGE_HINT
+        ) from exc
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:
@@ -528,11 +536,15 @@ def _read_user_file(path: Path) -> Mapping[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(f"cannot read knowledge file {path}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            f"cannot read knowledge file {path}: {exc.strerror or exc}", hint=KNOWLEDGE_HINT
+        ) from exc
     except ValueError as exc:
-        raise UsageError(f"knowledge file {path} is not valid JSON: {exc}") from exc
+        raise UsageError(
+            f"knowledge file {path} is not valid JSON: {exc}", hint=KNOWLEDGE_HINT
+        ) from exc
     if not isinstance(data, dict):
-        raise UsageError(f"knowledge file {path} must hold a JSON object")
+        raise UsageError(f"knowledge file {path} must hold a JSON object", hint=KNOWLEDGE_HINT)
     return data
 
 

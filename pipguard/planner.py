@@ -27,7 +27,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipguard.errors import NoMatchingBuild
+from pipguard.errors import IndexUnavailable, NoMatchingBuild
 from pipguard.hardware import Hardware
 from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of
 from pipguard.resolve import (
@@ -40,6 +40,8 @@ from pipguard.resolve import (
     tag_rank,
 )
 from pipguard.target import Interpreter
+
+_NO_TORCH = "the index has no torch for this variant"
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,7 @@ def plan(
                             if tag_rank(f, tag_order) is not None
                             and torch_spec.contains(f.version, prereleases=True)}, reverse=True)
         if torch_files is None or (not available and _wants_torch(requests)):
-            reason = ("the index has no torch for this variant" if torch_files is None
+            reason = (_NO_TORCH if torch_files is None
                       else f"no torch wheel for {interp.python_tag} on this platform"
                       + (f" matching {torch_spec}" if str(torch_spec) else ""))
             rejected.append(Rejection(variant, reason))
@@ -299,6 +301,14 @@ def plan(
         if tv is not None and (best_version is None or tv > best_version):
             best_version = tv
 
+    if not outcomes and not forced and rejected and all(
+            r.reason == _NO_TORCH for r in rejected):
+        # Not one variant has a torch page: the URL is not a torch index at all.
+        raise IndexUnavailable(
+            f"{index_url.replace('VARIANT', '<variant>')} holds no torch page for any of "
+            f"{', '.join(variants)}",
+            hint="--torch-index-url must be the folder that holds cu126/, cpu/ … "
+                 "(e.g. https://download.pytorch.org/whl)")
     if not outcomes:
         raise NoMatchingBuild(*_nothing_fits(requests, hw, interp, kn, source, variants,
                                              rejected, tag_order))

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from pipguard.environment import InstalledDist
 
-PROBLEMS = ("missing", "changed", "size", "unreadable")
+PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete")
 HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
 _CHUNK = 1 << 20  # 1 MiB reads: large enough that hashlib drops the GIL for each
 _BATCH_BYTES = 16 << 20  # group small files so one thread task is never trivially short
@@ -116,6 +116,8 @@ def verify_many(
     for job, outcome in zip(jobs, outcomes, strict=True):
         if outcome is not None:
             problems[job.dist].append(outcome)
+    for i, dist in enumerate(dists):
+        problems[i].extend(_unfinished(dist))
     counts = [0] * len(dists)
     for job in jobs:
         counts[job.dist] += 1
@@ -129,6 +131,30 @@ def verify_many(
         )
         for i, dist in enumerate(dists)
     )
+
+
+def _unfinished(dist: InstalledDist) -> list[FileProblem]:
+    """Signs that the installer was stopped before it finished this distribution.
+
+    pip writes INSTALLER after the wheel's files and then rewrites RECORD to
+    list it; a missing INSTALLER that RECORD does not list means it was killed
+    in between.
+    """
+    if dist.dist_info is None or not os.path.isdir(dist.dist_info):
+        return []
+    names = os.listdir(dist.dist_info)
+    base = os.path.basename(dist.dist_info)
+    out: list[FileProblem] = []
+    if "INSTALLER" not in names and not _record_lists(dist, f"{base}/INSTALLER"):
+        # RECORD names INSTALLER once the installer rewrote it; a missing file it
+        # lists is reported as "missing" by the ordinary check instead.
+        out.append(FileProblem(f"{base}/INSTALLER", "incomplete", "present", "missing"))
+    return out
+
+
+def _record_lists(dist: InstalledDist, path: str) -> bool:
+    entries = _read_record(dist)
+    return entries is not None and any(e.path == path for e in entries)
 
 
 @dataclass(frozen=True)

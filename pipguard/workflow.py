@@ -7,6 +7,7 @@ tables and the index client — so the steps below stay small.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,16 +42,22 @@ class ClientSource:
 
     def __init__(self, client: IndexClient) -> None:
         self.client = client
+        # One fetch per page per run, however often the planner asks.
+        self._seen: dict[tuple[str, str], tuple[IndexFile, ...] | None] = {}
 
     def files(self, variant: str, project: str) -> tuple[IndexFile, ...] | None:
-        page = self.client.page(variant, project)
-        return None if page.missing else page.files
+        key = (variant, project)
+        if key not in self._seen:
+            page = self.client.page(variant, project)
+            self._seen[key] = None if page.missing else page.files
+        return self._seen[key]
 
     def metadata(self, file: IndexFile) -> str:
         return self.client.metadata(file)
 
     def prefetch(self, variants: list[str], projects: list[str]) -> None:
-        self.client.pages([(v, p) for v in variants for p in projects])
+        for key, page in self.client.pages([(v, p) for v in variants for p in projects]).items():
+            self._seen[key] = None if page.missing else page.files
 
 
 @dataclass
@@ -193,22 +200,39 @@ def plan_for_command(s: Session, tmp: Path,
 def installed_versions(s: Session) -> dict[str, str]:
     from pipguard.environment import inspect
 
-    return {d.name: d.version for d in inspect(s.interp.python) if d.name in s.family}
+    # Only a finished install counts: pip writes INSTALLER last, so a
+    # distribution without it was interrupted and must be reinstalled from its file.
+    return {d.name: d.version for d in inspect(s.interp.python)
+            if d.name in s.family and d.installer is not None}
 
 
-def verify_planned(s: Session, plan_: Plan) -> list[str]:
-    """Names of planned distributions whose installed files fail RECORD."""
+def verify_planned(s: Session, plan_: Plan) -> list[tuple[str, bool]]:
+    """Planned distributions whose installed files fail RECORD, and whether RECORD is gone."""
     from pipguard.environment import inspect
     from pipguard.verify import verify_many
 
     names = {p.name for p in plan_.packages}
     dists = [d for d in inspect(s.interp.python) if d.name in names]
     results = verify_many(dists)
-    broken = [r.name for r in results if not r.ok]
+    broken = [(r.name, r.record_missing) for r in results if not r.ok]
+    for d, r in zip(dists, results, strict=True):
+        if d.dist_info and any(p.problem == "incomplete" for p in r.problems):
+            _drop_temp_files(Path(d.dist_info))
     for r in results:
         for prob in r.problems[:5]:
             steps.say(f"{r.name}: {prob.problem} {prob.path}")
     return broken
+
+
+def _drop_temp_files(dist_info: Path) -> None:
+    """Remove the temporary files a killed pip left in a dist-info folder.
+
+    Only ``*.tmp`` files of a distribution verify found unfinished: they keep
+    pip's uninstall from removing the folder, so the reinstall would inherit them.
+    """
+    for tmp in dist_info.glob("*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def run_install(s: Session) -> int:
@@ -270,12 +294,18 @@ def run_install(s: Session) -> int:
 def _verify_and_repair(s: Session, plan_: Plan) -> int:
     broken = verify_planned(s, plan_)
     if broken:
-        steps.say("repairing " + ", ".join(broken) + " from the torch index")
-        repair = [*pip_command(s.interp), *s.cl.global_tokens(), "install", "--no-deps",
-                  "--force-reinstall", *[steps.file_pin(plan_, n) for n in broken]]
-        rc = _run_with_retry(repair, plan_)
-        if rc != 0:
-            return rc
+        steps.say("repairing " + ", ".join(n for n, _ in broken) + " from the torch index")
+        # pip cannot uninstall a distribution whose RECORD is gone (a killed
+        # install): those are installed over, the others reinstalled.
+        for mode, names in (("--ignore-installed", [n for n, gone in broken if gone]),
+                            ("--force-reinstall", [n for n, gone in broken if not gone])):
+            if not names:
+                continue
+            repair = [*pip_command(s.interp), *s.cl.global_tokens(), "install", "--no-deps",
+                      mode, *[steps.file_pin(plan_, n) for n in names]]
+            rc = _run_with_retry(repair, plan_)
+            if rc != 0:
+                return rc
         if verify_planned(s, plan_):
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
@@ -283,25 +313,30 @@ def _verify_and_repair(s: Session, plan_: Plan) -> int:
     return 0
 
 
+# At most this many retries in one install, whatever else pip reports.
+_MAX_RETRIES = 8
+
+
 def _run_with_retry(argv: list[str], plan_: Plan) -> int:
+    """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat."""
     failed: set[str] = set()
     while True:
         done = steps.run_pip(argv)
         if done.returncode == 0:
             return 0
         output = done.stdout + "\n" + done.stderr
-        name, evidence = steps.integrity_failure(output, plan_)
-        if name is None or name in failed or (name == "" and failed):
-            if name is not None:
-                raise steps.integrity_error(plan_, name, evidence)
+        bad = steps.integrity_failure(output, plan_)
+        if bad is None:
             _diagnose(output, plan_)
             return done.returncode
-        failed.add(name)
-        if name:
-            steps.run_pip([*argv[: argv.index("-m") + 2], "cache", "remove", name],
+        if bad.key in failed or len(failed) >= _MAX_RETRIES:
+            raise steps.integrity_error(plan_, bad)
+        failed.add(bad.key)
+        if bad.name:
+            steps.run_pip([*argv[: argv.index("-m") + 2], "cache", "remove", bad.name],
                           quiet_output=True)
-        steps.say(f"a download of {name or 'a file'} arrived corrupt; retrying once "
-                  "without pip's cache")
+        steps.say(f"a download of {bad.name or bad.key or 'a file'} arrived corrupt; "
+                  "retrying once without pip's cache")
         argv = steps.no_cache(argv)
 
 

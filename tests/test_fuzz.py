@@ -211,8 +211,6 @@ def test_known_usage_errors_are_one_line_with_a_hint(sandbox: Path, argv: list[s
     pytest.param(["plan", "torch", "--torch-index-url", "ftp://x/whl"], id="index-url-scheme"),
     pytest.param(["plan", "torch", "--knowledge-file", "req.txt"], id="knowledge-not-json"),
 ])
-@pytest.mark.xfail(strict=True, reason="UsageError raised without a hint in cli.py:188, "
-                   "index.py:125, knowledge.py:412-535 (see docs/RELIABILITY.md)")
 def test_usage_error_has_a_hint(sandbox: Path, argv: list[str]) -> None:
     _write(sandbox, "req.txt", "torch\n")
     rc, err, fake = run_main(sandbox, argv)

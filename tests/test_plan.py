@@ -198,3 +198,11 @@ def test_unreachable_index_without_cache_is_exit_3(capsys: Any) -> None:
     err = capsys.readouterr().err
     assert rc == 3
     assert err.startswith("error: ") and "hint: " in err
+
+
+def test_an_index_without_any_torch_page_is_exit_3(index_server: Any, capsys: Any) -> None:
+    index_server.faults.fail("/whl/*", 403)
+    rc = main(["plan", "torch", "--torch-index-url", index_server.torch_url])
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert "holds no torch page" in err and "hint: --torch-index-url" in err

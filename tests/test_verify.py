@@ -140,6 +140,9 @@ def make_dist(site: Path, files: dict[str, bytes], record_rows: list[list[str]])
     dist_info.mkdir(parents=True, exist_ok=True)
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(record_rows)
+    if not any(row[0].endswith("/INSTALLER") for row in record_rows):
+        # what any installer leaves; a test that lists INSTALLER decides itself
+        (dist_info / "INSTALLER").write_text("pip\n", encoding="utf-8")
     (dist_info / "RECORD").write_text(out.getvalue(), encoding="utf-8")
     return InstalledDist("demo", "1", str(site), str(dist_info), None, False, None, (), None)
 
