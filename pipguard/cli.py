@@ -126,12 +126,12 @@ def cmd_install(cl: CommandLine) -> int:
 
 def cmd_verify(cl: CommandLine) -> int:
     from pipguard.environment import inspect
-    from pipguard.target import choose_python
+    from pipguard.target import choose_python, inspect_interpreter, pip_command
     from pipguard.verify import verify_many
     from pipguard.workflow import knowledge
 
-    python = choose_python(cl.python, os.environ)
-    dists = inspect(python)
+    interp = inspect_interpreter(choose_python(cl.python, os.environ))
+    dists = inspect(interp.python, pip_command(interp))
     from packaging.utils import canonicalize_name
 
     names = {canonicalize_name(n) for n in cl.positionals()}
@@ -164,7 +164,8 @@ def cmd_verify(cl: CommandLine) -> int:
             for p in r.problems:
                 print(f"  {p.problem}: {p.path}")
         if not results:
-            print("no torch-family distribution installed" if not names else "nothing to verify")
+            print("nothing to verify" if names or "--all" in cl.own_flags
+                  else "no torch-family distribution installed")
     return 1 if bad else 0
 
 

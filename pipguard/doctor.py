@@ -460,13 +460,14 @@ def run_doctor(cl: CommandLine) -> int:
 
     from pipguard.environment import inspect
     from pipguard.planner import marker_environment
+    from pipguard.target import pip_command
     from pipguard.verify import verify_many
     from pipguard.workflow import hardware, interpreter, knowledge
 
     interp = interpreter(cl, os.environ)
     kn = knowledge(cl, os.environ)
     hw = hardware(cl, os.environ)
-    dists = {d.name: d for d in inspect(interp.python)}
+    dists = {d.name: d for d in inspect(interp.python, pip_command(interp))}
     fam = kn.family() | kn.index_only()
     # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
     verified = verify_many([d for n, d in dists.items()

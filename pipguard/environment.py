@@ -107,14 +107,16 @@ def _locations(metadata_location: object) -> tuple[str, str | None]:
     return parent, None
 
 
-def inspect(python: str) -> tuple[InstalledDist, ...]:
+def inspect(python: str, pip: Sequence[str] | None = None) -> tuple[InstalledDist, ...]:
     """Everything the target interpreter ``python`` sees as installed.
 
     Runs ``<python> -m pip inspect`` (without ``--local``; see the module
-    docstring) with the user's pip configuration. Raises :class:`TargetError`
+    docstring) with the user's pip configuration; ``pip`` replaces the
+    ``<python> -m pip`` prefix for a target without pip of its own
+    (:func:`pipguard.target.pip_command`). Raises :class:`TargetError`
     when the interpreter or its pip cannot produce a report.
     """
-    argv = (python, "-m", "pip", "inspect")
+    argv = (*(pip or (python, "-m", "pip")), "inspect")
     # PYTHONIOENCODING: pip writes the report (which holds free-text metadata) to
     # a pipe; without it a non-UTF-8 console encoding can make pip itself fail.
     done = runner.run(argv, capture=True, timeout=_TIMEOUT_S, env={"PYTHONIOENCODING": "utf-8"})

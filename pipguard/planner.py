@@ -331,9 +331,11 @@ def plan(
                                       "is preferred (newer torch, full driver support, newer CUDA)",
                                       str(o.torch) if o.torch else None))
     newest = _newest_anywhere(source, variants, torch_spec, tag_order)
-    if chosen.torch is not None and newest is not None and newest > chosen.torch:
-        why = "; ".join(sorted({r.reason for r in rejected if r.version == str(newest)})) or \
-            "no variant of it fits this machine"
+    why = "; ".join(sorted({r.reason for r in rejected if r.version == str(newest)
+                            and "is preferred" not in r.reason}))
+    # Only when the hardware ruled the newer release out: a companion pin that
+    # needs an older torch is the user's choice, not news.
+    if chosen.torch is not None and newest is not None and newest > chosen.torch and why:
         warnings.append(f"torch {newest} exists but was not chosen: {why}; "
                         f"planned the newest that fits, {chosen.torch}")
     if forced:

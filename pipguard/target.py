@@ -113,13 +113,20 @@ def choose_python(explicit: str | None, environ: Mapping[str, str]) -> str:
     return sys.executable
 
 
+def _venv_root(python: str) -> Path | None:
+    root = Path(os.path.abspath(python)).parent.parent
+    return root.resolve() if (root / "pyvenv.cfg").exists() else None
+
+
 def _same_interpreter(python: str) -> bool:
+    """Whether ``python`` is the interpreter we run in (a venv's symlink is not)."""
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
+        return True
     try:
-        return Path(python).resolve() == Path(sys.executable).resolve() or os.path.samefile(
-            python, sys.executable
-        )
+        same_binary = Path(python).resolve() == Path(sys.executable).resolve()
     except OSError:
         return False
+    return same_binary and _venv_root(python) == _venv_root(sys.executable)
 
 
 def _tags_for(

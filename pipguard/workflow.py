@@ -202,7 +202,7 @@ def installed_versions(s: Session) -> dict[str, str]:
 
     # Only a finished install counts: pip writes INSTALLER last, so a
     # distribution without it was interrupted and must be reinstalled from its file.
-    return {d.name: d.version for d in inspect(s.interp.python)
+    return {d.name: d.version for d in inspect(s.interp.python, pip_command(s.interp))
             if d.name in s.family and d.installer is not None}
 
 
@@ -212,7 +212,7 @@ def verify_planned(s: Session, plan_: Plan) -> list[tuple[str, bool]]:
     from pipguard.verify import verify_many
 
     names = {p.name for p in plan_.packages}
-    dists = [d for d in inspect(s.interp.python) if d.name in names]
+    dists = [d for d in inspect(s.interp.python, pip_command(s.interp)) if d.name in names]
     results = verify_many(dists)
     broken = [(r.name, r.record_missing) for r in results if not r.ok]
     for d, r in zip(dists, results, strict=True):
