@@ -198,21 +198,21 @@ def plan_for_command(s: Session, tmp: Path,
 
 
 def installed_versions(s: Session) -> dict[str, str]:
-    from pipguard.environment import inspect
+    from pipguard.environment import inspect_named
 
     # Only a finished install counts: pip writes INSTALLER last, so a
     # distribution without it was interrupted and must be reinstalled from its file.
-    return {d.name: d.version for d in inspect(s.interp.python, pip_command(s.interp))
-            if d.name in s.family and d.installer is not None}
+    return {d.name: d.version for d in inspect_named(s.interp.python, sorted(s.family))
+            if d.installer is not None}
 
 
 def verify_planned(s: Session, plan_: Plan) -> list[tuple[str, bool]]:
     """Planned distributions whose installed files fail RECORD, and whether RECORD is gone."""
-    from pipguard.environment import inspect
+    from pipguard.environment import inspect_named
     from pipguard.verify import verify_many
 
     names = {p.name for p in plan_.packages}
-    dists = [d for d in inspect(s.interp.python, pip_command(s.interp)) if d.name in names]
+    dists = [d for d in inspect_named(s.interp.python, sorted(names)) if d.name in names]
     results = verify_many(dists)
     broken = [(r.name, r.record_missing) for r in results if not r.ok]
     for d, r in zip(dists, results, strict=True):
