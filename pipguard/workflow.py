@@ -244,6 +244,7 @@ def run_install(s: Session) -> int:
     # --prefix or --root it installs elsewhere (--target even ignores what is
     # installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
+    wanted_of(cl)  # bad requirements are usage errors before anything runs
     installed = installed_versions(s) if is_install and not elsewhere else {}
     with steps.temp_dir() as tmpname:
         plan_ = plan_for_command(s, Path(tmpname), installed)
