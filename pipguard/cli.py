@@ -242,6 +242,9 @@ def dispatch(argv: Sequence[str]) -> int:
         return rc
     if cl.has("-h", "--help") and cl.command in ("install", "download", "wheel", "lock"):
         return _passthrough(cl)
+    if cl.has("-h", "--help") and cl.command in COMMANDS:
+        sys.stdout.write(HELP.lstrip("\n"))
+        return 0
     handler = COMMANDS.get(cl.command)
     if handler is None:
         return _passthrough(cl)

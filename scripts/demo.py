@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from scripts.make_index import build_index  # noqa: E402
-from scripts.serve_index import IndexServer  # noqa: E402
+from scripts.make_index import build_index
+from scripts.serve_index import IndexServer
 
 
 def main() -> int:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.helpers import clean_env, pipguard
 
-H100_ROOT = Path(__file__).resolve().parent / "fixtures" / "hardware" / "linux-h100-driver580" / "root"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+H100_ROOT = FIXTURES / "hardware" / "linux-h100-driver580" / "root"
 
 
 def env_for(root: Path | str, **extra: str) -> dict[str, str]:
