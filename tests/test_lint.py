@@ -1,0 +1,28 @@
+"""House style is checked where CI runs: ruff and mypy --strict must stay clean."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from tests.helpers import REPO, run
+
+
+def _tool(module: str) -> None:
+    if shutil.which(module) is None and run([sys.executable, "-m", module, "--version"]).returncode:
+        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
+
+
+def test_ruff_is_clean() -> None:
+    _tool("ruff")
+    done = run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_mypy_strict_is_clean() -> None:
+    _tool("mypy")
+    done = run([sys.executable, "-m", "mypy", "--strict", "pipguard"], cwd=REPO, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
