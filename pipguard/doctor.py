@@ -3,7 +3,8 @@
 Reads the target environment (``pip inspect``), RECORD files and the knowledge
 tables against the detected (or overridden) hardware; it does not import torch
 unless ``--deep`` asks for it (in a subprocess with a timeout). The checks are
-pure functions of an :class:`Environment` so tests feed recorded states.
+pure functions of an :class:`Environment` so tests feed recorded states; gathering
+the facts, ``--deep`` and the report live in :mod:`pipguard.doctor_deep`.
 
 A build's *variant* (``cu124``, ``cpu``, ``rocm6.2``) is its local label; an
 unlabeled build is what PyPI ships for that release on that platform (the
@@ -12,9 +13,7 @@ CUDA build on Linux x86_64, the CPU build elsewhere), as the tables say.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,11 +21,14 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pipguard.doctor_deep import _DEEP as _DEEP
+from pipguard.doctor_deep import DEEP_TIMEOUT_S as DEEP_TIMEOUT_S
+from pipguard.doctor_deep import _deep as _deep
+from pipguard.doctor_deep import run_doctor as run_doctor
 from pipguard.environment import InstalledDist
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of, variant_kind
-from pipguard.pipargs import CommandLine
 from pipguard.verify import DistVerification
 
 COMPANIONS = ("torchvision", "torchaudio", "torchtext", "torchdata", "torchao", "torchcodec",
@@ -451,110 +453,4 @@ def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
                                    f"{name} {d.version} requires {r}, but {dep} {have.version} "
                                    "is installed", f"{name} Requires-Dist: {r}",
                                    f'pipguard install "{name}" "{_pin(r)}"'))
-    return out
-
-
-def run_doctor(cl: CommandLine) -> int:
-    """``pipguard doctor``: gather the facts, check, render; 1 when any finding is an error."""
-    import json
-
-    from pipguard.environment import inspect
-    from pipguard.planner import marker_environment
-    from pipguard.target import pip_command
-    from pipguard.verify import verify_many
-    from pipguard.workflow import hardware, interpreter, knowledge
-
-    interp = interpreter(cl, os.environ)
-    kn = knowledge(cl, os.environ)
-    hw = hardware(cl, os.environ)
-    dists = {d.name: d for d in inspect(interp.python, pip_command(interp))}
-    fam = kn.family() | kn.index_only()
-    # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
-    verified = verify_many([d for n, d in dists.items()
-                            if n in fam or n.startswith("nvidia-")])
-    index = cl.own.get("--torch-index-url") or os.environ.get("PIPGUARD_TORCH_INDEX_URL")
-    env = Environment(dists, verified, hw, interp.os, interp.machine,
-                      marker_environment(interp), (index,) if index else ())
-    findings = check(env, kn)
-    if "--deep" in cl.own_flags and "torch" in dists:
-        # What the import confirms about the GPU was said already from the metadata.
-        said = {f.category for f in findings} & {"cpu-build-on-gpu", "gpu-arch-unsupported"}
-        findings.extend(f for f in _deep(interp.python, hw, kn, dists["torch"].version)
-                        if f.category not in said)
-    if "--json" in cl.own_flags:
-        sys.stdout.write(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2)
-                         + "\n")
-    else:
-        if not findings:
-            t = dists.get("torch")
-            print(f"no problems found ({'torch ' + t.version if t else 'no torch installed'})")
-        for f in findings:
-            print(f"[{f.severity}] {f.category}: {f.message}")
-            print(f"  evidence: {f.evidence}")
-            print(f"  fix: {f.fix}")
-    return 1 if any(f.severity == "error" for f in findings) else 0
-
-
-# Run in the target: never from the current directory (a ./torch folder would shadow it),
-# and every attribute optional (stub and partial builds must report, not crash).
-_DEEP = """\
-import json, os, sys
-sys.path[:] = [p for p in sys.path if p not in ('', os.getcwd())]
-import torch
-cuda = getattr(torch, 'cuda', None)
-ok = bool(cuda and cuda.is_available())
-print(json.dumps({'version': str(getattr(torch, '__version__', '')),
-                  'has_cuda_module': cuda is not None, 'cuda': ok,
-                  'arch': list(cuda.get_arch_list()) if ok else []}))
-"""
-DEEP_TIMEOUT_S = 120.0
-
-
-def _deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Finding]:
-    """Import torch in a subprocess (with a timeout) and judge what it says."""
-    import json
-
-    from pipguard import runner
-
-    done = runner.run([python, "-c", _DEEP], timeout=DEEP_TIMEOUT_S)
-    if done.timed_out:
-        return [Finding("corrupt-install", "warning",
-                        f"import torch did not finish in {DEEP_TIMEOUT_S:.0f} s",
-                        "timed out", "pipguard verify torch")]
-    if done.returncode != 0:
-        from pipguard.explain import Context, explain
-
-        found = list(explain(done.stdout + done.stderr, Context(hardware=hw)))
-        return found or [Finding("corrupt-install", "error", "import torch failed",
-                                 (done.stderr.strip().splitlines() or ["?"])[-1],
-                                 "pipguard verify torch")]
-    try:
-        facts = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return []
-    out = []
-    if facts.get("version") and facts["version"] != installed:
-        out.append(Finding("corrupt-install", "error",
-                           f"import torch loads {facts['version']}, but torch {installed} is "
-                           "installed (another copy shadows it, or files are mixed)",
-                           f"torch.__version__ == {facts['version']!r}",
-                           f"pipguard install --force-reinstall torch=={installed}"))
-    if hw.accelerator == "nvidia" and hw.gpus and not facts.get("cuda"):
-        out.append(Finding("cpu-build-on-gpu", "warning",
-                           f"torch {facts.get('version')} imports but cannot use the GPU",
-                           "torch.cuda.is_available() is False", _REINSTALL))
-    arch = [a for a in facts.get("arch", []) if isinstance(a, str)]
-    for g in hw.gpus if arch else ():
-        cc = g.nvidia_cc()
-        if cc is None:
-            continue
-        native = any(a[3:].isdigit() and int(a[3:-1]) == cc[0] and int(a[-1]) <= cc[1]
-                     for a in arch if a.startswith("sm_"))
-        ptx = any(a[8:].isdigit() and (int(a[8:-1]), int(a[-1])) <= cc
-                  for a in arch if a.startswith("compute_"))
-        if not native and not ptx:
-            out.append(Finding("gpu-arch-unsupported", "error",
-                               f"torch has no kernels for {g.name} (sm_{cc[0]}{cc[1]}, "
-                               f"{kn.gpu_family_name(cc)})",
-                               f"torch.cuda.get_arch_list() == {arch}", _REINSTALL))
     return out

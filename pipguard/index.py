@@ -6,8 +6,8 @@ Last-Modified) and revalidated with a conditional request; when the index
 cannot be reached after bounded retries, the cached copy is used and a note
 says how old it is. Garbage pages count as failures, never as "no wheels".
 
-Only stdlib HTTP (``urllib``), imported lazily: it honours the system's
-proxy settings and always verifies TLS.
+One request (stdlib ``urllib``, imported lazily) is :mod:`pipguard.fetch`; this
+module adds the retries, the cache and the parsing.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from packaging.utils import canonicalize_name
 
-from pipguard import __version__, cache
+from pipguard import cache
 from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
+from pipguard.fetch import JSON_TYPE, Reply, Transient, request, temp_file
 from pipguard.simple import IndexFile, PageError, parse_json, scan_html
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
 CHANNELS = ("stable", "test", "nightly")
 DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
 ENV_OFFLINE = "PIPGUARD_OFFLINE"
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json;q=1.0, "
     "application/vnd.pypi.simple.v1+html;q=0.9, text/html;q=0.8"
@@ -64,20 +64,6 @@ class Page:
     fetched_at: float  # epoch seconds when the content was fetched from the server
     from_cache: bool  # served from cache because the index was unreachable (stale)
     missing: bool  # 403/404: this variant has no such project (files empty)
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    body: bytes
-    url: str  # after redirects
-    content_type: str = ""
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class _Transient(Exception):
-    """A failure worth retrying: 5xx, 429, timeout, connection error, garbage page."""
 
 
 class _Unreachable(Exception):
@@ -173,7 +159,7 @@ class IndexClient:
                 headers["If-Modified-Since"] = str(cached[0]["last_modified"])
 
         def attempt() -> Page:
-            reply = _request(url, headers, self.timeout)
+            reply = request(url, headers, self.timeout)
             now = time.time()
             if reply.status in _MISSING:
                 self._store(path, {"url": url, "status": reply.status, "fetched_at": now}, b"")
@@ -186,7 +172,7 @@ class IndexClient:
                 except PageError:  # the cached copy is unusable: ask for the whole page
                     headers.pop("If-None-Match", None)
                     headers.pop("If-Modified-Since", None)
-                    raise _Transient("304 for an unusable cached copy") from None
+                    raise Transient("304 for an unusable cached copy") from None
                 self._store(path, {**header, "fetched_at": now}, body)
                 return Page(url, files, now, False, False)
             if reply.status != 200:
@@ -194,7 +180,7 @@ class IndexClient:
             try:
                 files = _parse(reply.body, reply.content_type, reply.url)
             except PageError as exc:
-                raise _Transient(f"unusable page: {exc}") from None
+                raise Transient(f"unusable page: {exc}") from None
             header = {
                 "url": url,
                 "final_url": reply.url,
@@ -285,12 +271,12 @@ class IndexClient:
         """Download the wheel (streamed to a temp file) and read its METADATA."""
         import zipfile
 
-        with _temp_file(self.cache_root) as fh:
+        with temp_file(self.cache_root) as fh:
 
-            def download() -> _Reply:
+            def download() -> Reply:
                 fh.seek(0)
                 fh.truncate()
-                return _request(file.url, {}, self.timeout, sink=fh)
+                return request(file.url, {}, self.timeout, sink=fh)
 
             try:
                 reply = self._attempts(download)
@@ -311,22 +297,22 @@ class IndexClient:
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _fetch(self, url: str) -> _Reply:
+    def _fetch(self, url: str) -> Reply:
         """A GET with retries; raises :class:`IndexUnavailable` when spent."""
         try:
-            return self._attempts(lambda: _request(url, {}, self.timeout))
+            return self._attempts(lambda: request(url, {}, self.timeout))
         except _Unreachable as exc:
             raise IndexUnavailable(f"cannot read {url}: {exc}", hint=_HINT) from None
 
     def _attempts(self, attempt: Callable[[], _T]) -> _T:
-        """Run ``attempt``, retrying :class:`_Transient` failures with exponential backoff."""
+        """Run ``attempt``, retrying :class:`Transient` failures with exponential backoff."""
         reason = "no attempt made"
         for n in range(self.retries + 1):
             if n:
                 time.sleep(self.backoff * 2 ** (n - 1))
             try:
                 return attempt()
-            except _Transient as exc:
+            except Transient as exc:
                 reason = str(exc)
         tries = "1 try" if self.retries == 0 else f"{self.retries + 1} tries"
         raise _Unreachable(f"{reason} ({tries})")
@@ -394,104 +380,3 @@ def _metadata_member(names: list[str], file: IndexFile) -> str:
     if found:
         return found[0]
     raise KeyError("no .dist-info/METADATA")
-
-
-@contextlib.contextmanager
-def _temp_file(root: Path) -> Iterator[IO[bytes]]:
-    """A temp file near the cache (wheels can be GBs; /tmp may be RAM)."""
-    import tempfile
-
-    folder: Path | None = root / "tmp"
-    try:
-        (root / "tmp").mkdir(parents=True, exist_ok=True)
-    except OSError:
-        folder = None  # an unwritable cache: fall back to the system's temp dir
-    with tempfile.TemporaryFile(dir=folder) as fh:
-        yield fh
-
-
-# --- one request ------------------------------------------------------------------------
-
-
-def _request(
-    url: str, headers: Mapping[str, str], timeout: float, *, sink: IO[bytes] | None = None
-) -> _Reply:
-    """One GET. Replies for 2xx, 304 and 4xx; raises :class:`_Transient` for the rest.
-
-    With ``sink`` the body is streamed there instead of kept in memory.
-    """
-    if url.startswith("file:"):
-        return _request_file(url, sink)
-    import http.client
-    import urllib.error
-    import urllib.request
-
-    req = urllib.request.Request(url, headers={"User-Agent": f"pipguard/{__version__}", **headers})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            if sink is None:
-                body = resp.read()  # raises IncompleteRead when cut short
-            else:
-                body = b""
-                _stream(resp, sink, resp.headers.get("Content-Length"))
-            return _Reply(
-                resp.status,
-                body,
-                resp.geturl(),
-                resp.headers.get("Content-Type", ""),
-                resp.headers.get("ETag"),
-                resp.headers.get("Last-Modified"),
-            )
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise _Transient(f"HTTP {exc.code}") from None
-        return _Reply(exc.code, b"", url)
-    except urllib.error.URLError as exc:
-        raise _Transient(_describe(exc.reason)) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise _Transient(_describe(exc)) from None
-
-
-def _stream(resp: Any, sink: IO[bytes], length: str | None) -> None:
-    """Copy a response into ``sink``; a short body is a transient failure."""
-    got = 0
-    for chunk in iter(lambda: resp.read(1 << 20), b""):
-        sink.write(chunk)
-        got += len(chunk)
-    # http.client does not raise on a short body read in pieces, so check here.
-    if length is not None and length.isdigit() and got != int(length):
-        raise _Transient(f"connection closed after {got} of {length} bytes")
-
-
-def _describe(reason: object) -> str:
-    if isinstance(reason, TimeoutError):
-        return "timed out"
-    if isinstance(reason, BaseException):
-        text = str(reason) or type(reason).__name__
-        return text if not isinstance(reason, OSError) or not reason.strerror else reason.strerror
-    return str(reason)
-
-
-def _request_file(url: str, sink: IO[bytes] | None) -> _Reply:
-    """A ``file://`` "GET": a folder serves its index.html, like the CDN does."""
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname
-
-    path = Path(url2pathname(urlsplit(url).path))
-    if path.is_dir():
-        path = path / "index.html"
-    ctype = JSON_TYPE if path.suffix == ".json" else "text/html"
-    try:
-        with path.open("rb") as fh:
-            if sink is None:
-                return _Reply(200, fh.read(), url, ctype)
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                sink.write(chunk)
-            return _Reply(200, b"", url, ctype)
-    except (FileNotFoundError, NotADirectoryError):
-        return _Reply(404, b"", url)
-    except PermissionError:
-        return _Reply(403, b"", url)
-    except OSError as exc:
-        raise _Transient(_describe(exc)) from None

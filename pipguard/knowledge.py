@@ -15,30 +15,33 @@ version (``"13.2.1"``), ``compat_floor`` by CUDA major (``"13"``), the others by
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from pipguard.errors import UsageError
-
-ENV_VAR = "PIPGUARD_KNOWLEDGE_FILE"
-KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
-SCHEMA = 1
-CONFIDENCES = ("high", "medium", "uncertain")
-TABLES = (
-    *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
-    *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "gpu_families"),
-)
-SCALARS = ("schema", "facts_date", "about")
-_ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
+# Reading and parsing the tables lives in knowledge_load; its names stay importable here.
+from pipguard.knowledge_load import _ROW_META as _ROW_META
+from pipguard.knowledge_load import CONFIDENCES as CONFIDENCES
+from pipguard.knowledge_load import ENV_VAR as ENV_VAR
+from pipguard.knowledge_load import KNOWLEDGE_HINT as KNOWLEDGE_HINT
+from pipguard.knowledge_load import SCALARS as SCALARS
+from pipguard.knowledge_load import SCHEMA as SCHEMA
+from pipguard.knowledge_load import TABLES as TABLES
+from pipguard.knowledge_load import _build as _build
+from pipguard.knowledge_load import _cc as _cc
+from pipguard.knowledge_load import _conf as _conf
+from pipguard.knowledge_load import _driver as _driver
+from pipguard.knowledge_load import _packaged_data as _packaged_data
+from pipguard.knowledge_load import _packaged_knowledge as _packaged_knowledge
+from pipguard.knowledge_load import _parse_release as _parse_release
+from pipguard.knowledge_load import _read_user_file as _read_user_file
+from pipguard.knowledge_load import build_knowledge as build_knowledge
+from pipguard.knowledge_load import default_knowledge as default_knowledge
+from pipguard.knowledge_load import load_knowledge as load_knowledge
+from pipguard.knowledge_load import merge_tables as merge_tables
 
 CC = tuple[int, int]
 
@@ -403,165 +406,5 @@ def _assumed(row: ArchList, note: str) -> ArchList:
     return ArchList(row.cubins, row.ptx, "uncertain", note, row.source)
 
 
-def merge_tables(base: Mapping[str, Any], user: Mapping[str, Any], origin: str) -> dict[str, Any]:
-    """Apply a user file to the packaged tables (rule in the module docstring); pure."""
-    unknown = sorted(set(user) - set(TABLES) - set(SCALARS))
-    if unknown:
-        hint = f"known tables: {', '.join(TABLES)}"
-        raise UsageError(f"{origin}: unknown knowledge table(s) {', '.join(unknown)}", hint)
-    if user.get("schema", SCHEMA) != SCHEMA:
-        raise UsageError(
-            f"{origin}: knowledge schema {user.get('schema')!r} is not {SCHEMA}",
-            hint=KNOWLEDGE_HINT,
-        )
-    out = {**base, **{k: v for k, v in user.items() if k not in TABLES}}
-    for key in set(user) & set(TABLES):
-        if not isinstance(user[key], dict):
-            raise UsageError(
-                f"{origin}: table {key!r} must be an object of rows", hint=KNOWLEDGE_HINT
-            )
-        merged = {**base.get(key, {}), **user[key]}
-        out[key] = {k: row for k, row in merged.items() if row is not None}
-    return out
-
-
 def _canon(name: str) -> str:
     return str(canonicalize_name(name))
-
-
-def _cc(s: str) -> CC:
-    major, minor = s.split(".")
-    return (int(major), int(minor))
-
-
-def _conf(row: Mapping[str, Any]) -> str:
-    c = row.get("confidence", "high")
-    if c not in CONFIDENCES:
-        raise ValueError(f"confidence {c!r} is not one of {', '.join(CONFIDENCES)}")
-    return str(c)
-
-
-def _driver(s: str | None) -> Version | None:
-    return DriverVersion(s) if s else None
-
-
-def _parse_release(minor: str, r: Mapping[str, Any]) -> _Release:
-    variants = tuple(
-        _Variant(n, tuple(v["platforms"]), tuple(map(Version, v.get("releases", ()))), _conf(v))
-        for n, v in sorted(r.get("variants", {}).items(), key=lambda kv: _variant_key(kv[0]))
-    )
-    only = {t: tuple(p) for t, p in r.get("python_platforms", {}).items()}
-    python = tuple(r.get("python", ()))
-    return _Release(Version(minor), python, only, variants, dict(r.get("pypi", {})), _conf(r))
-
-
-def build_knowledge(data: Mapping[str, Any], origin: str) -> Knowledge:
-    """Parse (merged) tables into a :class:`Knowledge`; bad rows raise ``UsageError``."""
-    try:
-        return _build(data)
-    except (KeyError, ValueError, TypeError, AttributeError, InvalidVersion) as exc:
-        why = f"{type(exc).__name__}: {exc}"
-        raise UsageError(
-            f"{origin}: malformed knowledge tables ({why})", hint=KNOWLEDGE_HINT
-        ) from exc
-
-
-def _build(d: Mapping[str, Any]) -> Knowledge:
-    releases = sorted((_parse_release(*kv) for kv in d["releases"].items()), key=lambda r: r.minor)
-    companions = {
-        Version(t): {_canon(k): str(v) for k, v in row.items() if k not in _ROW_META and v}
-        for t, row in d.get("companions", {}).items()
-    }
-    toolkits = {
-        name: (Version(row["cuda"]), {m: Version(c) for m, c in row.get("by_minor", {}).items()})
-        for name, row in d.get("toolkits", {}).items()
-    }
-    drivers = sorted(
-        (_triple(Version(c)), _driver(row.get("linux")), _driver(row.get("win32")))
-        for c, row in d.get("toolkit_driver", {}).items()
-    )
-    floors = {
-        int(major): {o: DriverVersion(row[o]) for o in ("linux", "win32") if row.get(o)}
-        for major, row in d.get("compat_floor", {}).items()
-    }
-    arch: dict[tuple[str, str, str], ArchList] = {}
-    for key, row in d.get("arch", {}).items():
-        platform, variant, minor = key.split("|")
-        cubins, ptx = (tuple(sorted(map(_cc, row.get(k, ())))) for k in ("cubins", "ptx"))
-        source = tuple(row.get("source") or ())
-        arch[(platform, variant, _minor(Version(minor)))] = ArchList(
-            cubins, ptx, _conf(row), row.get("note"), source
-        )
-    np2 = d.get("numpy2", {})
-    broken = [(Version(r["torch"]), r["os"]) for r in np2.values() if r.get("compatible") is False]
-    te = d.get("typing_extensions", {})
-    family = d.get("family", {})
-    for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs"):
-        for row in d.get(table, {}).values():
-            _conf(row)
-    return Knowledge(
-        date=str(d.get("facts_date", "")),
-        releases=tuple(releases),
-        companion_rows=companions,
-        toolkits=toolkits,
-        drivers=tuple(drivers),
-        floors=floors,
-        arch=arch,
-        rocm={k: tuple(r["archs"]) for k, r in d.get("rocm_archs", {}).items()},
-        numpy2_first=Version(np2["first_compatible"]["torch"]),
-        numpy2_broken=frozenset(broken),
-        typing_ext={m: Version(r["min"]) if r["min"] else None for m, r in te.items()},
-        family_names=frozenset(map(_canon, family)),
-        index_only_names=frozenset(_canon(n) for n, r in family.items() if r.get("index_only")),
-        nvidia_libs={_canon(n): int(r["cuda_major"]) for n, r in d.get("nvidia_libs", {}).items()},
-        gpu_families=dict(d.get("gpu_families", {})),
-    )
-
-
-@lru_cache(maxsize=1)
-def _packaged_data() -> Mapping[str, Any]:
-    from importlib import resources
-
-    text = (resources.files("pipguard") / "data" / "facts.json").read_text(encoding="utf-8")
-    data: Mapping[str, Any] = json.loads(text)
-    return data
-
-
-@lru_cache(maxsize=1)
-def _packaged_knowledge() -> Knowledge:
-    return build_knowledge(_packaged_data(), "pipguard/data/facts.json")
-
-
-def _read_user_file(path: Path) -> Mapping[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read knowledge file {path}: {exc.strerror or exc}", hint=KNOWLEDGE_HINT
-        ) from exc
-    except ValueError as exc:
-        raise UsageError(
-            f"knowledge file {path} is not valid JSON: {exc}", hint=KNOWLEDGE_HINT
-        ) from exc
-    if not isinstance(data, dict):
-        raise UsageError(f"knowledge file {path} must hold a JSON object", hint=KNOWLEDGE_HINT)
-    return data
-
-
-def load_knowledge(user_file: Path | None = None) -> Knowledge:
-    """The packaged tables (parsed once, cached), or them merged with ``user_file``.
-
-    Merge rule: a user row replaces the packaged row with the same key, a new key adds a
-    row, a ``null`` row deletes one (keys: see the module docstring).
-    """
-    if user_file is None:
-        return _packaged_knowledge()
-    merged = merge_tables(_packaged_data(), _read_user_file(user_file), str(user_file))
-    return build_knowledge(merged, str(user_file))
-
-
-def default_knowledge(environ: Mapping[str, str] | None = None) -> Knowledge:
-    """:func:`load_knowledge` with the file named by ``$PIPGUARD_KNOWLEDGE_FILE``, if set."""
-    env = os.environ if environ is None else environ
-    path = env.get(ENV_VAR, "").strip()
-    return load_knowledge(Path(path) if path else None)

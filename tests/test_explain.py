@@ -18,7 +18,11 @@ from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
 
 FIXTURES = Path(__file__).parent / "fixtures" / "explain"
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "failure_examples.json"
+# A copy of ../shared/reference/failure_examples.json ships with the tests, so they run
+# wherever the repository does; test_shared_copy_is_current keeps it in step.
+SHARED_EXAMPLES = (Path(__file__).resolve().parents[2] / "shared" / "reference"
+                   / "failure_examples.json")
+EXAMPLES = FIXTURES / "failure_examples.json"
 # failure_examples.json predates the finding vocabulary: map its names onto it.
 OLD_NAMES = {
     "companion-package-mismatch": {"companion-mismatch"},
@@ -141,6 +145,13 @@ def examples() -> Iterator[dict[str, object]]:
 
 
 # -- the 11 reference cases -----------------------------------------------------------
+
+
+def test_shared_copy_is_current() -> None:
+    if not SHARED_EXAMPLES.exists():
+        pytest.skip("no ../shared checkout beside the repository")
+    assert json.loads(EXAMPLES.read_text(encoding="utf-8")) == json.loads(
+        SHARED_EXAMPLES.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("with_kb", [True, False])
