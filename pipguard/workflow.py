@@ -278,7 +278,7 @@ def run_install(s: Session) -> int:
         for w in plan_.warnings:
             steps.say(f"warning: {w}")
         steps.say("running: " + steps.quote_argv(argv))
-        rc = _run_with_retry(argv, plan_)
+        rc = _run_with_retry(argv, plan_, s)
         if rc != 0 or not is_install:
             return rc
         if report_path is not None:
@@ -304,7 +304,7 @@ def _verify_and_repair(s: Session, plan_: Plan) -> int:
                 continue
             repair = [*pip_command(s.interp), *s.cl.global_tokens(), "install", "--no-deps",
                       mode, *[steps.file_pin(plan_, n) for n in names]]
-            rc = _run_with_retry(repair, plan_)
+            rc = _run_with_retry(repair, plan_, s)
             if rc != 0:
                 return rc
         if verify_planned(s, plan_):
@@ -318,7 +318,7 @@ def _verify_and_repair(s: Session, plan_: Plan) -> int:
 _MAX_RETRIES = 8
 
 
-def _run_with_retry(argv: list[str], plan_: Plan) -> int:
+def _run_with_retry(argv: list[str], plan_: Plan, s: Session) -> int:
     """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat."""
     failed: set[str] = set()
     while True:
@@ -334,8 +334,9 @@ def _run_with_retry(argv: list[str], plan_: Plan) -> int:
             raise steps.integrity_error(plan_, bad)
         failed.add(bad.key)
         if bad.name:
-            steps.run_pip([*argv[: argv.index("-m") + 2], "cache", "remove", bad.name],
-                          quiet_output=True)
+            # with the user's global options: --cache-dir names the cache to clean
+            steps.run_pip([*pip_command(s.interp), *s.cl.global_tokens(), "cache", "remove",
+                           bad.name], quiet_output=True)
         steps.say(f"a download of {bad.name or bad.key or 'a file'} arrived corrupt; "
                   "retrying once without pip's cache")
         argv = steps.no_cache(argv)
