@@ -36,6 +36,12 @@ U=http://127.0.0.1:8799/whl
   echo "== doctor on the machine's own torch"; $PY -m pipguard doctor
   echo "== doctor --deep"; $PY -m pipguard doctor --deep --json
   echo "== verify torch (installed torch, RECORD)"; time $PY -m pipguard verify torch
+  echo "== install into a fresh venv, detected hardware (imitation wheels)"
+  $PY -m venv /tmp/pgvenv && PIP_CONFIG_FILE=/dev/null $PY -m pipguard --python /tmp/pgvenv/bin/python \
+    install torch torchvision --torch-index-url $U --index-url http://127.0.0.1:8799/pypi/simple -q
+  echo "rc=$?"; $PY -m pipguard --python /tmp/pgvenv/bin/python verify
+  echo "== doctor on that venv"; $PY -m pipguard --python /tmp/pgvenv/bin/python doctor \
+    --torch-index-url $U
 } > "$OUT/plan.txt" 2>&1
 kill %1 2>/dev/null
 echo done
