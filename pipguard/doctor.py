@@ -13,7 +13,6 @@ CUDA build on Linux x86_64, the CPU build elsewhere), as the tables say.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -329,14 +328,23 @@ def _typing_extensions(e: Environment, kn: Knowledge) -> list[Finding]:
 
 
 def _lib_major(name: str, version: str, kn: Knowledge) -> int | None:
-    """CUDA major of an nvidia-* wheel: its -cuNN suffix, else its version's major."""
-    if re.search(r"-cu\d+$", name):
-        return kn.cuda_major_of_nvidia_lib(name)
+    """CUDA major of an nvidia-* wheel, from its name (``-cu12``, or the tables' list of
+    CUDA 13 names). Not from its version: cuFFT 12.0 and cuRAND 10.4 ship with CUDA 13."""
+    return kn.cuda_major_of_nvidia_lib(name)
+
+
+def _version_major(version: str) -> int | None:
     try:
-        major = Version(version).major
+        return Version(version).major
     except InvalidVersion:
-        major = 0
-    return major if 10 <= major <= 30 else kn.cuda_major_of_nvidia_lib(name)
+        return None
+
+
+def _name_of(requirement_line: str) -> str:
+    try:
+        return Requirement(requirement_line).name
+    except InvalidRequirement:
+        return ""
 
 
 def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
@@ -358,7 +366,8 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
         elif not r.specifier.contains(d.version, prereleases=True):
             want = [Version(s.version.split("+")[0]).major for s in r.specifier
                     if s.operator in ("==", "===", "~=", ">=") and s.version[:1].isdigit()]
-            have = _lib_major(name, d.version, kn)
+            # the same package in two versions: its own numbering compares
+            have = _version_major(d.version)
             wrong = bool(want) and have is not None and have != want[0]
             out.append(Finding("cuda-libraries", "error" if wrong else "warning",
                                f"{name} {d.version} is "
@@ -369,9 +378,13 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
     cuda = kn.cuda_version(variant, Version(tv.public)) if variant else None
     if cuda is None:
         return out
+    # A library any installed distribution asks for (torch through cuda-toolkit's
+    # extras, say) is not a stray, whatever its markers say here.
+    wanted = {canonicalize_name(_name_of(line)) for d in e.dists.values()
+              for line in d.requires_dist}
     for lib, d in e.dists.items():
         major = _lib_major(lib, d.version, kn) if lib.startswith("nvidia-") else None
-        if major and major != cuda.major and lib not in required:
+        if major and major != cuda.major and lib not in required | wanted:
             out.append(Finding("cuda-libraries", "warning",
                                f"{lib} {d.version} is a CUDA {major} library beside a "
                                f"CUDA {cuda.major} torch ({tv}); torch does not use it",

@@ -100,7 +100,7 @@ def _deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Find
     except (ValueError, IndexError):
         return []
     out = []
-    if facts.get("version") and facts["version"] != installed:
+    if facts.get("version") and not _same_build(str(facts["version"]), installed):
         out.append(Finding("corrupt-install", "error",
                            f"import torch loads {facts['version']}, but torch {installed} is "
                            "installed (another copy shadows it, or files are mixed)",
@@ -125,3 +125,19 @@ def _deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Find
                                f"{kn.gpu_family_name(cc)})",
                                f"torch.cuda.get_arch_list() == {arch}", _REINSTALL))
     return out
+
+
+def _same_build(loaded: str, installed: str) -> bool:
+    """Whether ``torch.__version__`` names the installed distribution.
+
+    PyPI's torch says ``2.11.0+cu130`` at run time but ``2.11.0`` in its
+    metadata (the label is stripped for PyPI), so a label only on the loaded
+    side still matches; two different labels, or versions, do not.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        a, b = Version(loaded), Version(installed)
+    except InvalidVersion:
+        return loaded == installed
+    return a.public == b.public and (b.local is None or a.local == b.local)

@@ -287,6 +287,32 @@ def _fake(returncode: int, stdout: str = "", stderr: str = "", timed_out: bool =
     return fake
 
 
+def test_the_h100_machines_own_environment_is_healthy() -> None:
+    """What the real H100 showed (docs/DEVICE.md): PyPI's torch 2.11.0 (cu130) pulls its CUDA 13
+    libraries through cuda-toolkit's extras, and several carry their own numbering (cuFFT 12.0,
+    cuRAND 10.4): none of them is a stray CUDA 12 or 10 library."""
+    toolkit = D("cuda-toolkit", "13.0.2",
+                *[f'nvidia-{lib}=={v}; extra == "{lib}"' for lib, v in (
+                    ("cufft", "12.0.0.61"), ("curand", "10.4.0.35"), ("cusolver", "12.0.4.66"),
+                    ("cusparse", "12.6.3.3"), ("cublas", "13.1.0.3"))])
+    libs = [D("nvidia-cufft", "12.0.0.61"), D("nvidia-curand", "10.4.0.35"),
+            D("nvidia-cusolver", "12.0.4.66"), D("nvidia-cusparse", "12.6.3.3"),
+            D("nvidia-cublas", "13.1.0.3")]
+    pypi_torch = torch("2.11.0", 'cuda-toolkit[cublas,cufft,curand,cusolver,cusparse]==13.0.2; '
+                                 'platform_system == "Linux"')
+    assert cats(run(env(pypi_torch, toolkit, *libs, hw=H("9.0", driver="580.159.04")))) == set()
+
+
+def test_deep_accepts_the_label_pypi_strips_from_metadata(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # On the H100: torch.__version__ == "2.11.0+cu130", pip's metadata says "2.11.0".
+    facts = {"version": "2.11.0+cu130", "cuda": True, "arch": ["sm_75", "sm_90", "sm_120"]}
+    monkeypatch.setattr(runner, "RUNNER", _fake(0, json.dumps(facts) + "\n"))
+    assert _deep("py", H("9.0"), KN, "2.11.0") == []
+    [f] = _deep("py", H("9.0"), KN, "2.11.0+cu126")
+    assert f.category == "corrupt-install"
+
+
 def test_deep_judges_what_torch_says(monkeypatch: pytest.MonkeyPatch) -> None:
     facts = {"version": "2.5.1+cu124", "cuda": True, "arch": ["sm_80", "sm_90"]}
     monkeypatch.setattr(runner, "RUNNER", _fake(0, json.dumps(facts) + "\n"))
