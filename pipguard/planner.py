@@ -39,6 +39,7 @@ from pipguard.resolve import (
     resolve,
     tag_rank,
 )
+from pipguard.simple import IndexFile
 from pipguard.target import Interpreter
 
 _NO_TORCH = "the index has no torch for this variant"
@@ -394,22 +395,10 @@ def _nothing_fits(requests: Sequence[Request], hw: Hardware, interp: Interpreter
     spec = _spec_for("torch", requests)
     wanted = ", ".join(str(r.requirement) for r in requests) or "torch"
     reasons = "; ".join(dict.fromkeys(f"{r.variant}: {r.reason}" for r in rejected))
-    # Python coverage: are there wheels of the wanted version for other Pythons?
     all_files = [f for v in variants for f in source.files(v, "torch") or ()]
     matching = [f for f in all_files if spec.contains(f.version, prereleases=True)]
     if matching and not any(t in tag_order for f in matching for t in f.tags):
-        pys = sorted({t.interpreter for f in matching for t in f.tags
-                      if t.interpreter.startswith("cp")}, key=lambda s: (len(s), s))
-        have = _py_range(pys)
-        fitting = sorted((f for f in all_files if any(t in tag_order for t in f.tags)),
-                         key=lambda f: f.version)
-        nearest = (f"{Version(fitting[0].version.public)} is the first with Python "
-                   f"{interp.version_str}" if fitting else
-                   f"no release on this index has wheels for Python {interp.version_str}")
-        ver = ", ".join(sorted({str(Version(f.version.public)) for f in matching}))
-        return (f"torch {ver} has wheels for Python {have} only (target is Python "
-                f"{interp.version_str} on {interp.os}/{interp.machine}); {nearest}",
-                "pin a release that supports this Python, or use --python with another interpreter")
+        return _python_or_platform(matching, all_files, interp, kn, tag_order)
     for gpu in hw.gpus:
         cc = gpu.nvidia_cc()
         if cc is None:
@@ -437,8 +426,40 @@ def _nothing_fits(requests: Sequence[Request], hw: Hardware, interp: Interpreter
             "see `pipguard plan --json` for every rejected variant; --torch-backend forces one")
 
 
+def _python_or_platform(matching: Sequence[IndexFile], all_files: Sequence[IndexFile],
+                        interp: Interpreter, kn: Knowledge, tag_order: Mapping[Tag, int]
+                        ) -> tuple[str, str]:
+    """Why none of the wanted files fits: the Python, or the platform, and what would."""
+    platforms = {t.platform for t in tag_order}
+    where = f"{interp.os}/{interp.machine}"
+    versions = _versions([Version(f.version.public) for f in matching])
+    on_platform = [f for f in matching if any(t.platform in platforms for t in f.tags)]
+    if on_platform:
+        pys = sorted({t.interpreter for f in on_platform for t in f.tags
+                      if t.interpreter.startswith("cp")}, key=lambda s: (len(s), s))
+        fitting = sorted((f for f in all_files if any(t in tag_order for t in f.tags)),
+                         key=lambda f: f.version)
+        nearest = (f"{Version(fitting[0].version.public)} is the first with Python "
+                   f"{interp.version_str}" if fitting else
+                   f"no release on this index has wheels for Python {interp.version_str}")
+        return (f"torch {versions} has wheels for Python {_py_range(pys)} only on {where} "
+                f"(target is Python {interp.version_str}); {nearest}",
+                "pin a release that supports this Python, or use --python with another "
+                "interpreter")
+    here = sorted((Version(f.version.public) for f in all_files
+                   if any(t.platform in platforms for t in f.tags)), reverse=True)
+    last = kn.last_release_for_platform(platform_of(interp.os, interp.machine))
+    nearest = (f"the newest release with wheels for it here is {here[0]}" if here else
+               f"the tables say {last} was the last release for it" if last else
+               "no release on this index has wheels for it")
+    return (f"torch {versions} has no wheel for {where}; {nearest}",
+            "pin a release built for this platform, or install on a supported platform")
+
+
 def _versions(versions: Sequence[Version]) -> str:
     vs = sorted(set(versions))
+    if len(vs) > 4:
+        return f"{vs[0]} … {vs[-1]}"
     return ", ".join(str(v) for v in vs) if vs else "matching"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -129,11 +130,33 @@ def _same_interpreter(python: str) -> bool:
     return same_binary and _venv_root(python) == _venv_root(sys.executable)
 
 
+def expand_platform(platform: str) -> list[str]:
+    """The platform tags a ``--platform`` value admits, as pip expands them.
+
+    ``macosx_14_0_arm64`` admits every older macOS tag of that arch, and the
+    legacy ``manylinux2014``/``manylinux2010`` names their older aliases.
+    """
+    mac = re.fullmatch(r"macosx_(\d+)_(\d+)_(\w+)", platform)
+    if mac:
+        major, minor, arch = int(mac.group(1)), int(mac.group(2)), mac.group(3)
+        return list(ptags.mac_platforms((major, minor), arch))
+    legacy = re.fullmatch(r"(manylinux2014|manylinux2010)_(\w+)", platform)
+    if legacy:
+        order = ["manylinux2014", "manylinux2010", "manylinux1"]
+        start = order.index(legacy.group(1))
+        return [f"{name}_{legacy.group(2)}" for name in order[start:]]
+    return [platform]
+
+
 def _tags_for(
     version: tuple[int, int], free_threaded: bool, platforms: Sequence[str] | None
 ) -> tuple[ptags.Tag, ...]:
     abi = f"cp{version[0]}{version[1]}{'t' if free_threaded else ''}"
-    plats = list(platforms) if platforms else list(ptags.platform_tags())
+    plats = (
+        [p for given in platforms for p in expand_platform(given)]
+        if platforms
+        else list(ptags.platform_tags())
+    )
     out = list(ptags.cpython_tags(version, [abi], plats))
     out.extend(ptags.compatible_tags(version, f"cp{version[0]}{version[1]}", plats))
     return tuple(out)
@@ -220,7 +243,8 @@ def cross_target(
         if first.startswith("win"):
             os_name, machine = "win32", "AMD64" if "amd64" in first else first.split("_", 1)[-1]
         elif first.startswith("macosx"):
-            os_name, machine = "darwin", first.rsplit("_", 1)[-1]
+            mac = re.fullmatch(r"macosx_\d+_\d+_(\w+)", first)
+            os_name, machine = "darwin", mac.group(1) if mac else "arm64"
         else:
             os_name = "linux"
             machine = "aarch64" if first.endswith("aarch64") else first.rsplit("_", 2)[-1]

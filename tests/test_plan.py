@@ -206,3 +206,39 @@ def test_an_index_without_any_torch_page_is_exit_3(index_server: Any, capsys: An
     err = capsys.readouterr().err
     assert rc == 3
     assert "holds no torch page" in err and "hint: --torch-index-url" in err
+
+
+def test_windows_target_takes_windows_wheels_and_the_windows_driver_table(
+        index_server: Any, capsys: Any) -> None:
+    rc, data = plan(capsys, index_server, "torch", "--platform", "win_amd64",
+                    "--python-version", "3.12", "--gpu-arch", "8.6", "--cuda-driver", "560.94")
+    assert rc == 0
+    torch = next(p for p in data["packages"] if p["name"] == "torch")
+    assert torch["filename"].endswith("-cp312-cp312-win_amd64.whl")
+    # 560.94 is below CUDA 12.6 Update 3's Windows driver (561.17): minor-version compat
+    assert any("561.17" in w for w in data["warnings"])
+
+
+def test_apple_silicon_target_gets_the_macos_build(index_server: Any, capsys: Any) -> None:
+    rc, data = plan(capsys, index_server, "torch", "torchvision", "--platform",
+                    "macosx_14_0_arm64", "--python-version", "3.12")
+    assert rc == 0
+    assert data["backend"] == "cpu"
+    assert all("macosx_11_0_arm64" in p["filename"] for p in data["packages"])
+
+
+def test_intel_mac_after_222_names_the_last_release(index_server: Any, capsys: Any) -> None:
+    rc, data = plan(capsys, index_server, "torch==2.5.1", "--platform", "macosx_14_0_x86_64",
+                    "--python-version", "3.11")
+    assert rc == 1
+    assert "no wheel for darwin/x86_64" in data["error"] and "2.2.2" in data["error"]
+
+
+def test_platform_values_expand_as_pip_expands_them() -> None:
+    from pipguard.target import expand_platform
+
+    mac = expand_platform("macosx_14_0_arm64")
+    assert "macosx_11_0_arm64" in mac and "macosx_14_0_arm64" in mac
+    assert expand_platform("manylinux2014_x86_64") == [
+        "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
+    assert expand_platform("win_amd64") == ["win_amd64"]
