@@ -149,13 +149,23 @@ def cmd_verify(cl: CommandLine) -> int:
         chosen = [d for d in dists if d.name in fam]
     results = verify_many(chosen)
     bad = [r for r in results if not r.ok]
+    # Files of the family that no distribution owns (an install killed before
+    # pip wrote the metadata) have no RECORD to check, but are broken all the same.
+    from pipguard.doctor import find_orphans
+
+    orphans = () if names else find_orphans([d.location for d in dists],
+                                            {d.name: d for d in dists})
     if "--json" in cl.own_flags:
-        _dump({"ok": not bad, "distributions": [
+        _dump({"ok": not bad and not orphans, "orphans": list(orphans), "distributions": [
             {"name": r.name, "version": r.version, "files_checked": r.files_checked,
              "record_missing": r.record_missing,
              "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
                            "actual": p.actual} for p in r.problems]} for r in results]})
     else:
+        for path in orphans:
+            name = os.path.basename(path)
+            print(f"{name} (files without metadata in {path}): FAILED; "
+                  f"`pipguard install {name}` repairs it")
         for r in results:
             state = "ok" if r.ok else "FAILED"
             print(f"{r.name} {r.version}: {state} ({r.files_checked} files)")
@@ -163,10 +173,10 @@ def cmd_verify(cl: CommandLine) -> int:
                 print("  RECORD missing: cannot verify")
             for p in r.problems:
                 print(f"  {p.problem}: {p.path}")
-        if not results:
+        if not results and not orphans:
             print("nothing to verify" if names or "--all" in cl.own_flags
                   else "no torch-family distribution installed")
-    return 1 if bad else 0
+    return 1 if bad or orphans else 0
 
 
 def cmd_doctor(cl: CommandLine) -> int:

@@ -13,6 +13,7 @@ CUDA build on Linux x86_64, the CPU build elsewhere), as the tables say.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,6 +51,31 @@ class Environment:
     marker_env: Mapping[str, str] | None = None
     # URL prefixes of the torch index in use (``--torch-index-url``), trusted with TRUSTED_URLS.
     torch_index_urls: tuple[str, ...] = ()
+    # Top-level package folders of the family that no installed distribution owns.
+    orphans: tuple[str, ...] = ()
+
+
+# The import package each family distribution installs, for finding orphaned files.
+IMPORT_NAMES = {"torch": ("torch",), "torchvision": ("torchvision",),
+                "torchaudio": ("torchaudio",), "triton": ("triton", "pytorch-triton",
+                "pytorch-triton-rocm", "pytorch-triton-xpu"), "xformers": ("xformers",),
+                "torchao": ("torchao",), "torchtext": ("torchtext",),
+                "torchdata": ("torchdata",)}
+
+
+def find_orphans(locations: Sequence[str], installed: Mapping[str, object]) -> tuple[str, ...]:
+    """Family package folders in ``locations`` that belong to no installed distribution.
+
+    pip writes a distribution's files before its metadata: an install killed
+    in between leaves files neither pip nor RECORD checks can see.
+    """
+    out = []
+    for loc in sorted(set(locations)):
+        for folder, owners in IMPORT_NAMES.items():
+            path = os.path.join(loc, folder)
+            if os.path.isdir(path) and not any(o in installed for o in owners):
+                out.append(path)
+    return tuple(out)
 
 
 def _version(d: InstalledDist | None) -> Version | None:
@@ -109,12 +135,20 @@ def _label(variant: str | None, d: InstalledDist) -> str:
     return f"+{variant}" if v and v.local else f"PyPI ({variant})"
 
 
+def _orphaned(e: Environment, kn: Knowledge) -> list[Finding]:
+    return [Finding("corrupt-install", "error",
+                    f"{os.path.basename(path)} files in {os.path.dirname(path)} belong to no "
+                    "installed distribution (an install stopped before pip wrote its metadata)",
+                    path, f"pipguard install {os.path.basename(path)}")
+            for path in e.orphans]
+
+
 def check(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every finding for the environment, errors first."""
     out: list[Finding] = []
     checks: tuple[Callable[[Environment, Knowledge], list[Finding]], ...] = (
         _integrity, _companions, _cpu_on_gpu, _gpu_arch, _driver, _numpy,
-        _typing_extensions, _cuda_libs, _confusion, _conflicts)
+        _typing_extensions, _cuda_libs, _confusion, _conflicts, _orphaned)
     for fn in checks:
         out.extend(fn(e, kn))
     order = {"error": 0, "warning": 1, "info": 2}

@@ -23,7 +23,7 @@ def run_doctor(cl: CommandLine) -> int:
     """``pipguard doctor``: gather the facts, check, render; 1 when any finding is an error."""
     import json
 
-    from pipguard.doctor import Environment, check
+    from pipguard.doctor import Environment, check, find_orphans
     from pipguard.environment import inspect
     from pipguard.planner import marker_environment
     from pipguard.target import pip_command
@@ -40,7 +40,8 @@ def run_doctor(cl: CommandLine) -> int:
                             if n in fam or n.startswith("nvidia-")])
     index = cl.own.get("--torch-index-url") or os.environ.get("PIPGUARD_TORCH_INDEX_URL")
     env = Environment(dists, verified, hw, interp.os, interp.machine,
-                      marker_environment(interp), (index,) if index else ())
+                      marker_environment(interp), (index,) if index else (),
+                      find_orphans([d.location for d in dists.values()], dists))
     findings = check(env, kn)
     if "--deep" in cl.own_flags and "torch" in dists:
         # What the import confirms about the GPU was said already from the metadata.

@@ -523,3 +523,29 @@ def test_real_deep_imports_torch_only_when_asked(venv: Venv, tmp_path: Path) -> 
     rc, found = venv.doctor("--deep")
     assert marker.exists() and rc == 1
     assert any("import torch loads 2.10.0+cpu" in f["message"] for f in found)
+
+
+def test_orphaned_family_files_are_named(tmp_path: Path) -> None:
+    """A kill before pip wrote torch's metadata leaves `torch/` that nothing owns."""
+    from pipguard.doctor import find_orphans
+
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "triton").mkdir()
+    (tmp_path / "requests").mkdir()
+    installed = {"pytorch-triton": object()}
+    orphans = find_orphans([str(tmp_path)], installed)
+    assert orphans == (str(tmp_path / "torch"),)
+    [f] = run(Environment({}, (), NO_HW, orphans=orphans))
+    assert (f.category, f.severity) == ("corrupt-install", "error")
+    assert f.fix == "pipguard install torch"
+
+
+def test_real_orphaned_torch_folder_fails_verify_and_doctor(venv: Venv) -> None:
+    (venv.site() / "torch").mkdir()
+    (venv.site() / "torch" / "__init__.py").write_text("")
+    done = pipguard("--python", venv.python, "verify", env=venv.env)
+    assert done.returncode == 1
+    assert done.stdout.startswith("torch (files without metadata")
+    rc, found = venv.doctor()
+    assert rc == 1
+    assert [f["fix"] for f in by(found, "corrupt-install")] == ["pipguard install torch"]
