@@ -57,7 +57,7 @@ class Environment:
 
 # The import package each family distribution installs, for finding orphaned files.
 IMPORT_NAMES = {"torch": ("torch",), "torchvision": ("torchvision",),
-                "torchaudio": ("torchaudio",), "triton": ("triton", "pytorch-triton",
+                "torchaudio": ("torchaudio",), "triton": ("triton", "pytorch-triton", "torchtriton",
                 "pytorch-triton-rocm", "pytorch-triton-xpu"), "xformers": ("xformers",),
                 "torchao": ("torchao",), "torchtext": ("torchtext",),
                 "torchdata": ("torchdata",)}
