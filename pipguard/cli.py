@@ -151,7 +151,7 @@ def cmd_verify(cl: CommandLine) -> int:
     bad = [r for r in results if not r.ok]
     # Files of the family that no distribution owns (an install killed before
     # pip wrote the metadata) have no RECORD to check, but are broken all the same.
-    from pipguard.doctor import find_orphans
+    from pipguard.orphans import find_orphans
 
     orphans = () if names else find_orphans([d.location for d in dists],
                                             {d.name: d for d in dists})

@@ -55,29 +55,6 @@ class Environment:
     orphans: tuple[str, ...] = ()
 
 
-# The import package each family distribution installs, for finding orphaned files.
-IMPORT_NAMES = {"torch": ("torch",), "torchvision": ("torchvision",),
-                "torchaudio": ("torchaudio",), "triton": ("triton", "pytorch-triton", "torchtriton",
-                "pytorch-triton-rocm", "pytorch-triton-xpu"), "xformers": ("xformers",),
-                "torchao": ("torchao",), "torchtext": ("torchtext",),
-                "torchdata": ("torchdata",)}
-
-
-def find_orphans(locations: Sequence[str], installed: Mapping[str, object]) -> tuple[str, ...]:
-    """Family package folders in ``locations`` that belong to no installed distribution.
-
-    pip writes a distribution's files before its metadata: an install killed
-    in between leaves files neither pip nor RECORD checks can see.
-    """
-    out = []
-    for loc in sorted(set(locations)):
-        for folder, owners in IMPORT_NAMES.items():
-            path = os.path.join(loc, folder)
-            if os.path.isdir(path) and not any(o in installed for o in owners):
-                out.append(path)
-    return tuple(out)
-
-
 def _version(d: InstalledDist | None) -> Version | None:
     if d is None:
         return None

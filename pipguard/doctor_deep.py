@@ -23,8 +23,9 @@ def run_doctor(cl: CommandLine) -> int:
     """``pipguard doctor``: gather the facts, check, render; 1 when any finding is an error."""
     import json
 
-    from pipguard.doctor import Environment, check, find_orphans
+    from pipguard.doctor import Environment, check
     from pipguard.environment import inspect
+    from pipguard.orphans import find_orphans
     from pipguard.planner import marker_environment
     from pipguard.target import pip_command
     from pipguard.verify import verify_many

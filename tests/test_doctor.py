@@ -527,7 +527,7 @@ def test_real_deep_imports_torch_only_when_asked(venv: Venv, tmp_path: Path) -> 
 
 def test_orphaned_family_files_are_named(tmp_path: Path) -> None:
     """A kill before pip wrote torch's metadata leaves `torch/` that nothing owns."""
-    from pipguard.doctor import find_orphans
+    from pipguard.orphans import find_orphans
 
     (tmp_path / "torch").mkdir()
     (tmp_path / "triton").mkdir()
