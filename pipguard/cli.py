@@ -45,12 +45,9 @@ def _passthrough(cl: CommandLine) -> int:
 
 def cmd_detect(cl: CommandLine) -> int:
     # Only detection and overrides: `detect` must start faster than `pip --version`.
-    from pipguard.detect import detect
-    from pipguard.hardware import apply_overrides, parse_overrides
+    from pipguard.hardware import target_hardware
 
-    ov = parse_overrides(cl.own.get("--cuda-driver"), cl.own.get("--gpu-arch"),
-                         cl.own.get("--torch-backend"), os.environ)
-    hw = apply_overrides(detect(os.environ), ov)
+    hw = target_hardware(cl.own, os.environ)
     if "--json" in cl.own_flags:
         _dump(hw.as_dict())
         return 0

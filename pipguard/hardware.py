@@ -220,3 +220,13 @@ def apply_overrides(hw: Hardware, ov: Overrides) -> Hardware:
         overridden=tuple(overridden),
         torch_backend=ov.torch_backend or hw.torch_backend,
     )
+
+
+def target_hardware(own: Mapping[str, str], environ: Mapping[str, str]) -> Hardware:
+    """The machine's hardware (:mod:`pipguard.detect`) with the overrides in ``own``
+    (pipguard's options, by name) or ``environ`` applied."""
+    from pipguard.detect import detect  # detect imports this module
+
+    ov = parse_overrides(own.get("--cuda-driver"), own.get("--gpu-arch"),
+                         own.get("--torch-backend"), environ)
+    return apply_overrides(detect(environ), ov)

@@ -5,11 +5,10 @@
    real pip what it would install (``--dry-run --report``) to find the family
    packages it pulls in transitively.
 2. Plan the family (:mod:`pipguard.planner`).
-3. Hand pip the user's command unchanged plus a generated requirements file
-   that pins every planned family package to its file on the torch index as a
-   direct reference with the index's ``#sha256=``: pip then takes those
-   packages from there and nowhere else, and checks the hash before anything
-   is installed.
+3. Hand pip the user's command unchanged, preceded by a pin of every planned
+   family package to its file on the torch index, as a direct reference with
+   the index's ``#sha256=``: pip then takes those packages from there and
+   nowhere else, and checks the hash before anything is installed.
 4. When pip fails on a corrupt download, retry that file once without pip's
    cache; when it fails otherwise, print a diagnosis (:mod:`pipguard.explain`).
 5. Verify what landed against RECORD; repair a broken planned distribution by
@@ -23,7 +22,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,37 +43,22 @@ _DISCOVERY_DROP = frozenset({"--report", "--dry-run", "-d", "--dest", "-w", "--w
                              "-o", "--output", "--progress-bar"})
 
 
-@dataclass(frozen=True)
-class Pins:
-    """The generated requirements lines for the planned family."""
-
-    lines: tuple[str, ...]
-    by_name: Mapping[str, str] = field(default_factory=dict)
-
-    def text(self) -> str:
-        return "".join(line + "\n" for line in self.lines)
-
-
-def pin_lines(plan: Plan, installed: Mapping[str, str], *, reinstall: bool) -> Pins:
+def pin_lines(plan: Plan, installed: Mapping[str, str], *, reinstall: bool) -> tuple[str, ...]:
     """Pin each planned package: to its file, or to its version when it is already there.
 
     A package installed at exactly the planned version (local label included)
     is pinned by version, so pip keeps it instead of downloading it again.
     """
-    lines: list[str] = []
-    by_name: dict[str, str] = {}
-    for p in plan.packages:
-        if not reinstall and installed.get(p.name) == p.version:
-            line = f"{p.name}=={p.version}"
-        else:
-            frag = f"#sha256={p.sha256}" if p.sha256 else ""
-            line = f"{p.name} @ {p.url}{frag}"
-        lines.append(line)
-        by_name[p.name] = line
-    return Pins(tuple(lines), by_name)
+    return tuple(
+        f"{p.name}=={p.version}"
+        if not reinstall and installed.get(p.name) == p.version
+        else file_pin(plan, p.name)
+        for p in plan.packages
+    )
 
 
 def file_pin(plan: Plan, name: str) -> str:
+    """The direct reference to a planned package's file, with the index's hash."""
     p = plan.package(name)
     assert p is not None
     return f"{p.name} @ {p.url}" + (f"#sha256={p.sha256}" if p.sha256 else "")
@@ -223,12 +207,6 @@ def integrity_error(plan: Plan, bad: Corrupt) -> IntegrityError:
         hint="the index or a proxy serves a file that differs from its published hash; "
              "nothing was installed",
     )
-
-
-def write_temp(directory: Path, name: str, text: str) -> Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def read_report(path: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from pipguard import install as steps
 from pipguard.errors import CheckFailed, UsageError
-from pipguard.hardware import Hardware, apply_overrides, parse_overrides
+from pipguard.hardware import Hardware, target_hardware
 from pipguard.pipargs import CommandLine
 from pipguard.planner import Plan, family_requests, marker_environment, plan, summary_line
 from pipguard.reqfiles import Wanted, read_wanted
@@ -99,11 +99,7 @@ class Session:
 
 def hardware(cl: CommandLine, environ: Mapping[str, str]) -> Hardware:
     """Detected hardware with the overrides applied."""
-    from pipguard.detect import detect
-
-    ov = parse_overrides(cl.own.get("--cuda-driver"), cl.own.get("--gpu-arch"),
-                         cl.own.get("--torch-backend"), environ)
-    return apply_overrides(detect(environ), ov)
+    return target_hardware(cl.own, environ)
 
 
 def knowledge(cl: CommandLine, environ: Mapping[str, str]) -> Knowledge:
@@ -179,7 +175,7 @@ def plan_for_command(s: Session, tmp: Path,
         pins: tuple[str, ...] = ()
         if current is not None:
             pins = steps.pin_lines(current, installed or {},
-                                   reinstall=steps.wants_reinstall(s.cl)).lines
+                                   reinstall=steps.wants_reinstall(s.cl))
         report_path = tmp / "discover.json"
         argv = steps.discovery_argv(s.cl, s.interp, report_path, pins)
         done = steps.run_pip(argv, quiet_output=True)
@@ -256,7 +252,7 @@ def run_install(s: Session) -> int:
                 return 0
             return steps.run_pip(base).returncode
         pins = steps.pin_lines(plan_, installed, reinstall=steps.wants_reinstall(cl))
-        argv = steps.command_argv(cl, s.interp, pins.lines)
+        argv = steps.command_argv(cl, s.interp, pins)
         report_path: Path | None = None
         if is_install and not dry_run:
             user_report = cl.options("--report")
@@ -270,7 +266,7 @@ def run_install(s: Session) -> int:
             print(summary_line(plan_, s.hw))
             for w in plan_.warnings:
                 print(f"warning: {w}")
-            for line in pins.lines:
+            for line in pins:
                 print(f"  {line}")
             print(steps.quote_argv(argv))
             return 0

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,6 +22,18 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO)
     env.update(extra or {})
     return env
+
+
+def isolate_process(monkeypatch: Any, tmp_path: Path) -> None:
+    """For in-process CLI calls: no inherited pip/pipguard settings, a private page cache,
+    and detection pointed at an empty root (no GPU) unless a test says otherwise."""
+    for k in list(os.environ):
+        if k.startswith(("PIP_", "PIPGUARD_")) or k in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIPGUARD_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "root").mkdir(exist_ok=True)
+    monkeypatch.setenv("PIPGUARD_SYSROOT", str(tmp_path / "root"))
 
 
 def run(argv: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 600,

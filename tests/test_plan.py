@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipguard.cli import main
+from tests.helpers import isolate_process
 
 HERE = Path(__file__).resolve().parent
 H100 = HERE / "fixtures" / "hardware" / "linux-h100-driver580" / "root"
@@ -17,14 +17,7 @@ H100 = HERE / "fixtures" / "hardware" / "linux-h100-driver580" / "root"
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for k in list(os.environ):
-        if k.startswith(("PIP_", "PIPGUARD_")) or k in ("VIRTUAL_ENV", "CONDA_PREFIX"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIPGUARD_CACHE_DIR", str(tmp_path / "cache"))
-    # No GPU here: make detection see an empty machine unless a test says otherwise.
-    (tmp_path / "root").mkdir()
-    monkeypatch.setenv("PIPGUARD_SYSROOT", str(tmp_path / "root"))
+    isolate_process(monkeypatch, tmp_path)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
 
 

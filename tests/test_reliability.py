@@ -32,7 +32,7 @@ from pipguard import index as index_mod
 from pipguard.cli import main
 from scripts.make_index import IndexLayout, build_index, tamper
 from scripts.serve_index import IndexServer
-from tests.helpers import REPO, clean_env
+from tests.helpers import REPO, clean_env, isolate_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -489,13 +489,7 @@ def fast_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     defaults = dict(index_mod.IndexClient.__init__.__kwdefaults__ or {})
     monkeypatch.setattr(index_mod.IndexClient.__init__, "__kwdefaults__",
                         {**defaults, "timeout": 1.0, "backoff": 0.01})
-    for k in list(os.environ):
-        if k.startswith(("PIP_", "PIPGUARD_")) or k in ("VIRTUAL_ENV", "CONDA_PREFIX"):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("PIPGUARD_CACHE_DIR", str(tmp_path / "cache"))
-    (tmp_path / "root").mkdir()
-    monkeypatch.setenv("PIPGUARD_SYSROOT", str(tmp_path / "root"))
+    isolate_process(monkeypatch, tmp_path)
     yield
 
 
