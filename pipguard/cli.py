@@ -142,7 +142,7 @@ def cmd_verify(cl: CommandLine) -> int:
         chosen = list(dists)
     else:
         kn = knowledge(cl, os.environ)
-        fam = kn.family() | kn.index_only()
+        fam = kn.family()
         chosen = [d for d in dists if d.name in fam]
     results = verify_many(chosen)
     bad = [r for r in results if not r.ok]

@@ -28,7 +28,8 @@ from pipguard.doctor_deep import run_doctor as run_doctor
 from pipguard.environment import InstalledDist
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
-from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of, variant_kind
+from pipguard.knowledge import Knowledge, covers, needs_ptx_jit, platform_of
+from pipguard.variants import variant_kind
 from pipguard.verify import DistVerification
 
 COMPANIONS = ("torchvision", "torchaudio", "torchtext", "torchdata", "torchao", "torchcodec",
@@ -423,7 +424,7 @@ def _confusion(e: Environment, kn: Knowledge) -> list[Finding]:
                            f"torchtriton {d.version} at {d.location}",
                            "pip uninstall -y torchtriton torch torchvision torchaudio && "
                            "pip cache purge && pipguard install torch"))
-    fam, index_only = kn.family() | kn.index_only(), kn.index_only()
+    fam, index_only = kn.family(), kn.index_only()
     trusted = tuple(u.rstrip("/") + "/" for u in e.torch_index_urls) + TRUSTED_URLS
     for name, d in e.dists.items():
         if name not in fam or name == "torchtriton":
@@ -457,7 +458,7 @@ def _confusion(e: Environment, kn: Knowledge) -> list[Finding]:
 
 def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
     """Broken requirements that involve the torch family (what `pip check` would say)."""
-    fam = kn.family() | kn.index_only()
+    fam = kn.family()
     out = []
     for name, d in e.dists.items():
         for r in _requires(d, e):

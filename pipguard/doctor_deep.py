@@ -35,7 +35,7 @@ def run_doctor(cl: CommandLine) -> int:
     kn = knowledge(cl, os.environ)
     hw = hardware(cl, os.environ)
     dists = {d.name: d for d in inspect(interp.python, pip_command(interp))}
-    fam = kn.family() | kn.index_only()
+    fam = kn.family()
     # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
     verified = verify_many([d for n, d in dists.items()
                             if n in fam or n.startswith("nvidia-")])

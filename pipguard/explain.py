@@ -47,7 +47,7 @@ class Context:
 @functools.cache
 def _knowledge() -> Any:
     try:
-        return importlib.import_module("pipguard.knowledge").default_knowledge()
+        return importlib.import_module("pipguard.knowledge_tables").default_knowledge()
     except (ImportError, AttributeError, OSError, ValueError):
         return None
 

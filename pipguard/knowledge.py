@@ -22,28 +22,10 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-# Reading and parsing the tables lives in knowledge_load; its names stay importable here.
-from pipguard.knowledge_load import _ROW_META as _ROW_META
-from pipguard.knowledge_load import CONFIDENCES as CONFIDENCES
-from pipguard.knowledge_load import ENV_VAR as ENV_VAR
-from pipguard.knowledge_load import KNOWLEDGE_HINT as KNOWLEDGE_HINT
-from pipguard.knowledge_load import SCALARS as SCALARS
-from pipguard.knowledge_load import SCHEMA as SCHEMA
-from pipguard.knowledge_load import TABLES as TABLES
-from pipguard.knowledge_load import _build as _build
-from pipguard.knowledge_load import _cc as _cc
-from pipguard.knowledge_load import _conf as _conf
-from pipguard.knowledge_load import _driver as _driver
-from pipguard.knowledge_load import _packaged_data as _packaged_data
-from pipguard.knowledge_load import _packaged_knowledge as _packaged_knowledge
-from pipguard.knowledge_load import _parse_release as _parse_release
-from pipguard.knowledge_load import _read_user_file as _read_user_file
-from pipguard.knowledge_load import build_knowledge as build_knowledge
-from pipguard.knowledge_load import default_knowledge as default_knowledge
-from pipguard.knowledge_load import load_knowledge as load_knowledge
-from pipguard.knowledge_load import merge_tables as merge_tables
+from pipguard.variants import cuda_of, sort_key, variant_kind
 
 CC = tuple[int, int]
+ROLES = ("torch", "companion", "compiler", "other")
 
 
 @dataclass(frozen=True)
@@ -86,25 +68,6 @@ def needs_ptx_jit(arch: ArchList, cc: CC) -> bool:
     return not _native(arch, cc) and any(p <= cc for p in arch.ptx)
 
 
-def variant_kind(variant: str) -> str:
-    """``"cuda"``, ``"rocm"``, ``"cpu"``, ``"xpu"`` or ``"other"`` for an index variant name."""
-    if re.fullmatch(r"cu\d{2,4}", variant):
-        return "cuda"
-    if re.fullmatch(r"rocm\d+(\.\d+)+", variant):
-        return "rocm"
-    return variant if variant in ("cpu", "xpu") else "other"
-
-
-def _variant_key(name: str) -> tuple[int, Version, str]:
-    # Sort order and CUDA version in one: cu128 -> 12.8, cu133 -> 13.3 (last digit = minor).
-    kind = variant_kind(name)
-    if kind == "cuda":
-        return (0, Version(f"{int(name[2:-1])}.{name[-1]}"), name)
-    if kind == "rocm":
-        return (1, Version(name[4:]), name)
-    return ({"cpu": 2, "xpu": 3}.get(kind, 4), Version("0"), name)
-
-
 def _minor(v: Version) -> str:
     return f"{v.major}.{v.minor}"
 
@@ -132,6 +95,16 @@ def platform_of(os: str, machine: str) -> str:
     if o in ("darwin", "macos"):
         return "macos_" + mach.replace("aarch64", "arm64")
     return f"{o}_{mach}"
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    """One row of the family table: a package PyTorch builds per variant."""
+
+    name: str  # canonical
+    index_only: bool  # exists only on the torch index: never from anywhere else
+    role: str  # one of ROLES: torch, companion (pinned to a torch release), compiler, other
+    imports: tuple[str, ...] = ()  # the top-level import packages it installs
 
 
 @dataclass(frozen=True)
@@ -167,8 +140,7 @@ class Knowledge:
     numpy2_first: Version
     numpy2_broken: frozenset[tuple[Version, str]]
     typing_ext: Mapping[str, Version | None]
-    family_names: frozenset[str]
-    index_only_names: frozenset[str]
+    members: Mapping[str, FamilyMember]
     nvidia_libs: Mapping[str, int]
     gpu_families: Mapping[str, str]
 
@@ -207,7 +179,7 @@ class Knowledge:
     def known_variants(self) -> tuple[str, ...]:
         """Every index variant name the tables know: CUDA, then ROCm, then cpu, xpu."""
         names = {v.name for r in self.releases for v in r.variants} | set(self.toolkits)
-        return tuple(sorted(names, key=_variant_key))
+        return tuple(sorted(names, key=sort_key))
 
     def variants_for(self, torch_version: Version, platform: str | None = None) -> tuple[str, ...]:
         """Variants published for that release (uncertain ones included).
@@ -295,7 +267,7 @@ class Knowledge:
         if variant_kind(variant) != "cuda":
             return None
         if variant not in self.toolkits:
-            return _variant_key(variant)[1]
+            return cuda_of(variant)
         default, by_minor = self.toolkits[variant]
         return default if torch_version is None else by_minor.get(_minor(torch_version), default)
 
@@ -343,7 +315,7 @@ class Knowledge:
         exact = self.arch.get((platform, variant, str(minor)))
         if exact is not None:
             return exact
-        rows = [(Version(k[2]), _variant_key(k[1]), a) for k, a in self.arch.items()
+        rows = [(Version(k[2]), sort_key(k[1]), a) for k, a in self.arch.items()
                 if k[0] == platform]  # fmt: skip
         mine = [r for r in rows if r[1][2] == variant]
         if mine:
@@ -351,7 +323,7 @@ class Knowledge:
             if minor < last:
                 return None  # the variant did not exist for that older release
             return _assumed(row, f"tables end at {last}; assumed same as {last}")
-        major = _variant_key(variant)[1].major
+        major = (cuda_of(variant) or Version("0")).major
         same = [r for r in rows if r[1][1].major == major]
         if not same:
             return None
@@ -365,7 +337,7 @@ class Knowledge:
         pool = [r for r in rows if _native(r[2], cc)] or [r for r in rows if covers(r[2], cc)]
         if not pool:
             return None
-        minor, key = sorted((m, _variant_key(v)) for m, v, _ in pool)[-1 if last else 0]
+        minor, key = sorted((m, sort_key(v)) for m, v, _ in pool)[-1 if last else 0]
         r = self._release(minor)
         patches = self._patches(r) if r else [Version(f"{minor}.0")]
         return (patches[-1 if last else 0], key[2])
@@ -388,12 +360,24 @@ class Knowledge:
         return fams.get(f"{cc[0]}.{cc[1]}") or fams.get(str(cc[0])) or f"sm_{cc[0]}{cc[1]}"
 
     def family(self) -> frozenset[str]:
-        """Canonical names of the PyTorch-built packages routed to the torch index."""
-        return self.family_names
+        """Canonical names of the torch family: routed to the torch index, planned together."""
+        return frozenset(self.members)
 
     def index_only(self) -> frozenset[str]:
         """Names that exist only on the PyTorch index and must never come from elsewhere."""
-        return self.index_only_names
+        return frozenset(n for n, m in self.members.items() if m.index_only)
+
+    def companion_names(self) -> tuple[str, ...]:
+        """Family packages released in step with torch (torchvision, torchaudio, xformers…)."""
+        return tuple(n for n, m in self.members.items() if m.role == "companion")
+
+    def import_owners(self) -> dict[str, tuple[str, ...]]:
+        """Each family import package and the distributions that may install it."""
+        out: dict[str, list[str]] = {}
+        for name, m in self.members.items():
+            for imp in m.imports:
+                out.setdefault(imp, []).append(name)
+        return {imp: tuple(owners) for imp, owners in out.items()}
 
     def cuda_major_of_nvidia_lib(self, dist_name: str) -> int | None:
         """CUDA major of an ``nvidia-*`` wheel: ``-cu12`` -> 12; unsuffixed CUDA 13 names -> 13."""

@@ -247,7 +247,7 @@ def plan(
     variants = candidate_variants(hw, interp, kn, forced)
     tag_order = {t: i for i, t in enumerate(interp.tags)}
     env = marker_environment(interp)
-    family = kn.family() | kn.index_only()
+    family = kn.family()
     torch_spec = _spec_for("torch", requests)
     rejected: list[Rejection] = []
     notes: list[str] = []

@@ -94,7 +94,7 @@ class Session:
 
     @property
     def family(self) -> frozenset[str]:
-        return self.kn.family() | self.kn.index_only()
+        return self.kn.family()
 
 
 def hardware(cl: CommandLine, environ: Mapping[str, str]) -> Hardware:
@@ -103,7 +103,7 @@ def hardware(cl: CommandLine, environ: Mapping[str, str]) -> Hardware:
 
 
 def knowledge(cl: CommandLine, environ: Mapping[str, str]) -> Knowledge:
-    from pipguard.knowledge import load_knowledge
+    from pipguard.knowledge_tables import load_knowledge
 
     name = cl.own.get("--knowledge-file") or environ.get("PIPGUARD_KNOWLEDGE_FILE")
     return load_knowledge(Path(name) if name else None)

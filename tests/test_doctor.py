@@ -26,7 +26,8 @@ from pipguard.doctor import Environment, _deep, check
 from pipguard.environment import InstalledDist
 from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
-from pipguard.knowledge import Knowledge, load_knowledge
+from pipguard.knowledge import Knowledge
+from pipguard.knowledge_tables import load_knowledge
 from pipguard.verify import DistVerification, FileProblem
 
 KN = load_knowledge()

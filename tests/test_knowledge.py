@@ -15,18 +15,9 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from pipguard.errors import UsageError
-from pipguard.knowledge import (
-    CONFIDENCES,
-    ENV_VAR,
-    ArchList,
-    Knowledge,
-    covers,
-    default_knowledge,
-    load_knowledge,
-    needs_ptx_jit,
-    platform_of,
-    variant_kind,
-)
+from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit, platform_of
+from pipguard.knowledge_tables import CONFIDENCES, ENV_VAR, default_knowledge, load_knowledge
+from pipguard.variants import variant_kind
 
 V = Version
 LX, LA, WIN = "linux_x86_64", "linux_aarch64", "windows"

@@ -1,11 +1,8 @@
 """Reading the knowledge tables: the packaged JSON, a user file, the merge and the parse.
 
 :mod:`pipguard.knowledge` holds the parsed :class:`~pipguard.knowledge.Knowledge` and its
-queries (and re-exports everything here); this module is the I/O edge that builds one.
-The merge rule and the table keys are described in :mod:`pipguard.knowledge`'s docstring.
-
-The query types are imported inside the functions that build them: ``pipguard.knowledge``
-imports this module at its top, so a top-level import back would be a cycle.
+queries; this module is the edge that reads the files and builds one. The merge rule and
+the table keys are described in :mod:`pipguard.knowledge`'s docstring.
 """
 
 from __future__ import annotations
@@ -15,14 +12,23 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipguard.errors import UsageError
-
-if TYPE_CHECKING:
-    from pipguard.knowledge import CC, Knowledge, _Release
+from pipguard.knowledge import (
+    CC,
+    ROLES,
+    ArchList,
+    DriverVersion,
+    FamilyMember,
+    Knowledge,
+    _Release,
+    _Variant,
+)
+from pipguard.variants import sort_key
 
 ENV_VAR = "PIPGUARD_KNOWLEDGE_FILE"
 KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
@@ -71,17 +77,13 @@ def _conf(row: Mapping[str, Any]) -> str:
 
 
 def _driver(s: str | None) -> Version | None:
-    from pipguard.knowledge import DriverVersion
-
     return DriverVersion(s) if s else None
 
 
 def _parse_release(minor: str, r: Mapping[str, Any]) -> _Release:
-    from pipguard.knowledge import _Release, _Variant, _variant_key
-
     variants = tuple(
         _Variant(n, tuple(v["platforms"]), tuple(map(Version, v.get("releases", ()))), _conf(v))
-        for n, v in sorted(r.get("variants", {}).items(), key=lambda kv: _variant_key(kv[0]))
+        for n, v in sorted(r.get("variants", {}).items(), key=lambda kv: sort_key(kv[0]))
     )
     only = {t: tuple(p) for t, p in r.get("python_platforms", {}).items()}
     python = tuple(r.get("python", ()))
@@ -99,9 +101,28 @@ def build_knowledge(data: Mapping[str, Any], origin: str) -> Knowledge:
         ) from exc
 
 
-def _build(d: Mapping[str, Any]) -> Knowledge:
-    from pipguard.knowledge import ArchList, DriverVersion, Knowledge, _canon, _minor, _triple
+def _canon(name: str) -> str:
+    return str(canonicalize_name(name))
 
+
+def _minor(v: Version) -> str:
+    return f"{v.major}.{v.minor}"
+
+
+def _triple(v: Version) -> tuple[int, int, int]:
+    r = (*v.release, 0, 0)
+    return (r[0], r[1], r[2])
+
+
+def _member(name: str, row: Mapping[str, Any]) -> FamilyMember:
+    role = str(row.get("role", "other"))
+    if role not in ROLES:
+        raise ValueError(f"family role {role!r} of {name} is not one of {', '.join(ROLES)}")
+    imports = tuple(str(i) for i in row.get("imports") or ())
+    return FamilyMember(_canon(name), bool(row.get("index_only", False)), role, imports)
+
+
+def _build(d: Mapping[str, Any]) -> Knowledge:
     releases = sorted((_parse_release(*kv) for kv in d["releases"].items()), key=lambda r: r.minor)
     companions = {
         Version(t): {_canon(k): str(v) for k, v in row.items() if k not in _ROW_META and v}
@@ -146,8 +167,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         numpy2_first=Version(np2["first_compatible"]["torch"]),
         numpy2_broken=frozenset(broken),
         typing_ext={m: Version(r["min"]) if r["min"] else None for m, r in te.items()},
-        family_names=frozenset(map(_canon, family)),
-        index_only_names=frozenset(_canon(n) for n, r in family.items() if r.get("index_only")),
+        members={m.name: m for m in (_member(n, r) for n, r in family.items())},
         nvidia_libs={_canon(n): int(r["cuda_major"]) for n, r in d.get("nvidia_libs", {}).items()},
         gpu_families=dict(d.get("gpu_families", {})),
     )
