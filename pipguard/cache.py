@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "ENV_CACHE_DIR",
     "atomic_write_bytes",
     "cache_dir",
     "entry_path",
@@ -27,15 +26,12 @@ __all__ = [
     "write_entry",
 ]
 
-ENV_CACHE_DIR = "PIPGUARD_CACHE_DIR"
 _MAGIC = b"pipguard-cache-1\n"
 
 
 def cache_dir() -> Path:
-    """The cache folder: ``$PIPGUARD_CACHE_DIR`` or the platform's user cache dir."""
-    override = os.environ.get(ENV_CACHE_DIR)
-    if override:
-        return Path(override).expanduser()
+    """The platform's user cache folder for pipguard (``PIPGUARD_CACHE_DIR`` is read by
+    :mod:`pipguard.options` and given to the index client instead)."""
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("pipguard", appauthor=False))

@@ -7,15 +7,17 @@ pip's, planned and guarded. Everything else goes to the real pip unchanged.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipguard import __version__
-from pipguard.errors import EXIT_INTERRUPTED, EXIT_USAGE, PipguardError, UsageError
+from pipguard.errors import EXIT_INTERRUPTED, PipguardError, UsageError
 from pipguard.pipargs import CommandLine, parse
+
+if TYPE_CHECKING:
+    from pipguard.results import Result
 
 HELP = f"""
 pipguard {__version__} commands (besides every pip command):
@@ -31,185 +33,61 @@ options for every command:
 """
 
 
-def _dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
-
-
 def _passthrough(cl: CommandLine) -> int:
+    """Hand the command to the target's pip, unchanged."""
     from pipguard import runner
-    from pipguard.target import choose_python, inspect_interpreter, pip_command
+    from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
+    from pipguard.options import settings
 
-    interp = inspect_interpreter(choose_python(cl.python, os.environ))
+    s = settings(cl, os.environ)
+    interp = inspect_interpreter(choose_python(s.python, (s.virtual_env, s.conda_prefix)))
     return runner.run([*pip_command(interp), *cl.pip_argv], capture=False).returncode
+
+
+def _show(code: int, result: Result | None, cl: CommandLine) -> int:
+    from pipguard.render import render
+
+    if result is not None:
+        sys.stdout.write(render(result, as_json="--json" in cl.own_flags))
+    return code
 
 
 def cmd_detect(cl: CommandLine) -> int:
     # Only detection and overrides: `detect` must start faster than `pip --version`.
-    from pipguard.hardware import target_hardware
+    from pipguard.commands.detect import run_detect
 
-    hw = target_hardware(cl.own, os.environ)
-    if "--json" in cl.own_flags:
-        _dump(hw.as_dict())
-        return 0
-    print(f"accelerator: {hw.accelerator}")
-    if hw.driver_version:
-        print(f"driver: {hw.driver_version}" + (f" (CUDA {hw.cuda_driver_api})"
-                                                 if hw.cuda_driver_api else ""))
-    if hw.rocm_version:
-        print(f"ROCm: {hw.rocm_version}")
-    for i, g in enumerate(hw.gpus):
-        print(f"gpu {i}: {g.name}  compute capability {g.compute_capability or 'unknown'}")
-    if hw.torch_backend:
-        print(f"torch backend: {hw.torch_backend} (forced)")
-    if hw.overridden:
-        print("overrides: " + ", ".join(hw.overridden) + " (from the command line or PIPGUARD_*)")
-    for s in hw.sources:
-        print(f"  {'ok ' if s.ok else 'no '} {s.probe}: {s.detail}")
-    return 0
+    return _show(*run_detect(cl, os.environ), cl)
 
 
 def cmd_plan(cl: CommandLine) -> int:
-    import tempfile
-    from pathlib import Path
+    from pipguard.commands.plan import run_plan
 
-    from pipguard.planner import summary_line
-    from pipguard.workflow import open_session, plan_for_command
-
-    as_json = "--json" in cl.own_flags
-    try:
-        s = open_session(cl)
-        with tempfile.TemporaryDirectory(prefix="pipguard-") as tmp:
-            p = plan_for_command(s, Path(tmp))
-    except PipguardError as exc:
-        if as_json and exc.exit_code != EXIT_USAGE:
-            _dump({"backend": None, "packages": [], "notes": [], "error": exc.message,
-                   "hint": exc.hint})
-            return exc.exit_code
-        raise
-    if p is None:
-        if as_json:
-            _dump({"backend": None, "packages": [], "notes": [
-                "no torch-family package involved; pip decides alone"]})
-        else:
-            print("no torch-family package involved; pip decides alone")
-        return 0
-    if as_json:
-        data = p.as_dict()
-        data["hardware"] = s.hw.as_dict()
-        data["python"] = s.interp.python_tag
-        _dump(data)
-        return 0
-    print(summary_line(p, s.hw))
-    print(f"backend: {p.backend}")
-    for pkg in p.packages:
-        print(f"  {pkg.name}=={pkg.version}  sha256={pkg.sha256 or 'unpublished'}")
-        print(f"    {pkg.url}")
-    for w in p.warnings:
-        print(f"warning: {w}")
-    for n in p.notes:
-        print(f"note: {n}")
-    if p.rejected:
-        print("rejected:")
-        for r in p.rejected:
-            print(f"  {r.variant}{' ' + r.version if r.version else ''}: {r.reason}")
-    return 0
+    return _show(*run_plan(cl, os.environ), cl)
 
 
 def cmd_install(cl: CommandLine) -> int:
-    from pipguard.workflow import open_session, run_install
+    from pipguard.commands.install import run_install
+    from pipguard.commands.planning import open_session
 
-    return run_install(open_session(cl))
+    return _show(*run_install(open_session(cl, os.environ)), cl)
 
 
 def cmd_verify(cl: CommandLine) -> int:
-    from pipguard.environment import inspect
-    from pipguard.target import choose_python, inspect_interpreter, pip_command
-    from pipguard.verify import verify_many
-    from pipguard.workflow import knowledge
+    from pipguard.commands.verify import run_verify
 
-    interp = inspect_interpreter(choose_python(cl.python, os.environ))
-    dists = inspect(interp.python, pip_command(interp))
-    from packaging.utils import canonicalize_name
-
-    names = {canonicalize_name(n) for n in cl.positionals()}
-    if names:
-        unknown = names - {d.name for d in dists}
-        if unknown:
-            raise UsageError(f"not installed: {', '.join(sorted(unknown))}",
-                             hint="pipguard list shows what is installed")
-        chosen = [d for d in dists if d.name in names]
-    elif "--all" in cl.own_flags:
-        chosen = list(dists)
-    else:
-        kn = knowledge(cl, os.environ)
-        fam = kn.family()
-        chosen = [d for d in dists if d.name in fam]
-    results = verify_many(chosen)
-    bad = [r for r in results if not r.ok]
-    # Files of the family that no distribution owns (an install killed before
-    # pip wrote the metadata) have no RECORD to check, but are broken all the same.
-    from pipguard.orphans import find_orphans
-
-    orphans = () if names else find_orphans([d.location for d in dists],
-                                            {d.name: d for d in dists})
-    if "--json" in cl.own_flags:
-        _dump({"ok": not bad and not orphans, "orphans": list(orphans), "distributions": [
-            {"name": r.name, "version": r.version, "files_checked": r.files_checked,
-             "record_missing": r.record_missing,
-             "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
-                           "actual": p.actual} for p in r.problems]} for r in results]})
-    else:
-        for path in orphans:
-            name = os.path.basename(path)
-            print(f"{name} (files without metadata in {path}): FAILED; "
-                  f"`pipguard install {name}` repairs it")
-        for r in results:
-            state = "ok" if r.ok else "FAILED"
-            print(f"{r.name} {r.version}: {state} ({r.files_checked} files)")
-            if r.record_missing:
-                print("  RECORD missing: cannot verify")
-            for p in r.problems:
-                print(f"  {p.problem}: {p.path}")
-        if not results and not orphans:
-            print("nothing to verify" if names or "--all" in cl.own_flags
-                  else "no torch-family distribution installed")
-    return 1 if bad or orphans else 0
+    return _show(*run_verify(cl, os.environ), cl)
 
 
 def cmd_doctor(cl: CommandLine) -> int:
-    from pipguard.doctor import run_doctor
+    from pipguard.commands.doctor import run_doctor
 
-    return run_doctor(cl)
+    return _show(*run_doctor(cl, os.environ), cl)
 
 
 def cmd_explain(cl: CommandLine) -> int:
-    from pipguard.explain import Context, explain
+    from pipguard.commands.explain import run_explain
 
-    files = cl.positionals()
-    if len(files) > 1:
-        raise UsageError("explain takes at most one file", hint="pipguard explain LOG.txt")
-    if files and files[0] != "-":
-        try:
-            with open(files[0], encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise UsageError(f"cannot read {files[0]}: {exc.strerror}") from None
-    else:
-        text = sys.stdin.read()
-    ctx = Context(python_version=f"{sys.version_info[0]}.{sys.version_info[1]}",
-                  platform=sys.platform)
-    findings = explain(text, ctx)
-    if "--json" in cl.own_flags:
-        _dump({"findings": [f.as_dict() for f in findings]})
-    elif not findings:
-        print("no known failure pattern in this text")
-    for f in findings if "--json" not in cl.own_flags else ():
-        print(f"[{f.severity}] {f.category}: {f.message}")
-        if f.evidence:
-            print(f"  evidence: {f.evidence}")
-        if f.fix:
-            print(f"  fix: {f.fix}")
-    return 1 if any(f.severity == "error" for f in findings) else 0
+    return _show(*run_explain(cl, os.environ), cl)
 
 
 ALIASES = {

@@ -19,8 +19,8 @@ Which probes run, and in what order (see each probe module for its own sources):
 When several vendors are present the first in this order is the accelerator and
 only its GPUs are reported; the others are named in ``sources``.
 
-Every file is read under ``PIPGUARD_SYSROOT`` (default ``/``) and tools are
-found on the given ``PATH``, so tests replay recorded machines; with a moved
+Every file is read under ``root`` (``PIPGUARD_SYSROOT``, default ``/``) and tools are
+found on the given ``path`` (``PATH``), so tests replay recorded machines; with a moved
 root the in-process NVML probe is skipped, since it would see this machine.
 Detection never raises: a probe that cannot use what it found adds a
 ``Source(ok=False)`` saying why, and every probe that answered adds one with
@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipguard.hardware import Hardware, Source
+from pipguard.hardware import Hardware, Overrides, Source, apply_overrides
 from pipguard.probes import ProbeEnv, VendorResult
 
 DEFAULT_TIMEOUT = 5.0
@@ -123,23 +123,23 @@ def combine(results: tuple[VendorResult, ...], facts: PlatformFacts) -> Hardware
 
 
 def detect(
-    environ: Mapping[str, str] | None = None,
+    root: str = "/",
+    path: str = "",
     *,
     facts: PlatformFacts | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Hardware:
     """Detect this machine's accelerators. Never raises.
 
-    ``environ`` (default ``os.environ``) supplies ``PIPGUARD_SYSROOT`` and
-    ``PATH``; ``facts`` the platform (default: this interpreter's); ``timeout``
+    Files are read under ``root``, tools found on ``path`` (a ``PATH`` string);
+    ``facts`` is the platform (default: this interpreter's); ``timeout``
     bounds each tool run (``nvidia-smi``, ``rocminfo``) in seconds.
     """
-    env_map = os.environ if environ is None else environ
     if facts is None:
         facts = PlatformFacts.current()
     env = ProbeEnv(
-        root=env_map.get("PIPGUARD_SYSROOT") or "/",
-        path=env_map.get("PATH", ""),
+        root=root or "/",
+        path=path,
         system=facts.system,
         machine=facts.machine,
         timeout=timeout,
@@ -150,3 +150,8 @@ def detect(
         first = not any(r.found for r in results)
         results.append(_guarded(vendor, fn, env, first))
     return combine(tuple(results), facts)
+
+
+def detect_overridden(root: str, path: str, overrides: Overrides) -> Hardware:
+    """This machine's accelerators with the target overrides applied (what plans use)."""
+    return apply_overrides(detect(root, path), overrides)

@@ -2,8 +2,8 @@
 
 Detection (:mod:`pipguard.detect`) fills a :class:`Hardware`; target overrides
 (:class:`Overrides`, from ``--cuda-driver``/``--gpu-arch``/``--torch-backend`` or
-their ``PIPGUARD_*`` variables) replace detected facts for Docker/CI builds and
-tests. The planner reads only this, never the machine.
+their ``PIPGUARD_*`` variables, read by :mod:`pipguard.options`) replace detected
+facts for Docker/CI builds and tests. The planner reads only this, never the machine.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from packaging.version import InvalidVersion, Version
-
-from pipguard.errors import UsageError
 
 ACCELERATORS = ("nvidia", "amd", "intel", "apple", "none")
 
@@ -117,73 +115,6 @@ class Overrides:
         return bool(self.cuda_driver or self.gpu_arch or self.torch_backend)
 
 
-_BACKEND_RE = re.compile(r"(cpu|xpu|cu\d{2,3}|rocm\d+\.\d+(\.\d+)?)")
-
-
-def parse_gpu_arch(item: str) -> str:
-    """Normalise one ``--gpu-arch`` item: ``sm_86``/``8.6``/``86`` -> ``"8.6"``; ``gfx1100``."""
-    s = item.strip().lower()
-    if re.fullmatch(r"gfx[0-9a-f]{3,4}", s):
-        return s
-    m = re.fullmatch(r"(?:sm_?|compute_)?(\d{1,2})(\d)[af]?", s)
-    if m:
-        return f"{int(m.group(1))}.{m.group(2)}"
-    m = re.fullmatch(r"(\d{1,2})\.(\d)", s)
-    if m:
-        return f"{int(m.group(1))}.{m.group(2)}"
-    raise UsageError(
-        f"malformed GPU architecture {item!r}",
-        hint="use sm_86, 8.6 or gfx1100 (comma-separated for several GPUs)",
-    )
-
-
-def parse_overrides(
-    cuda_driver: str | None,
-    gpu_arch: str | None,
-    torch_backend: str | None,
-    environ: Mapping[str, str],
-) -> Overrides:
-    """Combine command-line overrides with ``PIPGUARD_*`` variables (flags win)."""
-    origin: dict[str, str] = {}
-
-    def pick(flag_value: str | None, var: str, flag: str) -> str | None:
-        if flag_value is not None:
-            origin[var] = flag
-            return flag_value
-        value = environ.get(var)
-        if value:
-            origin[var] = var
-            return value
-        return None
-
-    driver = pick(cuda_driver, "PIPGUARD_CUDA_DRIVER", "--cuda-driver")
-    arch = pick(gpu_arch, "PIPGUARD_GPU_ARCH", "--gpu-arch")
-    backend = pick(torch_backend, "PIPGUARD_TORCH_BACKEND", "--torch-backend")
-    if driver is not None:
-        driver = driver.strip()
-        if not re.fullmatch(r"\d{2,4}(\.\d{1,3}){0,2}", driver):
-            raise UsageError(
-                f"malformed CUDA driver version {driver!r}",
-                hint="give the NVIDIA driver version, e.g. --cuda-driver 570.86.10",
-            )
-    archs: tuple[str, ...] = ()
-    if arch is not None:
-        items = [a for a in arch.split(",") if a.strip()]
-        if not items:
-            raise UsageError("empty --gpu-arch", hint="e.g. --gpu-arch sm_86,sm_120")
-        archs = tuple(parse_gpu_arch(a) for a in items)
-    if backend is not None:
-        backend = backend.strip().lower()
-        if backend == "auto":
-            backend = None
-        elif not _BACKEND_RE.fullmatch(backend):
-            raise UsageError(
-                f"unknown torch backend {backend!r}",
-                hint="use auto, cpu, xpu, cuNNN (cu126) or rocmX.Y (rocm6.4)",
-            )
-    return Overrides(driver, archs, backend, origin)
-
-
 def apply_overrides(hw: Hardware, ov: Overrides) -> Hardware:
     """Replace detected facts by the overrides; record which were overridden."""
     if not ov.any():
@@ -220,13 +151,3 @@ def apply_overrides(hw: Hardware, ov: Overrides) -> Hardware:
         overridden=tuple(overridden),
         torch_backend=ov.torch_backend or hw.torch_backend,
     )
-
-
-def target_hardware(own: Mapping[str, str], environ: Mapping[str, str]) -> Hardware:
-    """The machine's hardware (:mod:`pipguard.detect`) with the overrides in ``own``
-    (pipguard's options, by name) or ``environ`` applied."""
-    from pipguard.detect import detect  # detect imports this module
-
-    ov = parse_overrides(own.get("--cuda-driver"), own.get("--gpu-arch"),
-                         own.get("--torch-backend"), environ)
-    return apply_overrides(detect(environ), ov)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -32,16 +31,12 @@ from pipguard.simple import IndexFile, PageError, parse_json, scan_html
 __all__ = [
     "ACCEPT",
     "CHANNELS",
-    "DEFAULT_INDEX_URL",
-    "ENV_OFFLINE",
     "IndexClient",
     "Page",
     "format_age",
 ]
 
 CHANNELS = ("stable", "test", "nightly")
-DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
-ENV_OFFLINE = "PIPGUARD_OFFLINE"
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json;q=1.0, "
     "application/vnd.pypi.simple.v1+html;q=0.9, text/html;q=0.8"
@@ -70,11 +65,6 @@ class _Unreachable(Exception):
     """Retries are spent, or the server refused in a way retrying will not fix."""
 
 
-def env_offline() -> bool:
-    """Whether ``PIPGUARD_OFFLINE`` asks pipguard not to touch the network."""
-    return os.environ.get(ENV_OFFLINE, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
 def format_age(seconds: float) -> str:
     """A short human age: ``45s``, ``12min``, ``3h``, ``2d``."""
     seconds = max(0.0, seconds)
@@ -92,7 +82,7 @@ class IndexClient:
 
     def __init__(
         self,
-        base_url: str = DEFAULT_INDEX_URL,
+        base_url: str,
         channel: str = "stable",
         *,
         cache_dir: Path | None = None,
@@ -115,7 +105,7 @@ class IndexClient:
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
-        self.offline = offline or env_offline()
+        self.offline = offline
         self.max_workers = max(1, max_workers)
         self.notes: list[str] = []
         self._lock = threading.Lock()
@@ -224,7 +214,7 @@ class IndexClient:
                 return Page(url, files, fetched_at, True, False)
         if reason == "offline":
             raise IndexUnavailable(
-                f"offline ({ENV_OFFLINE} or --offline) and {url} is not cached",
+                f"offline (PIPGUARD_OFFLINE or --offline) and {url} is not cached",
                 hint="run once with network access to fill the cache, or unset PIPGUARD_OFFLINE",
             )
         raise IndexUnavailable(f"{reason}; nothing cached for {url}", hint=_HINT)

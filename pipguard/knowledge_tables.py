@@ -8,7 +8,6 @@ the table keys are described in :mod:`pipguard.knowledge`'s docstring.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +29,6 @@ from pipguard.knowledge import (
 )
 from pipguard.variants import sort_key
 
-ENV_VAR = "PIPGUARD_KNOWLEDGE_FILE"
 KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
 SCHEMA = 1
 CONFIDENCES = ("high", "medium", "uncertain")
@@ -213,10 +211,3 @@ def load_knowledge(user_file: Path | None = None) -> Knowledge:
         return _packaged_knowledge()
     merged = merge_tables(_packaged_data(), _read_user_file(user_file), str(user_file))
     return build_knowledge(merged, str(user_file))
-
-
-def default_knowledge(environ: Mapping[str, str] | None = None) -> Knowledge:
-    """:func:`load_knowledge` with the file named by ``$PIPGUARD_KNOWLEDGE_FILE``, if set."""
-    env = os.environ if environ is None else environ
-    path = env.get(ENV_VAR, "").strip()
-    return load_knowledge(Path(path) if path else None)

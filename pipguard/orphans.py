@@ -9,27 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-# Each family import package, and the distributions that may own it.
-IMPORT_NAMES = {
-    "torch": ("torch",),
-    "torchvision": ("torchvision",),
-    "torchaudio": ("torchaudio",),
-    # torchtriton (the Dec 2022 look-alike) installed a `triton` package too
-    "triton": ("triton", "pytorch-triton", "pytorch-triton-rocm", "pytorch-triton-xpu",
-               "torchtriton"),
-    "xformers": ("xformers",),
-    "torchao": ("torchao",),
-    "torchtext": ("torchtext",),
-    "torchdata": ("torchdata",),
-}
 
+def find_orphans(locations: Sequence[str], installed: Mapping[str, object],
+                 owners: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """Family package folders in ``locations`` that belong to no installed distribution.
 
-def find_orphans(locations: Sequence[str], installed: Mapping[str, object]) -> tuple[str, ...]:
-    """Family package folders in ``locations`` that belong to no installed distribution."""
+    ``owners`` maps each family import package to the distributions that may install it
+    (the family table's import names, :meth:`pipguard.knowledge.Knowledge.import_owners`).
+    """
     out = []
     for loc in sorted(set(locations)):
-        for folder, owners in IMPORT_NAMES.items():
+        for folder, dists in owners.items():
             path = os.path.join(loc, folder)
-            if os.path.isdir(path) and not any(o in installed for o in owners):
+            if os.path.isdir(path) and not any(o in installed for o in dists):
                 out.append(path)
     return tuple(out)

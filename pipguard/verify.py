@@ -33,7 +33,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pipguard.environment import InstalledDist
+from pipguard.installed import InstalledDist
 
 PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete")
 HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})

@@ -45,3 +45,17 @@ def _reset_index_server(request: pytest.FixtureRequest) -> Iterator[None]:
     server.reset()
     yield
     server.reset()
+
+
+# Fixtures that start a server, pip or a virtual environment: a test that uses one is an
+# integration test, whatever its module says (`pytest -m "not integration"` is the everyday run).
+_INTEGRATION_FIXTURES = frozenset({
+    "index_server", "index_layout", "server", "venv", "pip_venv", "venv_copy", "template",
+    "template_venv", "box", "tampered", "sandbox",
+})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

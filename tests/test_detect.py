@@ -76,8 +76,7 @@ def fake_tool(
 def run_detect(root: Path, bin_dir: Path, **kwargs: object) -> Hardware:
     """detect() on a recorded root with only ``bin_dir`` on PATH."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    environ = {"PIPGUARD_SYSROOT": str(root), "PATH": str(bin_dir)}
-    return detect(environ, facts=LINUX, **kwargs)  # type: ignore[arg-type]
+    return detect(str(root), str(bin_dir), facts=LINUX, **kwargs)  # type: ignore[arg-type]
 
 
 def copy_root(src: Path, dst: Path) -> Path:
@@ -303,7 +302,7 @@ def test_no_gpu(tmp_path: Path) -> None:
     [(PlatformFacts("darwin", "arm64"), "apple"), (PlatformFacts("darwin", "x86_64"), "none")],
 )
 def test_apple_silicon(tmp_path: Path, facts: PlatformFacts, accelerator: str) -> None:
-    hw = detect({"PIPGUARD_SYSROOT": str(H100 / "root"), "PATH": str(tmp_path)}, facts=facts)
+    hw = detect(str(H100 / "root"), str(tmp_path), facts=facts)
     assert hw.accelerator == accelerator
     assert (hw.os, hw.machine) == (facts.system, facts.machine)
     if accelerator == "apple":

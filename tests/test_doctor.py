@@ -22,10 +22,12 @@ import pytest
 from helpers import clean_env, pipguard
 
 from pipguard import runner
-from pipguard.doctor import Environment, _deep, check
-from pipguard.environment import InstalledDist
+from pipguard.commands.doctor import check
+from pipguard.commands.doctor import deep as _deep
+from pipguard.doctor_environment import Environment
 from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
+from pipguard.installed import InstalledDist
 from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.verify import DistVerification, FileProblem
@@ -534,7 +536,7 @@ def test_orphaned_family_files_are_named(tmp_path: Path) -> None:
     (tmp_path / "triton").mkdir()
     (tmp_path / "requests").mkdir()
     installed = {"pytorch-triton": object()}
-    orphans = find_orphans([str(tmp_path)], installed)
+    orphans = find_orphans([str(tmp_path)], installed, KN.import_owners())
     assert orphans == (str(tmp_path / "torch"),)
     [f] = run(Environment({}, (), NO_HW, orphans=orphans))
     assert (f.category, f.severity) == ("corrupt-install", "error")

@@ -162,11 +162,6 @@ def test_bad_channel_and_scheme_are_usage_errors(tmp_path: Path) -> None:
         client("ftp://mirror/whl", tmp_path)
 
 
-def test_default_cache_dir_honours_env(tmp_path: Path) -> None:
-    assert IndexClient().cache_root == tmp_path / "env-cache"
-    assert cache.cache_dir() == tmp_path / "env-cache"
-
-
 # --- pages -----------------------------------------------------------------------------
 
 
@@ -313,13 +308,10 @@ def test_unreachable_without_cache_raises_with_hint(server: Server, tmp_path: Pa
     assert "PIPGUARD_OFFLINE" in (err.value.hint or "")
 
 
-def test_offline_never_touches_the_network(
-    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_offline_never_touches_the_network(server: Server, tmp_path: Path) -> None:
     server.route(TORCH, Reply(200, page_html(WHEEL)))
     client(server.base, tmp_path).page("cu128", "torch")
-    monkeypatch.setenv("PIPGUARD_OFFLINE", "1")
-    c = client(server.base, tmp_path)
+    c = client(server.base, tmp_path, offline=True)
     assert c.offline
     page = c.page("cu128", "torch")
     assert page.from_cache and len(page.files) == 1 and "offline" in c.notes[0]

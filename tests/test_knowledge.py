@@ -16,7 +16,10 @@ from packaging.version import Version
 
 from pipguard.errors import UsageError
 from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit, platform_of
-from pipguard.knowledge_tables import CONFIDENCES, ENV_VAR, default_knowledge, load_knowledge
+from pipguard.knowledge_tables import CONFIDENCES, load_knowledge
+from pipguard.options import settings
+from pipguard.pipargs import parse
+from pipguard.session import load_tables
 from pipguard.variants import variant_kind
 
 V = Version
@@ -510,10 +513,16 @@ def test_missing_user_file(tmp_path: Path) -> None:
         load_knowledge(tmp_path / "nope.json")
 
 
-def test_default_knowledge_honours_the_environment(kn: Knowledge, tmp_path: Path) -> None:
-    assert default_knowledge({}) is kn
-    assert default_knowledge({ENV_VAR: "  "}) is kn
+def test_the_knowledge_file_setting_is_honoured(kn: Knowledge, tmp_path: Path) -> None:
+    var = "PIPGUARD_KNOWLEDGE_FILE"
+
+    def tables(env: dict[str, str], *argv: str) -> Knowledge:
+        return load_tables(settings(parse(["plan", *argv]), env))
+
+    assert tables({}) is kn
+    assert tables({var: "  "}) is kn
     path = write(tmp_path, {"facts_date": "2030-01-01"})
-    assert default_knowledge({ENV_VAR: str(path)}).facts_date() == "2030-01-01"
+    assert tables({var: str(path)}).facts_date() == "2030-01-01"
+    assert tables({}, "--knowledge-file", str(path)).facts_date() == "2030-01-01"
     with pytest.raises(UsageError):
-        default_knowledge({ENV_VAR: str(tmp_path / "missing.json")})
+        tables({var: str(tmp_path / "missing.json")})

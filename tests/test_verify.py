@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipguard.environment import InstalledDist, parse_inspect
+from pipguard.installed import InstalledDist, parse_inspect
 from pipguard.verify import (
     DistVerification,
     FileProblem,

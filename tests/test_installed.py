@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from pipguard import runner
-from pipguard.environment import InstalledDist, inspect, parse_inspect
 from pipguard.errors import EXIT_TARGET, TargetError
+from pipguard.installed import InstalledDist, inspect, parse_inspect
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pip_inspect_venv.json"
 SITE = "/tmp/pipguard-fixture/venv/lib/python3.11/site-packages"

@@ -1,4 +1,4 @@
-"""Resolve the torch family inside one variant index (resolvelib over index metadata).
+"""Family resolution: the torch family inside one variant index (resolvelib over index metadata).
 
 Companions must come from the same variant as torch and satisfy each other's
 ``Requires-Dist`` (torchvision 0.26.0 pins ``torch==2.11.0``). Only torch-family
@@ -7,19 +7,19 @@ dependencies are followed; everything else is left to pip.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from packaging.markers import Marker
 from packaging.metadata import parse_email
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pipguard.simple import IndexFile
+from pipguard.target import applicable
+from pipguard.variants import is_variant
 
 
 class IndexSource(Protocol):
@@ -58,14 +58,6 @@ class ResolutionFailed(Exception):
         self.reason = reason
 
 
-_VARIANT_LABEL = re.compile(r"(cpu|xpu|cu\d+|rocm\d+(\.\d+)*)")
-
-
-def is_variant_label(local: str) -> bool:
-    """Whether a local version label names a build variant (``cu128``, ``rocm6.2.4``)."""
-    return _VARIANT_LABEL.fullmatch(local) is not None
-
-
 def tag_rank(file: IndexFile, tag_order: Mapping[Tag, int]) -> int | None:
     """Position of the file's best tag among the target's tags (lower is better)."""
     ranks = [tag_order[t] for t in file.tags if t in tag_order]
@@ -78,25 +70,8 @@ def requirements_of(
 ) -> list[Requirement]:
     """Family requirements in a METADATA text whose markers hold for the target."""
     raw, _ = parse_email(metadata_text)
-    out: list[Requirement] = []
-    for line in raw.get("requires_dist", []) or []:
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if canonicalize_name(req.name) not in family:
-            continue
-        if req.marker is not None and not _marker_holds(req.marker, environment, extras):
-            continue
-        out.append(req)
-    return out
-
-
-def _marker_holds(marker: Marker, environment: Mapping[str, str], extras: frozenset[str]) -> bool:
-    for extra in extras or frozenset({""}):
-        if marker.evaluate({**environment, "extra": extra}):
-            return True
-    return False
+    return [r for r in applicable(raw.get("requires_dist", []) or [], environment, extras)
+            if canonicalize_name(r.name) in family]
 
 
 class FamilyProvider:
@@ -173,7 +148,7 @@ class FamilyProvider:
         # aarch64 torchvision, nightly pytorch-triton's "+git…") are taken as
         # they are; a build labelled for this variant always wins.
         pool = labelled if labelled else [
-            f for f in usable if f.version.local is None or not is_variant_label(f.version.local)
+            f for f in usable if f.version.local is None or not is_variant(f.version.local)
         ]
         best: dict[Version, Candidate] = {}
         for f in sorted(pool, key=lambda f: tag_rank(f, self.tag_order) or 0):

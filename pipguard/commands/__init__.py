@@ -1,0 +1,1 @@
+"""The commands: each takes a parsed command line and returns an exit code and a result."""

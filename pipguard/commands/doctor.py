@@ -1,0 +1,72 @@
+"""``pipguard doctor``: gather the facts of the target environment, judge, return findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipguard.deep_probe import TIMEOUT_S, probe_torch
+from pipguard.detect import detect_overridden
+from pipguard.doctor_environment import Environment
+from pipguard.doctor_fit import deep_fit, fit
+from pipguard.doctor_packages import packages
+from pipguard.explain import Context, explain
+from pipguard.findings import SEVERITIES, Finding
+from pipguard.hardware import Hardware
+from pipguard.installed import inspect
+from pipguard.interpreter import pip_command
+from pipguard.knowledge import Knowledge
+from pipguard.options import DEFAULT_INDEX_URL, settings
+from pipguard.orphans import find_orphans
+from pipguard.pipargs import CommandLine
+from pipguard.results import Diagnosed
+from pipguard.session import find_target, load_tables
+from pipguard.target import marker_environment
+from pipguard.verify import verify_many
+
+
+def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagnosed]:
+    """Findings for the target environment; exit 1 when any is an error."""
+    s = settings(cl, environ)
+    interp, kn = find_target(s), load_tables(s)
+    hw = detect_overridden(s.sysroot, s.path, s.overrides)
+    dists = {d.name: d for d in inspect(interp.python, pip_command(interp))}
+    # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
+    verified = verify_many([d for n, d in dists.items()
+                            if n in kn.family() or n.startswith("nvidia-")])
+    custom = s.torch_index_url if s.torch_index_url != DEFAULT_INDEX_URL else None
+    env = Environment(dists, verified, hw, interp.os, interp.machine,
+                      marker_environment(interp), (custom,) if custom else (),
+                      find_orphans([d.location for d in dists.values()], dists,
+                                   kn.import_owners()))
+    findings = check(env, kn)
+    if s.deep and "torch" in dists:
+        # What the import confirms about the GPU was said already from the metadata.
+        said = {f.category for f in findings} & {"cpu-build-on-gpu", "gpu-arch-unsupported"}
+        findings.extend(f for f in deep(interp.python, hw, kn, dists["torch"].version)
+                        if f.category not in said)
+    torch = dists.get("torch")
+    result = Diagnosed(tuple(findings), "no problems found ("
+                       + (f"torch {torch.version}" if torch else "no torch installed") + ")")
+    return (1 if result.failed else 0), result
+
+
+def check(e: Environment, kn: Knowledge) -> list[Finding]:
+    """Every finding for the environment, errors first: the packages, then their fit."""
+    found = [*packages(e, kn), *fit(e, kn)]
+    return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
+
+
+def deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Finding]:
+    """Import torch in the target (with a timeout) and judge what it says."""
+    probe = probe_torch(python)
+    if probe.timed_out:
+        return [Finding("corrupt-install", "warning",
+                        f"import torch did not finish in {TIMEOUT_S:.0f} s",
+                        "timed out", "pipguard verify torch")]
+    if probe.failure is not None:
+        found = list(explain(probe.failure, Context(hardware=hw)))
+        return found or [Finding("corrupt-install", "error", "import torch failed",
+                                 (probe.failure.strip().splitlines() or ["?"])[-1],
+                                 "pipguard verify torch")]
+    return deep_fit(probe.facts, hw, kn, installed)
+

@@ -1,0 +1,284 @@
+"""``doctor`` checks of the packages: integrity, companions, dependencies, provenance.
+
+Pure functions of an :class:`~pipguard.doctor_environment.Environment` and the tables.
+"""
+
+from __future__ import annotations
+
+import os
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pipguard.doctor_environment import (
+    PYPI_FILES,
+    REINSTALL,
+    TRUSTED_URLS,
+    Environment,
+    build_label,
+    pin_arg,
+    variant_of,
+    version_of,
+)
+from pipguard.findings import Finding
+from pipguard.knowledge import Knowledge
+from pipguard.variants import variant_kind
+
+
+def packages(e: Environment, kn: Knowledge) -> list[Finding]:
+    """Every package finding for the environment."""
+    out: list[Finding] = []
+    for check in (_integrity, _companions, _numpy, _typing_extensions, _cuda_libs, _confusion,
+                  _conflicts, _orphaned):
+        out.extend(check(e, kn))
+    return out
+
+
+def _integrity(e: Environment, kn: Knowledge) -> list[Finding]:
+    out = []
+    for v in e.verified:
+        fix = f"pipguard install --force-reinstall --no-deps {v.name}=={v.version}"
+        if v.record_missing:  # a source/develop build or a foreign installer: can't judge
+            out.append(Finding("corrupt-install", "warning",
+                               f"{v.name} {v.version} cannot be verified: it has no RECORD",
+                               "RECORD missing", fix))
+        elif v.problems:
+            paths = ", ".join(f"{p.problem} {p.path}" for p in v.problems[:5])
+            more = f" (+{len(v.problems) - 5} more)" if len(v.problems) > 5 else ""
+            out.append(Finding("corrupt-install", "error",
+                               f"{v.name} {v.version} has files that differ from its RECORD",
+                               paths + more, fix))
+    return out
+
+
+def _companions(e: Environment, kn: Knowledge) -> list[Finding]:
+    torch = e.dists.get("torch")
+    tv = version_of(torch)
+    if torch is None or tv is None:
+        return []
+    tvar = variant_of("torch", torch, e, kn)
+    expected = kn.companions(Version(tv.public))
+    out = []
+    for name in kn.companion_names():
+        d = e.dists.get(name)
+        dv = version_of(d)
+        if d is None or dv is None:
+            continue
+        fix = f"pipguard install torch=={tv.public} {name}"
+        pinned = [r for r in e.requires(d) if canonicalize_name(r.name) == "torch"]
+        bad = [r for r in pinned if not r.specifier.contains(tv, prereleases=True)]
+        for r in bad:
+            out.append(Finding("companion-mismatch", "error",
+                               f"{name} {d.version} requires {r}, but torch {torch.version} "
+                               "is installed", f"{name} Requires-Dist: {r}", fix))
+        want = expected.get(name)
+        if not bad and want and Version(dv.public) != Version(want):
+            out.append(Finding("companion-mismatch", "warning",
+                               f"{name} {d.version} is not the release made for torch "
+                               f"{tv.public} ({name} {want})",
+                               f"torch {torch.version}, {name} {d.version}", fix))
+        cvar = variant_of(name, d, e, kn)
+        if tvar is None or cvar is None or tvar == cvar:
+            continue
+        # Same CUDA major loads (companions check the major only); anything else does not.
+        same_major = (variant_kind(tvar) == variant_kind(cvar) == "cuda"
+                      and tvar[2:-1] == cvar[2:-1])
+        out.append(Finding("companion-mismatch", "warning" if same_major else "error",
+                           f"torch is the {build_label(tvar, torch)} build but {name} is the "
+                           f"{build_label(cvar, d)} build" + ("" if same_major else
+                           ": their compiled operators do not load together "
+                           "(e.g. 'operator torchvision::nms does not exist')"),
+                           f"torch {torch.version}, {name} {d.version}", fix))
+    return out
+
+
+def _numpy(e: Environment, kn: Knowledge) -> list[Finding]:
+    tv, nv = version_of(e.dists.get("torch")), version_of(e.dists.get("numpy"))
+    if tv is None or nv is None or nv.major < 2:
+        return []
+    if kn.numpy2_compatible(Version(tv.public), e.os):
+        return []
+    return [Finding("numpy-abi", "error",
+                    f"torch {tv} was built against NumPy 1.x and breaks with numpy {nv}",
+                    f"torch {tv}, numpy {nv}", 'pipguard install "numpy<2"')]
+
+
+def _typing_extensions(e: Environment, kn: Knowledge) -> list[Finding]:
+    torch, te = e.dists.get("torch"), e.dists.get("typing-extensions")
+    tv, tev = version_of(torch), version_of(te)
+    if torch is None or tv is None:
+        return []
+    if te is None:  # every torch release imports typing_extensions
+        return [Finding("typing-extensions", "error",
+                        "typing-extensions is missing; torch imports it",
+                        f"torch {tv}", "pipguard install typing-extensions")]
+    if tev is None:
+        return []
+    # torch's own metadata is the truth; the tables only stand in when it has no bound.
+    spec = [r.specifier for r in e.requires(torch)
+            if canonicalize_name(r.name) == "typing-extensions" and str(r.specifier)]
+    if not spec:
+        needed = kn.min_typing_extensions(Version(tv.public))
+        if needed is None:
+            return []
+        spec = [SpecifierSet(f">={needed}")]
+    bad = [s for s in spec if not s.contains(tev, prereleases=True)]
+    if not bad:
+        return []
+    return [Finding("typing-extensions", "error",
+                    f"typing-extensions {tev} is too old for torch {tv} (needs {bad[0]})",
+                    f"typing-extensions {tev} at {te.location}",
+                    f'pipguard install -U "typing-extensions{bad[0]}"')]
+
+
+def _lib_major(name: str, version: str, kn: Knowledge) -> int | None:
+    """CUDA major of an nvidia-* wheel, from its name (``-cu12``, or the tables' list of
+    CUDA 13 names). Not from its version: cuFFT 12.0 and cuRAND 10.4 ship with CUDA 13."""
+    return kn.cuda_major_of_nvidia_lib(name)
+
+
+def _version_major(version: str) -> int | None:
+    try:
+        return Version(version).major
+    except InvalidVersion:
+        return None
+
+
+def _name_of(requirement_line: str) -> str:
+    try:
+        return Requirement(requirement_line).name
+    except InvalidRequirement:
+        return ""
+
+
+def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
+    torch = e.dists.get("torch")
+    tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
+    if torch is None or tv is None:
+        return []
+    out, required = [], set()
+    for r in e.requires(torch):
+        name = canonicalize_name(r.name)
+        if not name.startswith("nvidia-"):
+            continue
+        required.add(name)
+        d = e.dists.get(name)
+        if d is None:
+            out.append(Finding("cuda-libraries", "error",
+                               f"{name} is missing; torch {tv} loads its CUDA libraries from it",
+                               f"torch requires {r}", f'pipguard install "{pin_arg(r)}"'))
+        elif not r.specifier.contains(d.version, prereleases=True):
+            want = [Version(s.version.split("+")[0]).major for s in r.specifier
+                    if s.operator in ("==", "===", "~=", ">=") and s.version[:1].isdigit()]
+            # the same package in two versions: its own numbering compares
+            have = _version_major(d.version)
+            wrong = bool(want) and have is not None and have != want[0]
+            out.append(Finding("cuda-libraries", "error" if wrong else "warning",
+                               f"{name} {d.version} is "
+                               + (f"a CUDA {have} library; torch {tv} needs CUDA {want[0]}"
+                                  if wrong else f"not the version torch {tv} was built with "
+                                  f"({r.specifier})"),
+                               f"torch requires {r}", f'pipguard install "{pin_arg(r)}"'))
+    cuda = kn.cuda_version(variant, Version(tv.public)) if variant else None
+    if cuda is None:
+        return out
+    # A library any installed distribution asks for (torch through cuda-toolkit's
+    # extras, say) is not a stray, whatever its markers say here.
+    wanted = {canonicalize_name(_name_of(line)) for d in e.dists.values()
+              for line in d.requires_dist}
+    for lib, d in e.dists.items():
+        major = _lib_major(lib, d.version, kn) if lib.startswith("nvidia-") else None
+        if major and major != cuda.major and lib not in required | wanted:
+            out.append(Finding("cuda-libraries", "warning",
+                               f"{lib} {d.version} is a CUDA {major} library beside a "
+                               f"CUDA {cuda.major} torch ({tv}); torch does not use it",
+                               f"{lib} {d.version} at {d.location}",
+                               f"pip uninstall {lib}  (if nothing else needs it)"))
+    return out
+
+
+def _newest_known(name: str, kn: Knowledge) -> Version | None:
+    """The newest release of a family package the tables know (torch, or a companion)."""
+    if name == "torch":
+        return kn.newest_release()
+    key = "triton" if "triton" in name else name  # pytorch-triton* follow triton's numbering
+    return max((Version(row[key]) for row in kn.companion_rows.values() if key in row),
+               default=None)
+
+
+def _confusion(e: Environment, kn: Knowledge) -> list[Finding]:
+    out = []
+    if "torchtriton" in e.dists:
+        d = e.dists["torchtriton"]
+        out.append(Finding("dependency-confusion", "error",
+                           "torchtriton is installed: the name of the Dec 2022 malicious PyPI "
+                           "package (PyTorch's real dependency is pytorch-triton)",
+                           f"torchtriton {d.version} at {d.location}",
+                           "pip uninstall -y torchtriton torch torchvision torchaudio && "
+                           "pip cache purge && pipguard install torch"))
+    fam, index_only = kn.family(), kn.index_only()
+    trusted = tuple(u.rstrip("/") + "/" for u in e.torch_index_urls) + TRUSTED_URLS
+    for name, d in e.dists.items():
+        if name not in fam or name == "torchtriton":
+            continue
+        info = d.direct_url or {}
+        url = str(info.get("url", ""))
+        ok = trusted if name in index_only else (*trusted, PYPI_FILES)
+        # An archive fetched over HTTP from elsewhere; a VCS checkout or local build is the
+        # user's own choice.
+        if url.startswith(("http://", "https://")) and "vcs_info" not in info \
+                and not url.startswith(ok):
+            out.append(Finding("dependency-confusion", "warning",
+                               f"{name} {d.version} was installed from {url.split('/')[2]}, "
+                               "not from the torch index", url,
+                               f"pipguard install --force-reinstall {name}"))
+        v, newest = version_of(d), _newest_known(name, kn)
+        if v is not None and newest is not None and \
+                v.major > max(2 * newest.major, newest.major + 2):
+            out.append(Finding("dependency-confusion", "error",
+                               f"{name} {v} is not a PyTorch release (the newest known is "
+                               f"{newest}): a look-alike from another index",
+                               f"{name} {v} at {d.location}",
+                               f"pip uninstall -y {name} && pipguard install {name}"))
+        elif name == "torch" and not d.requires_dist:
+            out.append(Finding("dependency-confusion", "warning",
+                               f"torch {d.version} declares no dependencies, unlike every "
+                               "PyTorch build: probably not from PyTorch",
+                               f"torch {d.version} at {d.location}", REINSTALL))
+    return out
+
+
+def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
+    """Broken requirements that involve the torch family (what `pip check` would say)."""
+    fam = kn.family()
+    out = []
+    for name, d in e.dists.items():
+        for r in e.requires(d):
+            dep = canonicalize_name(r.name)
+            if dep not in fam and name not in fam:
+                continue
+            if (name in kn.companion_names() and dep == "torch") or (name == "torch" and (
+                    dep.startswith("nvidia-") or dep == "typing-extensions")):
+                continue  # companion-mismatch, cuda-libraries and typing-extensions say it
+            have = e.dists.get(dep)
+            if have is None:
+                out.append(Finding("resolver-conflict", "error",
+                                   f"{name} {d.version} requires {r}, which is not installed",
+                                   f"{name} Requires-Dist: {r}",
+                                   f'pipguard install "{pin_arg(r)}"'))
+            elif not r.specifier.contains(have.version, prereleases=True):
+                out.append(Finding("resolver-conflict", "error",
+                                   f"{name} {d.version} requires {r}, but {dep} {have.version} "
+                                   "is installed", f"{name} Requires-Dist: {r}",
+                                   f'pipguard install "{name}" "{pin_arg(r)}"'))
+    return out
+def _orphaned(e: Environment, kn: Knowledge) -> list[Finding]:
+    return [Finding("corrupt-install", "error",
+                    f"{os.path.basename(path)} files in {os.path.dirname(path)} belong to no "
+                    "installed distribution (an install stopped before pip wrote its metadata)",
+                    path, f"pipguard install {os.path.basename(path)}")
+            for path in e.orphans]
+
+

@@ -1,0 +1,176 @@
+"""pipguard's settings: the one module that reads its options and environment variables.
+
+Every ``PIPGUARD_*`` variable and every pipguard option is read here, by one rule:
+the command-line option wins over the variable, the variable over the default.
+Booleans accept ``1/true/yes/on`` and ``0/false/no/off`` (anything else is a usage
+error, never silently "on"). The rest of pipguard receives a :class:`Settings`.
+
+| option                | variable                     | default                         |
+| --------------------- | ---------------------------- | ------------------------------- |
+| ``--torch-index-url`` | ``PIPGUARD_TORCH_INDEX_URL`` | ``https://download.pytorch.org/whl`` |
+| ``--torch-channel``   | ``PIPGUARD_TORCH_CHANNEL``   | ``stable``                      |
+| ``--offline``         | ``PIPGUARD_OFFLINE``         | off                             |
+| ``--knowledge-file``  | ``PIPGUARD_KNOWLEDGE_FILE``  | the packaged tables             |
+| ``--cuda-driver``     | ``PIPGUARD_CUDA_DRIVER``     | detected                        |
+| ``--gpu-arch``        | ``PIPGUARD_GPU_ARCH``        | detected                        |
+| ``--torch-backend``   | ``PIPGUARD_TORCH_BACKEND``   | ``auto``                        |
+|                       | ``PIPGUARD_CACHE_DIR``       | the platform's user cache dir   |
+|                       | ``PIPGUARD_SYSROOT``         | ``/`` (detection reads files under it) |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipguard.errors import UsageError
+from pipguard.hardware import Overrides
+from pipguard.pipargs import CommandLine
+from pipguard.variants import parse_backend
+
+DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
+CHANNELS = ("stable", "test", "nightly")
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything pipguard's own options and variables decide, validated."""
+
+    torch_index_url: str = DEFAULT_INDEX_URL
+    channel: str = "stable"
+    offline: bool = False
+    knowledge_file: Path | None = None
+    overrides: Overrides = field(default_factory=Overrides)
+    cache_dir: Path | None = None  # None: the platform's user cache dir
+    sysroot: str = "/"
+    path: str = ""  # PATH, where detection finds nvidia-smi, rocminfo
+    python: str | None = None  # --python
+    virtual_env: str | None = None  # VIRTUAL_ENV, CONDA_PREFIX: the active environment
+    conda_prefix: str | None = None
+    json: bool = False
+    deep: bool = False
+    all: bool = False
+
+
+def flag(value: str, name: str) -> bool:
+    """A boolean variable's value by the one rule (see the module docstring)."""
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise UsageError(f"{name}={value!r} is not a boolean",
+                     hint=f"set {name} to 1/true/yes/on or 0/false/no/off")
+
+
+def _pick(cl: CommandLine, environ: Mapping[str, str], option: str, var: str
+          ) -> tuple[str | None, str | None]:
+    """The value and where it came from: the option, else a non-empty variable."""
+    if option in cl.own:
+        return cl.own[option], option
+    value = environ.get(var)
+    return (value, var) if value else (None, None)
+
+
+def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
+    """Read the settings of one command from its command line and ``environ``."""
+    origin: dict[str, str] = {}
+    values: dict[str, str | None] = {}
+    for option, var in (("--cuda-driver", "PIPGUARD_CUDA_DRIVER"),
+                        ("--gpu-arch", "PIPGUARD_GPU_ARCH"),
+                        ("--torch-backend", "PIPGUARD_TORCH_BACKEND")):
+        value, where = _pick(cl, environ, option, var)
+        values[option] = value
+        if where is not None:
+            origin[var] = where
+    overrides = parse_overrides(values["--cuda-driver"], values["--gpu-arch"],
+                                values["--torch-backend"], origin)
+    url = _pick(cl, environ, "--torch-index-url", "PIPGUARD_TORCH_INDEX_URL")[0]
+    url = (url or DEFAULT_INDEX_URL).strip().rstrip("/")
+    if not url.lower().startswith(("https://", "http://", "file:")):
+        raise UsageError(f"the torch index URL must be http(s):// or file://, not {url!r}",
+                         hint="e.g. --torch-index-url https://download.pytorch.org/whl")
+    channel = (_pick(cl, environ, "--torch-channel", "PIPGUARD_TORCH_CHANNEL")[0]
+               or "stable").strip().lower()
+    if channel not in CHANNELS:
+        raise UsageError(f"unknown torch channel {channel!r}", hint="use stable, test or nightly")
+    offline = "--offline" in cl.own_flags or flag(environ.get("PIPGUARD_OFFLINE", ""),
+                                                  "PIPGUARD_OFFLINE")
+    kfile = _pick(cl, environ, "--knowledge-file", "PIPGUARD_KNOWLEDGE_FILE")[0]
+    cache = environ.get("PIPGUARD_CACHE_DIR")
+    return Settings(
+        torch_index_url=url,
+        channel=channel,
+        offline=offline,
+        knowledge_file=Path(kfile.strip()).expanduser() if kfile and kfile.strip() else None,
+        overrides=overrides,
+        cache_dir=Path(cache).expanduser() if cache else None,
+        sysroot=environ.get("PIPGUARD_SYSROOT") or "/",
+        path=environ.get("PATH", ""),
+        python=cl.python,
+        virtual_env=environ.get("VIRTUAL_ENV") or None,
+        conda_prefix=environ.get("CONDA_PREFIX") or None,
+        json="--json" in cl.own_flags,
+        deep="--deep" in cl.own_flags,
+        all="--all" in cl.own_flags,
+    )
+
+
+def parse_gpu_arch(item: str) -> str:
+    """Normalise one ``--gpu-arch`` item: ``sm_86``/``8.6``/``86`` -> ``"8.6"``; ``gfx1100``."""
+    s = item.strip().lower()
+    if re.fullmatch(r"gfx[0-9a-f]{3,4}", s):
+        return s
+    m = re.fullmatch(r"(?:sm_?|compute_)?(\d{1,2})(\d)[af]?", s)
+    if m:
+        return f"{int(m.group(1))}.{m.group(2)}"
+    m = re.fullmatch(r"(\d{1,2})\.(\d)", s)
+    if m:
+        return f"{int(m.group(1))}.{m.group(2)}"
+    raise UsageError(
+        f"malformed GPU architecture {item!r}",
+        hint="use sm_86, 8.6 or gfx1100 (comma-separated for several GPUs)",
+    )
+
+
+def parse_overrides(
+    cuda_driver: str | None, gpu_arch: str | None, torch_backend: str | None,
+    origin: Mapping[str, str] | None = None,
+) -> Overrides:
+    """Validate the override values (already picked from flags or variables by
+    :mod:`pipguard.options`); ``origin`` says where each came from."""
+    if cuda_driver is not None:
+        cuda_driver = cuda_driver.strip()
+        if not re.fullmatch(r"\d{2,4}(\.\d{1,3}){0,2}", cuda_driver):
+            raise UsageError(
+                f"malformed CUDA driver version {cuda_driver!r}",
+                hint="give the NVIDIA driver version, e.g. --cuda-driver 570.86.10",
+            )
+    archs: tuple[str, ...] = ()
+    if gpu_arch is not None:
+        items = [a for a in gpu_arch.split(",") if a.strip()]
+        if not items:
+            raise UsageError("empty --gpu-arch", hint="e.g. --gpu-arch sm_86,sm_120")
+        archs = tuple(parse_gpu_arch(a) for a in items)
+    backend = None
+    if torch_backend is not None:
+        try:
+            backend = parse_backend(torch_backend)
+        except ValueError:
+            raise UsageError(
+                f"unknown torch backend {torch_backend.strip().lower()!r}",
+                hint="use auto, cpu, xpu, cuNNN (cu126) or rocmX.Y (rocm6.4)",
+            ) from None
+    return Overrides(cuda_driver or None, archs, backend, dict(origin or {}))
+
+
+def parse_python_version(text: str) -> tuple[int, int]:
+    """pip's ``--python-version``: ``3.12``, ``3.12.1`` or ``312``."""
+    parts = text.split(".") if "." in text else [text[:1], text[1:]]
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        raise UsageError(f"malformed --python-version {text!r}", hint="e.g. --python-version 3.12")
+    return (int(parts[0]), int(parts[1]))

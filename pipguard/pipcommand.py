@@ -1,0 +1,106 @@
+"""The pip command lines pipguard runs: the user's command with the plan's pins added.
+
+Pure: each function returns an argv list; :mod:`pipguard.runner` runs it. Tests assert
+these exact lines at the runner seam.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+
+from packaging.utils import canonicalize_name
+
+from pipguard.pipargs import CommandLine, Option
+from pipguard.plan import Plan
+from pipguard.reqfiles import Wanted
+
+# Options of `pip install` that may be repeated in a discovery run; the rest
+# (report, target dirs, ...) either don't matter for resolution or are ours.
+_DISCOVERY_DROP = frozenset({"--report", "--dry-run", "-d", "--dest", "-w", "--wheel-dir",
+                             "-o", "--output", "--progress-bar"})
+
+
+def pin_lines(plan: Plan, installed: Mapping[str, str], *, reinstall: bool) -> tuple[str, ...]:
+    """Pin each planned package: to its file, or to its version when it is already there.
+
+    A package installed at exactly the planned version (local label included)
+    is pinned by version, so pip keeps it instead of downloading it again.
+    """
+    return tuple(
+        f"{p.name}=={p.version}"
+        if not reinstall and installed.get(p.name) == p.version
+        else file_pin(plan, p.name)
+        for p in plan.packages
+    )
+
+
+def file_pin(plan: Plan, name: str) -> str:
+    """The direct reference to a planned package's file, with the index's hash."""
+    p = plan.package(name)
+    assert p is not None
+    return f"{p.name} @ {p.url}" + (f"#sha256={p.sha256}" if p.sha256 else "")
+
+
+def discovery_argv(cl: CommandLine, pip: Sequence[str], report: str,
+                   pins: Sequence[str] = ()) -> list[str]:
+    """``pip install --dry-run --report`` over what the user's command names."""
+    # The pins go first, for the reason given in :func:`command_argv`.
+    argv = [*pip, *cl.global_tokens(), "install", *pins, "--dry-run", "--quiet",
+            "--report", report]
+    for item in cl.rest:
+        if isinstance(item, str):
+            argv.append(item)
+        elif item.name not in _DISCOVERY_DROP:
+            argv.extend(item.tokens)
+    if cl.command in ("download", "wheel") and not cl.has("--ignore-installed", "-I"):
+        argv.append("--ignore-installed")
+    return argv
+
+
+def command_argv(cl: CommandLine, pip: Sequence[str], pins: Sequence[str]) -> list[str]:
+    """The user's pip command with the pins added, and ``--dry-run`` (ours) removed.
+
+    The pins are requirement arguments placed *before* everything the user
+    wrote. pip's resolver looks each root requirement up as it meets it, and
+    it meets command-line requirements before ``-r`` files and editables: a
+    user's ``torch==2.5.1`` met before the direct reference that satisfies it
+    is searched for on the user's index alone, where it may not exist ("No
+    matching distribution"). Met after the pin, it only narrows the pinned file.
+    """
+    assert cl.command is not None
+    rest = [t for item in cl.rest if not (isinstance(item, Option) and item.name == "--dry-run")
+            for t in (item.tokens if isinstance(item, Option) else (item,))]
+    return [*pip, *cl.global_tokens(), cl.command, *pins, *rest]
+
+
+def repair_argv(cl: CommandLine, pip: Sequence[str], plan: Plan, names: Sequence[str],
+                mode: str) -> list[str]:
+    """Reinstall broken planned distributions from their files (``mode``: how pip replaces)."""
+    return [*pip, *cl.global_tokens(), "install", "--no-deps", mode,
+            *[file_pin(plan, n) for n in names]]
+
+
+def cache_remove_argv(cl: CommandLine, pip: Sequence[str], name: str) -> list[str]:
+    """Drop a corrupt file from pip's cache (with the user's ``--cache-dir`` and the like)."""
+    return [*pip, *cl.global_tokens(), "cache", "remove", name]
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    """The command as a shell would take it (for ``--dry-run`` and messages)."""
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def wants_reinstall(cl: CommandLine) -> bool:
+    return cl.has("--force-reinstall", "-I", "--ignore-installed")
+
+
+def no_cache(argv: list[str]) -> list[str]:
+    return argv if "--no-cache-dir" in argv else [*argv, "--no-cache-dir"]
+
+
+def has_opaque(wanted: Wanted, family: frozenset[str]) -> bool:
+    """Whether pip must be asked what the command pulls in."""
+    return bool(wanted.opaque) or any(
+        canonicalize_name(r.name) not in family for r, _ in wanted.requirements
+    )

@@ -1,0 +1,159 @@
+"""Rendering: every result and finding as text or ``--json``, in one place."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from pipguard.findings import Finding
+from pipguard.hardware import Hardware
+from pipguard.plan import Plan
+from pipguard.results import (
+    Detected,
+    DryRun,
+    PlanFailed,
+    Planned,
+    Result,
+    Verified,
+)
+
+NOTHING_PLANNED = "no torch-family package involved; pip decides alone"
+
+
+def render(result: Result, *, as_json: bool) -> str:
+    """The text (or JSON document) a command prints on stdout for ``result``."""
+    if as_json:
+        return json.dumps(_data(result), indent=2, sort_keys=False) + "\n"
+    lines = list(_text(result))
+    return "".join(line + "\n" for line in lines)
+
+
+def _data(result: Result) -> dict[str, Any]:
+    if isinstance(result, Detected):
+        return result.hardware.as_dict()
+    if isinstance(result, Planned):
+        if result.plan is None:
+            return {"variant": None, "backend": None, "packages": [], "notes": [NOTHING_PLANNED]}
+        return {**result.plan.as_dict(), "hardware": result.hardware.as_dict(),
+                "python": result.python_tag}
+    if isinstance(result, PlanFailed):
+        return {"variant": None, "backend": None, "packages": [], "notes": [],
+                "error": result.message, "hint": result.hint}
+    if isinstance(result, DryRun):
+        return {"plan": result.plan.as_dict() if result.plan else None,
+                "pins": list(result.pins), "command": result.command}
+    if isinstance(result, Verified):
+        return {"ok": result.ok, "orphans": list(result.orphans), "distributions": [
+            {"name": r.name, "version": r.version, "files_checked": r.files_checked,
+             "record_missing": r.record_missing,
+             "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
+                           "actual": p.actual} for p in r.problems]} for r in result.results]}
+    return {"findings": [f.as_dict() for f in result.findings]}
+
+
+def _text(result: Result) -> Iterable[str]:
+    if isinstance(result, Detected):
+        yield from detect_lines(result.hardware)
+    elif isinstance(result, Planned):
+        if result.plan is None:
+            yield NOTHING_PLANNED
+        else:
+            yield from plan_lines(result.plan, result.hardware)
+    elif isinstance(result, PlanFailed):
+        yield f"error: {result.message}"
+    elif isinstance(result, DryRun):
+        if result.plan is None:
+            yield "no torch-family package involved; pip would run as is"
+        else:
+            yield summary_line(result.plan, result.hardware)
+            yield from (f"warning: {w}" for w in result.plan.warnings)
+            yield from (f"  {line}" for line in result.pins)
+        yield result.command
+    elif isinstance(result, Verified):
+        yield from verify_lines(result)
+    else:
+        yield from findings_lines(result.findings) if result.findings else (result.when_none,)
+
+
+def detect_lines(hw: Hardware) -> Iterable[str]:
+    yield f"accelerator: {hw.accelerator}"
+    if hw.driver_version:
+        yield f"driver: {hw.driver_version}" + (
+            f" (CUDA {hw.cuda_driver_api})" if hw.cuda_driver_api else "")
+    if hw.rocm_version:
+        yield f"ROCm: {hw.rocm_version}"
+    for i, g in enumerate(hw.gpus):
+        yield f"gpu {i}: {g.name}  compute capability {g.compute_capability or 'unknown'}"
+    if hw.torch_backend:
+        yield f"torch backend: {hw.torch_backend} (forced)"
+    if hw.overridden:
+        yield "overrides: " + ", ".join(hw.overridden) + " (from the command line or PIPGUARD_*)"
+    for s in hw.sources:
+        yield f"  {'ok ' if s.ok else 'no '} {s.probe}: {s.detail}"
+
+
+def plan_lines(p: Plan, hw: Hardware) -> Iterable[str]:
+    yield summary_line(p, hw)
+    yield f"variant: {p.variant}"
+    for pkg in p.packages:
+        yield f"  {pkg.name}=={pkg.version}  sha256={pkg.sha256 or 'unpublished'}"
+        yield f"    {pkg.url}"
+    yield from (f"warning: {w}" for w in p.warnings)
+    yield from (f"note: {n}" for n in p.notes)
+    if p.rejected:
+        yield "rejected:"
+        for r in p.rejected:
+            yield f"  {r.variant}{' ' + r.version if r.version else ''}: {r.reason}"
+
+
+def verify_lines(v: Verified) -> Iterable[str]:
+    import os
+
+    for path in v.orphans:
+        name = os.path.basename(path)
+        yield (f"{name} (files without metadata in {path}): FAILED; "
+               f"`pipguard install {name}` repairs it")
+    for r in v.results:
+        yield f"{r.name} {r.version}: {'ok' if r.ok else 'FAILED'} ({r.files_checked} files)"
+        if r.record_missing:
+            yield "  RECORD missing: cannot verify"
+        for p in r.problems:
+            yield f"  {p.problem}: {p.path}"
+    if not v.results and not v.orphans:
+        yield "nothing to verify" if v.named else "no torch-family distribution installed"
+
+
+def findings_lines(findings: Iterable[Finding]) -> Iterable[str]:
+    for f in findings:
+        yield f"[{f.severity}] {f.category}: {f.message}"
+        if f.evidence:
+            yield f"  evidence: {f.evidence}"
+        if f.fix:
+            yield f"  fix: {f.fix}"
+
+
+def diagnosis_lines(findings: Iterable[Finding]) -> Iterable[str]:
+    """Findings as ``install`` says them after pip's own output."""
+    for f in findings:
+        yield f"diagnosis [{f.category}]: {f.message}"
+        if f.fix:
+            yield f"  fix: {f.fix}"
+
+
+def _arch_label(vendor: str, cc: str | None) -> str:
+    if cc is None:
+        return "?"
+    return "sm_" + cc.replace(".", "") if vendor == "nvidia" else cc
+
+
+def summary_line(plan: Plan, hw: Hardware) -> str:
+    """One line: what will be installed, for which hardware, from where."""
+    torch = plan.package("torch")
+    what = f"torch {torch.version}" if torch else ", ".join(
+        f"{p.name} {p.version}" for p in plan.packages) or "nothing from the torch index"
+    gpus = ", ".join(f"{g.name} ({_arch_label(g.vendor, g.compute_capability)})"
+                     for g in hw.gpus) or ("no GPU" if hw.accelerator == "none"
+                                           else hw.accelerator)
+    driver = f", driver {hw.driver_version}" if hw.driver_version else ""
+    return f"{what} for {gpus}{driver} — from {plan.index_url}"

@@ -1,0 +1,69 @@
+"""A session: what every planning command works with, gathered once.
+
+The settings (:mod:`pipguard.options`), the target interpreter, the hardware
+(detected, then overridden), the knowledge tables; the index client is made on
+first use (it touches no network until a page is asked for).
+:func:`pipguard.commands.planning.open_session` gathers one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipguard.hardware import Hardware
+from pipguard.index import IndexClient
+from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
+from pipguard.knowledge import Knowledge
+from pipguard.knowledge_tables import load_knowledge
+from pipguard.options import Settings, parse_python_version
+from pipguard.pipargs import CommandLine
+from pipguard.target import Interpreter, cross_target
+
+
+def find_target(s: Settings, cl: CommandLine | None = None) -> Interpreter:
+    """The target interpreter, made a cross target by pip's ``--platform`` and the like."""
+    interp = inspect_interpreter(choose_python(s.python, (s.virtual_env, s.conda_prefix)))
+    if cl is None:
+        return interp
+    platforms = cl.options("--platform")
+    pyver = cl.options("--python-version")
+    abis = cl.options("--abi")
+    if platforms or pyver or abis:
+        interp = cross_target(interp, platforms=platforms, abis=abis,
+                              python_version=parse_python_version(pyver[-1]) if pyver else None)
+    return interp
+
+
+def load_tables(s: Settings) -> Knowledge:
+    """The knowledge tables, with the user's file merged in when one is named."""
+    return load_knowledge(s.knowledge_file)
+
+
+@dataclass
+class Session:
+    """The parsed command line and everything a planning command needs."""
+
+    cl: CommandLine
+    settings: Settings
+    interp: Interpreter
+    hw: Hardware
+    kn: Knowledge
+    _client: IndexClient | None = field(default=None, repr=False)
+
+    @property
+    def client(self) -> IndexClient:
+        """The torch index client (made on first use; no request until a page is read)."""
+        if self._client is None:
+            s = self.settings
+            self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,
+                                       cache_dir=s.cache_dir)
+        return self._client
+
+    @property
+    def family(self) -> frozenset[str]:
+        return self.kn.family()
+
+    @property
+    def pip(self) -> list[str]:
+        """How pip is run for the target."""
+        return pip_command(self.interp)
