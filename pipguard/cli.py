@@ -183,7 +183,9 @@ def cmd_doctor(cl: CommandLine) -> int:
 
 
 def cmd_explain(cl: CommandLine) -> int:
-    from pipguard.explain import Context, explain
+    from pipguard.explain import explain
+    from pipguard.explain_doc import Context
+    from pipguard.knowledge_tables import default_knowledge
 
     files = cl.positionals()
     if len(files) > 1:
@@ -196,7 +198,8 @@ def cmd_explain(cl: CommandLine) -> int:
             raise UsageError(f"cannot read {files[0]}: {exc.strerror}") from None
     else:
         text = sys.stdin.read()
-    ctx = Context(python_version=f"{sys.version_info[0]}.{sys.version_info[1]}",
+    ctx = Context(facts=default_knowledge(),
+                  python_version=f"{sys.version_info[0]}.{sys.version_info[1]}",
                   platform=sys.platform)
     findings = explain(text, ctx)
     if "--json" in cl.own_flags:

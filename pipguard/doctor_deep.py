@@ -91,9 +91,10 @@ def _deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Find
                         f"import torch did not finish in {DEEP_TIMEOUT_S:.0f} s",
                         "timed out", "pipguard verify torch")]
     if done.returncode != 0:
-        from pipguard.explain import Context, explain
+        from pipguard.explain import explain
+        from pipguard.explain_doc import Context
 
-        found = list(explain(done.stdout + done.stderr, Context(hardware=hw)))
+        found = list(explain(done.stdout + done.stderr, Context(facts=kn, hardware=hw)))
         return found or [Finding("corrupt-install", "error", "import torch failed",
                                  (done.stderr.strip().splitlines() or ["?"])[-1],
                                  "pipguard verify torch")]

@@ -174,8 +174,11 @@ def integrity_failure(output: str, plan: Plan) -> Corrupt | None:
     file gets its own retry however pip words the rest.
     """
     from pipguard.explain import explain
+    from pipguard.explain_doc import Context
+    from pipguard.knowledge_tables import default_knowledge
 
-    findings = [f for f in explain(output) if f.category == "download-integrity"]
+    found = explain(output, Context(facts=default_knowledge()))
+    findings = [f for f in found if f.category == "download-integrity"]
     match = _HASHES.search(output)
     if not findings and match is None:
         return None

@@ -342,11 +342,13 @@ def _diagnose(output: str, plan_: Plan) -> None:
     from urllib.parse import urlsplit
 
     from pipguard.explain import explain
+    from pipguard.explain_doc import Context
+    from pipguard.knowledge_tables import default_knowledge
 
     # The torch index the user chose (a mirror, say) is the one we route to on
     # purpose: a warning that its builds come from a non-pytorch.org host is noise.
     own_host = urlsplit(plan_.index_url).netloc
-    for f in explain(output):
+    for f in explain(output, Context(facts=default_knowledge())):
         if (f.category == "dependency-confusion" and f.severity == "warning" and own_host
                 and own_host in f.message):
             continue
