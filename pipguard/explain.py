@@ -5,65 +5,34 @@ printed by torch, ``collect_env`` output, a Docker build log. Each rule keys on
 the *decisive signal* of one failure class (the sentence pip, uv, torch or numpy
 prints for it, not a memorised example), parses what that sentence names
 (requirements, versions, capabilities, library paths) with :mod:`packaging`, and
-asks the knowledge tables (:mod:`pipguard.knowledge`; every query degrades to
-"unknown") to sharpen the diagnosis. Text no rule recognises gives ``()``.
+asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
+Text no rule recognises gives ``()``. No I/O happens here.
 
-This module is the framework (context, cleaning, rule order, merging); the rules
-live in :mod:`pipguard.explain_install` and :mod:`pipguard.explain_runtime`, their
-shared helpers in :mod:`pipguard.explain_common`.
+This module is the framework (cleaning, rule order, merging); the rules live in
+:mod:`pipguard.explain_install` (with :mod:`pipguard.explain_nomatch`) and
+:mod:`pipguard.explain_runtime`, the context
+(:class:`pipguard.explain_doc.Context`, with the tables as
+:class:`pipguard.explain_doc.ExplainFacts`) and shared helpers in
+:mod:`pipguard.explain_doc`.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
-from pipguard import explain_install, explain_runtime
-from pipguard.explain_common import COMPANIONS, FAMILY, Rule, _Doc
+from pipguard import explain_install, explain_nomatch, explain_runtime
+from pipguard.explain_doc import Context, Doc, Rule
 from pipguard.findings import SEVERITIES, Finding
-from pipguard.hardware import Hardware
 
-__all__ = ["COMPANIONS", "FAMILY", "RULES", "Context", "Rule", "clean", "explain"]
-
-
-@dataclass(frozen=True)
-class Context:
-    """Optional facts that sharpen the diagnosis."""
-
-    hardware: Hardware | None = None
-    installed: Mapping[str, str] = field(default_factory=dict)  # canonical name -> version
-    python_version: str | None = None  # "3.11"
-    platform: str | None = None  # "linux", "win32", "darwin"
-    machine: str | None = None  # "x86_64", "arm64", ...
-
-
-# -- the knowledge tables (each query answers None when they can't) -------------------
-
-
-@functools.cache
-def _knowledge() -> Any:
-    try:
-        return importlib.import_module("pipguard.knowledge_tables").default_knowledge()
-    except (ImportError, AttributeError, OSError, ValueError):
-        return None
-
-
-def _ask(method: str, *args: object) -> Any:
-    """``knowledge.<method>(*args)``, or ``None`` when the tables are missing or can't answer."""
-    kb = _knowledge()
-    try:
-        return None if kb is None else getattr(kb, method)(*args)
-    except (AttributeError, TypeError, ValueError, LookupError):
-        return None
+__all__ = ["RULES", "clean", "explain"]
 
 
 # The order is how decisive a signal is when several appear: causes before their symptoms
 # (the install rules all come first).
-RULES: tuple[Rule, ...] = (*explain_install.RULES, *explain_runtime.RULES)
+RULES: tuple[Rule, ...] = (
+    *explain_install.BEFORE_NO_MATCH, explain_nomatch.no_matching_distribution,
+    *explain_install.AFTER_NO_MATCH, *explain_runtime.RULES,
+)
 
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # Docker BuildKit ("#10 98.65 "), GitHub Actions and bracketed log timestamps.
@@ -77,9 +46,13 @@ def clean(text: str) -> str:
     return _PREFIX.sub("", text).replace("%2B", "+").replace("%2b", "+")
 
 
-def explain(text: str, context: Context | None = None) -> tuple[Finding, ...]:
-    """Diagnose failure ``text``: findings, most decisive first, deduplicated."""
-    doc = _Doc(clean(text), context or Context())
+def explain(text: str, context: Context) -> tuple[Finding, ...]:
+    """Diagnose failure ``text``: findings, most decisive first, deduplicated.
+
+    ``context`` carries the knowledge tables (``Context(facts=knowledge)``) and what is
+    known about the machine; the caller loads them, this does no I/O.
+    """
+    doc = Doc(clean(text), context)
     found = [(SEVERITIES.index(f.severity), rank, f)
              for rank, rule in enumerate(RULES) for f in rule(doc)]
     out: dict[tuple[str, str], Finding] = {}

@@ -12,20 +12,7 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_common import (
-    COMPANIONS,
-    Rule,
-    _ask,
-    _cmd,
-    _companion_for,
-    _cuda_of,
-    _Doc,
-    _kb_platform,
-    _label,
-    _pin,
-    _public,
-    _v,
-)
+from pipguard.explain_doc import Doc, Rule, _cmd, _cuda_of, _label, _pin, _public, _v
 from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
@@ -46,28 +33,29 @@ _TYPING_EXT_SINCE = {
 _LEGACY_VARIANT = "cu126"
 
 
-def _reinstall_torch(doc: _Doc, *extra: str, exact: bool = False, upto: str | None = None) -> str:
+def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | None = None) -> str:
     """``pipguard install --force-reinstall torch==V [companions]``: re-plans the variant."""
     torch = doc.installed("torch")
     version = torch if exact else (_public(torch) if torch else None)
     have, limit = _v(version or ""), _v(upto or "")
     spec = f"torch<={upto}" if limit and not (have and have <= limit) else None
     return _cmd("pipguard", "install", "--force-reinstall", *extra, spec or _pin("torch", version),
-                *(c for c in COMPANIONS if c in doc.ctx.installed))
+                *(c for c in doc.facts.companion_names() if c in doc.ctx.installed))
 
 
-def _collect_env_driver(doc: _Doc, os_name: str) -> tuple[re.Match[str], str | None] | None:
+def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | None] | None:
     """``collect_env`` output: a CUDA build, CUDA unavailable, a driver under its floor."""
     build = doc.find(r"CUDA used to build PyTorch: (\d+)\.\d+[\s\S]*Is CUDA available: False")
     drv = doc.find(r"Nvidia driver version: (\d[\d.]*)")
-    floor = _ask("compat_floor", int(build.group(1)), os_name) if build and drv else None
-    if not (drv and floor and (_v(drv.group(1)) or floor) < floor):
+    driver = _v(drv.group(1)) if drv else None
+    floor = doc.facts.compat_floor(int(build.group(1)), os_name) if build and driver else None
+    if not (drv and driver and floor and driver < floor):
         return None
-    have = _ask("driver_cuda_api", _v(drv.group(1)), os_name)
+    have = doc.facts.driver_cuda_api(driver, os_name)
     return drv, str(have) if have else None
 
 
-def _driver_too_old(doc: _Doc) -> Iterator[Finding]:
+def _driver_too_old(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
                  r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
@@ -90,7 +78,7 @@ def _driver_too_old(doc: _Doc) -> Iterator[Finding]:
     have = (f"{code // 1000}.{code % 1000 // 10}" if code else env[1] if env
             else hw.cuda_driver_api if hw else None)
     need = _cuda_of(_label(torch))
-    floor = _ask("compat_floor", int(need.split(".")[0]), os_name) if need else None
+    floor = doc.facts.compat_floor(int(need.split(".")[0]), os_name) if need else None
     text = (f"the NVIDIA driver only supports CUDA up to {have}" + (
             f" (found version {code} = CUDA {have})" if code else "") if have
             else "the NVIDIA driver is older than the CUDA runtime of this torch build")
@@ -99,8 +87,9 @@ def _driver_too_old(doc: _Doc) -> Iterator[Finding]:
             f" that needs driver >= {floor}" if floor else "")
     if have:
         major = have.split(".")[0]
-        runs = [v for v in (_ask("variants_for", _v(_public(torch)), _kb_platform(doc)) or ()
-                            if torch else ()) if (_cuda_of(v) or "").split(".")[0] == major]
+        release = _v(_public(torch)) if torch else None
+        runs = [v for v in (doc.facts.variants_for(release, doc.kb_platform()) if release else ())
+                if (_cuda_of(v) or "").split(".")[0] == major]
         text += (f"; install a build for CUDA {major}.x (" + (f"{', '.join(runs)} for torch "
                  f"{_public(torch)}" if torch and runs else f"a cu{major}x variant") + ": CUDA "
                  "minor-version compatibility lets this driver run them; pipguard picks one "
@@ -114,7 +103,7 @@ def _cc(text: str) -> tuple[int, int]:
     return int(digits[:-1] or 0), int(digits[-1])
 
 
-def _gpu_arch_unsupported(doc: _Doc) -> Iterator[Finding]:
+def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
                    r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
                    r"CUDA capabilities ((?:(?:sm|compute)_\d+\w* ?)+))?", after=2)
@@ -139,22 +128,22 @@ def _gpu_arch_unsupported(doc: _Doc) -> Iterator[Finding]:
                       "kernels (HSA_OVERRIDE_GFX_VERSION can map a consumer GPU to a supported "
                       "target)" if gfx else ""), doc.line(m), _reinstall_torch(doc))
         return
-    arch, platform = f"sm_{cc[0]}{cc[1]}", _kb_platform(doc) or "linux_x86_64"
-    family = _ask("gpu_family_name", cc)
-    gpu += f" ({arch}{', ' + family if family else ''})"
+    arch, platform = f"sm_{cc[0]}{cc[1]}", doc.kb_platform()
+    family = doc.facts.gpu_family_name(cc)  # (sm_XY when the tables have no name for it)
+    gpu += f" ({arch}{', ' + family if family != arch else ''})"
     target = [] if hw else ["--gpu-arch", arch]  # explained elsewhere: say which GPU to plan for
     if old or (have and cc < min(have)) or (not have and cc < (7, 5)):
-        last = _ask("last_release_with_cc", cc, platform)
+        last, newest = doc.facts.last_release_with_cc(cc, platform), doc.newest_release()
         variant = str(last[1]) if last else ("cu118" if cc < (5, 0) else _LEGACY_VARIANT)
-        gone = last and variant not in (_ask("variants_for", _ask("newest_release")) or (variant,))
+        gone = last and newest and variant not in (doc.facts.variants_for(newest) or (variant,))
+        upto = str(last[0]) if last and gone else None  # newest releases lack that variant
         yield Finding("gpu-arch-unsupported", "error",
                       f"{gpu} is older than this build supports: newer CUDA variants dropped it; "
                       f"{variant} is the variant that still has kernels for it"
-                      + (f" (up to torch {last[0]})" if gone else ""), doc.line(m),
-                      _reinstall_torch(doc, "--torch-backend", variant, *target,
-                                       upto=str(last[0]) if gone else None))
+                      + (f" (up to torch {upto})" if upto else ""), doc.line(m),
+                      _reinstall_torch(doc, "--torch-backend", variant, *target, upto=upto))
         return
-    first = _ask("first_release_with_cc", cc, platform)
+    first = doc.facts.first_release_with_cc(cc, platform)
     yield Finding("gpu-arch-unsupported", "error",
                   f"{gpu} is newer than the kernels in this torch build"
                   + (f" (they stop at sm_{max(have)[0]}{max(have)[1]})" if have else "")
@@ -162,10 +151,11 @@ def _gpu_arch_unsupported(doc: _Doc) -> Iterator[Finding]:
                   + (f": torch {first[0]} (+{first[1]}) is the first with {arch}" if first else ""),
                   doc.line(m), _cmd("pipguard", "install", "--force-reinstall", *target,
                                     f"torch>={first[0]}" if first else "torch",
-                                    *(c for c in COMPANIONS if c in doc.ctx.installed)))
+                                    *(c for c in doc.facts.companion_names()
+                                      if c in doc.ctx.installed)))
 
 
-def _cpu_build_on_gpu(doc: _Doc) -> Iterator[Finding]:
+def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
     cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
     env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
@@ -189,12 +179,12 @@ def _cpu_build_on_gpu(doc: _Doc) -> Iterator[Finding]:
                   _reinstall_torch(doc))
 
 
-def _undefined_symbol(doc: _Doc) -> re.Match[str] | None:
+def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
     return doc.near("undefined symbol: ", r"(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*): "
                     r"undefined symbol: (?P<sym>\S+)")
 
 
-def _importer(doc: _Doc, m: re.Match[str]) -> str | None:
+def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     """The package whose code was loading when ``m`` failed; ``None`` when it is torch itself.
 
     torch's ``_ops.py`` frames are skipped: ``load_library`` loads a companion's library.
@@ -205,14 +195,14 @@ def _importer(doc: _Doc, m: re.Match[str]) -> str | None:
     return None if last == "torch" else last
 
 
-def _torch_lib_failure(doc: _Doc) -> re.Match[str] | None:
+def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
     """One of torch's own libraries failing to load (missing, or from another build)."""
     return doc.find(rf"(?:[/\\]torch[/\\]+(?:lib[/\\]+)?|(?<![/\\\w])){_OWN_LIB}\.(?:so|dll|dylib|"
                     rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|WinError 12[67][^\n]*?[/\\]"
                     rf"torch[/\\]+lib[/\\]+{_OWN_LIB}\.dll|DLL load failed while importing _C\b")
 
 
-def _cuda_libraries(doc: _Doc) -> Iterator[Finding]:
+def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load library|Could not locate|"
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
@@ -259,8 +249,9 @@ def _ext_package(path: str) -> str:
                                  if m else "torchvision"))
 
 
-def _companion_mismatch(doc: _Doc) -> Iterator[Finding]:
-    names = "|".join(COMPANIONS)
+def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
+    companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
+    names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
     m = doc.find(rf"operator ({names})::\w+ does not exist|Couldn't load custom C\+\+ ops|"
                  rf"PyTorch and ({names}) were compiled with different CUDA|[/\\]({names})[/\\]"
                  rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
@@ -273,13 +264,13 @@ def _companion_mismatch(doc: _Doc) -> Iterator[Finding]:
     elif not m and lib and (user := _importer(doc, lib)):
         m, pkg = lib, str(canonicalize_name(user))
     elif m:
-        pkg = next((g for g in m.groups() if g), "torchvision").lower()
+        pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
     else:
         return
     torch, mine = doc.installed("torch"), doc.installed(pkg)
     cuda = doc.find(r"PyTorch has CUDA [Vv]ersion[= ]?(\d[\d.]*?)\.? (?:and|whereas) \w+ has CUDA "
                     r"[Vv]ersion[= ]?(\d[\d.]*\d)")
-    partner = _companion_for(torch, pkg) if torch else None
+    partner = doc.companion_for(torch, pkg) if torch else None
     why = (f" (torch {torch}, {pkg} {mine})" if torch and mine else "") + (
         f" (CUDA {cuda.group(1)} vs {cuda.group(2)})" if cuda else "") + (
         f" (variants differ: {_label(torch) or 'PyPI'} vs {_label(mine) or 'PyPI'})"
@@ -290,11 +281,11 @@ def _companion_mismatch(doc: _Doc) -> Iterator[Finding]:
                   "pair from the same index" + (f" (torch {_public(torch)} pairs with {pkg} "
                   f"{partner})" if partner and torch else ""), doc.line(m),
                   _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
-                       _public(torch)), _pin(pkg, partner)) if pkg in COMPANIONS else
+                       _public(torch)), _pin(pkg, partner)) if pkg in companions else
                   _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
 
 
-def _corrupt_install(doc: _Doc) -> Iterator[Finding]:
+def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
                  r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|"
@@ -336,7 +327,7 @@ def _corrupt_install(doc: _Doc) -> Iterator[Finding]:
                   if dist else _reinstall_torch(doc, exact=True))
 
 
-def _numpy_abi(doc: _Doc) -> Iterator[Finding]:
+def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     down = doc.find(r"compiled using NumPy 1\.x cannot be run in\s+NumPy|_ARRAY_API not found|"
                     r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
@@ -362,7 +353,8 @@ def _numpy_abi(doc: _Doc) -> Iterator[Finding]:
     who = after.group(1) if after else "torch"
     torch = doc.installed("torch") if who == "torch" else None
     numpy = doc.find(r"cannot be run in\s+NumPy (\d[\w.]*?)\.? ")
-    ok = _ask("numpy2_compatible", _v(_public(torch)), doc.platform() or "linux") if torch else None
+    release = _v(_public(torch)) if torch else None
+    ok = doc.facts.numpy2_compatible(release, doc.platform() or "linux") if release else None
     yield Finding("numpy-abi", "error", f"{who} was compiled against NumPy 1.x and cannot run "
                   f"with NumPy {numpy.group(1) if numpy else '2'} (its numpy bridge fails: "
                   "_ARRAY_API not found, Could not infer dtype)" + (f"; torch {torch} predates "
@@ -371,7 +363,7 @@ def _numpy_abi(doc: _Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "numpy<2"))
 
 
-def _typing_extensions(doc: _Doc) -> Iterator[Finding]:
+def _typing_extensions(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"cannot import name '(\w+)' from 'typing_extensions'(?: \(([^)]+)\))?|module "
                  r"'typing_extensions' has no attribute '(\w+)'")
     if not m:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import clean_env, pipguard
 
 from pipguard import runner
 from pipguard.commands.doctor import check
@@ -31,6 +30,7 @@ from pipguard.installed import InstalledDist
 from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.verify import DistVerification, FileProblem
+from tests.helpers import clean_env, pipguard
 
 KN = load_knowledge()
 SITE = "/venv/lib/python3.11/site-packages"

@@ -12,10 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from pipguard import explain as ex
-from pipguard.explain import Context, explain
+from pipguard.explain import explain
+from pipguard.explain_doc import Context, ExplainFacts
 from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
+from pipguard.knowledge_tables import load_knowledge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "explain"
 # A copy of ../shared/reference/failure_examples.json ships with the tests, so they run
@@ -37,10 +38,15 @@ EXPECTED = {
     "PTF-026": "gpu-arch-unsupported", "PTF-029": "cuda-libraries",
     "PTF-033": "dependency-confusion", "PTF-035": "resolver-conflict",
 }  # fmt: skip
+REAL = load_knowledge()  # the packaged tables
 
 
 class FakeKnowledge:
-    """The few knowledge-table answers these tests rely on (pytorch_facts.md)."""
+    """The few knowledge-table answers these tests rely on (pytorch_facts.md).
+
+    Implements :class:`ExplainFacts` (mypy checks it where it is used as one); the family
+    names are the real tables'.
+    """
 
     _pairs: ClassVar[Mapping[str, Mapping[str, str]]] = {
         "1.12.1": {"torchvision": "0.13.1", "torchaudio": "0.12.1"},
@@ -61,9 +67,11 @@ class FakeKnowledge:
         return Version("2.2.2") if platform == "macos_x86_64" else self._newest
 
     def variants_for(self, torch: Version, platform: str | None = None) -> tuple[str, ...]:
-        return {(2, 8): ("cu126", "cu128", "cu129", "cpu"),
-                (2, 11): ("cu126", "cu128", "cu129", "cu130", "cpu"),
-                (2, 13): ("cu126", "cu130", "cu132", "cpu")}.get(torch.release[:2], ())
+        by_minor: dict[tuple[int, ...], tuple[str, ...]] = {
+            (2, 8): ("cu126", "cu128", "cu129", "cpu"),
+            (2, 11): ("cu126", "cu128", "cu129", "cu130", "cpu"),
+            (2, 13): ("cu126", "cu130", "cu132", "cpu")}  # fmt: skip
+        return by_minor.get(torch.release[:2], ())
 
     def known_variants(self) -> tuple[str, ...]:
         return ("cu118", "cu121", "cu124", "cu126", "cu128", "cu129", "cu130", "cu132", "cpu")
@@ -75,8 +83,8 @@ class FakeKnowledge:
     def driver_cuda_api(self, driver: Version, os: str) -> Version:
         return Version("12.4") if driver.major == 550 else Version("13.0")
 
-    def companions(self, torch: Version) -> Mapping[str, str]:
-        return self._pairs.get(str(torch), {})
+    def companions(self, torch: Version) -> dict[str, str]:
+        return dict(self._pairs.get(str(torch), {}))
 
     def torch_for_companion(self, name: str, version: Version) -> Version | None:
         return next((Version(t) for t, c in self._pairs.items() if c.get(name) == str(version)),
@@ -105,23 +113,87 @@ class FakeKnowledge:
     def gpu_family_name(self, cc: tuple[int, int]) -> str:
         return {12: "Blackwell", 6: "Pascal", 7: "Volta"}.get(cc[0], "other")
 
-    def platform_of(self, os: str, machine: str) -> str:
-        return "windows" if os == "win32" else f"{os}_{machine.lower()}"
-
     def compat_floor(self, major: int, os: str) -> Version | None:
         return {13: Version("580"), 12: Version("525"), 11: Version("450")}.get(major)
 
+    def family(self) -> frozenset[str]:
+        return REAL.family()
+
+    def companion_names(self) -> tuple[str, ...]:
+        return REAL.companion_names()
+
+
+class NoKnowledge:
+    """Tables that can't answer: no releases (like an emptied table), the real family."""
+
+    def newest_release(self) -> Version:
+        raise LookupError("no releases")  # what Knowledge does with an empty release table
+
+    def known_variants(self) -> tuple[str, ...]:
+        return ()
+
+    def variants_for(self, torch_version: Version, platform: str | None = None
+                     ) -> tuple[str, ...]:  # fmt: skip
+        return ()
+
+    def last_release_for_platform(self, platform: str) -> Version | None:
+        return None
+
+    def python_tags(self, v: Version, platform: str | None = None) -> tuple[str, ...] | None:
+        return None
+
+    def first_release_for_python(self, tag: str) -> Version | None:
+        return None
+
+    def last_release_for_python(self, tag: str) -> Version | None:
+        return None
+
+    def companions(self, torch_version: Version) -> dict[str, str]:
+        return {}
+
+    def torch_for_companion(self, name: str, version: Version) -> Version | None:
+        return None
+
+    def numpy2_compatible(self, torch_version: Version, os: str) -> bool:
+        return True  # no known incompatibility
+
+    def compat_floor(self, cuda_major: int, os: str) -> Version | None:
+        return None
+
+    def driver_cuda_api(self, driver: Version, os: str) -> Version | None:
+        return None
+
+    def first_release_with_cc(self, cc: tuple[int, int], platform: str
+                              ) -> tuple[Version, str] | None:  # fmt: skip
+        return None
+
+    def last_release_with_cc(self, cc: tuple[int, int], platform: str
+                             ) -> tuple[Version, str] | None:  # fmt: skip
+        return None
+
+    def gpu_family_name(self, cc: tuple[int, int]) -> str:
+        return f"sm_{cc[0]}{cc[1]}"  # Knowledge's answer for a GPU it has no name for
+
+    def family(self) -> frozenset[str]:
+        return REAL.family()
+
+    def companion_names(self) -> tuple[str, ...]:
+        return REAL.companion_names()
+
 
 @pytest.fixture
-def kb(monkeypatch: pytest.MonkeyPatch) -> FakeKnowledge:
-    fake = FakeKnowledge()
-    monkeypatch.setattr(ex, "_knowledge", lambda: fake)
-    return fake
+def kb() -> ExplainFacts:
+    return FakeKnowledge()
 
 
 @pytest.fixture
-def no_kb(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ex, "_knowledge", lambda: None)
+def no_kb() -> ExplainFacts:
+    return NoKnowledge()
+
+
+@pytest.fixture
+def real_kb() -> ExplainFacts:
+    return REAL
 
 
 def fixture(name: str) -> str:
@@ -129,13 +201,14 @@ def fixture(name: str) -> str:
 
 
 def first(text: str, context: Context | None = None) -> Finding:
-    found = explain(text, context)
+    """The first finding; without a context, with the real (packaged) tables."""
+    found = explain(text, context or Context(facts=REAL))
     assert found, "no finding"
     return found[0]
 
 
 def categories(text: str, context: Context | None = None) -> list[str]:
-    return [f.category for f in explain(text, context)]
+    return [f.category for f in explain(text, context or Context(facts=REAL))]
 
 
 def examples() -> Iterator[dict[str, object]]:
@@ -155,13 +228,11 @@ def test_shared_copy_is_current() -> None:
 
 
 @pytest.mark.parametrize("with_kb", [True, False])
-def test_reference_examples_map_to_their_category(
-        with_kb: bool, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    fake = FakeKnowledge() if with_kb else None
-    monkeypatch.setattr(ex, "_knowledge", lambda: fake)
+def test_reference_examples_map_to_their_category(with_kb: bool) -> None:
+    facts: ExplainFacts = FakeKnowledge() if with_kb else NoKnowledge()
     seen = set()
     for case in examples():
-        f = first(str(case["symptom"]))
+        f = first(str(case["symptom"]), Context(facts=facts))
         assert f.category == EXPECTED[str(case["id"])], case["id"]
         assert f.category in OLD_NAMES.get(str(case["category"]), {str(case["category"])})
         assert f.severity == "error" and f.fix and f.evidence
@@ -169,16 +240,16 @@ def test_reference_examples_map_to_their_category(
     assert seen == set(EXPECTED)
 
 
-def test_ptf002_intel_mac_pins_last_release_and_numpy(kb: FakeKnowledge) -> None:
+def test_ptf002_intel_mac_pins_last_release_and_numpy(kb: ExplainFacts) -> None:
     case = next(c for c in examples() if c["id"] == "PTF-002")
-    f = first(str(case["symptom"]))
+    f = first(str(case["symptom"]), Context(facts=kb))
     assert "Intel" in f.message and "2.2.2" in f.message
     assert f.fix == 'pipguard install torch==2.2.2 "numpy<2"'
 
 
-def test_intel_mac_signature_is_hedged_when_context_says_linux(kb: FakeKnowledge) -> None:
+def test_intel_mac_signature_is_hedged_when_context_says_linux(kb: ExplainFacts) -> None:
     case = next(c for c in examples() if c["id"] == "PTF-002")
-    f = first(str(case["symptom"]), Context(platform="linux", python_version="3.11"))
+    f = first(str(case["symptom"]), Context(facts=kb, platform="linux", python_version="3.11"))
     assert f.message.startswith("this list stops at 2.2.2") and "Intel" in f.message
     assert f.fix == 'pipguard install torch==2.2.2 "numpy<2"'
 
@@ -207,8 +278,9 @@ def test_ptf025_decodes_found_version() -> None:
     assert f.fix == "pipguard install --force-reinstall torch"
 
 
-def test_ptf026_blackwell_names_first_release(kb: FakeKnowledge) -> None:
-    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-026"))
+def test_ptf026_blackwell_names_first_release(kb: ExplainFacts) -> None:
+    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-026"),
+              Context(facts=kb))
     assert f.message.startswith("NVIDIA GeForce RTX 5090 (sm_120, Blackwell)")
     assert "2.7.0" in f.message and "cu128" in f.message and "sm_90" in f.message
     assert f.fix == 'pipguard install --force-reinstall --gpu-arch sm_120 "torch>=2.7.0"'
@@ -220,15 +292,17 @@ def test_ptf029_points_ld_library_path_at_the_wheel_lib() -> None:
     assert "corrupt-install" not in categories(f.evidence)
 
 
-def test_ptf035_pairs_torch_with_its_torchvision(kb: FakeKnowledge) -> None:
-    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035"))
+def test_ptf035_pairs_torch_with_its_torchvision(kb: ExplainFacts) -> None:
+    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035"),
+              Context(facts=kb))
     assert "torchvision 0.13.0 pins torch==1.12.0" in f.message
     assert "0.13.1" in f.message
     assert f.fix == "pipguard install torch==1.12.1 torchvision==0.13.1"
 
 
-def test_ptf035_without_tables_lets_the_resolver_pick_the_partner(no_kb: None) -> None:
-    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035"))
+def test_ptf035_without_tables_lets_the_resolver_pick_the_partner(no_kb: ExplainFacts) -> None:
+    f = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035"),
+              Context(facts=no_kb))
     assert f.fix == "pipguard install torch==1.12.1 torchvision"
 
 
@@ -253,44 +327,44 @@ def test_version_never_released_suggests_the_nearest() -> None:
     assert f.fix == "pipguard install torch==2.6.0"
 
 
-def test_python_too_old_list_ends_at_its_last_release(kb: FakeKnowledge) -> None:
+def test_python_too_old_list_ends_at_its_last_release(kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch>=2.5 (from "
             "versions: 2.2.0, 2.3.0, 2.3.1, 2.4.0, 2.4.1)\n"
             "ERROR: No matching distribution found for torch>=2.5")  # fmt: skip
-    f = first(text, Context(python_version="3.8.18", platform="linux"))
+    f = first(text, Context(facts=kb, python_version="3.8.18", platform="linux"))
     assert "Python 3.8" in f.message and "newer Python" in f.message
     assert f.fix == "pipguard install torch==2.4.1"
 
 
-def test_python_too_new_for_an_old_pin(kb: FakeKnowledge) -> None:
+def test_python_too_new_for_an_old_pin(kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch==1.13.1 (from "
             "versions: 2.0.0, 2.0.1, 2.1.0, 2.1.1)")  # fmt: skip
-    f = first(text, Context(python_version="3.11"))
+    f = first(text, Context(facts=kb, python_version="3.11"))
     assert "Python 3.11 is too new" in f.message and "2.0.0" in f.message
     assert f.fix == 'pipguard install "torch>=2.0.0"'
 
 
-def test_from_versions_none_on_an_unsupported_python(kb: FakeKnowledge) -> None:
+def test_from_versions_none_on_an_unsupported_python(kb: ExplainFacts) -> None:
     text = ("\x1b[31mERROR: Could not find a version that satisfies the requirement torch "
             "(from versions: none)\x1b[0m\r\n\x1b[31mERROR: No matching distribution found for "
             "torch\x1b[0m\r\n")  # fmt: skip
-    f = first(text, Context(python_version="3.8"))
+    f = first(text, Context(facts=kb, python_version="3.8"))
     assert f.category == "no-matching-distribution"
     assert "Python 3.8" in f.message and "2.4.1" in f.message
     assert f.fix == "pipguard --python python3.14 install torch"
 
 
-def test_from_versions_none_without_context_lists_the_usual_causes(no_kb: None) -> None:
+def test_from_versions_none_without_context_lists_the_usual_causes(no_kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torchvision "
             "(from versions: )\nERROR: No matching distribution found for torchvision")
-    f = first(text)
+    f = first(text, Context(facts=no_kb))
     assert "32-bit" in f.message and f.fix == "pipguard plan torchvision"
 
 
-def test_32bit_python_is_named(no_kb: None) -> None:
+def test_32bit_python_is_named(no_kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch (from versions:"
             " none)")  # fmt: skip
-    assert "32-bit" in first(text, Context(platform="win32", machine="x86")).message
+    assert "32-bit" in first(text, Context(facts=no_kb, platform="win32", machine="x86")).message
 
 
 def test_uv_nonexistent_label() -> None:
@@ -302,11 +376,11 @@ def test_uv_nonexistent_label() -> None:
     assert f.fix == "pipguard install torch==2.3.0"
 
 
-def test_uv_only_older_available_on_intel_mac(kb: FakeKnowledge) -> None:
+def test_uv_only_older_available_on_intel_mac(kb: ExplainFacts) -> None:
     text = ("  × No solution found when resolving dependencies:\n  ╰─▶ Because only "
             "torch<=2.2.2 is available and you require torch>=2.3, we can conclude that your "
             "requirements are unsatisfiable.")  # fmt: skip
-    f = first(text, Context(platform="darwin", machine="x86_64"))
+    f = first(text, Context(facts=kb, platform="darwin", machine="x86_64"))
     assert f.category == "no-matching-distribution" and "Intel" in f.message
     assert f.fix == 'pipguard install torch==2.2.2 "numpy<2"'
 
@@ -340,7 +414,7 @@ def test_requires_python_named_by_pip() -> None:
             "ERROR: Could not find a version that satisfies the requirement torch==2.9.1 (from "
             "versions: 2.7.0, 2.7.1, 2.8.0)\nERROR: No matching distribution found for "
             "torch==2.9.1")
-    f = first(text, Context(python_version="3.9"))
+    f = first(text, Context(facts=REAL, python_version="3.9"))
     assert "requires Python >=3.10" in f.message and "3.9" in f.message
     assert f.fix == "pipguard --python python3.10 install torch==2.9.1"
 
@@ -351,49 +425,49 @@ def test_package_requires_a_different_python() -> None:
     assert f.fix == "pipguard --python python3.9 install torch"
 
 
-def test_index_variant_that_does_not_exist(kb: FakeKnowledge) -> None:
+def test_index_variant_that_does_not_exist(kb: ExplainFacts) -> None:
     text = ("Looking in indexes: https://download.pytorch.org/whl/cu122\nERROR: Could not find a "
             "version that satisfies the requirement torch (from versions: none)")
-    f = first(text)
+    f = first(text, Context(facts=kb))
     assert "no cu122 variant" in f.message and "cu121" in f.message
     assert f.fix == "pipguard install torch"
 
 
-def test_release_not_built_for_that_variant(kb: FakeKnowledge) -> None:
+def test_release_not_built_for_that_variant(kb: ExplainFacts) -> None:
     text = ("Looking in indexes: https://download.pytorch.org/whl/cu118\nERROR: Could not find a "
             "version that satisfies the requirement torch==2.8.0 (from versions: 2.6.0+cu118, "
             "2.7.0+cu118, 2.7.1+cu118)")
-    f = first(text)
+    f = first(text, Context(facts=kb))
     assert "not built for cu118" in f.message and "cu126" in f.message
     assert f.fix == "pipguard install torch==2.8.0"
 
 
-def test_python_tag_missing_on_this_platform(kb: FakeKnowledge) -> None:
+def test_python_tag_missing_on_this_platform(kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch==2.5.1 (from "
             "versions: 2.6.0, 2.7.0, 2.7.1)")
-    f = first(text, Context(python_version="3.13", platform="win32", machine="AMD64"))
+    f = first(text, Context(facts=kb, python_version="3.13", platform="win32", machine="AMD64"))
     assert "no cp313 wheels on this platform" in f.message
     assert f.fix == 'pipguard install "torch>=2.6.0"'
 
 
-def test_placeholder_versions_mean_no_wheel_at_all(no_kb: None) -> None:
+def test_placeholder_versions_mean_no_wheel_at_all(no_kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch>=1.0.0 (from -r "
             "requirements.txt (line 1)) (from versions: 0.1.2, 0.1.2.post1, 0.1.2.post2)")
-    f = first(text, Context(platform="win32", machine="x86"))
+    f = first(text, Context(facts=no_kb, platform="win32", machine="x86"))
     assert "32-bit" in f.message
 
 
 def test_triton_on_windows() -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement triton (from "
             "versions: none)\nERROR: No matching distribution found for triton")
-    f = first(text, Context(platform="win32"))
+    f = first(text, Context(facts=REAL, platform="win32"))
     assert "Linux wheels only" in f.message and f.fix == "pipguard install torch"
 
 
 def test_not_a_supported_wheel() -> None:
     text = ("ERROR: torch-2.5.1+cu124-cp311-cp311-linux_x86_64.whl is not a supported wheel on "
             "this platform.")
-    f = first(text, Context(python_version="3.12"))
+    f = first(text, Context(facts=REAL, python_version="3.12"))
     assert f.category == "no-matching-distribution" and "cp311-linux_x86_64" in f.message
     assert f.fix == "pipguard install torch==2.5.1"
 
@@ -454,7 +528,7 @@ def test_missing_torch_library_on_linux() -> None:
     text = ("Traceback (most recent call last):\n  File \"<stdin>\", line 1, in <module>\n"
             "OSError: /srv/venv/lib/python3.10/site-packages/torch/lib/libtorch_cuda.so: cannot "
             "open shared object file: No such file or directory")  # fmt: skip
-    f = first(text, Context(installed={"torch": "2.5.1+cu124"}))
+    f = first(text, Context(facts=REAL, installed={"torch": "2.5.1+cu124"}))
     assert f.category == "corrupt-install"
     assert f.fix == "pipguard install --force-reinstall torch==2.5.1+cu124"
 
@@ -516,19 +590,19 @@ def test_dll_load_failed_for_torch_c() -> None:
 # -- companion-mismatch -------------------------------------------------------------------
 
 
-def test_custom_ops_with_installed_versions(kb: FakeKnowledge) -> None:
+def test_custom_ops_with_installed_versions(kb: ExplainFacts) -> None:
     text = ("RuntimeError: Couldn't load custom C++ ops. This can happen if your PyTorch and "
             "torchvision versions are incompatible, or if you had errors while compiling "
             "torchvision from source.")  # fmt: skip
-    ctx = Context(installed={"torch": "2.3.0+cu121", "torchvision": "0.17.1+cu121"})
+    ctx = Context(facts=kb, installed={"torch": "2.3.0+cu121", "torchvision": "0.17.1+cu121"})
     f = first(text, ctx)
     assert f.category == "companion-mismatch" and "0.18.0" in f.message
     assert f.fix == "pipguard install --force-reinstall torch==2.3.0 torchvision==0.18.0"
 
 
-def test_cpu_torch_with_pypi_torchvision_names_the_variants(kb: FakeKnowledge) -> None:
+def test_cpu_torch_with_pypi_torchvision_names_the_variants(kb: ExplainFacts) -> None:
     case = next(c for c in examples() if c["id"] == "PTF-015")
-    ctx = Context(installed={"torch": "2.2.1+cpu", "torchvision": "0.17.1"})
+    ctx = Context(facts=kb, installed={"torch": "2.2.1+cpu", "torchvision": "0.17.1"})
     f = first(str(case["symptom"]), ctx)
     assert "cpu vs PyPI" in f.message
     assert f.fix == "pipguard install --force-reinstall torch==2.2.1 torchvision==0.17.1"
@@ -580,9 +654,10 @@ def test_xformers_built_for_another_torch() -> None:
 # -- numpy-abi and typing-extensions --------------------------------------------------------
 
 
-def test_numpy2_on_windows_torch_2_2(kb: FakeKnowledge) -> None:
-    f = first(fixture("numpy_windows_torch222.txt"), Context(installed={"torch": "2.2.2"}))
-    assert f.category == "numpy-abi" and categories(fixture("numpy_windows_torch222.txt")) == [
+def test_numpy2_on_windows_torch_2_2(kb: ExplainFacts) -> None:
+    text = fixture("numpy_windows_torch222.txt")
+    f = first(text, Context(facts=kb, installed={"torch": "2.2.2"}))
+    assert f.category == "numpy-abi" and categories(text, Context(facts=kb)) == [
         "numpy-abi"]
     assert "NumPy 2.1.2" in f.message and "predates NumPy 2" in f.message
     assert f.fix == 'pipguard install "numpy<2"'
@@ -622,11 +697,12 @@ def test_typing_extensions_attribute_error() -> None:
 # -- driver, GPU architecture, CPU build, CUDA libraries -------------------------------------
 
 
-def test_driver_12080_with_a_cu130_torch(kb: FakeKnowledge) -> None:
+def test_driver_12080_with_a_cu130_torch(kb: ExplainFacts) -> None:
     text = ("/usr/lib/python3/site-packages/torch/cuda/__init__.py:129: UserWarning: CUDA "
             "initialization: The NVIDIA driver on your system is too old (found version 12080)."
             " Please update your GPU driver")  # fmt: skip
-    f = first(text, Context(installed={"torch": "2.11.0+cu130", "torchvision": "0.26.0+cu130"}))
+    f = first(text, Context(facts=kb, installed={"torch": "2.11.0+cu130",
+                                                 "torchvision": "0.26.0+cu130"}))
     assert f.category == "driver-too-old"
     assert "12.8" in f.message and "CUDA 13.0" in f.message and ">= 580" in f.message
     assert f.fix == "pipguard install --force-reinstall torch==2.11.0 torchvision"
@@ -636,35 +712,35 @@ def test_insufficient_driver_uses_the_hardware_context() -> None:
     hw = Hardware(accelerator="nvidia", driver_version="470.82", cuda_driver_api="11.4",
                   gpus=(Gpu("nvidia", "Tesla T4", "7.5"),))  # fmt: skip
     text = "RuntimeError: CUDA error: CUDA driver version is insufficient for CUDA runtime version"
-    f = first(text, Context(hardware=hw))
+    f = first(text, Context(facts=REAL, hardware=hw))
     assert f.category == "driver-too-old" and "11.4" in f.message
 
 
 def test_no_driver_on_a_machine_without_gpu() -> None:
     text = "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an"
-    f = first(text, Context(hardware=Hardware()))
+    f = first(text, Context(facts=REAL, hardware=Hardware()))
     assert (f.category, f.severity) == ("driver-too-old", "warning")
     assert "--torch-backend cpu" in f.fix
 
 
-def test_pascal_on_cu128_wants_cu126(kb: FakeKnowledge) -> None:
-    found = explain(fixture("sm61_on_cu128.txt"))
+def test_pascal_on_cu128_wants_cu126(kb: ExplainFacts) -> None:
+    found = explain(fixture("sm61_on_cu128.txt"), Context(facts=kb))
     assert [f.category for f in found] == ["gpu-arch-unsupported"]
     assert "GTX 1080 Ti (sm_61, Pascal)" in found[0].message and "cu126" in found[0].message
     assert found[0].fix == ("pipguard install --force-reinstall --torch-backend cu126 "
                             "--gpu-arch sm_61 torch")
 
 
-def test_kepler_without_tables(no_kb: None) -> None:
-    f = first(fixture("kepler.txt"))
+def test_kepler_without_tables(no_kb: ExplainFacts) -> None:
+    f = first(fixture("kepler.txt"), Context(facts=no_kb))
     assert f.category == "gpu-arch-unsupported" and "Tesla K80 (sm_37" in f.message
     assert "--torch-backend cu118" in f.fix
 
 
-def test_no_kernel_image_with_a_volta_in_context(no_kb: None) -> None:
+def test_no_kernel_image_with_a_volta_in_context(no_kb: ExplainFacts) -> None:
     hw = Hardware(accelerator="nvidia", gpus=(Gpu("nvidia", "Tesla V100-SXM2-16GB", "7.0"),))
     text = "RuntimeError: CUDA error: no kernel image is available for execution on the device"
-    f = first(text, Context(hardware=hw))
+    f = first(text, Context(facts=no_kb, hardware=hw))
     assert "V100" in f.message and "cu126" in f.fix and "--gpu-arch" not in f.fix
 
 
@@ -688,13 +764,13 @@ def test_collect_env_cpu_build_on_gpu_machine() -> None:
     assert f.fix == "pipguard install --force-reinstall torch==2.11.0"
 
 
-def test_collect_env_driver_under_the_floor(kb: FakeKnowledge) -> None:
-    f = first(fixture("collect_env_old_driver.txt"))
+def test_collect_env_driver_under_the_floor(kb: ExplainFacts) -> None:
+    f = first(fixture("collect_env_old_driver.txt"), Context(facts=kb))
     assert f.category == "driver-too-old" and "12.4" in f.message and ">= 580" in f.message
 
 
-def test_healthy_collect_env_gives_nothing(kb: FakeKnowledge) -> None:
-    assert explain(fixture("collect_env_h100_ok.txt")) == ()
+def test_healthy_collect_env_gives_nothing(kb: ExplainFacts) -> None:
+    assert explain(fixture("collect_env_h100_ok.txt"), Context(facts=kb)) == ()
 
 
 def test_no_kernel_image_without_context() -> None:
@@ -706,19 +782,20 @@ def test_not_compiled_with_cuda_on_a_gpu_machine() -> None:
     hw = Hardware(accelerator="nvidia", gpus=(Gpu("nvidia", "NVIDIA GeForce RTX 4090", "8.9"),))
     text = ('  File "/app/x.py", line 3, in <module>\n    torch.zeros(1).cuda()\n'
             "AssertionError: Torch not compiled with CUDA enabled")  # fmt: skip
-    f = first(text, Context(hardware=hw, installed={"torch": "2.5.1+cpu"}))
+    f = first(text, Context(facts=REAL, hardware=hw, installed={"torch": "2.5.1+cpu"}))
     assert f.category == "cpu-build-on-gpu" and "RTX 4090" in f.message
     assert f.fix == "pipguard install --force-reinstall torch==2.5.1"
 
 
 def test_windows_pypi_wheel_is_the_cpu_build() -> None:
     text = ">>> torch.__version__\n'2.5.1'\n>>> torch.cuda.is_available()\nFalse\n"
-    f = first(text, Context(platform="win32", installed={"torch": "2.5.1"}))
+    f = first(text, Context(facts=REAL, platform="win32", installed={"torch": "2.5.1"}))
     assert f.category == "cpu-build-on-gpu" and "Windows" in f.message
 
 
 def test_cuda_false_alone_is_not_a_finding() -> None:
-    assert explain(">>> torch.cuda.is_available()\nFalse\n", Context(platform="linux")) == ()
+    ctx = Context(facts=REAL, platform="linux")
+    assert explain(">>> torch.cuda.is_available()\nFalse\n", ctx) == ()
 
 
 def test_extension_built_for_another_cuda_runtime() -> None:
@@ -769,7 +846,7 @@ def test_nccl_symbol_in_torch_lib_is_a_cuda_library() -> None:
 
 
 def test_torchtriton_install_log() -> None:
-    found = explain(fixture("torchtriton_install.txt"))
+    found = explain(fixture("torchtriton_install.txt"), Context(facts=REAL))
     assert found[0].category == "dependency-confusion" and found[0].severity == "error"
     assert "pip cache purge" in found[0].fix
     warn = [f for f in found if f.severity == "warning"]
@@ -777,7 +854,7 @@ def test_torchtriton_install_log() -> None:
 
 
 def test_extra_index_url_success_warns_only() -> None:
-    found = explain(fixture("pip_extra_index_success.txt"))
+    found = explain(fixture("pip_extra_index_success.txt"), Context(facts=REAL))
     assert [(f.category, f.severity) for f in found] == [("dependency-confusion", "warning")]
     assert found[0].fix == "pipguard install torch torchvision"
 
@@ -806,8 +883,8 @@ def test_family_wheel_from_an_unknown_host() -> None:
     assert "mirror.example.com" in f.message and f.fix == "pipguard verify torch"
 
 
-def test_pip_broken_pair_after_install(kb: FakeKnowledge) -> None:
-    f = first(fixture("pip_broken_pair.txt"))
+def test_pip_broken_pair_after_install(kb: ExplainFacts) -> None:
+    f = first(fixture("pip_broken_pair.txt"), Context(facts=kb))
     assert f.category == "resolver-conflict" and "0.18.0" in f.message
     assert f.fix == "pipguard install torch==2.3.0 torchvision==0.18.0 torchaudio==2.3.0"
     assert "torchaudio 2.2.1 requires torch==2.2.1" in f.message
@@ -820,8 +897,8 @@ def test_old_pip_has_requirement_wording() -> None:
     assert f.category == "resolver-conflict" and "torch==1.5.0" in f.fix
 
 
-def test_uv_resolver_conflict(kb: FakeKnowledge) -> None:
-    found = explain(fixture("uv_resolver_conflict.txt"))
+def test_uv_resolver_conflict(kb: ExplainFacts) -> None:
+    found = explain(fixture("uv_resolver_conflict.txt"), Context(facts=kb))
     assert [f.category for f in found] == ["resolver-conflict"]
     assert found[0].fix == "pipguard install torch==2.6.0 torchvision==0.21.0"
 
@@ -849,28 +926,29 @@ def test_two_dependents_disagree() -> None:
 
 @pytest.mark.parametrize("name", ["pip_success_cu124.txt", "uv_success.txt"])
 def test_successful_logs_give_nothing(name: str) -> None:
-    assert explain(fixture(name)) == ()
+    assert explain(fixture(name), Context(facts=REAL)) == ()
 
 
 def test_unrelated_text_gives_nothing() -> None:
-    assert explain('Traceback (most recent call last):\n  File "a.py"\nKeyError: 1') == ()
-    assert explain("") == ()
+    text = 'Traceback (most recent call last):\n  File "a.py"\nKeyError: 1'
+    assert explain(text, Context(facts=REAL)) == ()
+    assert explain("", Context(facts=REAL)) == ()
 
 
 def test_buildkit_ansi_and_crlf_are_tolerated() -> None:
     plain = next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035")
     noisy = "\r\n".join(f"#12 {i}.{i:02d} \x1b[1;31m{line}\x1b[0m"
                         for i, line in enumerate(plain.splitlines()))  # fmt: skip
-    assert explain(noisy) == explain(plain)
+    assert explain(noisy, Context(facts=REAL)) == explain(plain, Context(facts=REAL))
 
 
 def test_most_decisive_first_and_deduplicated() -> None:
     text = (fixture("pip_extra_index_success.txt") + "\n"
             + next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-035"))
-    once = explain(text)
+    once = explain(text, Context(facts=REAL))
     assert [f.severity for f in once] == ["error", "warning"]
     assert once[0].category == "resolver-conflict"
-    assert explain(text + "\n" + text) == once
+    assert explain(text + "\n" + text, Context(facts=REAL)) == once
 
 
 def test_every_category_is_reachable() -> None:
@@ -878,19 +956,19 @@ def test_every_category_is_reachable() -> None:
         fixture(p.name) for p in sorted(FIXTURES.glob("*.txt"))] + [
         "AssertionError: Torch not compiled with CUDA enabled",
         "ERROR: torch-2.5.1.dist-info RECORD mismatch"]  # fmt: skip
-    found = {f.category for t in texts for f in explain(t)}
+    found = {f.category for t in texts for f in explain(t, Context(facts=REAL))}
     assert found == set(CATEGORIES)
 
 
 def test_context_defaults() -> None:
-    ctx = Context()
+    ctx = Context(facts=REAL)
     assert ctx.installed == {} and ctx.hardware is None
 
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(st.text(max_size=400))
 def test_never_raises_on_junk(text: str) -> None:
-    for f in explain(text):
+    for f in explain(text, Context(facts=REAL)):
         assert f.category in CATEGORIES
 
 
@@ -900,30 +978,25 @@ def test_never_raises_on_damaged_failures(cut: int, junk: str) -> None:
     for case in examples():
         text = str(case["symptom"])
         at = cut % (len(text) + 1)
-        explain(text[:at] + junk + text[at:])
+        explain(text[:at] + junk + text[at:], Context(facts=REAL))
 
 
-@pytest.fixture
-def real_kb() -> None:
-    ex._knowledge.cache_clear()
-    if ex._knowledge() is None:
-        pytest.skip("pipguard.knowledge not available")
-
-
-def test_real_knowledge_pairs_torchvision(real_kb: None) -> None:
-    f = first(fixture("uv_resolver_conflict.txt"))
+def test_real_knowledge_pairs_torchvision(real_kb: ExplainFacts) -> None:
+    f = first(fixture("uv_resolver_conflict.txt"), Context(facts=real_kb))
     assert f.fix == "pipguard install torch==2.6.0 torchvision==0.21.0"
 
 
-def test_real_knowledge_intel_mac_and_blackwell(real_kb: None) -> None:
-    mac = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-002"))
+def test_real_knowledge_intel_mac_and_blackwell(real_kb: ExplainFacts) -> None:
+    mac = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-002"),
+                Context(facts=real_kb))
     assert mac.fix == 'pipguard install torch==2.2.2 "numpy<2"'
-    gpu = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-026"))
+    gpu = first(next(str(c["symptom"]) for c in examples() if c["id"] == "PTF-026"),
+                Context(facts=real_kb))
     assert "2.7.0" in gpu.message and "cu128" in gpu.message and "Blackwell" in gpu.message
 
 
-def test_real_knowledge_driver_names_the_variants_it_runs(real_kb: None) -> None:
+def test_real_knowledge_driver_names_the_variants_it_runs(real_kb: ExplainFacts) -> None:
     text = "UserWarning: The NVIDIA driver on your system is too old (found version 12080)."
-    f = first(text, Context(platform="linux", machine="x86_64",
+    f = first(text, Context(facts=real_kb, platform="linux", machine="x86_64",
                             installed={"torch": "2.11.0+cu130"}))  # fmt: skip
     assert "cu128" in f.message and "cu130" not in f.message.split("CUDA 13.0 build")[1]

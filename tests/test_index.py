@@ -19,7 +19,7 @@ import pytest
 from pipguard import cache
 from pipguard.errors import EXIT_INDEX, IndexUnavailable, IntegrityError, UsageError
 from pipguard.index import ACCEPT, IndexClient, format_age
-from pipguard.simple import parse_html
+from pipguard.simple import IndexFile, parse_html
 
 WHEEL = "torch-2.7.0%2Bcu128-cp312-cp312-manylinux_2_28_x86_64.whl"
 
@@ -128,10 +128,10 @@ def server() -> Iterator[Server]:
     srv.stop()
 
 
-def client(base: str, tmp_path: Path, **kw: object) -> IndexClient:
-    opts: dict = {"timeout": 2.0, "retries": 2, "backoff": 0.01, "cache_dir": tmp_path / "cache"}
-    opts.update(kw)
-    return IndexClient(base, **opts)
+def client(base: str, tmp_path: Path, *, channel: str = "stable", retries: int = 2,
+           offline: bool = False, timeout: float = 2.0, max_workers: int = 8) -> IndexClient:
+    return IndexClient(base, channel, timeout=timeout, retries=retries, backoff=0.01,
+                       offline=offline, cache_dir=tmp_path / "cache", max_workers=max_workers)
 
 
 TORCH = "/whl/cu128/torch/"
@@ -199,7 +199,9 @@ def test_304_reuses_cached_body_and_refreshes_fetched_at(server: Server, tmp_pat
     assert server.log[1][1].get("if-none-match") == '"v1"'
     assert second.files == first.files and len(second.files) == 1
     assert second.fetched_at > first.fetched_at and not second.from_cache
-    header, _ = cache.read_entry(cache.entry_path(tmp_path / "cache", "pages", first.url))
+    entry = cache.read_entry(cache.entry_path(tmp_path / "cache", "pages", first.url))
+    assert entry is not None
+    header, _ = entry
     assert header["fetched_at"] == second.fetched_at
 
 
@@ -380,7 +382,7 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def listed(base: str, attrs: str) -> object:
+def listed(base: str, attrs: str) -> IndexFile:
     (f,) = parse_html(page_html(WHEEL, extra=attrs).decode(), f"{base}/cu128/torch/")
     return f
 

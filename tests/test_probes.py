@@ -12,7 +12,16 @@ import pytest
 
 from pipguard import gpunames
 from pipguard.hardware import Gpu
-from pipguard.probes import ProbeEnv, ProbeError, VendorResult, amd, intel, nvidia, tool_failure
+from pipguard.probes import (
+    ProbeEnv,
+    ProbeError,
+    VendorResult,
+    amd,
+    intel,
+    nvidia,
+    nvml,
+    tool_failure,
+)
 from pipguard.runner import Completed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
@@ -121,7 +130,7 @@ def test_bus_ids_use_the_sysfs_spelling(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(13000, "13.0"), (12080, "12.8"), (0, None)])
 def test_cuda_version_from_integer(value: int, expected: str | None) -> None:
-    assert nvidia.cuda_version(value) == expected
+    assert nvml.cuda_version(value) == expected
 
 
 def test_fill_from_table_says_where_the_capability_came_from() -> None:
@@ -198,8 +207,8 @@ class FakeNvml:
 
 def test_nvml_answers_driver_cuda_api_and_gpus() -> None:
     lib = FakeNvml([(b"NVIDIA H100 80GB HBM3", 9, 0, 6), (b"NVIDIA B200", 10, 0, 0x1B)])
-    info = nvidia.query_nvml(lib)
-    assert info == nvidia.NvmlInfo(
+    info = nvml.query_nvml(lib)
+    assert info == nvml.NvmlInfo(
         "580.159.04",
         "13.0",
         (Gpu("nvidia", "NVIDIA H100 80GB HBM3", "9.0", "0000:06:00.0"),
@@ -212,15 +221,15 @@ def test_nvml_answers_driver_cuda_api_and_gpus() -> None:
 def test_nvml_failed_calls_are_guarded() -> None:
     lib = FakeNvml([(b"NVIDIA H100 80GB HBM3", 9, 0, 6), (b"NVIDIA B200", 10, 0, 0x1B)])
     lib.failing = {"handle", "cc"}
-    info = nvidia.query_nvml(lib)
+    info = nvml.query_nvml(lib)
     assert [g.name for g in info.gpus] == ["NVIDIA H100 80GB HBM3"]
     assert info.gpus[0].compute_capability is None
     assert not info.whole and lib.shut
 
 
-def test_nvml_init_failure_is_a_probe_error() -> None:
-    with pytest.raises(ProbeError):
-        nvidia.query_nvml(FakeNvml([], init=9))
+def test_nvml_init_failure_is_an_nvml_error() -> None:
+    with pytest.raises(nvml.NvmlError):
+        nvml.query_nvml(FakeNvml([], init=9))
 
 
 def test_nvml_missing_symbol_falls_back_to_the_old_pci_call() -> None:
@@ -231,7 +240,7 @@ def test_nvml_missing_symbol_falls_back_to_the_old_pci_call() -> None:
             ref._obj.domain, ref._obj.bus, ref._obj.device = 1, 2, 3
             return 0
 
-    info = nvidia.query_nvml(OldNvml([(b"Tesla V100-SXM2-16GB", 7, 0, 0)]))
+    info = nvml.query_nvml(OldNvml([(b"Tesla V100-SXM2-16GB", 7, 0, 0)]))
     assert info.gpus[0].bus_id == "0001:02:03.0"
 
 

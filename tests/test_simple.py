@@ -14,6 +14,7 @@ from packaging.tags import Tag
 from packaging.version import Version
 
 from pipguard.simple import (
+    IndexFile,
     PageError,
     parse_html,
     parse_html_stdlib,
@@ -75,7 +76,7 @@ def markdown_to_anchors(md: str) -> str:
     return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a><br/>', md)
 
 
-def both(text: str, url: str) -> tuple:
+def both(text: str, url: str) -> tuple[IndexFile, ...]:
     """Parse with the fast path, and check the html.parser reference agrees."""
     fast = parse_html(text, url)
     assert fast == parse_html_stdlib(text, url)
@@ -346,7 +347,7 @@ def test_parse_json_pep691() -> None:
 
 
 @pytest.mark.parametrize("data", [{}, {"files": "x"}, {"meta": {}, "projects": []}])
-def test_parse_json_rejects_non_project_pages(data: dict) -> None:
+def test_parse_json_rejects_non_project_pages(data: dict[str, object]) -> None:
     with pytest.raises(PageError):
         parse_json(data, "https://h/simple/torch/")
 
@@ -373,7 +374,7 @@ def _anchor(draw: st.DrawFn) -> str:
     prefix = draw(st.sampled_from(["", "/whl/cu128/", "../", "https://r2.example/whl/", "sub/"]))
     href = prefix + draw(st.sampled_from(_NAMES))
     href += draw(st.sampled_from(["", "#sha256=ABC", "#md5=1", "#sha256=a&sha512=b"]))
-    attrs = [("href", href)]
+    attrs: list[tuple[str, str | None]] = [("href", href)]
     for key in draw(
         st.lists(
             st.sampled_from(

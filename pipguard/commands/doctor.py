@@ -9,7 +9,8 @@ from pipguard.detect import detect_overridden
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_fit import deep_fit, fit
 from pipguard.doctor_packages import packages
-from pipguard.explain import Context, explain
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
 from pipguard.findings import SEVERITIES, Finding
 from pipguard.hardware import Hardware
 from pipguard.installed import inspect
@@ -64,7 +65,7 @@ def deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Findi
                         f"import torch did not finish in {TIMEOUT_S:.0f} s",
                         "timed out", "pipguard verify torch")]
     if probe.failure is not None:
-        found = list(explain(probe.failure, Context(hardware=hw)))
+        found = list(explain(probe.failure, Context(kn, hardware=hw)))
         return found or [Finding("corrupt-install", "error", "import torch failed",
                                  (probe.failure.strip().splitlines() or ["?"])[-1],
                                  "pipguard verify torch")]

@@ -6,7 +6,8 @@ import sys
 from collections.abc import Mapping
 
 from pipguard.errors import UsageError
-from pipguard.explain import Context, explain
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
 from pipguard.options import settings
 from pipguard.pipargs import CommandLine
 from pipguard.results import Diagnosed
@@ -27,8 +28,9 @@ def run_explain(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagn
     else:
         text = sys.stdin.read()
     s = settings(cl, environ)
-    load_tables(s)  # the user's tables: a bad --knowledge-file is a usage error here
     interp = find_target(s)
-    ctx = Context(python_version=interp.version_str, platform=interp.os, machine=interp.machine)
+    # The target's facts and the user's tables (--knowledge-file): both sharpen the answer.
+    ctx = Context(load_tables(s), python_version=interp.version_str, platform=interp.os,
+                  machine=interp.machine)
     result = Diagnosed(tuple(explain(text, ctx)), "no known failure pattern in this text")
     return (1 if result.failed else 0), result

@@ -20,7 +20,8 @@ from pathlib import Path
 from pipguard import console, pipcommand, pipreport, render, runner
 from pipguard.commands.planning import installed_versions, plan_for_command, wanted_of
 from pipguard.errors import CheckFailed
-from pipguard.explain import Context, explain
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
 from pipguard.findings import Finding
 from pipguard.installed import inspect_named
 from pipguard.pipfailure import corrupt_download, integrity_error
@@ -162,7 +163,7 @@ def diagnose(output: str, s: Session, plan: Plan) -> list[Finding]:
     # The torch index the user chose (a mirror, say) is the one we route to on
     # purpose: a warning that its builds come from a non-pytorch.org host is noise.
     own_host = urlsplit(plan.index_url).netloc
-    return [f for f in explain(output, Context(hardware=s.hw))
+    return [f for f in explain(output, Context(s.kn, hardware=s.hw))
             if not (f.category == "dependency-confusion" and f.severity == "warning"
                     and own_host and own_host in f.message)]
 

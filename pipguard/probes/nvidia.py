@@ -17,20 +17,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from pipguard.hardware import Gpu, Source
 from pipguard.probes import ProbeEnv, ProbeError, VendorResult, tool_failure
+from pipguard.probes.nvml import (
+    DRIVER_VERSION,
+    PROC_VERSION,
+    SYS_VERSION,
+    WSL_LIB,
+    NvmlError,
+    NvmlInfo,
+    query_nvml,
+)
 
-SYS_VERSION = "/sys/module/nvidia/version"
-PROC_VERSION = "/proc/driver/nvidia/version"
 PROC_GPUS = "/proc/driver/nvidia/gpus"
-WSL_LIB = "/usr/lib/wsl/lib"
 SMI_FIELDS = ("name", "driver_version", "compute_cap", "pci.bus_id")
 # Drivers before ~510 do not know compute_cap; they are asked without it.
 SMI_FIELDS_OLD = ("name", "driver_version", "pci.bus_id")
 
-_DRIVER = re.compile(r"\d{2,4}\.\d{1,3}(?:\.\d{1,3})?")
 _CC = re.compile(r"\d{1,2}\.\d{1,2}")
 _NA = {"", "n/a", "[n/a]", "[not supported]", "[unknown error]"}
 
@@ -51,7 +55,7 @@ class SmiRow:
 def parse_module_version(text: str) -> str:
     """``/sys/module/nvidia/version`` -> ``"580.159.04"``; ValueError if it is not one."""
     value = text.strip()
-    if not _DRIVER.fullmatch(value):
+    if not DRIVER_VERSION.fullmatch(value):
         raise ValueError(f"unexpected content {value[:60]!r}")
     return value
 
@@ -66,7 +70,7 @@ def parse_proc_version(text: str) -> str:
     for line in text.splitlines():
         if line.startswith("NVRM version:"):
             for field in re.split(r"\s{2,}", line.strip()):
-                if _DRIVER.fullmatch(field):
+                if DRIVER_VERSION.fullmatch(field):
                     return field
             raise ValueError(f"no driver version in {line.strip()[:100]!r}")
     raise ValueError("no 'NVRM version:' line")
@@ -99,7 +103,7 @@ def parse_smi_csv(text: str, fields: tuple[str, ...] = SMI_FIELDS) -> tuple[SmiR
         name = row.get("name")
         driver = row.get("driver_version")
         cc = row.get("compute_cap")
-        if not name or (driver is not None and not _DRIVER.fullmatch(driver)):
+        if not name or (driver is not None and not DRIVER_VERSION.fullmatch(driver)):
             raise ValueError(f"unexpected nvidia-smi line {line.strip()[:100]!r}")
         if cc is not None and not _CC.fullmatch(cc):
             raise ValueError(f"unexpected compute capability {cc!r}")
@@ -115,13 +119,6 @@ def normalize_bus_id(bus: str) -> str:
     bus = bus.strip().lower()
     m = re.fullmatch(r"0*([0-9a-f]{1,8}):([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])", bus)
     return f"{int(m.group(1), 16):04x}:{m.group(2)}" if m else bus
-
-
-def cuda_version(value: int) -> str | None:
-    """NVML's/CUDA's integer CUDA version (``13000``) -> ``"13.0"``."""
-    if value <= 0:
-        return None
-    return f"{value // 1000}.{(value % 1000) // 10}"
 
 
 def describe(gpus: tuple[Gpu, ...]) -> str:
@@ -161,115 +158,6 @@ def complete(driver: str | None, gpus: tuple[Gpu, ...]) -> bool:
     return bool(driver and gpus and all(g.compute_capability for g in gpus))
 
 
-# ---------------------------------------------------------------- NVML (ctypes)
-
-
-@dataclass(frozen=True)
-class NvmlInfo:
-    """What NVML answered; ``whole`` is False when some call failed."""
-
-    driver_version: str | None
-    cuda_driver_api: str | None
-    gpus: tuple[Gpu, ...]
-    whole: bool
-
-
-def _ok(lib: Any, fname: str, *args: Any) -> bool:
-    """Call one NVML function; any failure (missing symbol, error code) is False."""
-    try:
-        fn = getattr(lib, fname)
-        return bool(fn(*args) == 0)
-    except Exception:  # a foreign library must never crash detect
-        return False
-
-
-def query_nvml(lib: Any) -> NvmlInfo:
-    """Ask an opened NVML library for driver, CUDA API version and GPUs.
-
-    ``lib`` is a ``ctypes.CDLL`` (tests pass an imitation). Every call is
-    guarded; a GPU whose handle cannot be had makes the answer not ``whole``.
-    """
-    import ctypes
-
-    if not _ok(lib, "nvmlInit_v2"):
-        raise ProbeError("nvmlInit_v2 failed (driver not loaded or no permission)")
-    try:
-        whole = True
-        buf = ctypes.create_string_buffer(96)
-        driver = None
-        if _ok(lib, "nvmlSystemGetDriverVersion", buf, ctypes.c_uint(96)):
-            text = buf.value.decode("ascii", "replace").strip()
-            driver = text if _DRIVER.fullmatch(text) else None
-        api = ctypes.c_int(0)
-        cuda_api = None
-        if _ok(lib, "nvmlSystemGetCudaDriverVersion_v2", ctypes.byref(api)):
-            cuda_api = cuda_version(api.value)
-        count = ctypes.c_uint(0)
-        if not _ok(lib, "nvmlDeviceGetCount_v2", ctypes.byref(count)):
-            raise ProbeError("nvmlDeviceGetCount_v2 failed")
-        gpus: list[Gpu] = []
-        for index in range(count.value):
-            gpu = _nvml_gpu(lib, index)
-            if gpu is None:
-                whole = False
-            else:
-                gpus.append(gpu)
-        return NvmlInfo(driver, cuda_api, tuple(gpus), whole)
-    finally:
-        _ok(lib, "nvmlShutdown")
-
-
-class _PciInfo:
-    """Lazily built ctypes struct for nvmlPciInfo_t (v3 layout; v1 is a prefix)."""
-
-    cls: Any = None
-
-    @classmethod
-    def make(cls) -> Any:
-        import ctypes
-
-        if cls.cls is None:
-
-            class PciInfo(ctypes.Structure):
-                _fields_ = [
-                    ("busIdLegacy", ctypes.c_char * 16),
-                    ("domain", ctypes.c_uint),
-                    ("bus", ctypes.c_uint),
-                    ("device", ctypes.c_uint),
-                    ("pciDeviceId", ctypes.c_uint),
-                    ("pciSubSystemId", ctypes.c_uint),
-                    ("busId", ctypes.c_char * 32),
-                ]
-
-            cls.cls = PciInfo
-        return cls.cls()
-
-
-def _nvml_gpu(lib: Any, index: int) -> Gpu | None:
-    import ctypes
-
-    handle = ctypes.c_void_p()
-    if not _ok(lib, "nvmlDeviceGetHandleByIndex_v2", ctypes.c_uint(index), ctypes.byref(handle)):
-        return None
-    name_buf = ctypes.create_string_buffer(96)
-    if not _ok(lib, "nvmlDeviceGetName", handle, name_buf, ctypes.c_uint(96)):
-        return None
-    name = name_buf.value.decode("utf-8", "replace").strip()
-    major, minor = ctypes.c_int(0), ctypes.c_int(0)
-    cc = None
-    if _ok(lib, "nvmlDeviceGetCudaComputeCapability", handle, ctypes.byref(major),
-           ctypes.byref(minor)) and major.value > 0:
-        cc = f"{major.value}.{minor.value}"
-    pci = _PciInfo.make()
-    bus = None
-    if _ok(lib, "nvmlDeviceGetPciInfo_v3", handle, ctypes.byref(pci)) or _ok(
-        lib, "nvmlDeviceGetPciInfo", handle, ctypes.byref(pci)
-    ):
-        # domain/bus/device sit at the same offsets in every struct version.
-        bus = f"{pci.domain:04x}:{pci.bus:02x}:{pci.device:02x}.0"
-    return Gpu("nvidia", name or f"NVIDIA GPU {index}", cc, bus)
-
-
 def _nvml_candidates(env: ProbeEnv) -> list[str]:
     if env.system == "win32":
         return ["nvml.dll", r"C:\Program Files\NVIDIA Corporation\NVSMI\nvml.dll"]
@@ -297,7 +185,10 @@ def read_nvml(env: ProbeEnv) -> NvmlInfo | None:
             lib = ctypes.CDLL(name)
         except OSError:
             continue
-        return query_nvml(lib)
+        try:
+            return query_nvml(lib)
+        except NvmlError as exc:
+            raise ProbeError(str(exc)) from None
     return None
 
 

@@ -1,8 +1,13 @@
-"""What the ``explain`` rules share: the document view, parsing helpers, knowledge queries.
+"""What the ``explain`` rules share: the context, the document view, parsing helpers.
 
-:mod:`pipguard.explain` (the framework) and the rule modules
-(:mod:`pipguard.explain_install`, :mod:`pipguard.explain_runtime`) import from here;
-this module imports neither of them at import time, so there is no import cycle.
+The bottom of the explain modules: the rules (:mod:`pipguard.explain_install`,
+:mod:`pipguard.explain_nomatch`, :mod:`pipguard.explain_runtime`) import it and
+:mod:`pipguard.explain` (the framework) imports them; this module imports none of them.
+:class:`Context` lives here: callers import it from this module.
+
+The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
+the queries the rules ask, typed as :class:`pipguard.knowledge.Knowledge` answers them
+(:func:`_knowledge_answers` makes mypy fail when a query is renamed or re-typed).
 """
 
 from __future__ import annotations
@@ -10,28 +15,68 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipguard.findings import Finding
+from pipguard.hardware import Hardware
+from pipguard.knowledge import CC, Knowledge, platform_of
 
-if TYPE_CHECKING:
-    from pipguard.explain import Context
 
-COMPANIONS = ("torchvision", "torchaudio", "torchtext", "xformers", "torchao", "torchcodec")
-FAMILY = frozenset(("torch", "triton", "pytorch-triton", *COMPANIONS))
+class ExplainFacts(Protocol):
+    """The knowledge-table queries the explain rules ask (signatures as in ``Knowledge``)."""
+
+    def newest_release(self) -> Version: ...
+    def known_variants(self) -> tuple[str, ...]: ...
+    def variants_for(self, torch_version: Version,
+                     platform: str | None = None) -> tuple[str, ...]: ...  # fmt: skip
+    def last_release_for_platform(self, platform: str) -> Version | None: ...
+    def python_tags(self, v: Version, platform: str | None = None) -> tuple[str, ...] | None: ...
+    def first_release_for_python(self, tag: str) -> Version | None: ...
+    def last_release_for_python(self, tag: str) -> Version | None: ...
+    def companions(self, torch_version: Version) -> dict[str, str]: ...
+    def torch_for_companion(self, name: str, version: Version) -> Version | None: ...
+    def numpy2_compatible(self, torch_version: Version, os: str) -> bool: ...
+    def compat_floor(self, cuda_major: int, os: str) -> Version | None: ...
+    def driver_cuda_api(self, driver: Version, os: str) -> Version | None: ...
+    def first_release_with_cc(self, cc: CC, platform: str) -> tuple[Version, str] | None: ...
+    def last_release_with_cc(self, cc: CC, platform: str) -> tuple[Version, str] | None: ...
+    def gpu_family_name(self, cc: CC) -> str: ...
+    def family(self) -> frozenset[str]: ...
+    def companion_names(self) -> tuple[str, ...]: ...
+
+
+def _knowledge_answers(k: Knowledge) -> ExplainFacts:
+    """Type check only: the real tables answer every query the rules ask."""
+    return k
 
 
 @dataclass(frozen=True)
-class _Doc:
+class Context:
+    """The knowledge tables, plus optional facts that sharpen the diagnosis."""
+
+    facts: ExplainFacts
+    hardware: Hardware | None = None
+    installed: Mapping[str, str] = field(default_factory=dict)  # canonical name -> version
+    python_version: str | None = None  # "3.11"
+    platform: str | None = None  # "linux", "win32", "darwin"
+    machine: str | None = None  # "x86_64", "arm64", ...
+
+
+@dataclass(frozen=True)
+class Doc:
     """The cleaned text plus the context, with the look-ups rules share."""
 
     text: str
     ctx: Context
+
+    @property
+    def facts(self) -> ExplainFacts:
+        return self.ctx.facts
 
     def find(self, pattern: str, flags: int = re.I) -> re.Match[str] | None:
         return re.search(pattern, self.text, flags)
@@ -90,6 +135,22 @@ class _Doc:
         pv = self.ctx.python_version
         return ".".join(pv.split(".")[:2]) if pv else None
 
+    def kb_platform(self) -> str:
+        """The tables' platform name (``linux_x86_64``...) for the text's OS and machine."""
+        return platform_of(self.platform() or "linux", self.machine() or "x86_64")
+
+    def newest_release(self) -> Version | None:
+        """The newest torch release the tables list; ``None`` when they list none."""
+        try:
+            return self.facts.newest_release()
+        except LookupError:  # empty release table
+            return None
+
+    def companion_for(self, torch_version: str, name: str) -> str | None:
+        """The companion release (torchvision ...) made for ``torch_version``."""
+        v = _v(_public(torch_version))
+        return self.facts.companions(v).get(canonicalize_name(name)) if v else None
+
 
 def _cmd(*parts: str) -> str:
     """A shell command line; arguments with shell metacharacters are double-quoted."""
@@ -134,26 +195,4 @@ def _cuda_of(label: str | None) -> str | None:
     return f"{digits[:-1]}.{digits[-1]}" if digits else None
 
 
-def _ask(method: str, *args: object) -> Any:
-    """A knowledge query via :func:`pipguard.explain._ask` (``None`` when it can't answer).
-
-    Imported at call time: the knowledge wrapper lives in the framework module, which
-    imports the rule modules (and tests swap its ``_knowledge``).
-    """
-    from pipguard.explain import _ask as ask
-
-    return ask(method, *args)
-
-
-def _companion_for(torch_version: str, name: str) -> str | None:
-    """The companion release (torchvision ...) made for ``torch_version``."""
-    got = _ask("companions", _v(_public(torch_version)))
-    got = got.get(canonicalize_name(name)) if isinstance(got, Mapping) else None
-    return str(got) if got else None
-
-
-def _kb_platform(doc: _Doc) -> Any:
-    return _ask("platform_of", doc.platform() or "linux", doc.machine() or "x86_64")
-
-
-Rule = Callable[[_Doc], Iterable[Finding]]
+Rule = Callable[[Doc], Iterable[Finding]]
