@@ -18,3 +18,10 @@ def say(line: str) -> None:
 def warn(line: str) -> None:
     """A warning of pipguard's own."""
     say(f"warning: {line}")
+
+
+def show(text: str) -> None:
+    """Another program's captured output (pip's, of a quiet run that failed), as it was."""
+    if text:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()

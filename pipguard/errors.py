@@ -12,6 +12,8 @@ Exit codes (documented in the README):
 3     the torch index could not be reached and nothing is cached
 4     integrity: a file does not match the hash its index published
 5     the target interpreter is missing or unusable
+6     the guard could not establish where every torch-family file comes from
+      (pip's resolution failed, or kept naming files that are not planned); nothing installed
 130   interrupted (Ctrl-C)
 pip   when pip itself fails, pipguard exits with pip's own code
 ====  ==========================================================
@@ -25,6 +27,7 @@ EXIT_USAGE = 2
 EXIT_INDEX = 3
 EXIT_INTEGRITY = 4
 EXIT_TARGET = 5
+EXIT_GUARD = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -70,6 +73,17 @@ class TargetError(PipguardError):
     """The target interpreter cannot be found or run."""
 
     exit_code = EXIT_TARGET
+
+
+class GuardError(PipguardError):
+    """pipguard cannot establish where every torch-family file would come from.
+
+    Raised before anything is installed: the guard fails closed, it never "continues".
+    """
+
+    exit_code = EXIT_GUARD
+    default_hint = ("nothing was installed; `pipguard plan` shows what pipguard would take, "
+                    "`-v` shows pip's own output")
 
 
 class CheckFailed(PipguardError):

@@ -21,18 +21,31 @@ _DISCOVERY_DROP = frozenset({"--report", "--dry-run", "-d", "--dest", "-w", "--w
                              "-o", "--output", "--progress-bar"})
 
 
-def pin_lines(plan: Plan, installed: Mapping[str, str], *, reinstall: bool) -> tuple[str, ...]:
+def pin_lines(plan: Plan, keep: Mapping[str, str], *, reinstall: bool,
+              only: frozenset[str] | None = None) -> tuple[str, ...]:
     """Pin each planned package: to its file, or to its version when it is already there.
 
-    A package installed at exactly the planned version (local label included)
-    is pinned by version, so pip keeps it instead of downloading it again.
+    ``keep`` names the packages whose installed copy *is* the planned file (version, URL
+    and hash; see :mod:`pipguard.provenance`): those are pinned by version, so pip keeps
+    them instead of downloading them again. ``only`` limits the pins to these names
+    (``--no-deps``: pinning torch would make pip install it).
     """
     return tuple(
         f"{p.name}=={p.version}"
-        if not reinstall and installed.get(p.name) == p.version
+        if not reinstall and keep.get(p.name) == p.version
         else file_pin(plan, p.name)
         for p in plan.packages
+        if only is None or p.name in only
     )
+
+
+def guard_constraints(family: frozenset[str], plan: Plan | None,
+                      installed: frozenset[str]) -> list[str]:
+    """Constraint lines no version satisfies, for every family name neither planned nor
+    installed: should pip come to need one after the audit (the index changed between the
+    two runs), it fails instead of taking it from wherever it finds it."""
+    planned = {p.name for p in plan.packages} if plan is not None else set()
+    return [f"{name}<0" for name in sorted(family - planned - installed)]
 
 
 def file_pin(plan: Plan, name: str) -> str:
@@ -58,7 +71,8 @@ def discovery_argv(cl: CommandLine, pip: Sequence[str], report: str,
     return argv
 
 
-def command_argv(cl: CommandLine, pip: Sequence[str], pins: Sequence[str]) -> list[str]:
+def command_argv(cl: CommandLine, pip: Sequence[str], pins: Sequence[str],
+                 constraints: str | None = None) -> list[str]:
     """The user's pip command with the pins added, and ``--dry-run`` (ours) removed.
 
     The pins are requirement arguments placed *before* everything the user
@@ -67,11 +81,13 @@ def command_argv(cl: CommandLine, pip: Sequence[str], pins: Sequence[str]) -> li
     user's ``torch==2.5.1`` met before the direct reference that satisfies it
     is searched for on the user's index alone, where it may not exist ("No
     matching distribution"). Met after the pin, it only narrows the pinned file.
+    ``constraints`` is the guard's constraints file (:func:`guard_constraints`).
     """
     assert cl.command is not None
     rest = [t for item in cl.rest if not (isinstance(item, Option) and item.name == "--dry-run")
             for t in (item.tokens if isinstance(item, Option) else (item,))]
-    return [*pip, *cl.global_tokens(), cl.command, *pins, *rest]
+    guard = ["-c", constraints] if constraints else []
+    return [*pip, *cl.global_tokens(), cl.command, *pins, *guard, *rest]
 
 
 def repair_argv(cl: CommandLine, pip: Sequence[str], plan: Plan, names: Sequence[str],

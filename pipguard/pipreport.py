@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -27,18 +28,39 @@ def parse_report(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def transitive_requests(report: Mapping[str, Any], family: frozenset[str]) -> list[Request]:
-    """Family requirements of the packages pip would install (from its report)."""
+@dataclass(frozen=True)
+class Leak:
+    """A torch-family item pip would install that is not a planned file."""
+
+    name: str
+    version: str
+    url: str  # where pip would take it from ("" when the report does not say)
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version} from {self.url or 'an unknown place'} ({self.why})"
+
+
+def family_needs(report: Mapping[str, Any], family: frozenset[str]) -> list[Request]:
+    """What the resolution asks of the family: the family packages it names as requested,
+    and the family requirements of every *other* package it would install.
+
+    Requirements that family packages found on the user's indexes place on each other
+    (PyPI's torch pinning a triton) are left out: edges inside the family are the planner's.
+    """
     env = {k: str(v) for k, v in (report.get("environment") or {}).items()}
     out: list[Request] = []
     for item in report.get("install", []) or []:
         meta = item.get("metadata") or {}
         name = canonicalize_name(str(meta.get("name", "")))
         origin = f"{name} {meta.get('version', '')}".strip()
+        if name in family:
+            if item.get("requested"):
+                chosen = sorted(item.get("requested_extras") or ())
+                wanted = name + (f"[{','.join(chosen)}]" if chosen else "")
+                out.append(Request(Requirement(wanted), origin + " (requested)"))
+            continue
         extras = tuple(item.get("requested_extras") or ())
-        if name in family and item.get("requested"):
-            # A family package pip found on the user's indexes: plan it ourselves.
-            out.append(Request(Requirement(name), origin + " (requested)"))
         for req in applicable(meta.get("requires_dist") or (), env, extras):
             if canonicalize_name(req.name) in family:
                 out.append(Request(req, origin))
@@ -51,17 +73,29 @@ def family_items(report: Mapping[str, Any], family: frozenset[str]) -> list[dict
             if canonicalize_name(str((i.get("metadata") or {}).get("name", ""))) in family]
 
 
-def audit_routing(report: Mapping[str, Any], plan: Plan, family: frozenset[str]) -> list[str]:
-    """Family packages in pip's report that did not come from the planned files."""
-    planned = {p.name: p for p in plan.packages}
-    problems = []
+def _sha256(item: Mapping[str, Any]) -> str | None:
+    info = (item.get("download_info") or {}).get("archive_info") or {}
+    hashes = info.get("hashes") or {}
+    if isinstance(hashes, Mapping) and hashes.get("sha256"):
+        return str(hashes["sha256"]).lower()
+    algo, _, value = str(info.get("hash") or "").partition("=")  # the older single field
+    return value.lower() if algo == "sha256" and value else None
+
+
+def audit(report: Mapping[str, Any], plan: Plan | None, family: frozenset[str]) -> list[Leak]:
+    """Every family item pip would install that is not the planned file with the planned hash."""
+    planned = {p.name: p for p in plan.packages} if plan is not None else {}
+    leaks = []
     for item in family_items(report, family):
         meta = item.get("metadata") or {}
         name = canonicalize_name(str(meta.get("name", "")))
+        version = str(meta.get("version", ""))
         url = str((item.get("download_info") or {}).get("url", ""))
         p = planned.get(name)
-        if p is None or url.split("#")[0] != p.url:
-            problems.append(f"{name} {meta.get('version')} from {url or 'an unknown place'}")
-    return problems
-
-
+        if p is None:
+            leaks.append(Leak(name, version, url, "not planned"))
+        elif url.split("#")[0] != p.url:
+            leaks.append(Leak(name, version, url, f"planned {p.url}"))
+        elif p.sha256 and (_sha256(item) or p.sha256) != p.sha256:
+            leaks.append(Leak(name, version, url, f"sha256 {_sha256(item)}, planned {p.sha256}"))
+    return leaks

@@ -327,11 +327,13 @@ def test_target_dir(venv: Path, env: dict[str, str], index_server: Any, tmp_path
 # -- failures ---------------------------------------------------------------------------------
 
 
-def test_failed_pip_exits_with_pips_code_and_a_diagnosis(
+def test_failed_resolution_shows_pips_words_a_diagnosis_and_stops_closed(
         venv: Path, env: dict[str, str], index_server: Any) -> None:
+    # pip fails while resolving the command for the guard: its own words, the diagnosis,
+    # and the guard's exit code; nothing is installed.
     r = pipguard(venv, env, "install", "torch", "no-such-package-pipguard",
                  "--index-url", index_server.pypi_url, server=index_server)
-    assert r.rc == 1, r
+    assert r.rc == 6, r
     pip_error = r.err.index("No matching distribution found for no-such-package-pipguard")
     diagnosis = r.err.index("pipguard: diagnosis [")
     assert pip_error < diagnosis
@@ -345,7 +347,9 @@ def test_corrupt_download_is_retried_once_without_the_cache(
                  server=index_server)
     assert r.rc == 0, r
     assert "retrying once" in r.err
-    assert len(wheel_gets(index_server, "/whl/cpu/torch-2.15.0+cpu-*.whl")) == 2
+    # The guard's resolution fetched it (corrupt), fetched it once more without pip's cache,
+    # and the install, whose cache that retry bypassed, fetched it a third time.
+    assert len(wheel_gets(index_server, "/whl/cpu/torch-2.15.0+cpu-*.whl")) == 3
     assert pip_list(venv, env)["torch"] == "2.15.0+cpu"
 
 

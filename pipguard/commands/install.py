@@ -17,74 +17,76 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from pipguard import console, pipcommand, pipreport, render, runner
-from pipguard.commands.planning import installed_versions, plan_for_command, wanted_of
-from pipguard.errors import CheckFailed
-from pipguard.explain import explain
-from pipguard.explain_doc import Context
-from pipguard.findings import Finding
+from pipguard import console, pipcommand, pipreport, render
+from pipguard.commands.piprun import run_with_retry
+from pipguard.commands.planning import guard, installed_family, preview, wanted_of
+from pipguard.errors import CheckFailed, GuardError
 from pipguard.installed import inspect_named
-from pipguard.pipfailure import corrupt_download, integrity_error
 from pipguard.plan import Plan
+from pipguard.provenance import is_planned_copy
 from pipguard.results import DryRun
 from pipguard.session import Session
 from pipguard.verify import verify_many
 
-# At most this many retries in one install, whatever else pip reports.
-_MAX_RETRIES = 8
-
 
 def run_install(s: Session) -> tuple[int, DryRun | None]:
-    """``pipguard install|download|wheel|lock``: plan, delegate to pip, verify."""
+    """``pipguard install|download|wheel|lock``: plan, audit pip's resolution, install, verify."""
     cl = s.cl
     dry_run = cl.has("--dry-run")
     is_install = cl.command == "install"
-    # Version pins rely on pip seeing what the target's metadata says; with --target,
-    # --prefix or --root it installs elsewhere (--target even ignores what is
-    # installed), and download/wheel/lock ignore it: there, always the file.
+    # What is installed counts only where pip installs into the target's environment;
+    # with --target, --prefix or --root it installs elsewhere (--target even ignores what
+    # is installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
     wanted_of(cl)  # bad requirements are usage errors before anything runs
-    installed = installed_versions(s) if is_install and not elsewhere else {}
+    installed = installed_family(s) if is_install and not elsewhere else {}
     with tempfile.TemporaryDirectory(prefix="pipguard-") as tmpname:
-        plan = plan_for_command(s, Path(tmpname), installed)
-        if plan is None:
-            argv = [*s.pip, *[a for a in cl.pip_argv if a != "--dry-run"]]
-            if dry_run:
-                return 0, DryRun(None, s.hw, (), pipcommand.quote_argv(argv))
-            return _pip(argv).returncode, None
-        pins = pipcommand.pin_lines(plan, installed, reinstall=pipcommand.wants_reinstall(cl))
-        argv = pipcommand.command_argv(cl, s.pip, pins)
+        tmp = Path(tmpname)
         if dry_run:
-            return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(argv))
+            # What `pipguard plan` shows (pip resolves only what it alone can read), and the
+            # exact command: nothing is downloaded or installed.
+            plan = preview(s, tmp)
+            pins = pipcommand.pin_lines(plan, {}, reinstall=True) if plan is not None else ()
+            shown = pipcommand.command_argv(cl, s.pip, pins)
+            return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(shown))
+        checked = guard(s, tmp, installed)
+        constraints = tmp / "guard-constraints.txt"
+        constraints.write_text("".join(
+            line + "\n" for line in pipcommand.guard_constraints(
+                s.family, checked.plan, frozenset(installed))), encoding="utf-8")
+        argv = pipcommand.command_argv(cl, s.pip, checked.pins, str(constraints))
+        plan = checked.plan
         report_path: Path | None = None
         if is_install:
             user_report = cl.options("--report")
             if user_report and user_report[-1] != "-":
                 report_path = Path(user_report[-1])
             elif not user_report:
-                report_path = Path(tmpname) / "report.json"
+                report_path = tmp / "report.json"
                 argv += ["--report", str(report_path)]
-        console.say(render.summary_line(plan, s.hw))
-        for w in plan.warnings:
-            console.warn(w)
+        if plan is not None:
+            console.say(render.summary_line(plan, s.hw))
+            for w in plan.warnings:
+                console.warn(w)
         console.say("running: " + pipcommand.quote_argv(argv))
-        rc = _run_with_retry(argv, plan, s)
+        rc = run_with_retry(argv, plan or Plan("", ()), s).returncode
         if rc != 0 or not is_install:
             return rc, None
         if report_path is not None:
-            report = pipreport.parse_report(_read(report_path))
-            for leak in pipreport.audit_routing(report, plan, s.family):
-                console.warn(f"torch-family package not from the torch index: {leak}")
+            leaks = pipreport.audit(pipreport.parse_report(_read(report_path)), plan, s.family)
+            if leaks:
+                # Cannot happen after the audit and the constraints; if it does, say it loudly.
+                raise GuardError("pip installed torch-family files that were not planned: "
+                                 + "; ".join(map(str, leaks[:3])),
+                                 hint="run `pipguard verify` and `pipguard doctor`, and report "
+                                      "this to pipguard")
+        if plan is None:
+            return 0, None
         if elsewhere or cl.has("--user"):
             console.say("installed outside the interpreter's environment; run `pipguard verify` "
                         "with --python on an interpreter that sees it")
             return 0, None
         return _verify_and_repair(s, plan), None
-
-
-def _pip(argv: list[str], *, quiet: bool = False) -> runner.Completed:
-    """Run pip with its output streaming through (and kept, for a diagnosis)."""
-    return runner.run(argv, capture=True) if quiet else runner.run(argv, capture=False, tee=True)
 
 
 def _verify_and_repair(s: Session, plan: Plan) -> int:
@@ -96,8 +98,8 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
         for mode, names in (("--ignore-installed", [n for n, gone in broken if gone]),
                             ("--force-reinstall", [n for n, gone in broken if not gone])):
             if names:
-                rc = _run_with_retry(pipcommand.repair_argv(s.cl, s.pip, plan, names, mode),
-                                     plan, s)
+                rc = run_with_retry(pipcommand.repair_argv(s.cl, s.pip, plan, names, mode),
+                                    plan, s).returncode
                 if rc != 0:
                     return rc
         if _verify_planned(s, plan):
@@ -108,7 +110,11 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
 
 
 def _verify_planned(s: Session, plan: Plan) -> list[tuple[str, bool]]:
-    """Planned distributions whose installed files fail RECORD, and whether RECORD is gone."""
+    """Planned distributions that are broken, and whether their RECORD is gone.
+
+    Broken: installed files that fail RECORD, or an installed copy that is not the
+    planned file (a look-alike at exactly the planned version: see provenance).
+    """
     names = {p.name for p in plan.packages}
     dists = [d for d in inspect_named(s.interp.python, sorted(names)) if d.name in names]
     results = verify_many(dists)
@@ -118,7 +124,15 @@ def _verify_planned(s: Session, plan: Plan) -> list[tuple[str, bool]]:
     for r in results:
         for prob in r.problems[:5]:
             console.say(f"{r.name}: {prob.problem} {prob.path}")
-    return [(r.name, r.record_missing) for r in results if not r.ok]
+    broken = [(r.name, r.record_missing) for r in results if not r.ok]
+    for d in dists:
+        p = plan.package(d.name)
+        if p is not None and d.name not in dict(broken) and not is_planned_copy(d, p):
+            source = (d.direct_url or {}).get("url") or "an index (no direct URL recorded)"
+            console.say(f"{d.name} {d.version} is not the planned file (installed from "
+                        f"{source}); replacing it")
+            broken.append((d.name, False))
+    return broken
 
 
 def _drop_temp_files(dist_info: Path) -> None:
@@ -130,42 +144,6 @@ def _drop_temp_files(dist_info: Path) -> None:
     for tmp in dist_info.glob("*.tmp"):
         with contextlib.suppress(OSError):
             tmp.unlink()
-
-
-def _run_with_retry(argv: list[str], plan: Plan, s: Session) -> int:
-    """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat."""
-    failed: set[str] = set()
-    while True:
-        done = _pip(argv)
-        if done.returncode == 0:
-            return 0
-        output = done.stdout + "\n" + done.stderr
-        findings = diagnose(output, s, plan)
-        bad = corrupt_download(output, findings, plan)
-        if bad is None:
-            for line in render.diagnosis_lines(findings):
-                console.say(line)
-            return done.returncode
-        if bad.key in failed or len(failed) >= _MAX_RETRIES:
-            raise integrity_error(plan, bad)
-        failed.add(bad.key)
-        if bad.name:
-            _pip(pipcommand.cache_remove_argv(s.cl, s.pip, bad.name), quiet=True)
-        console.say(f"a download of {bad.name or bad.key or 'a file'} arrived corrupt; "
-                    "retrying once without pip's cache")
-        argv = pipcommand.no_cache(argv)
-
-
-def diagnose(output: str, s: Session, plan: Plan) -> list[Finding]:
-    """The findings for a failed pip run, made once."""
-    from urllib.parse import urlsplit
-
-    # The torch index the user chose (a mirror, say) is the one we route to on
-    # purpose: a warning that its builds come from a non-pytorch.org host is noise.
-    own_host = urlsplit(plan.index_url).netloc
-    return [f for f in explain(output, Context(s.kn, hardware=s.hw))
-            if not (f.category == "dependency-confusion" and f.severity == "warning"
-                    and own_host and own_host in f.message)]
 
 
 def _read(path: Path) -> str:

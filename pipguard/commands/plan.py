@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipguard.commands.planning import open_session, plan_for_command
+from pipguard.commands.planning import open_session, preview
 from pipguard.errors import EXIT_USAGE, PipguardError
 from pipguard.pipargs import CommandLine
 from pipguard.results import PlanFailed, Planned
@@ -17,7 +17,7 @@ def run_plan(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Planned 
     try:
         s = open_session(cl, environ)
         with tempfile.TemporaryDirectory(prefix="pipguard-") as tmp:
-            p = plan_for_command(s, Path(tmp))
+            p = preview(s, Path(tmp))
     except PipguardError as exc:
         if "--json" in cl.own_flags and exc.exit_code != EXIT_USAGE:
             return exc.exit_code, PlanFailed(exc.message, exc.hint)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard import console, pipcommand, pipreport, runner
+from pipguard import pipcommand, pipreport
+from pipguard.commands.piprun import run_with_retry
 from pipguard.detect import detect_overridden
+from pipguard.errors import GuardError
 from pipguard.index import IndexClient
-from pipguard.installed import inspect_named
+from pipguard.installed import InstalledDist, inspect_named
 from pipguard.options import settings
 from pipguard.pipargs import CommandLine
 from pipguard.plan import Plan
 from pipguard.planner import candidate_variants, family_requests, plan
+from pipguard.provenance import is_planned_copy
 from pipguard.reqfiles import Wanted, read_wanted
 from pipguard.resolution import Request
 from pipguard.session import Session, find_target, load_tables
@@ -81,49 +87,129 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
                 result.index_url)
 
 
-def plan_for_command(s: Session, tmp: Path, installed: dict[str, str] | None = None
-                     ) -> Plan | None:
-    """The plan for what the command line names, discovering transitive needs via pip.
+@dataclass(frozen=True)
+class Guarded:
+    """A plan that pip's own resolution of the command agrees with (the audit passed)."""
 
-    ``installed`` (family name -> version) lets the discovery run keep what is
-    already there instead of fetching it again to read its metadata.
+    plan: Plan | None  # None: pip's resolution needs no family file from the torch index
+    pins: tuple[str, ...]
+    report: dict[str, Any]  # pip's dry-run report of exactly the command with these pins
+
+
+# Each round is one pip resolution: plan, let pip resolve with the pins, audit. A name
+# found in the audit is planned in the next round; more rounds than this mean pip keeps
+# naming files pipguard cannot plan, and the guard stops.
+MAX_ROUNDS = 3
+
+
+def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guarded:
+    """Plan the family and check it against pip's own reading of the command.
+
+    pip decides what the command means (nested and quoted ``-r``, stacked and abbreviated
+    options, ``PIP_*`` variables, config files, constraints): it resolves the command with
+    the planned pins (``install --dry-run --report``) and every family item of its report
+    must be a planned file with the planned hash. What pipguard reads of the command line
+    itself is only a first guess. Fails closed (:class:`GuardError`): nothing is installed
+    when pip cannot resolve, or keeps naming family files that are not planned.
     """
     wanted = wanted_of(s.cl)
-    # A requirement whose marker is false for the target is not installed by
-    # pip: planning it would pin (and install) it regardless.
-    env = marker_environment(s.interp)
+    env = {**marker_environment(s.interp), "extra": ""}
+    # A requirement whose marker is false for the target is not installed by pip.
     requests = [r for r in family_requests(list(wanted.requirements), s.family)
-                if r.requirement.marker is None
-                or r.requirement.marker.evaluate({**env, "extra": ""})]
-    current: Plan | None = make_plan(s, requests, wanted) if requests else None
-    if pipcommand.has_opaque(wanted, s.family) and not s.cl.has("--no-deps"):
-        pins: tuple[str, ...] = ()
-        if current is not None:
-            pins = pipcommand.pin_lines(current, installed or {},
-                                        reinstall=pipcommand.wants_reinstall(s.cl))
-        report_path = tmp / "discover.json"
-        done = runner.run(pipcommand.discovery_argv(s.cl, s.pip, str(report_path), pins),
-                          capture=True)
-        if done.returncode != 0:
-            console.say("pip could not resolve the request while looking for torch-family "
-                        "dependencies; continuing with what the command names directly")
-        else:
-            report = pipreport.parse_report(_read(report_path))
-            extra = pipreport.transitive_requests(report, s.family)
-            unplanned = [r for r in extra if current is None or current.package(
-                canonicalize_name(r.requirement.name)) is None]
-            if unplanned or (current is not None and pipreport.audit_routing(
-                    report, current, s.family)):
-                current = make_plan(s, requests + extra, wanted)
-    return current
+                if r.requirement.marker is None or r.requirement.marker.evaluate(env)]
+    no_deps = s.cl.has("--no-deps")
+    keep = {n: d.version for n, d in installed.items() if d.installer is not None}
+    plan: Plan | None = make_plan(s, requests, wanted) if requests else None
+    leaks: list[pipreport.Leak] = []
+    for _ in range(MAX_ROUNDS):
+        only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
+            if no_deps else None
+        pins = pipcommand.pin_lines(plan, _planned_copies(plan, installed),
+                                    reinstall=pipcommand.wants_reinstall(s.cl),
+                                    only=only) if plan is not None else ()
+        report = _resolve(s, tmp, plan, pins)
+        leaks = pipreport.audit(report, plan, s.family)
+        if not leaks:
+            return Guarded(plan, pins, report)
+        needs = [r for r in pipreport.family_needs(report, s.family)
+                 if not any(_same(r, q) for q in requests)]
+        if not needs and all(leak.name in _names(plan) for leak in leaks):
+            break  # pip takes another file for a planned name: replanning will not help
+        requests = requests + needs + _companions_to_move(s, plan, keep, requests + needs)
+        plan = make_plan(s, requests, wanted)
+    raise GuardError(
+        "pip's resolution of this command takes torch-family files that are not the planned "
+        "ones: " + "; ".join(str(leak) for leak in leaks[:3]),
+        hint="nothing was installed; a constraint or a pin of the command forces another "
+             "build (see `pipguard plan`), or an index serves a look-alike")
 
 
-def installed_versions(s: Session) -> dict[str, str]:
-    """Family distributions installed in the target, by version (finished installs only)."""
-    # pip writes INSTALLER last, so a distribution without it was interrupted
-    # and must be reinstalled from its file.
-    return {d.name: d.version for d in inspect_named(s.interp.python, sorted(s.family))
-            if d.installer is not None}
+def preview(s: Session, tmp: Path) -> Plan | None:
+    """``pipguard plan``: what install would take. When the command names only family
+    requirements on its command line the planner answers alone (no pip run); otherwise
+    pip resolves it, exactly as :func:`guard` does for ``install``."""
+    wanted = wanted_of(s.cl)
+    if pipcommand.has_opaque(wanted, s.family) or s.cl.has("-r", "--requirement"):
+        return guard(s, tmp, {}).plan
+    env = {**marker_environment(s.interp), "extra": ""}
+    requests = [r for r in family_requests(list(wanted.requirements), s.family)
+                if r.requirement.marker is None or r.requirement.marker.evaluate(env)]
+    return make_plan(s, requests, wanted) if requests else None
+
+
+def _names(plan: Plan | None) -> set[str]:
+    return {p.name for p in plan.packages} if plan is not None else set()
+
+
+def _same(a: Request, b: Request) -> bool:
+    return str(a.requirement) == str(b.requirement)
+
+
+def _planned_copies(plan: Plan | None, installed: Mapping[str, InstalledDist]) -> dict[str, str]:
+    """Planned packages whose installed copy is the planned file (see provenance)."""
+    if plan is None:
+        return {}
+    return {p.name: p.version for p in plan.packages
+            if (d := installed.get(p.name)) is not None and d.installer is not None
+            and is_planned_copy(d, p)}
+
+
+def _companions_to_move(s: Session, plan: Plan | None, keep: Mapping[str, str],
+                        requests: list[Request]) -> list[Request]:
+    """Installed companions of a torch the command moves: they move with it."""
+    torch = plan.package("torch") if plan is not None else None
+    if torch is None or keep.get("torch") in (None, torch.version):
+        return []
+    named = {canonicalize_name(r.requirement.name) for r in requests}
+    return [Request(Requirement(n), f"installed {n} {keep[n]}, moved with torch")
+            for n in s.kn.companion_names() if n in keep and n not in named]
+
+
+def _resolve(s: Session, tmp: Path, plan: Plan | None, pins: tuple[str, ...]
+             ) -> dict[str, Any]:
+    """pip's resolution of the command with the pins, as its report; fails closed."""
+    report_path = tmp / "resolution.json"
+    report_path.unlink(missing_ok=True)
+    argv = pipcommand.discovery_argv(s.cl, s.pip, str(report_path), pins)
+    done = run_with_retry(argv, plan or Plan("", ()), s, quiet=True)
+    report = pipreport.parse_report(_read(report_path)) if done.returncode == 0 else {}
+    if done.returncode != 0 or "install" not in report:
+        why = _last_error(done.stderr) or f"pip exited with {done.returncode}"
+        raise GuardError(f"pip could not resolve the command, so where the torch family "
+                         f"comes from cannot be checked: {why}")
+    return report
+
+
+def _last_error(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("ERROR:")]
+    return (errors or lines or [""])[-1][:400]
+
+
+def installed_family(s: Session) -> dict[str, InstalledDist]:
+    """Family distributions installed in the target (pip writes INSTALLER last: one
+    without it was interrupted, and is reinstalled from its file)."""
+    return {d.name: d for d in inspect_named(s.interp.python, sorted(s.family))}
 
 
 def _read(path: Path) -> str:
