@@ -1,7 +1,5 @@
 """``python -m pipguard``."""
 
-import sys
+from pipguard.cli import entry
 
-from pipguard.cli import main
-
-sys.exit(main())
+entry()

@@ -156,3 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+
+
+def entry() -> None:
+    """The console script: :func:`main`, and on Ctrl-C an exit that waits for no thread
+    (an index read in a worker thread would otherwise hold the interpreter up to its timeout)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -195,9 +195,16 @@ class IndexClient:
             return {key: self.page(*key) for key in keys}
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(keys))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(self.max_workers, len(keys)))
+        try:
             futures = {key: pool.submit(self.page, *key) for key in keys}
             return {key: future.result() for key, future in futures.items()}
+        except BaseException:
+            # Ctrl-C (or a failed page): do not wait for the other reads to time out.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=False)
 
     def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str) -> Page:
         """The cached copy of ``url`` after the index failed us (or offline)."""

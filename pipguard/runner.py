@@ -6,6 +6,7 @@ shell. Tests replace the module-level :data:`RUNNER` (the one faked seam).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -73,6 +74,24 @@ def _real_run(
     return Completed(args, proc.returncode, proc.stdout or "", proc.stderr or "")
 
 
+# How long an interrupted child may take to clean up before it is killed.
+INTERRUPT_GRACE_S = 1.0
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """End an interrupted child: SIGINT (if the signal reached only us), then SIGKILL."""
+    import signal
+
+    if proc.poll() is None and sys.platform != "win32":
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=INTERRUPT_GRACE_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _pump(stream: IO[str], sink: IO[str], lines: list[str]) -> None:
     for line in stream:
         lines.append(line)
@@ -113,8 +132,9 @@ def _tee_run(
         code = proc.wait()
         timed_out = True
     except BaseException:
-        # Ctrl-C: let the child (pip) finish its own cleanup of the interrupt.
-        proc.wait()
+        # Ctrl-C: pip got the terminal's SIGINT too (same process group); give it a moment
+        # to clean up, then make sure it is gone, so pipguard ends within INTERRUPT_GRACE_S.
+        _stop(proc)
         raise
     for t in threads:
         t.join()

@@ -173,3 +173,38 @@ def test_a_local_project_needing_torch_gets_the_planned_build_over_pypis(
     assert done.returncode == 0, done.stderr
     version, url = _family(box)["torch"]
     assert version.endswith(f"+{VARIANT}") and url.startswith(index_server.torch_url)
+
+
+def test_ctrl_c_while_downloading_ends_everything_within_two_seconds(
+        box: Box, index_server: IndexServer) -> None:
+    """SIGINT to the terminal's process group (pipguard and the pip it runs) while pip waits
+    on a wheel: pipguard exits 130 within 2 s and no process of the group is left."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    index_server.faults.hang("/whl/cu126/torch-*.whl", seconds=60)
+    proc = subprocess.Popen(box.pipguard_argv("install", "torch", *GPU,
+                                              *torch_args(index_server)),
+                            env=box.env, cwd=box.tmp, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not index_server.requests_for("/whl/cu126/torch-*.whl"):
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "pip never asked for the torch wheel"
+        time.sleep(0.05)
+    started = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    rc = proc.wait(timeout=10)
+    took = time.monotonic() - started
+    assert rc == 130, proc.stderr.read() if proc.stderr else ""
+    assert took <= 2.0, took
+    time.sleep(0.2)
+    try:
+        os.killpg(proc.pid, 0)
+        left = True
+    except ProcessLookupError:
+        left = False
+    assert not left, "a process of pipguard's group outlived it"
+    figure(f"guard Ctrl-C while downloading: exit 130 in {took:.2f} s, no process left")
