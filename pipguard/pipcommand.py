@@ -52,7 +52,7 @@ def file_pin(plan: Plan, name: str) -> str:
     """The direct reference to a planned package's file, with the index's hash."""
     p = plan.package(name)
     assert p is not None
-    return f"{p.name} @ {p.url}" + (f"#sha256={p.sha256}" if p.sha256 else "")
+    return f"{p.name} @ {p.url}{p.fragment}"
 
 
 def discovery_argv(cl: CommandLine, pip: Sequence[str], report: str,

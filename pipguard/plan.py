@@ -20,10 +20,20 @@ class PlannedPackage:
     url: str
     sha256: str | None
     filename: str
+    # "<algo>=<hex>" when the index publishes only another hash (md5, sha1…): pip checks it.
+    other_hash: str | None = None
+
+    @property
+    def fragment(self) -> str:
+        """The hash fragment of the pin, ``#sha256=…`` (or the published one), else ``""``."""
+        if self.sha256:
+            return f"#sha256={self.sha256}"
+        return f"#{self.other_hash}" if self.other_hash else ""
 
     def as_dict(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "url": self.url,
-                "sha256": self.sha256, "filename": self.filename}
+                "sha256": self.sha256, "other_hash": self.other_hash,
+                "filename": self.filename}
 
 
 @dataclass(frozen=True)

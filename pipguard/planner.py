@@ -145,9 +145,11 @@ def plan(
     for name, cand in sorted(chosen.result.items()):
         if cand.file.sha256 is None:
             notes.append(f"{cand.file.filename}: the index publishes no sha256; "
-                         "pip will record the hash it sees")
+                         + (f"pip checks the published {cand.file.other_hash.split('=')[0]}"
+                            if cand.file.other_hash else "pip will record the hash it sees"))
         packages.append(PlannedPackage(name, str(cand.version), cand.file.url,
-                                       cand.file.sha256, cand.file.filename))
+                                       cand.file.sha256, cand.file.filename,
+                                       cand.file.other_hash))
     return Plan(chosen.variant, tuple(packages), tuple(dict.fromkeys(notes)),
                 tuple(warnings), tuple(rejected), variant_url(chosen.variant).rstrip("/"))
 

@@ -62,6 +62,9 @@ class IndexFile:
     requires_python: str | None
     yanked: str | None
     upload_time: str | None
+    # "<algo>=<hex>" when the index publishes a hash other than sha256 (md5, sha1, sha512…)
+    # and no sha256: pip checks a link's fragment hash, so it is passed through.
+    other_hash: str | None = None
 
     @property
     def local(self) -> str | None:
@@ -256,6 +259,7 @@ def _files_from_anchors(
                 attrs.get("data-requires-python") or None,
                 yanked,
                 attrs.get("data-upload-time") or None,
+                _other_hash(fragment) if fragment and "sha256=" not in fragment else None,
             )
         )
     return tuple(files), tuple(skipped)
@@ -275,6 +279,19 @@ def _parse_filename(filename: str) -> tuple[NormalizedName, Version, frozenset[T
     except (InvalidWheelFilename, InvalidVersion):
         return None
     return name, version, tags
+
+
+# The hashes pip checks in a link's fragment besides sha256, strongest first.
+OTHER_HASHES = ("sha512", "sha384", "sha224", "sha1", "md5")
+
+
+def _other_hash(fragment: str) -> str | None:
+    """``<algo>=<hex>`` of the strongest non-sha256 hash in a URL fragment pip would check."""
+    found = dict(part.strip().lower().partition("=")[::2] for part in fragment.split("&"))
+    for algo in OTHER_HASHES:
+        if found.get(algo):
+            return f"{algo}={found[algo]}"
+    return None
 
 
 def _hash_value(text: str, sep: str | None) -> str | None:
