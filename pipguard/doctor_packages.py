@@ -30,7 +30,7 @@ from pipguard.variants import variant_kind
 def packages(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every package finding for the environment."""
     out: list[Finding] = []
-    for check in (_integrity, _companions, _numpy, _typing_extensions, _cuda_libs, _confusion,
+    for check in (_integrity, companions, _numpy, _typing_extensions, _cuda_libs, _confusion,
                   _conflicts, _orphaned):
         out.extend(check(e, kn))
     return out
@@ -53,7 +53,8 @@ def _integrity(e: Environment, kn: Knowledge) -> list[Finding]:
     return out
 
 
-def _companions(e: Environment, kn: Knowledge) -> list[Finding]:
+def companions(e: Environment, kn: Knowledge) -> list[Finding]:
+    """torch and its companions: each companion requires the installed torch, and is its build."""
     torch = e.dists.get("torch")
     tv = version_of(torch)
     if torch is None or tv is None:

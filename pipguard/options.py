@@ -54,6 +54,11 @@ class Settings:
     json: bool = False
     deep: bool = False
     all: bool = False
+    # Constraint files pip reads besides the command line's -c (PIP_CONSTRAINT).
+    constraint_files: tuple[str, ...] = ()
+    # Where the torch index came from when a pip index option named one (pytorch.org's
+    # `--index-url …/whl/cu126`): that option, for the plan's notes.
+    torch_index_from: str | None = None
 
 
 def flag(value: str, name: str) -> bool:
@@ -90,12 +95,19 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
     overrides = parse_overrides(values["--cuda-driver"], values["--gpu-arch"],
                                 values["--torch-backend"], origin)
     url = _pick(cl, environ, "--torch-index-url", "PIPGUARD_TORCH_INDEX_URL")[0]
+    named = None if url else users_torch_index(cl, environ)
+    if named is not None:
+        url = named.base
+        if named.variant and overrides.torch_backend is None:
+            origin = {**overrides.origin, "PIPGUARD_TORCH_BACKEND": named.option}
+            overrides = Overrides(overrides.cuda_driver, overrides.gpu_arch, named.variant,
+                                  origin)
     url = (url or DEFAULT_INDEX_URL).strip().rstrip("/")
     if not url.lower().startswith(("https://", "http://", "file:")):
         raise UsageError(f"the torch index URL must be http(s):// or file://, not {url!r}",
                          hint="e.g. --torch-index-url https://download.pytorch.org/whl")
     channel = (_pick(cl, environ, "--torch-channel", "PIPGUARD_TORCH_CHANNEL")[0]
-               or "stable").strip().lower()
+               or (named.channel if named else None) or "stable").strip().lower()
     if channel not in CHANNELS:
         raise UsageError(f"unknown torch channel {channel!r}", hint="use stable, test or nightly")
     offline = "--offline" in cl.own_flags or flag(environ.get("PIPGUARD_OFFLINE", ""),
@@ -117,7 +129,57 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
         json="--json" in cl.own_flags,
         deep="--deep" in cl.own_flags,
         all="--all" in cl.own_flags,
+        constraint_files=tuple(environ.get("PIP_CONSTRAINT", "").split()),
+        torch_index_from=named.option if named else None,
     )
+
+
+@dataclass(frozen=True)
+class NamedIndex:
+    """A torch index that one of pip's own index options names (pytorch.org's idiom)."""
+
+    base: str  # the folder that holds cu126/, cpu/ …
+    variant: str | None  # the variant the URL names, if it names one
+    channel: str | None  # "nightly"/"test" when the URL is under one
+    option: str  # the option or variable that named it
+
+
+def users_torch_index(cl: CommandLine, environ: Mapping[str, str]) -> NamedIndex | None:
+    """The torch index a pip option names, by pip's precedence (command line, then ``PIP_*``).
+
+    ``--index-url``/``--extra-index-url`` ending in a variant (``…/whl/cu126``, on
+    download.pytorch.org or any mirror with that layout) name the variant and its base;
+    ``-f …/torch_stable.html`` names the base.
+    """
+    found: list[tuple[str, str]] = []
+    for opts, var in ((("-i", "--index-url"), "PIP_INDEX_URL"),
+                      (("--extra-index-url",), "PIP_EXTRA_INDEX_URL"),
+                      (("-f", "--find-links"), "PIP_FIND_LINKS")):
+        found += [(opts[-1], v) for v in cl.options(*opts)]
+        found += [(var, v) for v in environ.get(var, "").split()]
+    for option, value in found:
+        named = _torch_index_in(value.strip(), option)
+        if named is not None:
+            return named
+    return None
+
+
+def _torch_index_in(url: str, option: str) -> NamedIndex | None:
+    if not url.lower().startswith(("https://", "http://", "file:")):
+        return None
+    head, _, last = url.rstrip("/").rpartition("/")
+    if last == "torch_stable.html":
+        return NamedIndex(head, None, None, option)
+    try:
+        variant = parse_backend(last)
+    except ValueError:
+        return None
+    if variant is None:
+        return None
+    base, _, parent = head.rpartition("/")
+    if parent in ("nightly", "test"):
+        return NamedIndex(base, variant, parent, option)
+    return NamedIndex(head, variant, None, option)
 
 
 def parse_gpu_arch(item: str) -> str:

@@ -63,3 +63,33 @@ def test_flag_beats_variable(tmp_path: Path) -> None:
 def test_bad_values_are_usage_errors(argv: list[str], env: dict[str, str]) -> None:
     with pytest.raises(UsageError):
         settings(parse(argv), env)
+
+
+@pytest.mark.parametrize(("argv", "env", "base", "backend", "channel"), [
+    (["install", "torch", "--index-url", "https://mirror.corp/pt/whl/cu126"], {},
+     "https://mirror.corp/pt/whl", "cu126", "stable"),
+    (["install", "torch", "--extra-index-url", "https://download.pytorch.org/whl/nightly/cu130/"],
+     {}, "https://download.pytorch.org/whl", "cu130", "nightly"),
+    (["install", "torch==1.8.0+cu111", "-f", "https://download.pytorch.org/whl/torch_stable.html"],
+     {}, "https://download.pytorch.org/whl", None, "stable"),
+    (["install", "torch"], {"PIP_INDEX_URL": "https://m.example/whl/rocm6.4"},
+     "https://m.example/whl", "rocm6.4", "stable"),
+    (["install", "torch", "-i", "https://pypi.org/simple"], {}, DEFAULT_INDEX_URL, None, "stable"),
+])
+def test_pytorch_orgs_index_url_names_the_variant_and_its_base(
+        argv: list[str], env: dict[str, str], base: str, backend: str | None,
+        channel: str) -> None:
+    s = settings(parse(argv), env)
+    assert (s.torch_index_url, s.overrides.torch_backend, s.channel) == (base, backend, channel)
+
+
+def test_an_explicit_torch_index_or_backend_wins_over_pips_index() -> None:
+    argv = ["install", "torch", "--index-url", "https://mirror.corp/whl/cu126"]
+    s = settings(parse([*argv, "--torch-backend", "cpu",
+                        "--torch-index-url", "https://other/whl"]), {})
+    assert (s.torch_index_url, s.overrides.torch_backend) == ("https://other/whl", "cpu")
+
+
+def test_pip_constraint_files_are_read() -> None:
+    assert settings(parse(["install"]), {"PIP_CONSTRAINT": "a.txt b.txt"}).constraint_files == (
+        "a.txt", "b.txt")

@@ -20,12 +20,15 @@ from pathlib import Path
 from pipguard import console, pipcommand, pipreport, render
 from pipguard.commands.piprun import run_with_retry
 from pipguard.commands.planning import guard, installed_family, preview, wanted_of
+from pipguard.doctor_environment import Environment
+from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
 from pipguard.installed import inspect_named
 from pipguard.plan import Plan
 from pipguard.provenance import is_planned_copy
 from pipguard.results import DryRun
 from pipguard.session import Session
+from pipguard.target import marker_environment
 from pipguard.verify import verify_many
 
 
@@ -38,7 +41,7 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
     # with --target, --prefix or --root it installs elsewhere (--target even ignores what
     # is installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
-    wanted_of(cl)  # bad requirements are usage errors before anything runs
+    wanted_of(cl, s.settings.constraint_files)  # bad requirements: usage errors, before pip
     installed = installed_family(s) if is_install and not elsewhere else {}
     with tempfile.TemporaryDirectory(prefix="pipguard-") as tmpname:
         tmp = Path(tmpname)
@@ -105,8 +108,20 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
         if _verify_planned(s, plan):
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
+    _companions_agree(s)
     console.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan.packages)}")
     return 0
+
+
+def _companions_agree(s: Session) -> None:
+    """Never 'verified' over a family that `pip check` would reject: each installed
+    companion must require the installed torch (they move with it; see planning)."""
+    dists = {d.name: d for d in inspect_named(s.interp.python, sorted(s.family))}
+    env = Environment(dists, (), s.hw, s.interp.os, s.interp.machine,
+                      marker_environment(s.interp))
+    bad = [f for f in companions(env, s.kn) if f.severity == "error"]
+    if bad:
+        raise CheckFailed(bad[0].message, hint=bad[0].fix)
 
 
 def _verify_planned(s: Session, plan: Plan) -> list[tuple[str, bool]]:

@@ -58,12 +58,13 @@ def open_session(cl: CommandLine, environ: Mapping[str, str]) -> Session:
                    load_tables(s))
 
 
-def wanted_of(cl: CommandLine) -> Wanted:
-    """What the command line names (bad requirements are usage errors here)."""
+def wanted_of(cl: CommandLine, constraint_files: tuple[str, ...] = ()) -> Wanted:
+    """What the command line names (bad requirements are usage errors here), with the
+    constraint files pip reads from its environment (``PIP_CONSTRAINT``)."""
     return read_wanted(
         [p for p in cl.positionals() if p != "--"],
         cl.options("-r", "--requirement"),
-        cl.options("-c", "--constraint"),
+        [*constraint_files, *cl.options("-c", "--constraint")],
         cl.options("-e", "--editable"),
         pre=cl.has("--pre"),
     )
@@ -82,7 +83,10 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
     result = plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
                   variant_url=s.client.variant_url,
                   prereleases=s.client.channel != "stable" or wanted.pre)
-    notes = tuple(dict.fromkeys((*result.notes, *s.client.notes)))
+    named = s.settings.torch_index_from
+    said = (f"the torch index {s.client.base_url}" + (f" and the variant {s.hw.torch_backend}"
+            if s.hw.torch_backend else "") + f" come from pip's {named}",) if named else ()
+    notes = tuple(dict.fromkeys((*said, *result.notes, *s.client.notes)))
     return Plan(result.variant, result.packages, notes, result.warnings, result.rejected,
                 result.index_url)
 
@@ -112,7 +116,7 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
     itself is only a first guess. Fails closed (:class:`GuardError`): nothing is installed
     when pip cannot resolve, or keeps naming family files that are not planned.
     """
-    wanted = wanted_of(s.cl)
+    wanted = wanted_of(s.cl, s.settings.constraint_files)
     env = {**marker_environment(s.interp), "extra": ""}
     # A requirement whose marker is false for the target is not installed by pip.
     requests = [r for r in family_requests(list(wanted.requirements), s.family)
@@ -120,6 +124,10 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
     no_deps = s.cl.has("--no-deps")
     keep = {n: d.version for n, d in installed.items() if d.installer is not None}
     plan: Plan | None = make_plan(s, requests, wanted) if requests else None
+    moved = _companions_to_move(s, plan, keep, requests)
+    if moved:
+        requests = requests + moved
+        plan = make_plan(s, requests, wanted)
     leaks: list[pipreport.Leak] = []
     for _ in range(MAX_ROUNDS):
         only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
@@ -148,7 +156,7 @@ def preview(s: Session, tmp: Path) -> Plan | None:
     """``pipguard plan``: what install would take. When the command names only family
     requirements on its command line the planner answers alone (no pip run); otherwise
     pip resolves it, exactly as :func:`guard` does for ``install``."""
-    wanted = wanted_of(s.cl)
+    wanted = wanted_of(s.cl, s.settings.constraint_files)
     if pipcommand.has_opaque(wanted, s.family) or s.cl.has("-r", "--requirement"):
         return guard(s, tmp, {}).plan
     env = {**marker_environment(s.interp), "extra": ""}
