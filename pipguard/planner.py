@@ -44,7 +44,6 @@ from pipguard.target import Interpreter, marker_environment
 from pipguard.variants import cuda_of, is_variant, rocm_of
 
 _NO_TORCH = "the index has no torch for this variant"
-_PREFERRED = "is preferred (newer torch, full driver support, newer CUDA)"
 
 
 def candidate_variants(hw: Hardware, interp: Interpreter, kn: Knowledge,
@@ -137,10 +136,11 @@ def plan(
         raise NoMatchingBuild(*nothing_fits(requests, hw, interp, kn, source, variants,
                                             rejected, search.tag_order))
     chosen = max(outcomes, key=lambda o: _rank(o, kn))
-    rejected.extend(Rejection(o.variant, f"gives torch {o.torch}; {chosen.variant} {_PREFERRED}",
+    hardware_reasons = list(rejected)  # why variants could not run, before the ranking's
+    rejected.extend(Rejection(o.variant, _why_not(o, chosen, kn),
                               str(o.torch) if o.torch else None)
                     for o in outcomes if o is not chosen)
-    notes, warnings = _remarks(search, variants, chosen, rejected)
+    notes, warnings = _remarks(search, variants, chosen, hardware_reasons)
     packages = []
     for name, cand in sorted(chosen.result.items()):
         if cand.file.sha256 is None:
@@ -200,6 +200,20 @@ def _rank(o: _Outcome, kn: Knowledge) -> tuple[Version, bool, Version]:
             kn.cuda_version(o.variant, o.torch) or cuda_of(o.variant) or Version("0"))
 
 
+def _why_not(o: _Outcome, chosen: _Outcome, kn: Knowledge) -> str:
+    """The true reason a variant that resolved lost to the chosen one (the ranking's order)."""
+    if (o.torch or Version("0")) < (chosen.torch or Version("0")):
+        return f"its newest fitting torch is {o.torch}; {chosen.variant} has {chosen.torch}"
+    mine, theirs = o.verdict, chosen.verdict
+    if theirs is not None and mine is not None and theirs.full_support and not mine.full_support:
+        return (f"this driver runs it only under CUDA minor-version compatibility; "
+                f"{chosen.variant} is fully supported")
+    cuda, best = _rank(o, kn)[2], _rank(chosen, kn)[2]
+    if cuda < best:
+        return f"CUDA {cuda} is older than {chosen.variant}'s CUDA {best}"
+    return f"{chosen.variant} ranks first (same torch, driver support and CUDA)"
+
+
 def _remarks(s: _Search, variants: Sequence[str], chosen: _Outcome,
              rejected: Sequence[Rejection]) -> tuple[list[str], list[str]]:
     """The notes and warnings of the chosen build."""
@@ -211,8 +225,7 @@ def _remarks(s: _Search, variants: Sequence[str], chosen: _Outcome,
         if vd.warning:
             warnings.append(vd.warning)
     newest = _newest_anywhere(s, variants)
-    why = "; ".join(sorted({r.reason for r in rejected if r.version == str(newest)
-                            and _PREFERRED not in r.reason}))
+    why = "; ".join(sorted({r.reason for r in rejected if r.version == str(newest)}))
     # Only when the hardware ruled the newer release out: a companion pin that
     # needs an older torch is the user's choice, not news.
     if chosen.torch is not None and newest is not None and newest > chosen.torch and why:

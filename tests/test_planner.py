@@ -158,3 +158,13 @@ def test_rocm_unknown_arch_list_is_a_note_not_a_refusal(torch_dir: Path) -> None
     hw = Hardware("amd", gpus=(Gpu("amd", "Radeon", "gfx9999"),))
     with pytest.raises(NoMatchingBuild):
         run(torch_dir, hw, "torch")
+
+
+def test_each_variant_that_lost_says_its_true_reason(torch_dir: Path) -> None:
+    # H100 on 580: cu130 fully supported; cu132 only under minor-version compatibility;
+    # cu126/cu128 give the same torch with an older CUDA.
+    p = run(torch_dir, nvidia("580.159.04", "9.0"), "torch")
+    lost = {r.variant: r.reason for r in p.rejected if r.version == "2.15.0"}
+    assert "minor-version compatibility" in lost["cu132"]
+    assert "CUDA 12.6" in lost["cu126"] and "older than cu130" in lost["cu126"]
+    assert not any("is preferred" in r for r in lost.values())
