@@ -29,12 +29,16 @@ from pipguard.session import Session
 _OURS = frozenset({"--variant", "--for", "-o", "--output"})
 
 
-def pip_view(cl: CommandLine) -> CommandLine:
-    """The command line pip sees: our options out, ``--only-binary=:all:`` for a cross target."""
+def pip_view(cl: CommandLine, scratch: Path) -> CommandLine:
+    """The command line pip sees: our options out; for a cross target ``--only-binary=:all:``
+    and a ``--target`` (older pips take platform options only with one; nothing is
+    written there, the runs are ``--dry-run``)."""
     rest = tuple(i for i in cl.rest if not (isinstance(i, Option) and i.name in _OURS))
-    cross = cl.has("--platform", "--python-version", "--abi", "--implementation")
-    if cross and not any(v == ":all:" for v in cl.options("--only-binary")):
-        rest += (Option("--only-binary", ":all:", ("--only-binary=:all:",)),)
+    if cl.has("--platform", "--python-version", "--abi", "--implementation"):
+        if not any(v == ":all:" for v in cl.options("--only-binary")):
+            rest += (Option("--only-binary", ":all:", ("--only-binary=:all:",)),)
+        if not cl.has("--target", "-t"):
+            rest += (Option("--target", str(scratch), ("--target", str(scratch))),)
     return replace(cl, rest=rest)
 
 
@@ -43,9 +47,9 @@ def run_fleet_lock(s: Session, classes: list[LockClass]) -> tuple[int, None]:
     outputs = s.cl.options("-o", "--output")
     out_dir = Path(outputs[-1] if outputs else ".")
     s.client  # noqa: B018 - made once, shared by every class's session
-    base = replace(s, cl=pip_view(s.cl))
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pipguard-") as tmpname:
+        base = replace(s, cl=pip_view(s.cl, Path(tmpname) / "target"))
         for c in classes:
             tmp = Path(tmpname) / c.name
             tmp.mkdir()
