@@ -205,3 +205,22 @@ def test_mirror_served_by_a_real_server_installs_the_same_environment(
     assert run.rc == 0, run
     assert pip_list(venv, env) == pip_list(original, env)
     assert all(u.startswith(url) for u in direct_urls(venv, env).values())
+
+
+def test_a_local_project_is_locked_as_a_directory_and_synced(
+        index_server: Any, env: dict[str, str], tmp_path: Path, venv: Path) -> None:
+    project = Path(__file__).parent / "fixtures" / "localproj"
+    out = tmp_path / "locks"
+    run = pipguard(env, "lock", "--for", "cpu", str(project), "-o", str(out),
+                   "--torch-index-url", index_server.torch_url,
+                   "--index-url", index_server.pypi_url)
+    assert run.rc == 0, run
+    lock = read(out / "pylock.cpu.toml")
+    proj = lock.package("myproj")
+    assert proj is not None and proj.directory is not None
+    assert (out / proj.directory).resolve() == project.resolve()  # relative to the lock
+    torch = lock.package("torch")
+    assert torch is not None and torch.version == "2.15.0+cpu"
+    run = pipguard(env, "sync", str(out), "--python", str(venv))
+    assert run.rc == 0, run
+    assert pip_list(venv, env)["myproj"] == "0.1.0"
