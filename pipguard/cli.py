@@ -27,6 +27,12 @@ pipguard {__version__} commands (besides every pip command):
   doctor            find what is wrong with the torch environment (--deep imports torch)
   explain [FILE]    diagnose a failure text (standard input without FILE)
   alias SHELL       print the lines that make `pip` mean `pipguard` (bash, zsh, fish, powershell)
+  lock --for SPEC|--variant LIST [ARGS] [-o DIR]
+                    one pylock.<class>.toml per class of machines (SPEC: "driver=580,arch=9.0",
+                    "arch=7.0", cpu; LIST: cu130,cu126,cpu); without them, pip's own lock
+  sync LOCKS...     install the lock that fits this machine, hash-checked, then verify
+  mirror LOCKS... --to DIR
+                    copy the files the locks need into DIR as a torch index and a PEP 503 index
 options for every command:
   --cuda-driver VERSION  --gpu-arch LIST  --torch-backend NAME|auto
   --torch-index-url URL  --torch-channel stable|test|nightly  --python PATH  --offline
@@ -72,6 +78,31 @@ def cmd_install(cl: CommandLine) -> int:
     return _show(*run_install(open_session(cl, os.environ)), cl)
 
 
+def cmd_lock(cl: CommandLine) -> int:
+    from pipguard.commands.planning import open_session
+    from pipguard.fleet import classes_of
+
+    classes = classes_of(cl)
+    if not classes:  # pip's own `lock`, planned and guarded
+        return cmd_install(cl)
+    from pipguard.commands.fleetlock import run_fleet_lock
+
+    return _show(*run_fleet_lock(open_session(cl, os.environ), classes), cl)
+
+
+def cmd_sync(cl: CommandLine) -> int:
+    from pipguard.commands.planning import open_session
+    from pipguard.commands.sync import run_sync
+
+    return _show(*run_sync(open_session(cl, os.environ)), cl)
+
+
+def cmd_mirror(cl: CommandLine) -> int:
+    from pipguard.commands.mirror import run_mirror
+
+    return _show(*run_mirror(cl, os.environ), cl)
+
+
 def cmd_verify(cl: CommandLine) -> int:
     from pipguard.commands.verify import run_verify
 
@@ -110,8 +141,8 @@ def cmd_alias(cl: CommandLine) -> int:
 
 COMMANDS = {
     "detect": cmd_detect, "plan": cmd_plan, "install": cmd_install, "download": cmd_install,
-    "wheel": cmd_install, "lock": cmd_install, "verify": cmd_verify, "doctor": cmd_doctor,
-    "explain": cmd_explain, "alias": cmd_alias,
+    "wheel": cmd_install, "lock": cmd_lock, "verify": cmd_verify, "doctor": cmd_doctor,
+    "explain": cmd_explain, "alias": cmd_alias, "sync": cmd_sync, "mirror": cmd_mirror,
 }
 
 
@@ -125,7 +156,8 @@ def dispatch(argv: Sequence[str]) -> int:
         elif "--version" in flags or "-V" in flags:
             sys.stdout.write(f"pipguard {__version__}\n")
         return rc
-    if cl.has("-h", "--help") and cl.command in ("install", "download", "wheel", "lock"):
+    if cl.has("-h", "--help") and cl.command in ("install", "download", "wheel", "lock") and not (
+            cl.has("--for", "--variant")):
         return _passthrough(cl)
     if cl.has("-h", "--help") and cl.command in COMMANDS:
         sys.stdout.write(HELP.lstrip("\n"))

@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from packaging.version import Version
 
 from pipguard.hardware import Gpu, Hardware
-from pipguard.knowledge import CC, ArchList, Knowledge, covers, needs_ptx_jit, platform_of
-from pipguard.variants import parse_arch, variant_kind
+from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit
+from pipguard.platforms import platform_of
+from pipguard.variants import CC, parse_arch, variant_kind
 
 # Verdict.failed: which rule ruled the build out.
 DRIVER, ARCH, PTX, VENDOR = "driver", "arch", "ptx", "vendor"

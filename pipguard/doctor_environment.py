@@ -16,7 +16,8 @@ from packaging.version import InvalidVersion, Version
 
 from pipguard.hardware import Hardware
 from pipguard.installed import InstalledDist
-from pipguard.knowledge import Knowledge, platform_of
+from pipguard.knowledge import Knowledge
+from pipguard.platforms import platform_of
 from pipguard.target import applicable
 from pipguard.variants import label_of
 from pipguard.verify import DistVerification

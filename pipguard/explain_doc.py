@@ -6,8 +6,9 @@ The bottom of the explain modules: the rules (:mod:`pipguard.explain_install`,
 :class:`Context` lives here: callers import it from this module.
 
 The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
-the queries the rules ask, typed as :class:`pipguard.knowledge.Knowledge` answers them
-(:func:`_knowledge_answers` makes mypy fail when a query is renamed or re-typed).
+the queries the rules ask, typed as :class:`pipguard.knowledge.Knowledge` answers them.
+Every caller builds its Context from a ``Knowledge``, so mypy fails there when a query
+is renamed or re-typed (and the tests' fakes are checked against the same protocol).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from packaging.version import InvalidVersion, Version
 
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
-from pipguard.knowledge import CC, Knowledge, platform_of
+from pipguard.platforms import platform_of
+from pipguard.variants import CC
 
 
 class ExplainFacts(Protocol):
@@ -48,11 +50,6 @@ class ExplainFacts(Protocol):
     def gpu_family_name(self, cc: CC) -> str: ...
     def family(self) -> frozenset[str]: ...
     def companion_names(self) -> tuple[str, ...]: ...
-
-
-def _knowledge_answers(k: Knowledge) -> ExplainFacts:
-    """Type check only: the real tables answer every query the rules ask."""
-    return k
 
 
 @dataclass(frozen=True)

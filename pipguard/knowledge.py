@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipguard.variants import cuda_of, sort_key, variant_kind
+from pipguard.variants import CC, cuda_of, sort_key, variant_kind
 
-CC = tuple[int, int]
 ROLES = ("torch", "companion", "compiler", "other")
 
 
@@ -82,21 +81,6 @@ def _triple(v: Version) -> tuple[int, int, int]:
     return (r[0], r[1], r[2])
 
 
-def platform_of(os: str, machine: str) -> str:
-    """``linux_x86_64``, ``linux_aarch64``, ``windows``, ``macos_arm64`` or ``macos_x86_64``.
-
-    ``os`` is ``sys.platform`` (``linux``/``win32``/``darwin``) or ``platform.system()``
-    style. Others give ``"<os>_<machine>"`` (``windows_arm64``), which no table lists.
-    """
-    o, mach = os.lower(), machine.lower()
-    mach = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}.get(mach, mach)
-    if o.startswith("win"):
-        return "windows" if mach == "x86_64" else "windows_" + mach.replace("aarch64", "arm64")
-    if o in ("darwin", "macos"):
-        return "macos_" + mach.replace("aarch64", "arm64")
-    return f"{o}_{mach}"
-
-
 @dataclass(frozen=True)
 class FamilyMember:
     """One row of the family table: a package PyTorch builds per variant."""
@@ -143,8 +127,6 @@ class Knowledge:
     members: Mapping[str, FamilyMember]
     nvidia_libs: Mapping[str, int]
     gpu_families: Mapping[str, str]
-
-    platform_of = staticmethod(platform_of)
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))

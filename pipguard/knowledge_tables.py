@@ -18,7 +18,6 @@ from packaging.version import InvalidVersion, Version
 
 from pipguard.errors import UsageError
 from pipguard.knowledge import (
-    CC,
     ROLES,
     ArchList,
     DriverVersion,
@@ -27,7 +26,7 @@ from pipguard.knowledge import (
     _Release,
     _Variant,
 )
-from pipguard.variants import sort_key
+from pipguard.variants import CC, sort_key
 
 KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
 SCHEMA = 1

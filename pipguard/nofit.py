@@ -14,8 +14,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipguard.hardware import Hardware
-from pipguard.knowledge import Knowledge, platform_of
+from pipguard.knowledge import Knowledge
 from pipguard.plan import Rejection
+from pipguard.platforms import platform_of
 from pipguard.resolution import IndexSource, Request
 from pipguard.simple import IndexFile
 from pipguard.target import Interpreter

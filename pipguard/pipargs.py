@@ -49,13 +49,17 @@ OWN_VALUE_OPTS = frozenset(
      "--knowledge-file"}
 )  # fmt: skip
 OWN_FLAGS = frozenset({"--json", "--deep", "--all", "--offline"})
+# Options of pipguard's fleet commands (`lock --variant/--for`, `mirror --to`): they take a
+# value wherever they stand, and only those commands read them (pip rejects them elsewhere).
+FLEET_VALUE_OPTS = frozenset({"--variant", "--for", "--to"})
 
 PIPGUARD_COMMANDS = frozenset(
     {"detect", "plan", "install", "download", "wheel", "lock", "verify", "doctor", "explain",
-     "alias"}
+     "alias", "sync", "mirror"}
 )  # fmt: skip
 # pipguard-only commands: their flags are pipguard's, pip never sees them.
-OWN_COMMANDS = frozenset({"detect", "plan", "verify", "doctor", "explain", "alias"})
+OWN_COMMANDS = frozenset({"detect", "plan", "verify", "doctor", "explain", "alias", "sync",
+                          "mirror"})
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ class CommandLine:
 
 
 def _takes_value(name: str, *, own_command: bool) -> bool:
-    if name in OWN_VALUE_OPTS:
+    if name in OWN_VALUE_OPTS or name in FLEET_VALUE_OPTS:
         return True
     if own_command:
         return name in GLOBAL_VALUE_OPTS or name in {"--python"}

@@ -66,7 +66,7 @@ def discovery_argv(cl: CommandLine, pip: Sequence[str], report: str,
             argv.append(item)
         elif item.name not in _DISCOVERY_DROP:
             argv.extend(item.tokens)
-    if cl.command in ("download", "wheel") and not cl.has("--ignore-installed", "-I"):
+    if cl.command in ("download", "wheel", "lock") and not cl.has("--ignore-installed", "-I"):
         argv.append("--ignore-installed")
     return argv
 

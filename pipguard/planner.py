@@ -195,9 +195,17 @@ def _try_variant(s: _Search, variant: str, best: Version | None) -> _Outcome | R
 
 
 def _rank(o: _Outcome, kn: Knowledge) -> tuple[Version, bool, Version]:
-    vd = o.verdict
-    return (o.torch or Version("0"), vd.full_support if vd else True,
-            kn.cuda_version(o.variant, o.torch) or cuda_of(o.variant) or Version("0"))
+    return rank(o.torch, o.verdict, o.variant, kn)
+
+
+def rank(torch: Version | None, verdict: Verdict | None, variant: str, kn: Knowledge
+         ) -> tuple[Version, bool, Version]:
+    """How a qualifying build ranks: newest torch, full driver support, newest CUDA.
+
+    The higher the better; ``sync`` ranks locks with it as the plan ranks variants.
+    """
+    return (torch or Version("0"), verdict.full_support if verdict else True,
+            kn.cuda_version(variant, torch) or cuda_of(variant) or Version("0"))
 
 
 def _why_not(o: _Outcome, chosen: _Outcome, kn: Knowledge) -> str:

@@ -53,25 +53,24 @@ def _real_run(
     full_env = None if env is None else {**os.environ, **env}
     if tee:
         return _tee_run(args, timeout=timeout, env=full_env)
+    pipe = subprocess.PIPE if capture else None
     try:
-        proc = subprocess.run(
-            args,
-            capture_output=capture,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=full_env,
-            input=stdin_text,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, str) else ""
-        err = exc.stderr if isinstance(exc.stderr, str) else ""
-        return Completed(args, 124, out, err, timed_out=True)
+        proc = subprocess.Popen(args, stdout=pipe, stderr=pipe,
+                                stdin=subprocess.PIPE if stdin_text is not None else None,
+                                text=True, errors="replace", env=full_env)
     except OSError as exc:
         # Not found, not executable: report like a shell would, never raise.
         return Completed(args, 127, "", str(exc))
-    return Completed(args, proc.returncode, proc.stdout or "", proc.stderr or "")
+    try:
+        out, err = proc.communicate(stdin_text, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return Completed(args, 124, out or "", err or "", timed_out=True)
+    except BaseException:
+        _stop(proc)  # Ctrl-C: the child ends within INTERRUPT_GRACE_S, as in _tee_run
+        raise
+    return Completed(args, proc.returncode, out or "", err or "")
 
 
 # How long an interrupted child may take to clean up before it is killed.

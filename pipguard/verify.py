@@ -32,14 +32,27 @@ import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from pipguard.installed import InstalledDist
+from typing import Protocol
 
 PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete")
 HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
 _CHUNK = 1 << 20  # 1 MiB reads: large enough that hashlib drops the GIL for each
 _BATCH_BYTES = 16 << 20  # group small files so one thread task is never trivially short
 _BATCH_FILES = 64
+
+
+class Distribution(Protocol):
+    """What verification needs of an installed distribution
+    (:class:`pipguard.installed.Distribution` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def location(self) -> str: ...  # RECORD paths are relative to it
+    @property
+    def dist_info(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -95,13 +108,13 @@ def parse_record(text: str) -> tuple[RecordEntry, ...]:
     return tuple(entries)
 
 
-def verify_dist(dist: InstalledDist, *, workers: int | None = None) -> DistVerification:
+def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerification:
     """Check one distribution's files against its RECORD."""
     return verify_many([dist], workers=workers)[0]
 
 
 def verify_many(
-    dists: Sequence[InstalledDist], *, workers: int | None = None
+    dists: Sequence[Distribution], *, workers: int | None = None
 ) -> tuple[DistVerification, ...]:
     """Check several distributions, sharing one pool of hashing threads.
 
@@ -133,7 +146,7 @@ def verify_many(
     )
 
 
-def _unfinished(dist: InstalledDist) -> list[FileProblem]:
+def _unfinished(dist: Distribution) -> list[FileProblem]:
     """Signs that the installer was stopped before it finished this distribution.
 
     pip writes INSTALLER after the wheel's files and then rewrites RECORD to
@@ -152,7 +165,7 @@ def _unfinished(dist: InstalledDist) -> list[FileProblem]:
     return out
 
 
-def _record_lists(dist: InstalledDist, path: str) -> bool:
+def _record_lists(dist: Distribution, path: str) -> bool:
     entries = _read_record(dist)
     return entries is not None and any(e.path == path for e in entries)
 
@@ -169,7 +182,7 @@ def _needs_check(entry: RecordEntry) -> bool:
     return entry.hash is not None or not entry.path.endswith(".pyc")
 
 
-def _read_record(dist: InstalledDist) -> tuple[RecordEntry, ...] | None:
+def _read_record(dist: Distribution) -> tuple[RecordEntry, ...] | None:
     """RECORD's entries, or None when there is none (or it cannot be read)."""
     if dist.dist_info is None:
         return None

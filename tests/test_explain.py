@@ -1000,3 +1000,11 @@ def test_real_knowledge_driver_names_the_variants_it_runs(real_kb: ExplainFacts)
     f = first(text, Context(facts=real_kb, platform="linux", machine="x86_64",
                             installed={"torch": "2.11.0+cu130"}))  # fmt: skip
     assert "cu128" in f.message and "cu130" not in f.message.split("CUDA 13.0 build")[1]
+
+
+def test_the_real_tables_answer_every_query_the_rules_ask() -> None:
+    # Typed: mypy fails here when a Knowledge query the rules use is renamed or re-typed.
+    from pipguard.knowledge_tables import load_knowledge
+
+    facts: ExplainFacts = load_knowledge()
+    assert facts.family() >= {"torch", "torchvision"}

@@ -200,11 +200,12 @@ def test_ctrl_c_while_downloading_ends_everything_within_two_seconds(
     took = time.monotonic() - started
     assert rc == 130, proc.stderr.read() if proc.stderr else ""
     assert took <= 2.0, took
-    time.sleep(0.2)
-    try:
-        os.killpg(proc.pid, 0)
-        left = True
-    except ProcessLookupError:
-        left = False
-    assert not left, "a process of pipguard's group outlived it"
+    while True:  # the group (pip included) must be gone within the same 2 s
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() - started <= 2.0, "a process of pipguard's group outlived it"
+        time.sleep(0.02)
+    took = time.monotonic() - started
     figure(f"guard Ctrl-C while downloading: exit 130 in {took:.2f} s, no process left")

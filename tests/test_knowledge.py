@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from pipguard.errors import UsageError
-from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit, platform_of
+from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit
 from pipguard.knowledge_tables import CONFIDENCES, load_knowledge
 from pipguard.options import settings
 from pipguard.pipargs import parse
+from pipguard.platforms import platform_of
 from pipguard.session import load_tables
 from pipguard.variants import variant_kind
 
@@ -444,7 +445,7 @@ def test_cuda_major_of_nvidia_lib(kn: Knowledge) -> None:
 ])  # fmt: skip
 def test_platform_of(kn: Knowledge, os: str, machine: str, platform: str) -> None:
     assert platform_of(os, machine) == platform
-    assert kn.platform_of(os, machine) == platform
+    assert platform_of(os, machine) == platform
 
 
 # ---------------------------------------------------------------- user file

@@ -72,7 +72,7 @@ def _session() -> Session:
 def test_a_corrupt_download_is_retried_once_without_the_cache(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from pipguard import runner
-    from pipguard.commands.piprun import run_with_retry
+    from pipguard.commands.planning import run_with_retry
 
     calls: list[list[str]] = []
     bad = ("ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n"

@@ -18,8 +18,7 @@ import tempfile
 from pathlib import Path
 
 from pipguard import console, pipcommand, pipreport, render
-from pipguard.commands.piprun import run_with_retry
-from pipguard.commands.planning import guard, installed_family, preview, wanted_of
+from pipguard.commands.planning import guard, installed_family, preview, run_with_retry, wanted_of
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
