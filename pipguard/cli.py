@@ -12,47 +12,62 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipguard import __version__
+from pipguard import __version__, console
 from pipguard.errors import EXIT_INTERRUPTED, PipguardError, UsageError
+from pipguard.ownoptions import PIPGUARD_COMMANDS, WRAPPED_COMMANDS
 from pipguard.pipargs import CommandLine, parse
 
 if TYPE_CHECKING:
     from pipguard.results import Result
 
-HELP = f"""
-pipguard {__version__} commands (besides every pip command):
-  detect            show the accelerators found (--json for scripts)
-  plan [ARGS]       show which torch build `install ARGS` would take, and why
-  verify [NAME...]  check installed files against RECORD (default: torch family; --all)
-  doctor            find what is wrong with the torch environment (--deep imports torch)
-  explain [FILE]    diagnose a failure text (standard input without FILE)
-  alias SHELL       print the lines that make `pip` mean `pipguard` (bash, zsh, fish, powershell)
-  lock --for SPEC|--variant LIST [ARGS] [-o DIR]
-                    one pylock.<class>.toml per class of machines (SPEC: "driver=580,arch=9.0",
-                    "arch=7.0", cpu; LIST: cu130,cu126,cpu); without them, pip's own lock
-  sync LOCKS...     install the lock that fits this machine, hash-checked, then verify
-  mirror LOCKS... --to DIR
-                    copy the files the locks need into DIR as a torch index and a PEP 503 index
-options for every command:
-  --cuda-driver VERSION  --gpu-arch LIST  --torch-backend NAME|auto
-  --torch-index-url URL  --torch-channel stable|test|nightly  --python PATH  --offline
-"""
+def _target_pip(cl: CommandLine) -> list[str]:
+    """The target's ``python -m pip`` (or pipguard's pip with ``--python``)."""
+    from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
+    from pipguard.options import settings
+
+    s = settings(cl, os.environ)
+    return pip_command(inspect_interpreter(choose_python(s.python,
+                                                         (s.virtual_env, s.conda_prefix))))
 
 
 def _passthrough(cl: CommandLine) -> int:
     """Hand the command to the target's pip, unchanged."""
     from pipguard import runner
-    from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
-    from pipguard.options import settings
 
-    s = settings(cl, os.environ)
-    interp = inspect_interpreter(choose_python(s.python, (s.virtual_env, s.conda_prefix)))
-    return runner.run([*pip_command(interp), *cl.pip_argv], capture=False).returncode
+    return runner.run([*_target_pip(cl), *cl.pip_argv], capture=False).returncode
+
+
+def _command_help(cl: CommandLine, command: str) -> int:
+    """One command's help; for a pip command pipguard wraps, pip's own help comes first."""
+    from pipguard import helptext, runner
+
+    if command not in WRAPPED_COMMANDS:
+        sys.stdout.write(helptext.command_help(command))
+        return 0
+    done = runner.run([*_target_pip(cl), *cl.global_tokens(), command, "--help"], capture=True)
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    sys.stdout.write("\n" + helptext.options_section(command))
+    return done.returncode
+
+
+def _help(cl: CommandLine) -> int:
+    """``pipguard help [COMMAND]``: pipguard's help for its commands, pip's for the others."""
+    from pipguard import helptext
+
+    topics = cl.positionals()
+    if topics and topics[0] in PIPGUARD_COMMANDS:
+        return _command_help(cl, topics[0])
+    rc = _passthrough(cl)
+    if not topics:
+        sys.stdout.write(helptext.overview(__version__))
+    return rc
 
 
 def _show(code: int, result: Result | None, cl: CommandLine) -> int:
     from pipguard.render import render
 
+    console.end_progress()
     if result is not None:
         sys.stdout.write(render(result, as_json="--json" in cl.own_flags))
     return code
@@ -148,24 +163,34 @@ COMMANDS = {
 
 def dispatch(argv: Sequence[str]) -> int:
     cl = parse(argv)
+    # pipguard's own lines follow pip's -q/-v (pip gets them too); progress only on a terminal.
+    console.configure(cl.verbosity(), terminal=_is_terminal(sys.stderr))
     if cl.command is None:
         rc = _passthrough(cl)
         flags = {o.name for o in cl.pip_globals}
         if flags & {"-h", "--help"} or not argv:
-            sys.stdout.write(HELP)
+            from pipguard.helptext import overview
+
+            sys.stdout.write(overview(__version__))
         elif "--version" in flags or "-V" in flags:
             sys.stdout.write(f"pipguard {__version__}\n")
         return rc
-    if cl.has("-h", "--help") and cl.command in ("install", "download", "wheel", "lock") and not (
-            cl.has("--for", "--variant")):
-        return _passthrough(cl)
+    if cl.command == "help":
+        return _help(cl)
     if cl.has("-h", "--help") and cl.command in COMMANDS:
-        sys.stdout.write(HELP.lstrip("\n"))
-        return 0
+        return _command_help(cl, cl.command)
     handler = COMMANDS.get(cl.command)
     if handler is None:
         return _passthrough(cl)
     return handler(cl)
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
 
 
 def _one_line(text: str) -> str:
@@ -178,16 +203,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return dispatch(args)
     except PipguardError as exc:
+        console.end_progress()
         # One line each, whatever a message carried along (a parser's caret lines...).
         sys.stderr.write(f"error: {_one_line(exc.message)}\n")
         if exc.hint:
             sys.stderr.write(f"hint: {_one_line(exc.hint)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
+        console.end_progress()
         sys.stderr.write("error: interrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    finally:
+        console.end_progress()
 
 
 def entry() -> None:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from packaging.utils import canonicalize_name
 
-from pipguard import cache
+from pipguard import cache, console
 from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
 from pipguard.fetch import JSON_TYPE, Reply, Transient, request, temp_file
 from pipguard.simple import IndexFile, PageError, parse_json, scan_html
@@ -108,6 +108,8 @@ class IndexClient:
         self.offline = offline
         self.max_workers = max(1, max_workers)
         self.notes: list[str] = []
+        self.fetched = 0  # replies from the index in this run, and their bytes
+        self.fetched_bytes = 0
         self._lock = threading.Lock()
 
     # --- URLs ---------------------------------------------------------------------------
@@ -150,6 +152,7 @@ class IndexClient:
 
         def attempt() -> Page:
             reply = request(url, headers, self.timeout)
+            self._count(url, len(reply.body))
             now = time.time()
             if reply.status in _MISSING:
                 self._store(path, {"url": url, "status": reply.status, "fetched_at": now}, b"")
@@ -257,6 +260,7 @@ class IndexClient:
         """``<url>.metadata``, verified; None when the index does not have it after all."""
         url = file.url + ".metadata"
         reply = self._fetch(url)
+        self._count(url, len(reply.body))
         if reply.status in _MISSING:
             return None
         if reply.status != 200:
@@ -281,6 +285,7 @@ class IndexClient:
                 raise IndexUnavailable(f"cannot download {file.url}: {exc}", hint=_HINT) from None
             if reply.status != 200:
                 raise IndexUnavailable(f"cannot download {file.url}: HTTP {reply.status}")
+            self._count(file.url, fh.tell())
             fh.seek(0)
             digest = hashlib.sha256()
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -320,6 +325,16 @@ class IndexClient:
             cache.write_entry(path, header, body)
         except OSError as exc:
             self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
+
+    def _count(self, url: str, size: int) -> None:
+        """Tell the person waiting what planning fetched (one line on a terminal; -v: each)."""
+        with self._lock:  # held while saying it, so that the counts never run backwards
+            self.fetched += 1
+            self.fetched_bytes += size
+            n = self.fetched
+            console.detail(f"fetched {url} ({size} bytes)")
+            console.progress(f"planning: {n} file{'s' if n != 1 else ''} fetched from the "
+                             f"torch index ({self.fetched_bytes / 1024:.0f} kB)")
 
     def _note(self, text: str) -> None:
         with self._lock:

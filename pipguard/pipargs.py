@@ -13,53 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipguard.errors import UsageError
-
-# pip's general options that take a value (pip 23.0 ... 26.3).
-GLOBAL_VALUE_OPTS = frozenset(
-    {
-        "--python", "--log", "--log-file", "--local-log", "--keyring-provider", "--proxy",
-        "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert",
-        "--client-cert", "--cache-dir", "--use-feature", "--use-deprecated",
-        "--resume-retries",
-    }
-)  # fmt: skip
-
-# Options of install/download/wheel/lock (and pip's other commands) that take a value.
-COMMAND_VALUE_OPTS = frozenset(
-    {
-        "-r", "--requirement", "-c", "--constraint", "--build-constraint",
-        "--requirements-from-script", "-e", "--editable", "-t", "--target", "--platform",
-        "--python-version", "--implementation", "--abi", "--root", "--prefix", "--src",
-        "--upgrade-strategy", "-C", "--config-settings", "--progress-bar",
-        "--root-user-action", "--report", "--group", "--all-releases", "--only-final",
-        "--no-binary", "--only-binary", "-i", "--index-url", "--extra-index-url",
-        "--refresh-package", "-f", "--find-links", "--uploaded-prior-to", "-d", "--dest",
-        "-w", "--wheel-dir", "-o", "--output", "--global-option", "--build-option",
-        "--install-option", "--format", "--path", "--exclude", "--editor",
-    }
-)  # fmt: skip
+from pipguard.ownoptions import (
+    BY_NAME,
+    COMMAND_EXTRAS,
+    EVERYWHERE,
+    FLAGS,
+    FLEET_VALUE_OPTIONS,
+    OWN_COMMANDS,
+    PIPGUARD_COMMANDS,
+    VALUE_OPTIONS,
+    for_command,
+)
+from pipguard.pipoptions import COMMAND_VALUE_OPTS, GENERAL, GLOBAL_VALUE_OPTS, KNOWN, is_pips
 
 SHORT_VALUE_OPTS = frozenset(
     o for o in GLOBAL_VALUE_OPTS | COMMAND_VALUE_OPTS if len(o) == 2
 )
-
-# pipguard's own options: accepted by every command, removed before pip runs.
-OWN_VALUE_OPTS = frozenset(
-    {"--cuda-driver", "--gpu-arch", "--torch-backend", "--torch-index-url", "--torch-channel",
-     "--knowledge-file"}
-)  # fmt: skip
-OWN_FLAGS = frozenset({"--json", "--deep", "--all", "--offline"})
-# Options of pipguard's fleet commands (`lock --variant/--for`, `mirror --to`): they take a
-# value wherever they stand, and only those commands read them (pip rejects them elsewhere).
-FLEET_VALUE_OPTS = frozenset({"--variant", "--for", "--to"})
-
-PIPGUARD_COMMANDS = frozenset(
-    {"detect", "plan", "install", "download", "wheel", "lock", "verify", "doctor", "explain",
-     "alias", "sync", "mirror"}
-)  # fmt: skip
-# pipguard-only commands: their flags are pipguard's, pip never sees them.
-OWN_COMMANDS = frozenset({"detect", "plan", "verify", "doctor", "explain", "alias", "sync",
-                          "mirror"})
+# How close a misspelling of one of pipguard's options must be (difflib's ratio) to be
+# called one: no real pip option comes within 0.85 of any of them (the nearest pair,
+# --extra-index-url and --torch-index-url, is 0.82; a test keeps it so).
+MISSPELLING = 0.85
 
 
 @dataclass(frozen=True)
@@ -122,9 +95,21 @@ class CommandLine:
     def positionals(self) -> list[str]:
         return [o for o in self.rest if isinstance(o, str)]
 
+    def verbosity(self) -> int:
+        """pip's ``-v`` count less its ``-q`` count (``-qq`` is two), as pip reckons them."""
+        n = 0
+        for o in (*self.pip_globals, *self.rest):
+            if not isinstance(o, Option) or o.value is not None:
+                continue
+            if o.name in ("--verbose", "--quiet"):
+                n += 1 if o.name == "--verbose" else -1
+            elif o.name in ("-v", "-q"):
+                n += (1 if o.name == "-v" else -1) * o.tokens[0].count(o.name[1])
+        return n
+
 
 def _takes_value(name: str, *, own_command: bool) -> bool:
-    if name in OWN_VALUE_OPTS or name in FLEET_VALUE_OPTS:
+    if name in VALUE_OPTIONS or name in FLEET_VALUE_OPTIONS:
         return True
     if own_command:
         return name in GLOBAL_VALUE_OPTS or name in {"--python"}
@@ -185,9 +170,10 @@ def parse(argv: Sequence[str]) -> CommandLine:
             own_command = command in OWN_COMMANDS and command != "plan"
             opt, i = _read_option(argv, i, own_command=own_command)
             assert opt is not None
-            if opt.name in OWN_VALUE_OPTS:
+            if opt.name in VALUE_OPTIONS:
                 own[opt.name] = opt.value or ""
-            elif opt.name in OWN_FLAGS and (command is None or command in PIPGUARD_COMMANDS):
+            elif (opt.name in FLAGS and BY_NAME[opt.name].applies_to(command)
+                  and (command is None or command in PIPGUARD_COMMANDS)):
                 own_flags.add(opt.name)
             elif opt.name == "--python":
                 python = opt.value
@@ -205,7 +191,7 @@ def parse(argv: Sequence[str]) -> CommandLine:
             rest.append(tok)
         pip_argv.append(tok)
         i += 1
-    return CommandLine(
+    cl = CommandLine(
         tuple(pip_globals),
         command,
         tuple(rest),
@@ -214,3 +200,43 @@ def parse(argv: Sequence[str]) -> CommandLine:
         python,
         tuple(pip_argv),
     )
+    check(cl)
+    return cl
+
+
+def check(cl: CommandLine) -> None:
+    """Usage errors: a close misspelling of one of pipguard's options (anywhere), and an
+    option pipguard's own commands do not take. pip's options are never judged here."""
+    written = [*cl.pip_globals, *(o for o in cl.rest if isinstance(o, Option))]
+    for opt in written:
+        near = misspelt(opt.name)
+        if near is not None:
+            raise UsageError(f"unknown option {opt.name}", hint=f"did you mean {near}?")
+    if cl.command not in OWN_COMMANDS:
+        return
+    # `plan` takes what `pip install` takes; the others only pip's general options.
+    for opt in written:
+        if opt.name in GENERAL or (cl.command == "plan" and is_pips(opt.name)) \
+                or opt.name in COMMAND_EXTRAS.get(cl.command, ()):
+            continue
+        hint = f"pipguard help {cl.command} lists its options"
+        if opt.name in BY_NAME:
+            hint = f"{opt.name} is an option of pipguard {' and '.join(BY_NAME[opt.name].commands)}"
+        else:
+            import difflib
+
+            choices = [o.name for o in for_command(cl.command)] + sorted(
+                GENERAL | (KNOWN if cl.command == "plan" else frozenset()))
+            close = difflib.get_close_matches(opt.name, choices, n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]}?" if close else hint
+        raise UsageError(f"pipguard {cl.command} has no option {opt.name}", hint=hint)
+
+
+def misspelt(name: str) -> str | None:
+    """The option of pipguard's that ``name`` is a close misspelling of, if any."""
+    if not name.startswith("--") or name in BY_NAME or is_pips(name):
+        return None
+    import difflib
+
+    near = difflib.get_close_matches(name, EVERYWHERE, n=1, cutoff=MISSPELLING)
+    return near[0] if near else None

@@ -147,12 +147,17 @@ def _arch_label(vendor: str, cc: str | None) -> str:
     return "sm_" + cc.replace(".", "") if vendor == "nvidia" else cc
 
 
+def _gpu_label(name: str, arch: str) -> str:
+    # A GPU named by --gpu-arch is called after its architecture already ("NVIDIA sm_120").
+    return name if name.endswith(arch) else f"{name} ({arch})"
+
+
 def summary_line(plan: Plan, hw: Hardware) -> str:
     """One line: what will be installed, for which hardware, from where."""
     torch = plan.package("torch")
     what = f"torch {torch.version}" if torch else ", ".join(
         f"{p.name} {p.version}" for p in plan.packages) or "nothing from the torch index"
-    gpus = ", ".join(f"{g.name} ({_arch_label(g.vendor, g.compute_capability)})"
+    gpus = ", ".join(_gpu_label(g.name, _arch_label(g.vendor, g.compute_capability))
                      for g in hw.gpus) or ("no GPU" if hw.accelerator == "none"
                                            else hw.accelerator)
     driver = f", driver {hw.driver_version}" if hw.driver_version else ""

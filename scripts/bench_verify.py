@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipguard import runner
-from pipguard.environment import InstalledDist
+from pipguard.installed import InstalledDist
 from pipguard.verify import verify_dist
 
 MB = 1_000_000

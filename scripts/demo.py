@@ -3,7 +3,7 @@
 
 Builds the imitation PyTorch index, serves it on 127.0.0.1, makes a fresh virtual
 environment and runs ``pipguard install torch torchvision`` in it for a named GPU
-(RTX 5090, sm_120, driver 570.86.10), then ``pipguard verify``.
+(RTX 5090, sm_120, driver 580.95.05), then ``pipguard verify``.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ def main() -> int:
         target = str(root / "venv" / "bin" / "python")
         with IndexServer(root / "index") as server:
             argv = [sys.executable, "-m", "pipguard", "--python", target, "install",
-                    "torch", "torchvision", "--cuda-driver", "570.86.10", "--gpu-arch", "sm_120",
+                    "torch", "torchvision", "--cuda-driver", "580.95.05", "--gpu-arch", "sm_120",
                     "--torch-index-url", server.torch_url, "--index-url", server.pypi_url]
-            print("$ pipguard install torch torchvision --cuda-driver 570.86.10 --gpu-arch sm_120",
+            print("$ pipguard install torch torchvision --cuda-driver 580.95.05 --gpu-arch sm_120",
                   flush=True)
             rc = subprocess.run(argv, env=env, check=False).returncode
             if rc != 0:

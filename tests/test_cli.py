@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, pipguard
+from pipguard import runner
+from pipguard.cli import main
+from pipguard.ownoptions import OPTIONS, OWN_COMMANDS, WRAPPED_COMMANDS
+from tests.helpers import clean_env, isolate_process, pipguard
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 H100_ROOT = FIXTURES / "hardware" / "linux-h100-driver580" / "root"
@@ -64,7 +68,86 @@ def test_usage_errors_are_one_line_with_a_hint_and_exit_2(tmp_path: Path,
     assert "Traceback" not in done.stderr
 
 
-def test_help_of_our_commands_and_alias_lines() -> None:
-    assert "detect" in pipguard("plan", "--help").stdout
+def test_alias_lines() -> None:
     assert pipguard("alias", "bash").stdout == "alias pip='pipguard'\nalias pip3='pipguard'\n"
     assert "Set-Alias -Name pip -Value pipguard" in pipguard("alias", "powershell").stdout
+
+
+# -- help and usage errors, in process ----------------------------------------------------------
+
+
+class FakePip:
+    """Stands in for the runner: pip's help is one line; records every argv."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, argv: Sequence[str], **_: object) -> runner.Completed:
+        self.calls.append(tuple(argv))
+        return runner.Completed(tuple(argv), 0, "Usage: pip " + " ".join(argv[-2:]) + "\n")
+
+
+@pytest.fixture
+def fake_pip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakePip:
+    isolate_process(monkeypatch, tmp_path)
+    fake = FakePip()
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    return fake
+
+
+@pytest.mark.parametrize("command", OWN_COMMANDS)
+def test_help_of_each_own_command_lists_its_options(
+        command: str, fake_pip: FakePip, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["help", command]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: pipguard {command} ")
+    for o in OPTIONS:
+        assert (f"  {o.name}" in text) == o.applies_to(command), (command, o.name)
+        if o.variable:
+            assert o.variable in text
+    assert main([command, "--help"]) == 0
+    assert capsys.readouterr().out == text
+    assert fake_pip.calls == []  # no pip for pipguard's own help
+
+
+def test_help_plan_lists_json(fake_pip: FakePip, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["help", "plan"])
+    assert "  --json " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", WRAPPED_COMMANDS)
+def test_help_of_a_wrapped_command_is_pips_then_pipguards(
+        command: str, fake_pip: FakePip, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "-h"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"Usage: pip {command} --help\n\npipguard options (of {command}):\n")
+    assert "--torch-index-url URL" in text and "PIPGUARD_SYSROOT" in text
+    assert fake_pip.calls[-1][-2:] == (command, "--help")
+    assert main(["help", command]) == 0
+    assert capsys.readouterr().out == text
+
+
+def test_pipguard_help_lists_the_commands(fake_pip: FakePip,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for command in (*OWN_COMMANDS, *WRAPPED_COMMANDS):
+        assert f"\n  {command} " in text
+    assert "--cuda-driver VERSION" in text
+    assert main(["help"]) == 0
+    assert "\n  detect " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "error", "hint"), [
+    (["install", "torch", "--cuda-drvier", "570.86.10"], "unknown option --cuda-drvier",
+     "did you mean --cuda-driver?"),
+    (["detect", "--frobnicate"], "pipguard detect has no option --frobnicate",
+     "pipguard help detect lists its options"),
+    (["doctor", "--jsno"], "pipguard doctor has no option --jsno", "did you mean --json?"),
+])
+def test_option_errors_are_one_error_and_one_hint(
+        argv: list[str], error: str, hint: str, fake_pip: FakePip,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"error: {error}\nhint: {hint}\n"
+    assert fake_pip.calls == []

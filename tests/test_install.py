@@ -154,11 +154,11 @@ def test_rtx5090_gets_cu128_builds_verify_rerun_and_uninstall(
 
     # The same install again: a no-op that fetches no torch-family wheel.
     index_server.clear_requests()
-    again = pipguard(venv, env, "install", "torch", "torchvision", *RTX5090,
+    again = pipguard(venv, env, "install", "-v", "torch", "torchvision", *RTX5090,
                      "--index-url", index_server.pypi_url, server=index_server)
     assert again.rc == 0, again
     assert wheel_gets(index_server) == []
-    assert "torch==2.11.0+cu128" in again.err  # pinned by version, not by file
+    assert "torch==2.11.0+cu128" in again.err  # pinned by version, not by file (-v shows it)
     assert pip_list(venv, env) == got
 
     # A changed file of torch: verify fails (exit 1) and names it.
@@ -173,6 +173,25 @@ def test_rtx5090_gets_cu128_builds_verify_rerun_and_uninstall(
     assert u.rc == 0, u
     assert "Successfully uninstalled torch-2.11.0+cu128" in u.out
     assert "torch" not in pip_list(venv, env)
+
+
+def test_quiet_install_says_nothing_of_its_own_and_verbose_shows_the_pip_command(
+        venv: Path, env: dict[str, str], index_server: Any) -> None:
+    args = ("install", "torch", "--torch-backend", "cpu", "--index-url", index_server.pypi_url)
+    quiet = pipguard(venv, env, "-q", *args, server=index_server)
+    assert quiet.rc == 0, quiet
+    assert "pipguard:" not in quiet.err and "pipguard:" not in quiet.out
+    assert "Successfully installed" not in quiet.out  # pip got its -q too
+    assert pip_list(venv, env)["torch"] == "2.15.0+cpu"
+
+    plain = pipguard(venv, env, *args, "--force-reinstall", server=index_server)
+    assert plain.rc == 0, plain
+    ours = [line for line in plain.err.splitlines() if line.startswith("pipguard:")]
+    assert ours[0].startswith("pipguard: torch 2.15.0+cpu for no GPU — from ")
+    assert ours[-1] == "pipguard: verified torch 2.15.0+cpu"
+    assert not any("-m pip install" in line for line in ours)  # the command only with -v
+    loud = pipguard(venv, env, "-v", *args, "--force-reinstall", server=index_server)
+    assert "pipguard: running: " in loud.err and " -v " in loud.err  # pip got -v too
 
 
 def test_install_repairs_a_changed_file(venv: Path, env: dict[str, str],
@@ -228,10 +247,10 @@ def test_requirements_file_companion_pin_brings_its_torch(venv: Path, env: dict[
     assert got["torchvision"] == "0.20.1+cpu" and got["torch"] == "2.5.1+cpu"
 
     # --upgrade passes through: the newest fitting build replaces both.
-    up = pipguard(venv, env, "install", "--upgrade", "torch", "torchvision",
+    up = pipguard(venv, env, "install", "-v", "--upgrade", "torch", "torchvision",
                   "--index-url", index_server.pypi_url, server=index_server)
     assert up.rc == 0, up
-    assert "--upgrade" in up.err  # in the command pipguard ran
+    assert "--upgrade" in up.err  # in the command pipguard ran (-v shows it)
     got = pip_list(venv, env)
     assert got["torch"] == "2.15.0+cpu" and got["torchvision"].endswith("+cpu")
     assert got["torchvision"] != "0.20.1+cpu"
@@ -247,11 +266,11 @@ def test_positional_pin_the_users_index_lacks(venv: Path, env: dict[str, str],
 
     # --force-reinstall passes through: pip fetches the file again.
     index_server.clear_requests()
-    f = pipguard(venv, env, "install", "--force-reinstall", "--no-deps", "torch==2.5.1",
+    f = pipguard(venv, env, "install", "-v", "--force-reinstall", "--no-deps", "torch==2.5.1",
                  "--index-url", index_server.pypi_url, server=index_server)
     assert f.rc == 0, f
     assert "Successfully installed torch-2.5.1+cpu" in f.out
-    assert "torch @ " in f.err  # the file, not the installed version
+    assert "torch @ " in f.err  # the file, not the installed version (-v shows it)
 
 
 def test_local_project_gets_the_torch_index_build_over_a_newer_pypi_torch(

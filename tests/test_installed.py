@@ -1,4 +1,4 @@
-"""Tests for pipguard.environment: reading `pip inspect` from the target interpreter."""
+"""Tests for pipguard.installed: reading `pip inspect` from the target interpreter."""
 
 from __future__ import annotations
 

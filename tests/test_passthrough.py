@@ -21,7 +21,7 @@ def pip(*args: str):  # type: ignore[no-untyped-def]
         ("-q", "--isolated", "list", "--format=freeze"),
         ("--disable-pip-version-check", "show", "-f", "resolvelib"),
         ("frobnicate",),
-        ("install", "--help"),
+        ("help", "list"),
         ("show", "no-such-distribution-xyz"),
     ],
 )
@@ -30,6 +30,25 @@ def test_output_and_exit_code_equal_pips(args: tuple[str, ...]) -> None:
     assert ours.returncode == theirs.returncode
     assert ours.stdout == theirs.stdout
     assert ours.stderr == theirs.stderr
+
+
+def test_help_of_a_wrapped_command_is_pips_then_pipguards_options() -> None:
+    ours, theirs = pipguard("install", "--help"), pip("install", "--help")
+    assert ours.returncode == theirs.returncode == 0
+    assert ours.stdout.startswith(theirs.stdout)
+    tail = ours.stdout[len(theirs.stdout):]
+    assert "pipguard options (of install):" in tail and "--cuda-driver VERSION" in tail
+    assert "PIPGUARD_TORCH_INDEX_URL" in tail and "--deep" not in tail
+    assert pipguard("help", "download").stdout.startswith(pip("download", "--help").stdout)
+
+
+def test_pip_options_near_pipguards_go_to_pip_untouched() -> None:
+    # pip's own answer to its own options, whatever pipguard's names look like.
+    for args in (("list", "--not-required", "--exclude-editable", "--format=json"),
+                 ("freeze", "--all"), ("list", "--pre", "--no-index", "--local")):
+        ours, theirs = pipguard(*args), pip(*args)
+        assert (ours.returncode, ours.stdout, ours.stderr) == (
+            theirs.returncode, theirs.stdout, theirs.stderr)
 
 
 def test_own_options_are_accepted_and_dropped_by_pass_through() -> None:

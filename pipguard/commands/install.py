@@ -70,7 +70,7 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
             console.say(render.summary_line(plan, s.hw))
             for w in plan.warnings:
                 console.warn(w)
-        console.say("running: " + pipcommand.quote_argv(argv))
+        console.detail("running: " + pipcommand.quote_argv(argv))
         rc = run_with_retry(argv, plan or Plan("", ()), s).returncode
         if rc != 0 or not is_install:
             return rc, None
