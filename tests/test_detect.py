@@ -351,6 +351,11 @@ def test_device_nodes_present_or_wsl_means_usable(tmp_path: Path) -> None:
     assert run_detect(root, tmp_path / "bin").unusable == ()
     (root / "dev/nvidiactl").unlink()
     assert run_detect(root, tmp_path / "bin").unusable != ()
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "usr/bin/nvidia-modprobe").write_text("")  # a host: nodes come on first use
+    assert run_detect(root, tmp_path / "bin").unusable == ()
+    (root / ".dockerenv").write_text("")  # ... unless this is a container
+    assert run_detect(root, tmp_path / "bin").unusable != ()
     (root / "dev/dxg").write_text("")  # WSL: no Linux nodes needed
     assert run_detect(root, tmp_path / "bin").unusable == ()
 

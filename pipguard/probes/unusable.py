@@ -15,7 +15,9 @@ Two shapes look like "no GPU" (or like a working GPU) to the vendor probes:
 
 Device nodes are judged only when the root has a ``/dev`` directory (a recording
 without one says nothing about them) and not under WSL (``/dev/dxg``: WSL reaches the
-GPU without the Linux nodes).
+GPU without the Linux nodes). On a host (no ``/.dockerenv`` or ``/run/.containerenv``)
+with ``nvidia-modprobe`` installed, missing NVIDIA nodes are not judged either: that
+setuid helper creates them on the first CUDA call when no daemon has.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ _OWN_DRIVER = {"nvidia": "nvidia", "amd": "amdgpu"}
 _LOADED = {"nvidia": ("/sys/module/nvidia", "/proc/driver/nvidia"),
            "amd": ("/sys/module/amdgpu", "/sys/class/kfd/kfd/topology/nodes")}
 _NVIDIA_NODE = re.compile(r"nvidia\d+")
+_MODPROBE = ("/usr/bin/nvidia-modprobe", "/usr/sbin/nvidia-modprobe")
+_CONTAINER = ("/.dockerenv", "/run/.containerenv")
 
 
 def find(env: ProbeEnv, results: tuple[VendorResult, ...]
@@ -88,6 +92,9 @@ def not_exposed(env: ProbeEnv, result: VendorResult) -> list[UnusableGpu]:
                                    ("/dev/nvidia0", any(_NVIDIA_NODE.fullmatch(n) for n in nodes)))
                    if not ok]
         driver = f"driver {result.driver_version}" if result.driver_version else "the driver"
+        if missing and any(env.exists(p) for p in _MODPROBE) and not any(
+                env.exists(p) for p in _CONTAINER):
+            return []  # a host: nvidia-modprobe makes the nodes on first use
     else:
         missing = [f"/dev/{n}" for n in ("kfd", "dri") if n not in nodes]
         driver = "amdgpu"
