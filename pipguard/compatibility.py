@@ -11,13 +11,16 @@ The rules:
 * every NVIDIA GPU must be covered by the build's compiled code: a cubin of the same major
   and a minor at most the GPU's, or PTX of an older arch — and PTX needs the toolkit's own
   driver (minor-version compatibility does not cover PTX JIT);
-* a ROCm build needs each AMD GPU's gfx target in its list;
+* a ROCm build needs each AMD GPU's gfx target in its list (:func:`covers_gfx`); for one
+  it lacks, :func:`hsa_override` names the ``HSA_OVERRIDE_GFX_VERSION`` users apply to run
+  a listed target of the same family (unsupported: it may crash or compute wrongly);
 * a CUDA build on a machine whose GPUs are all another vendor's (or a ROCm build likewise)
   cannot use them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from packaging.version import Version
@@ -25,7 +28,7 @@ from packaging.version import Version
 from pipguard.hardware import Gpu, Hardware
 from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit
 from pipguard.platforms import platform_of
-from pipguard.variants import CC, parse_arch, variant_kind
+from pipguard.variants import CC, parse_arch, parse_gfx, variant_kind
 
 # Verdict.failed: which rule ruled the build out.
 DRIVER, ARCH, PTX, VENDOR = "driver", "arch", "ptx", "vendor"
@@ -79,11 +82,35 @@ def _judge_rocm(hw: Hardware, kn: Knowledge, variant: str) -> Verdict:
     gfx = [g.compute_capability for g in hw.gpus if g.vendor == "amd" and g.compute_capability]
     if archs is None or not gfx:
         return Verdict(True, notes=(f"{variant}: GPU architecture list unknown; not checked",))
-    missing = [g for g in gfx if g not in archs]
+    return covers_gfx(hw.gpus, archs, variant)
+
+
+def covers_gfx(gpus: tuple[Gpu, ...], archs: Sequence[str], build: str) -> Verdict:
+    """Whether the gfx targets ``archs`` (``gfx1100``, ``gfx90a:xnack-``) list every AMD GPU."""
+    listed = {a.split(":")[0] for a in archs}
+    missing = list(dict.fromkeys(
+        g.compute_capability for g in gpus
+        if g.vendor == "amd" and g.compute_capability and g.compute_capability not in listed))
     if missing:
-        return Verdict(False, reason=f"{variant} has no kernels for {', '.join(missing)}",
+        return Verdict(False, reason=f"{build} has no kernels for {', '.join(missing)}",
                        failed=ARCH, evidence=f"compiled for: {' '.join(archs)}")
     return Verdict(True)
+
+
+def hsa_override(gfx: str, archs: Sequence[str]) -> str | None:
+    """The ``HSA_OVERRIDE_GFX_VERSION`` that runs a listed target of ``gfx``'s family.
+
+    ROCm runs kernels built for another target of the same major and minor when told to
+    (gfx1031 as 10.3.0, i.e. gfx1030; gfx1103 as 11.0.0): the override users apply to
+    consumer GPUs a build does not list. ``None`` when the build lists none of the family.
+    """
+    want = parse_gfx(gfx)
+    if want is None:
+        return None
+    family = sorted({p for p in (parse_gfx(a) for a in archs)
+                     if p is not None and p[:2] == want[:2] and p != want},
+                    key=lambda p: p[2])
+    return ".".join(map(str, family[0])) if family else None
 
 
 def _judge_cuda(hw: Hardware, os_name: str, machine: str, kn: Knowledge, variant: str,

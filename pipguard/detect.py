@@ -19,6 +19,11 @@ Which probes run, and in what order (see each probe module for its own sources):
 When several vendors are present the first in this order is the accelerator and
 only its GPUs are reported; the others are named in ``sources``.
 
+Then GPUs that are there but unusable (:mod:`pipguard.probes.unusable`): an NVIDIA or
+AMD GPU on the PCI bus without its driver (not an accelerator: plans take ``cpu``), or
+a driver loaded on the host whose device nodes this container lacks (the GPUs stay:
+plans target them). Both land in ``Hardware.unusable`` with the reason.
+
 Every file is read under ``root`` (``PIPGUARD_SYSROOT``, default ``/``) and tools are
 found on the given ``path`` (``PATH``), so tests replay recorded machines; with a moved
 root the in-process NVML probe is skipped, since it would see this machine.
@@ -34,7 +39,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipguard.hardware import Hardware, Overrides, Source, apply_overrides
+from pipguard.hardware import Hardware, Overrides, Source, UnusableGpu, apply_overrides
 from pipguard.probes import ProbeEnv, VendorResult
 
 DEFAULT_TIMEOUT = 5.0
@@ -97,19 +102,37 @@ def _guarded(
         return VendorResult(vendor, sources=(Source(vendor, False, f"probe failed: {exc!r}"),))
 
 
-def combine(results: tuple[VendorResult, ...], facts: PlatformFacts) -> Hardware:
+def _unusable(env: ProbeEnv, results: tuple[VendorResult, ...]
+              ) -> tuple[tuple[UnusableGpu, ...], tuple[Source, ...]]:
+    """The GPUs seen but unusable; whatever goes wrong becomes a failed Source."""
+    from pipguard.probes import unusable
+
+    try:
+        return unusable.find(env, results)
+    except Exception as exc:  # detection must never raise
+        return (), (Source("unusable-gpu", False, f"check failed: {exc!r}"),)
+
+
+def combine(results: tuple[VendorResult, ...], facts: PlatformFacts,
+            unusable: tuple[UnusableGpu, ...] = (), notes: tuple[Source, ...] = ()
+            ) -> Hardware:
     """One :class:`Hardware` from the vendor results: the first vendor found wins."""
     sources = [s for r in results for s in r.sources]
     found = [r for r in results if r.found]
     if not found:
-        sources.append(Source("detect", True, "no NVIDIA, AMD, Intel XPU or Apple GPU found"))
-        return Hardware(sources=tuple(sources), os=facts.system, machine=facts.machine)
+        sources.extend(notes)
+        sources.append(Source("detect", True, "no usable NVIDIA, AMD, Intel XPU or Apple GPU "
+                              "found" if unusable else
+                              "no NVIDIA, AMD, Intel XPU or Apple GPU found"))
+        return Hardware(sources=tuple(sources), os=facts.system, machine=facts.machine,
+                        unusable=unusable)
     chosen = found[0]
     for other in found[1:]:
         sources.append(
             Source("detect", True, f"{other.vendor} GPU(s) also present, not used: "
                    f"{chosen.vendor} comes first")
         )
+    sources.extend(notes)
     return Hardware(
         accelerator=chosen.vendor,
         driver_version=chosen.driver_version,
@@ -119,6 +142,7 @@ def combine(results: tuple[VendorResult, ...], facts: PlatformFacts) -> Hardware
         sources=tuple(sources),
         os=facts.system,
         machine=facts.machine,
+        unusable=unusable,
     )
 
 
@@ -149,7 +173,8 @@ def detect(
         # Slow fallbacks (rocminfo...) run only while no earlier vendor answered.
         first = not any(r.found for r in results)
         results.append(_guarded(vendor, fn, env, first))
-    return combine(tuple(results), facts)
+    unusable, notes = _unusable(env, tuple(results))
+    return combine(tuple(results), facts, unusable, notes)
 
 
 def detect_overridden(root: str, path: str, overrides: Overrides) -> Hardware:

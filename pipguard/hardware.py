@@ -15,6 +15,17 @@ from dataclasses import dataclass, field, replace
 from packaging.version import InvalidVersion, Version
 
 ACCELERATORS = ("nvidia", "amd", "intel", "apple", "none")
+# Why a GPU that was seen cannot be used (UnusableGpu.reason).
+NO_DRIVER = "no-driver"  # on the PCI bus, but its vendor's driver is not loaded
+NOT_EXPOSED = "not-exposed"  # driver loaded on the host, no device nodes in this container
+_FIXES = {
+    ("nvidia", NO_DRIVER): "install the NVIDIA driver (and reboot), then plan again",
+    ("amd", NO_DRIVER): "install ROCm's amdgpu kernel driver (amdgpu-install --usecase=rocm; "
+                        "rocm.docs.amd.com), then plan again",
+    ("nvidia", NOT_EXPOSED): "start the container with `--gpus all` (the NVIDIA Container "
+                             "Toolkit on the host)",
+    ("amd", NOT_EXPOSED): "start the container with `--device /dev/kfd --device /dev/dri`",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,43 @@ class Gpu:
             return None
         m = re.fullmatch(r"(\d+)\.(\d+)", self.compute_capability)
         return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+@dataclass(frozen=True)
+class UnusableGpu:
+    """A GPU that was seen but that this process cannot use, and why.
+
+    ``reason`` is :data:`NO_DRIVER` (the GPU is on the PCI bus; it is not in
+    ``Hardware.gpus``, which plans ignore) or :data:`NOT_EXPOSED` (the driver is
+    loaded on the host but this container has no device nodes; the GPU stays in
+    ``Hardware.gpus``: plans target it, since the container can be started with it).
+    """
+
+    gpu: Gpu
+    reason: str
+    detail: str  # "no driver loaded", "bound to nouveau, not the NVIDIA driver", ...
+    pci_id: str | None = None  # "10de:2330"
+
+    @property
+    def fix(self) -> str:
+        """What to install or how to start the container so the GPU can be used."""
+        return _FIXES.get((self.gpu.vendor, self.reason), "check the GPU's driver")
+
+    def describe(self) -> str:
+        """``"NVIDIA GPU [10de:2330] at 0000:01:00.0: no driver loaded"``."""
+        where = f" at {self.gpu.bus_id}" if self.gpu.bus_id else ""
+        return f"{self.gpu.name}{where}: {self.detail}"
+
+    def plan_warning(self, planned_for_it: bool) -> str:
+        """What a plan says: the GPU, why it is unusable, what the plan did, the fix."""
+        did = ("the plan targets it anyway" if planned_for_it
+               else "planned without it (the cpu build unless another GPU fits)")
+        return f"{self.describe()}; {did}; {self.fix}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.gpu.name, "vendor": self.gpu.vendor, "bus_id": self.gpu.bus_id,
+                "compute_capability": self.gpu.compute_capability, "pci_id": self.pci_id,
+                "reason": self.reason, "detail": self.detail, "fix": self.fix}
 
 
 @dataclass(frozen=True)
@@ -68,6 +116,8 @@ class Hardware:
     # Detection platform facts: "linux", "win32", "darwin", and machine (x86_64...)
     os: str = "linux"
     machine: str = "x86_64"
+    # GPUs seen but unusable by this process (no driver; not exposed to the container).
+    unusable: tuple[UnusableGpu, ...] = ()
 
     def driver(self) -> Version | None:
         """The NVIDIA driver as a comparable version, or ``None``."""
@@ -99,6 +149,7 @@ class Hardware:
             "torch_backend": self.torch_backend,
             "overrides": list(self.overridden),
             "sources": [s.as_dict() for s in self.sources],
+            "unusable_gpus": [u.as_dict() for u in self.unusable],
         }
 
 

@@ -241,6 +241,8 @@ def _remarks(s: _Search, variants: Sequence[str], chosen: _Outcome,
                         f"planned the newest that fits, {chosen.torch}")
     if s.forced and vd is not None and not vd.ok:
         warnings.append(vd.reason)
+    if not s.hw.overridden:  # named target hardware: this machine's GPUs are not the point
+        warnings.extend(u.plan_warning(u.gpu in s.hw.gpus) for u in s.hw.unusable)
     if chosen.torch is not None and not s.kn.is_known_release(chosen.torch):
         notes.append(f"torch {chosen.torch} is newer than pipguard's tables "
                      f"(facts of {s.kn.facts_date()}); planned from the index "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipguard.findings import Finding
@@ -49,7 +49,10 @@ def _data(result: Result) -> dict[str, Any]:
              "record_missing": r.record_missing,
              "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
                            "actual": p.actual} for p in r.problems]} for r in result.results]}
-    return {"findings": [f.as_dict() for f in result.findings]}
+    data: dict[str, Any] = {"findings": [f.as_dict() for f in result.findings]}
+    if result.deep is not None:
+        data["deep"] = dict(result.deep)
+    return data
 
 
 def _text(result: Result) -> Iterable[str]:
@@ -74,6 +77,8 @@ def _text(result: Result) -> Iterable[str]:
         yield from verify_lines(result)
     else:
         yield from findings_lines(result.findings) if result.findings else (result.when_none,)
+        if result.deep is not None:
+            yield from deep_lines(result.deep)
 
 
 def detect_lines(hw: Hardware) -> Iterable[str]:
@@ -85,6 +90,9 @@ def detect_lines(hw: Hardware) -> Iterable[str]:
         yield f"ROCm: {hw.rocm_version}"
     for i, g in enumerate(hw.gpus):
         yield f"gpu {i}: {g.name}  compute capability {g.compute_capability or 'unknown'}"
+    for u in hw.unusable:
+        yield f"unusable gpu: {u.describe()}"
+        yield f"  fix: {u.fix}"
     if hw.torch_backend:
         yield f"torch backend: {hw.torch_backend} (forced)"
     if hw.overridden:
@@ -131,6 +139,27 @@ def findings_lines(findings: Iterable[Finding]) -> Iterable[str]:
             yield f"  evidence: {f.evidence}"
         if f.fix:
             yield f"  fix: {f.fix}"
+
+
+def deep_lines(facts: Mapping[str, Any]) -> Iterable[str]:
+    """What ``doctor --deep``'s import of torch reported, in a few lines."""
+    def said(value: object) -> str:
+        return "yes" if value else "no" if value is not None else "absent"
+
+    builds = ", ".join(f"{name} {facts[key]}" for name, key in (
+        ("CUDA", "cuda_version"), ("HIP", "hip"), ("cuDNN", "cudnn")) if facts.get(key))
+    yield (f"torch {facts.get('version') or '?'} imported" + (f" ({builds})" if builds else "")
+           + f": cuda available {said(facts.get('cuda'))}, xpu {said(facts.get('xpu'))}, "
+           f"mps {said(facts.get('mps'))}")
+    if facts.get("arch"):
+        yield "  compiled for: " + " ".join(map(str, facts["arch"]))
+    ops = facts.get("ops")
+    if isinstance(ops, Mapping) and ops:
+        yield "  tiny op: " + ", ".join(
+            f"{d} {'ok' if isinstance(r, Mapping) and r.get('ok') else 'FAILED'}"
+            for d, r in ops.items())
+    for path in facts.get("libraries") or ():
+        yield f"  loaded: {path}"
 
 
 def diagnosis_lines(findings: Iterable[Finding]) -> Iterable[str]:

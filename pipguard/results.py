@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
@@ -63,6 +65,7 @@ class Diagnosed:
 
     findings: tuple[Finding, ...]
     when_none: str  # what to say when there is no finding
+    deep: Mapping[str, Any] | None = None  # what ``doctor --deep``'s import of torch reported
 
     @property
     def failed(self) -> bool:

@@ -84,3 +84,15 @@ def parse_arch(item: str) -> tuple[str, CC] | None:
     if m is None:
         return None
     return (m.group(1), (int(m.group(2)), int(m.group(3))))
+
+
+def parse_gfx(item: str) -> tuple[int, int, int] | None:
+    """An AMD target (``gfx1031``, ``gfx90a:xnack-``) as ``(major, minor, stepping)``.
+
+    The last two characters are hex digits (minor, stepping), the rest the decimal major:
+    gfx1031 -> (10, 3, 1), gfx90a -> (9, 0, 10), gfx942 -> (9, 4, 2).
+    """
+    m = re.fullmatch(r"gfx(\d{1,2})([0-9a-f])([0-9a-f])", item.strip().lower().split(":")[0])
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2), 16), int(m.group(3), 16)

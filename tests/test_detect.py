@@ -11,7 +11,7 @@ import pytest
 
 from pipguard import detect as detect_mod
 from pipguard.detect import PlatformFacts, detect, normalize_machine
-from pipguard.hardware import Gpu, Hardware, Source
+from pipguard.hardware import NO_DRIVER, NOT_EXPOSED, Gpu, Hardware, Source
 from pipguard.probes import nvidia
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hardware"
@@ -22,6 +22,9 @@ AMD = FIXTURES / "linux-amd-kfd-gfx1100-gfx90a"
 ARC = FIXTURES / "linux-intel-arc-a770"
 NO_GPU = FIXTURES / "linux-no-gpu"
 GARBLED = FIXTURES / "linux-garbled-driver-version"
+NV_NO_DRIVER = FIXTURES / "linux-nvidia-no-driver"
+AMD_NO_DRIVER = FIXTURES / "linux-amd-no-amdgpu"
+NV_CONTAINER = FIXTURES / "linux-nvidia-container-no-devices"
 LINUX = PlatformFacts("linux", "x86_64")
 
 # A fake tool: optionally logs that it ran, sleeps, emulates `nvidia-smi --query-gpu`
@@ -120,6 +123,7 @@ def test_h100_from_files_alone(tmp_path: Path) -> None:
     assert "nvidia-smi" not in probes(hw)
     assert all(s.ok for s in hw.sources)
     assert (hw.os, hw.machine) == ("linux", "x86_64")
+    assert hw.unusable == ()  # the recording has no /dev: device nodes are not judged
 
 
 def test_h100_files_answer_so_nvidia_smi_never_runs(tmp_path: Path) -> None:
@@ -295,6 +299,77 @@ def test_no_gpu(tmp_path: Path) -> None:
     assert hw.accelerator == "none"
     assert hw.gpus == () and hw.driver_version is None
     assert hw.sources == (Source("detect", True, "no NVIDIA, AMD, Intel XPU or Apple GPU found"),)
+
+
+# ---------------------------------------------------------------- GPUs seen but unusable
+
+
+def test_nvidia_gpu_without_a_driver(tmp_path: Path) -> None:
+    hw = run_detect(NV_NO_DRIVER / "root", tmp_path / "bin")
+    assert hw.accelerator == "none" and hw.gpus == () and hw.driver_version is None
+    [u] = hw.unusable
+    assert u.gpu == Gpu("nvidia", "NVIDIA GPU [10de:2684]", None, "0000:01:00.0")
+    assert (u.reason, u.detail, u.pci_id) == (NO_DRIVER, "no driver loaded", "10de:2684")
+    assert "install the NVIDIA driver" in u.fix
+    assert "no driver loaded" in detail(hw, "unusable-gpu")
+    assert hw.as_dict()["unusable_gpus"] == [u.as_dict()]
+    assert hw.as_dict()["accelerator"] == "none"
+
+
+def test_nvidia_gpu_bound_to_nouveau(tmp_path: Path) -> None:
+    root = copy_root(NV_NO_DRIVER, tmp_path / "root")
+    (root / "sys/bus/pci/devices/0000:01:00.0/driver").symlink_to(
+        "../../../bus/pci/drivers/nouveau")
+    [u] = run_detect(root, tmp_path / "bin").unusable
+    assert "bound to nouveau" in u.detail and u.reason == NO_DRIVER
+
+
+def test_amd_gpu_without_amdgpu(tmp_path: Path) -> None:
+    hw = run_detect(AMD_NO_DRIVER / "root", tmp_path / "bin")
+    assert hw.accelerator == "none"
+    [u] = hw.unusable
+    assert (u.gpu.vendor, u.gpu.name, u.gpu.bus_id) == ("amd", "AMD GPU [1002:73bf]",
+                                                          "0000:03:00.0")
+    assert u.reason == NO_DRIVER and "amdgpu" in u.fix
+
+
+def test_nvidia_driver_but_no_device_nodes_in_the_container(tmp_path: Path) -> None:
+    hw = run_detect(NV_CONTAINER / "root", tmp_path / "bin")
+    assert hw.accelerator == "nvidia" and hw.driver_version == "570.86.10"
+    gpu = Gpu("nvidia", "NVIDIA GeForce RTX 4090", "8.9", "0000:01:00.0")
+    assert hw.gpus == (gpu,)  # still planned for: the container can be started with it
+    [u] = hw.unusable
+    assert (u.gpu, u.reason) == (gpu, NOT_EXPOSED)
+    assert "driver 570.86.10 is loaded on the host" in u.detail
+    assert "/dev/nvidiactl" in u.detail and "--gpus all" in u.fix
+
+
+def test_device_nodes_present_or_wsl_means_usable(tmp_path: Path) -> None:
+    root = copy_root(NV_CONTAINER, tmp_path / "root")
+    (root / "dev/nvidiactl").write_text("")
+    (root / "dev/nvidia1").write_text("")  # --gpus device=1 gives only that one
+    assert run_detect(root, tmp_path / "bin").unusable == ()
+    (root / "dev/nvidiactl").unlink()
+    assert run_detect(root, tmp_path / "bin").unusable != ()
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "usr/bin/nvidia-modprobe").write_text("")  # a host: nodes come on first use
+    assert run_detect(root, tmp_path / "bin").unusable == ()
+    (root / ".dockerenv").write_text("")  # ... unless this is a container
+    assert run_detect(root, tmp_path / "bin").unusable != ()
+    (root / "dev/dxg").write_text("")  # WSL: no Linux nodes needed
+    assert run_detect(root, tmp_path / "bin").unusable == ()
+
+
+def test_amd_kfd_without_dev_kfd_in_the_container(tmp_path: Path) -> None:
+    root = copy_root(AMD, tmp_path / "root")
+    assert run_detect(root, tmp_path / "bin").unusable == ()  # no /dev: not judged
+    (root / "dev/dri").mkdir(parents=True)
+    hw = run_detect(root, tmp_path / "bin")
+    assert hw.accelerator == "amd" and len(hw.unusable) == len(hw.gpus) == 2
+    assert all(u.reason == NOT_EXPOSED and "/dev/kfd" in u.detail for u in hw.unusable)
+    assert "--device /dev/kfd --device /dev/dri" in hw.unusable[0].fix
+    (root / "dev/kfd").write_text("")
+    assert run_detect(root, tmp_path / "bin").unusable == ()
 
 
 @pytest.mark.parametrize(

@@ -168,3 +168,26 @@ def test_each_variant_that_lost_says_its_true_reason(torch_dir: Path) -> None:
     assert "minor-version compatibility" in lost["cu132"]
     assert "CUDA 12.6" in lost["cu126"] and "older than cu130" in lost["cu126"]
     assert not any("is preferred" in r for r in lost.values())
+
+
+def test_a_gpu_without_its_driver_plans_cpu_and_names_the_driver(torch_dir: Path) -> None:
+    from pipguard.hardware import NO_DRIVER, NOT_EXPOSED, UnusableGpu
+
+    seen = Gpu("nvidia", "NVIDIA GPU [10de:2684]", None, "0000:01:00.0")
+    hw = Hardware(unusable=(UnusableGpu(seen, NO_DRIVER, "no driver loaded", "10de:2684"),))
+    p = run(torch_dir, hw, "torch")
+    assert p.variant == "cpu"
+    [w] = p.warnings
+    assert "NVIDIA GPU [10de:2684] at 0000:01:00.0: no driver loaded" in w
+    assert "cpu build" in w and "install the NVIDIA driver" in w
+    # Named target hardware (Docker builds): this machine's GPUs are not the point.
+    assert run(torch_dir, apply_overrides(hw, Overrides(torch_backend="cpu")), "torch"
+               ).warnings == ()
+    # Driver on the host, no device nodes here: plan for the GPU, and say how to reach it.
+    gpu = Gpu("nvidia", "NVIDIA H100 80GB HBM3", "9.0", "0000:00:06.0")
+    hw = Hardware("nvidia", "580.159.04", (gpu,), unusable=(
+        UnusableGpu(gpu, NOT_EXPOSED, "driver 580.159.04 is loaded on the host, but this "
+                    "container has no /dev/nvidiactl"),))
+    p = run(torch_dir, hw, "torch")
+    assert p.variant == "cu130"
+    assert any("targets it anyway" in w and "--gpus all" in w for w in p.warnings)

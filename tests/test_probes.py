@@ -17,10 +17,13 @@ from pipguard.probes import (
     ProbeError,
     VendorResult,
     amd,
+    display_devices,
     intel,
     nvidia,
     nvml,
+    parse_hex,
     tool_failure,
+    unusable,
 )
 from pipguard.runner import Completed
 
@@ -382,9 +385,52 @@ def test_xpu_family(vendor: int, cls: int, device: int, family: str | None) -> N
 
 
 def test_parse_hex() -> None:
-    assert intel.parse_hex("0x8086\n") == 0x8086
+    assert parse_hex("0x8086\n") == 0x8086
     with pytest.raises(ValueError):
-        intel.parse_hex("intel")
+        parse_hex("intel")
+
+
+# ---------------------------------------------------------------- PCI, unusable GPUs
+
+
+def test_display_controllers_only_and_the_bound_driver(tmp_path: Path) -> None:
+    devices = tmp_path / "sys/bus/pci/devices"
+    for addr, vendor, cls, device, driver in (
+            ("0000:01:00.0", "0x10de", "0x030000", "0x2684", "nouveau"),
+            ("0000:01:00.1", "0x10de", "0x040300", "0x22ba", None),  # its audio function
+            ("0000:02:00.0", "0x1002", "0x038000", "0x740f", None),
+            ("0000:03:00.0", "0x10ec", "0x020000", "0x8168", None)):
+        d = devices / addr
+        d.mkdir(parents=True)
+        for name, value in (("vendor", vendor), ("class", cls), ("device", device)):
+            (d / name).write_text(value + "\n")
+        if driver:
+            (d / "driver").symlink_to(f"../../../bus/pci/drivers/{driver}")
+    env = ProbeEnv(root=str(tmp_path))
+    found, sources = display_devices(env)
+    assert [(d.address, d.pci_id, d.driver) for d in found] == [
+        ("0000:01:00.0", "10de:2684", "nouveau"), ("0000:02:00.0", "1002:740f", None)]
+    assert sources == ()
+    assert display_devices(env)[0] is found  # scanned once per ProbeEnv
+
+
+@pytest.mark.parametrize(
+    ("vendor", "bound", "loaded", "detail"),
+    [
+        ("nvidia", None, False, "no driver loaded"),
+        ("nvidia", None, True, None),
+        ("nvidia", "nvidia", False, None),
+        ("nvidia", "nouveau", True, "bound to nouveau (in use), not the nvidia driver"),
+        ("nvidia", "vfio-pci", False, "passed through to a virtual machine"),
+        ("amd", "amdgpu", False, None),
+        ("amd", "radeon", False, "not the amdgpu driver"),
+        ("amd", None, False, "no driver loaded"),
+    ],
+)
+def test_no_driver_detail(vendor: str, bound: str | None, loaded: bool,
+                          detail: str | None) -> None:
+    got = unusable.no_driver_detail(vendor, bound, loaded)
+    assert (got is None) if detail is None else (got is not None and detail in got)
 
 
 # ---------------------------------------------------------------- the GPU name table

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from pipguard.deep_probe import TIMEOUT_S, probe_torch
 from pipguard.detect import detect_overridden
 from pipguard.doctor_environment import Environment
-from pipguard.doctor_fit import deep_fit, fit
+from pipguard.doctor_fit import deep_fit, fit, unusable_gpus
 from pipguard.doctor_packages import packages
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
@@ -40,34 +41,45 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
                       find_orphans([d.location for d in dists.values()], dists,
                                    kn.import_owners()))
     findings = check(env, kn)
+    facts = None
     if s.deep and "torch" in dists:
-        # What the import confirms about the GPU was said already from the metadata.
-        said = {f.category for f in findings} & {"cpu-build-on-gpu", "gpu-arch-unsupported"}
-        findings.extend(f for f in deep(interp.python, hw, kn, dists["torch"].version)
-                        if f.category not in said)
+        found, facts = deep_with_facts(interp.python, hw, kn, dists["torch"].version)
+        # What the import says about the GPU rests on the build itself: it replaces what
+        # the metadata and the tables said of the same thing.
+        confirmed = {f.category for f in found} & {"cpu-build-on-gpu", "gpu-arch-unsupported"}
+        findings = [f for f in findings if f.category not in confirmed] + found
+        findings.sort(key=lambda f: SEVERITIES.index(f.severity))
     torch = dists.get("torch")
     result = Diagnosed(tuple(findings), "no problems found ("
-                       + (f"torch {torch.version}" if torch else "no torch installed") + ")")
+                       + (f"torch {torch.version}" if torch else "no torch installed") + ")",
+                       facts)
     return (1 if result.failed else 0), result
 
 
 def check(e: Environment, kn: Knowledge) -> list[Finding]:
-    """Every finding for the environment, errors first: the packages, then their fit."""
-    found = [*packages(e, kn), *fit(e, kn)]
+    """Every finding for the environment, errors first: the packages, their fit, the GPUs
+    this process cannot reach."""
+    found = [*packages(e, kn), *fit(e, kn), *unusable_gpus(e, kn)]
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
 
 
 def deep(python: str, hw: Hardware, kn: Knowledge, installed: str) -> list[Finding]:
     """Import torch in the target (with a timeout) and judge what it says."""
+    return deep_with_facts(python, hw, kn, installed)[0]
+
+
+def deep_with_facts(python: str, hw: Hardware, kn: Knowledge, installed: str
+                    ) -> tuple[list[Finding], dict[str, Any] | None]:
+    """:func:`deep`, and the facts the import reported (``None`` when it did not finish)."""
     probe = probe_torch(python)
     if probe.timed_out:
         return [Finding("corrupt-install", "warning",
                         f"import torch did not finish in {TIMEOUT_S:.0f} s",
-                        "timed out", "pipguard verify torch")]
+                        "timed out", "pipguard verify torch")], None
     if probe.failure is not None:
         found = list(explain(probe.failure, Context(kn, hardware=hw)))
         return found or [Finding("corrupt-install", "error", "import torch failed",
                                  (probe.failure.strip().splitlines() or ["?"])[-1],
-                                 "pipguard verify torch")]
-    return deep_fit(probe.facts, hw, kn, installed)
+                                 "pipguard verify torch")], None
+    return deep_fit(probe.facts, hw, kn, installed), probe.facts
 

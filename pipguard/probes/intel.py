@@ -4,18 +4,18 @@ Every Intel machine has an Intel display device; only some can run ``+xpu``
 wheels. PyTorch's XPU documentation lists Arc A-series and B-series, Data Center
 GPU Max and Flex, and Core Ultra processors with Arc graphics (Meteor Lake,
 Arrow Lake, Lunar Lake). So this probe reads ``/sys/bus/pci/devices/*/vendor``
-(0x8086), ``class`` (0x03xxxx, display controller) and ``device``, and keeps
+(0x8086), ``class`` (0x03xxxx, display controller) and ``device``
+(:func:`pipguard.probes.display_devices`), and keeps
 only the device ids in :data:`XPU_DEVICE_IDS`. Anything else (older iGPUs,
 Panther Lake and newer until PyTorch lists them) is ignored on purpose.
 """
 
 from __future__ import annotations
 
-from pipguard.hardware import Gpu, Source
-from pipguard.probes import ProbeEnv, ProbeError, VendorResult
+from dataclasses import replace
 
-PCI_DEVICES = "/sys/bus/pci/devices"
-INTEL_VENDOR = 0x8086
+from pipguard.hardware import Gpu, Source
+from pipguard.probes import INTEL_VENDOR, PCI_DEVICES, ProbeEnv, VendorResult, display_devices
 
 _ARC_A = "Intel Arc A-series (Alchemist)"
 _FLEX = "Intel Data Center GPU Flex (Arctic Sound-M)"
@@ -53,11 +53,6 @@ XPU_DEVICE_IDS: dict[int, str] = {
 }
 
 
-def parse_hex(text: str) -> int:
-    """A sysfs hex attribute (``0x8086``) -> int; ValueError if it is not one."""
-    return int(text.strip(), 16)
-
-
 def xpu_family(vendor: int, pci_class: int, device: int) -> str | None:
     """The XPU family of a PCI function, ``None`` unless PyTorch's XPU build supports it."""
     if vendor != INTEL_VENDOR or pci_class >> 16 != 0x03:
@@ -66,33 +61,15 @@ def xpu_family(vendor: int, pci_class: int, device: int) -> str | None:
 
 
 def probe(env: ProbeEnv) -> VendorResult:
-    """Detect XPU-capable Intel GPUs from the PCI devices in sysfs."""
+    """Detect XPU-capable Intel GPUs among the PCI display controllers."""
     if env.system != "linux":
         return VendorResult("intel")
-    try:
-        entries = env.listdir(PCI_DEVICES)
-    except ProbeError as exc:
-        return VendorResult("intel", sources=(Source("intel-pci", False, str(exc)),))
-    gpus: list[Gpu] = []
-    sources: list[Source] = []
-    for entry in entries or ():
-        base = f"{PCI_DEVICES}/{entry}"
-        try:
-            vendor = env.read(f"{base}/vendor")
-            # Most devices are not Intel's: one small read each, then move on.
-            if vendor is None or parse_hex(vendor) != INTEL_VENDOR:
-                continue
-            pci_class, device = env.read(f"{base}/class"), env.read(f"{base}/device")
-            if pci_class is None or device is None:
-                continue
-            family = xpu_family(INTEL_VENDOR, parse_hex(pci_class), parse_hex(device))
-        except (ProbeError, ValueError) as exc:
-            sources.append(Source("intel-pci", False, f"{base}: {exc}"))
-            continue
-        if family:
-            device_id = parse_hex(device)
-            gpus.append(Gpu("intel", f"{family} [8086:{device_id:04x}]", None, entry))
+    devices, scan_sources = display_devices(env)
+    sources = [replace(s, probe="intel-pci") for s in scan_sources]
+    gpus = [Gpu("intel", f"{family} [{d.pci_id}]", None, d.address) for d in devices
+            if (family := xpu_family(d.vendor, d.pci_class, d.device))]
     if gpus:
         names = ", ".join(g.name for g in gpus)
-        sources.append(Source("intel-pci", True, f"XPU-capable GPU(s): {names} from {PCI_DEVICES}"))
+        sources.append(Source("intel-pci", True, f"XPU-capable GPU(s): {names} from "
+                              f"{PCI_DEVICES}"))
     return VendorResult("intel", tuple(gpus), sources=tuple(sources))
