@@ -6,7 +6,8 @@
    family package to its file on the torch index, as a direct reference with
    the index's ``#sha256=`` (:mod:`pipguard.pipcommand`).
 3. When pip fails on a corrupt download, retry that file once without pip's
-   cache; when it fails otherwise, print the diagnosis (made once).
+   cache; when it runs out of memory downloading or caching, retry once without
+   the cache; when it fails otherwise, print the diagnosis (made once).
 4. Verify what landed against RECORD; repair a broken planned distribution by
    reinstalling it from its pinned file.
 """
@@ -24,7 +25,7 @@ from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import Finding
 from pipguard.installed import inspect_named
-from pipguard.pipfailure import corrupt_download, integrity_error
+from pipguard.pipfailure import corrupt_download, integrity_error, out_of_memory
 from pipguard.plan import Plan
 from pipguard.results import DryRun
 from pipguard.session import Session
@@ -133,7 +134,10 @@ def _drop_temp_files(dist_info: Path) -> None:
 
 
 def _run_with_retry(argv: list[str], plan: Plan, s: Session) -> int:
-    """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat."""
+    """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat.
+
+    pip out of memory while downloading or caching: one more try without its cache.
+    """
     failed: set[str] = set()
     while True:
         done = _pip(argv)
@@ -143,6 +147,12 @@ def _run_with_retry(argv: list[str], plan: Plan, s: Session) -> int:
         findings = diagnose(output, s, plan)
         bad = corrupt_download(output, findings, plan)
         if bad is None:
+            oom = out_of_memory(output, findings)
+            if oom is not None and "--no-cache-dir" not in argv:  # once: the retry has it
+                console.say(f"pip ran out of memory while downloading or caching {oom.what}; "
+                            "retrying once without pip's cache")
+                argv = pipcommand.no_cache(argv)
+                continue
             for line in render.diagnosis_lines(findings):
                 console.say(line)
             return done.returncode
