@@ -41,7 +41,9 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "variant may silently come from PyPI; use --index-url or pipguard's routing",
                       doc.line(m), _cmd("pipguard", "install", *dict.fromkeys(names or ["torch"])))
     if (m := doc.find(r"register\w*[^\n.]{0,80}?\bon PyPI|names? (?:that )?(?:exists?|are) only "
-                      r"on the (?:PyTorch|nightly)")) and doc.find(r"pytorch|nightly"):
+                      r"on the (?:PyTorch|nightly)|(?:compromised|malicious)[^\n]{0,120}?"
+                      r"(?:nightly|dependency)|nightly[^\n]{0,120}?(?:compromised|malicious)")) \
+            and doc.find(r"pytorch|nightly"):
         yield Finding("dependency-confusion", "warning",
                       "a name that only the PyTorch index serves is free on PyPI: whoever "
                       "registers it there wins every install that merges PyPI with that index "
@@ -60,6 +62,10 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     hashes = doc.find(r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256")
     broken = doc.find(r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|"
                       r"error decoding response body|request or response body error|unexpected "
+                      r"EOF|Connection reset by peer|RemoteDisconnected|Connection aborted|"
+                      r"ChunkedEncodingError|SSLEOFError|EOF occurred in violation|error sending "
+                      r"request|connection closed before message completed|"
+                      r"unexpected "
                       r"end of file|Range Not Satisfiable|BadZipFile|File is not a zip file|Bad "
                       r"CRC-32|Bad magic number|\.whl'? is invalid|invalid zip|central directory|"
                       r"Wheel '[^']+' located at \S+ is invalid|InvalidWheel|corrupt(?:ed)? "
@@ -108,7 +114,8 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
 def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     hard = doc.find(r"ResolutionImpossible|conflicting dependencies|The conflict is caused by|"
                     r"No solution found when resolving|The user requested|version solving failed|"
-                    r"SolverProblemError|(?m:^\s*So, because )")
+                    r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
+                    r"UnsatisfiableError")
     broken = list(doc.near_all("which is incompatible", r"([\w.-]+) (\S+) (?:requires|has "
                   r"requirement) ([^,\n]+), but you(?: have|'ll have) ([\w.-]+) (\S+) which is "
                   r"incompatible"))

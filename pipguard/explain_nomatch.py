@@ -66,7 +66,7 @@ Why = tuple[str, str] | None  # (message, fix), or None: this case does not appl
 def _miss_name(doc: Doc, x: _Miss) -> Why:
     if x.name == "pytorch":
         return "the PyPI project 'pytorch' is a placeholder; PyTorch is 'torch'", _cmd(
-            "pipguard", "install", "torch", *map(str, x.req.specifier))
+            "pipguard", "install", f"torch{x.req.specifier}")
     if x.name in ("triton", "pytorch-triton") and doc.platform() == "win32" and not x.versions:
         return (f"{x.name} publishes Linux wheels only; torch on Windows does not need it",
                 "pipguard install torch")
@@ -239,7 +239,7 @@ _MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_depende
 
 def free_threaded(doc: Doc) -> Iterator[Finding]:
     """A free-threaded Python (3.13t) given a build for the regular one, or the other way round."""
-    ft = doc.find(r"GIL\)? has been enabled to load module '(\w+)|\bcp31\dt\b|python3\.1\dt\b|"
+    ft = doc.find(r"GIL\)? has been enabled to load module '(\w+)|\bcp31\dt\b|python3\.?1\dt\b|"
                   r"free-?thread(?:ed|ing)|Py_GIL_DISABLED", re.I)
     fail = doc.find(r"GIL\)? has been enabled|No module named '\w+\._C'|DLL load failed|cannot "
                     r"open shared object|undefined symbol|not a supported wheel|has no wheels with "
@@ -293,14 +293,19 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         req, bound = _req(need.group(1) if need else m.group(1)), True
         versions = [v for s in (_req(m.group(1) + m.group(2)) or Requirement("x")).specifier
                     if (v := _v(s.version))]
-    elif m := doc.find(r"Unable to find installation candidates for ([\w.-]+) \(([^)\s]+)\)"):
-        req = _req(f"{m.group(1)}=={m.group(2)}")  # poetry
+    elif m := doc.find(r"Unable to find installation candidates for ([\w.-]+) \(([^)\s]+)\)|"
+                       r"(?:depends on|requires) ([\w.-]+) \(([^)]+)\),? which doesn't match any "
+                       r"versions|Could not find a matching version of package ([\w.-]+)"):
+        spec = m.group(2) or m.group(4) or ""  # poetry: "2.0.1", ">=2.0,<3.0" or "^2.0"
+        spec = spec if re.match(r"[<>=!~^]", spec) else f"=={spec}" if spec else ""
+        req = _req(f"{m.group(1) or m.group(3) or m.group(5)}{spec.replace('^', '>=')}")
     elif m := doc.find(r"No matching distribution found for ([^\n]+)|You tried to install "
                        r"\"(pytorch)\"|Package '([\w.-]+)' requires a different Python|Could not "
                        r"find a version that satisfies the requirement ([^\s\"'(]+)|can't be "
                        r"installed because it doesn't have a (?:source distribution or )?wheel "
-                       r"for the current platform"):
-        asked = m.group(1) or m.group(2) or m.group(3) or m.group(4)
+                       r"for the current platform|not available from current channels:\s*-\s*"
+                       r"(\S+)"):  # (the last: conda's PackagesNotFoundError)
+        asked = m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5)
         req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \
             else None
         tag = None if asked else "this platform"  # uv: no wheel for this platform

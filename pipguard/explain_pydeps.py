@@ -29,7 +29,7 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     down = doc.find(r"compiled using NumPy 1\.x cannot be run in\s+NumPy|_ARRAY_API not found|"
                     r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
-                    r"is 0x2")
+                    r"is 0x2|Numpy is not available")
     up = doc.find(r"No module named 'numpy\._core'|compiled against (?:API|ABI) version 0x(\w+) "
                   r"but this version of numpy is 0x(\w+)|dtype size changed[^\n]*?Expected "
                   r"(\d+) from C header, got (\d+)")

@@ -28,8 +28,8 @@ _MEMORY = (r"\bMemoryError\b|Memoryview is too large|Out of memory: Kill(?:ed)? 
            r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
            r"bytes object is too large|cannot serialize a bytes object larger|"
            r"(?:eta \S+|[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed\s*$")
-# pip's HTTP cache (cachecontrol over msgpack) failing: a traceback through its frames.
-_CACHE = (r"[/\\]pip[/\\]_vendor[/\\](?:cachecontrol|msgpack)[/\\]|Memoryview is too large|"
+# pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
+_CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|"
           r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
           r"MemoryError")
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.

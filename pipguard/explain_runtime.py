@@ -50,7 +50,9 @@ def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | No
 
 def _driver_too_old(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
-                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|"
+                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|NVIDIA "
+                 r"driver[^\n]{0,40}? too old(?! \(found)|forward compatibility was attempted on "
+                 r"non supported HW|unsupported display driver / cuda driver combination|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
@@ -103,7 +105,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
-                    r"arch ?: (gfx\w+)")
+                    r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
+                    r"capabilities")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -162,7 +165,8 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
         got if cpu and got and gpu_seen else None)
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)
-    m = built or doc.find(r"not compiled with CUDA enabled") or (
+    m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
+                          r"None") or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
         if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU
@@ -210,8 +214,9 @@ def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
-    lib = rf"(?:lib(?:{_CUDA_LIB})[\w.]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
-    m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load library|Could not locate|"
+    lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
+    m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load (?:dynamic )?library|Could "
+                 rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
@@ -272,11 +277,13 @@ def _ext_package(path: str) -> str:
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
-    m = doc.find(rf"operator ({names})::\w+ does not exist|Couldn't load custom C\+\+ ops|"
+    m = doc.find(rf"operator ({names})::\w+ does not exist|No such operator ({names})::|"
+                 rf"Couldn't load custom C\+\+ ops|"
                  rf"PyTorch and ({names}) were compiled with different CUDA|[/\\]({names})[/\\]"
                  rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
                  rf"library: \S*?({names})|(xFormers) was built for|(torchvision)\S* was compiled "
-                 rf"with a different|[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?"
+                 rf"with a different|partially initialized module '({names})' has no attribute "
+                 rf"'extension'|[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?"
                  rf"[/\\]torch[/\\]_?library)")
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
@@ -320,7 +327,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
-                 r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|"
+                 r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "
+                 r"\(unknown location\)|"
                  r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|distutils installed project|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
                  r"packages[/\\]+(?:~|torch[/\\])")

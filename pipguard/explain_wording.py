@@ -50,7 +50,7 @@ def _one(installer: str, command: str) -> str:
     if words[:3] == ["pip", "index", "versions"] or words[:2] == ["pipguard", "plan"]:
         names = [w for w in words[2:] if not w.startswith("-")][-1:] or ["torch"]
         return _install(installer, ["--dry-run", *names])
-    if words and words[0] in ("pipguard", "pip") and "install" in words[1:3]:
+    if words and words[0] in ("pipguard", "pip") and "install" in words[1:4]:
         at = words.index("install")
         return _install(installer, words[1:at] + words[at + 1:])
     return command
