@@ -9,8 +9,9 @@ asks the knowledge tables the caller passes in the context to sharpen the diagno
 Text no rule recognises gives ``()``. No I/O happens here.
 
 This module is the framework (cleaning, rule order, merging); the rules live in
-:mod:`pipguard.explain_install` (with :mod:`pipguard.explain_nomatch`) and
-:mod:`pipguard.explain_runtime`, the context
+:mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_install` (with
+:mod:`pipguard.explain_nomatch`) and :mod:`pipguard.explain_runtime`, the wording of fixes
+for uv and Poetry in :mod:`pipguard.explain_wording`, the context
 (:class:`pipguard.explain_doc.Context`, with the tables as
 :class:`pipguard.explain_doc.ExplainFacts`) and shared helpers in
 :mod:`pipguard.explain_doc`.
@@ -19,9 +20,17 @@ This module is the framework (cleaning, rule order, merging); the rules live in
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from pipguard import explain_install, explain_nomatch, explain_runtime
+from pipguard import (
+    explain_install,
+    explain_nomatch,
+    explain_pydeps,
+    explain_resources,
+    explain_runtime,
+)
 from pipguard.explain_doc import Context, Doc, Rule
+from pipguard.explain_wording import word_for
 from pipguard.findings import SEVERITIES, Finding
 
 __all__ = ["RULES", "clean", "explain"]
@@ -30,8 +39,10 @@ __all__ = ["RULES", "clean", "explain"]
 # The order is how decisive a signal is when several appear: causes before their symptoms
 # (the install rules all come first).
 RULES: tuple[Rule, ...] = (
-    *explain_install.BEFORE_NO_MATCH, explain_nomatch.no_matching_distribution,
-    *explain_install.AFTER_NO_MATCH, *explain_runtime.RULES,
+    *explain_resources.RULES, *explain_install.BEFORE_NO_MATCH,
+    explain_nomatch.free_threaded, explain_nomatch.no_matching_distribution,
+    *explain_install.AFTER_NO_MATCH,
+    *explain_runtime.RULES, *explain_pydeps.RULES,
 )
 
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -56,6 +67,7 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     found = [(SEVERITIES.index(f.severity), rank, f)
              for rank, rule in enumerate(RULES) for f in rule(doc)]
     out: dict[tuple[str, str], Finding] = {}
+    tool = doc.installer() if context.wording == "auto" else "pip"
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):
-        out.setdefault((f.category, f.message), f)
+        out.setdefault((f.category, f.message), replace(f, fix=word_for(tool, f.fix)))
     return tuple(out.values())

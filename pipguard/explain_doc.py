@@ -62,6 +62,9 @@ class Context:
     python_version: str | None = None  # "3.11"
     platform: str | None = None  # "linux", "win32", "darwin"
     machine: str | None = None  # "x86_64", "arm64", ...
+    # "pipguard": fixes as pipguard/pip commands; "auto": in the words of the tool that
+    # printed the text (`uv pip install`, `poetry add`; see pipguard.explain_wording).
+    wording: str = "pipguard"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,19 @@ class Doc:
                 return name
         return self.ctx.platform or (self.ctx.hardware.os if self.ctx.hardware else None)
 
+    def installer(self) -> str:
+        """``uv``, ``poetry`` or ``pip``: the tool that printed the text (:func:`installer_of`)."""
+        return installer_of(self.text)
+
+    def requested(self) -> list[str]:
+        """The requirements of the install command line in the text (pip, uv or Poetry)."""
+        m = self.find(r"(?:\bpip3?|\buv pip|\buv|\bpoetry) (?:install|add) ([^\n]+)")
+        words = m.group(1).split() if m else []
+        flags = ("-U", "--upgrade", "--pre")  # options that take no value
+        return [str(r) for prev, w in zip(["", *words], words, strict=False)
+                if not w.startswith("-") and "/" not in w and (r := _req(w))
+                and not (prev.startswith("-") and "=" not in prev and prev not in flags)]
+
     def machine(self) -> str | None:
         return self.ctx.machine or (self.ctx.hardware.machine if self.ctx.hardware else None)
 
@@ -147,6 +163,30 @@ class Doc:
         """The companion release (torchvision ...) made for ``torch_version``."""
         v = _v(_public(torch_version))
         return self.facts.companions(v).get(canonicalize_name(name)) if v else None
+
+
+# What only uv prints (its command lines, its `×`/`╰─▶` error tree, its variables and cache)
+# and what only Poetry prints (its commands, its solver's and installer's sentences).
+_UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
+                 r"(?<!\w)[×x] Failed to (?:download|build|fetch|prepare)|╰─▶|^error: Failed to "
+                 r"(?:download|fetch|prepare|extract|unzip|resolve|install)|\(os error \d+\)|"
+                 r"^\s*`-> |\bUV_[A-Z_]{3,}|"
+                 r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
+                 r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
+                 r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) ", re.M)
+_POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
+                     r"solving failed|Installing dependencies from lock file|Updating dependencies"
+                     r"|Package operations: \d+ install|Unable to find installation candidates|"
+                     r"pypoetry|SolverProblemError|\bpoetry\.lock\b|^So, because |(?:depends "
+                     r"on|requires) [\w.-]+ \([<>=!~^\d]", re.I | re.M)
+
+
+def installer_of(text: str) -> str:
+    """``uv``, ``poetry`` or ``pip``: which tool printed ``text`` (the first clear sign wins;
+    ``pip`` when neither uv nor Poetry left one)."""
+    signs = [(m.start(), name) for name, rx in (("uv", _UV), ("poetry", _POETRY))
+             if (m := rx.search(text))]
+    return min(signs)[1] if signs else "pip"
 
 
 def _cmd(*parts: str) -> str:

@@ -28,6 +28,7 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"extra[-_]index[-_]url[= ]+\S*download(?:-r2)?\.pytorch\.org[^\s'\"]*"
                  r"|Looking in indexes: (?=[^\n]*,)[^\n]*pytorch\.org"  # PyPI as well
                  r"|Looking in links: [^\n]*pytorch\.org"  # -f: merged with PyPI too
+                 r"|(?<!\S)(?:-f|--find-links)[= ]+\S*pytorch\.org\S*"
                  r"|index-strategy[= ]+unsafe-best-match")  # uv's pip-like merging
     if m and "pytorch.org" in doc.text:
         family = doc.facts.family()
@@ -39,6 +40,15 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "upload of an index-only name wins (the torchtriton attack) and the CUDA "
                       "variant may silently come from PyPI; use --index-url or pipguard's routing",
                       doc.line(m), _cmd("pipguard", "install", *dict.fromkeys(names or ["torch"])))
+    if (m := doc.find(r"register\w*[^\n.]{0,80}?\bon PyPI|names? (?:that )?(?:exists?|are) only "
+                      r"on the (?:PyTorch|nightly)|(?:compromised|malicious)[^\n]{0,120}?"
+                      r"(?:nightly|dependency)|nightly[^\n]{0,120}?(?:compromised|malicious)")) \
+            and doc.find(r"pytorch|nightly"):
+        yield Finding("dependency-confusion", "warning",
+                      "a name that only the PyTorch index serves is free on PyPI: whoever "
+                      "registers it there wins every install that merges PyPI with that index "
+                      "(the torchtriton attack); install from one index per package",
+                      doc.line(m), _cmd("pipguard", "install", "torch"))
     for m in re.finditer(r"https?://(?P<host>[^/\s]+)/\S*?/(?P<file>(?:torch|pytorch_triton)\w*-"
                          r"[^/\s]*\+[^/\s]*\.whl)", doc.text):
         if not m["host"].endswith("pytorch.org"):
@@ -51,16 +61,31 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
     hashes = doc.find(r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256")
     broken = doc.find(r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|"
-                      r"error decoding response body|request or response body error|"
-                      r"BadZipFile|File is not a zip file|Bad magic number|\.whl'? is invalid")
-    if not hashes and not (broken and doc.find(r"\.whl\b|Collecting |Downloading |pip")):
+                      r"error decoding response body|request or response body error|unexpected "
+                      r"EOF|Connection reset by peer|RemoteDisconnected|Connection aborted|"
+                      r"ChunkedEncodingError|SSLEOFError|EOF occurred in violation|error sending "
+                      r"request|connection closed before message completed|"
+                      r"unexpected "
+                      r"end of file|Range Not Satisfiable|BadZipFile|File is not a zip file|Bad "
+                      r"CRC-32|Bad magic number|\.whl'? is invalid|invalid zip|central directory|"
+                      r"Wheel '[^']+' located at \S+ is invalid|InvalidWheel|corrupt(?:ed)? "
+                      r"(?:zip|archive|wheel)|archive is corrupt|Bad local file header|Compressed "
+                      r"file ended before|invalid stored block lengths|Error -3 while "
+                      r"decompressing|Failed to read (?:from )?(?:the )?zip")
+    # A damaged member of a wheel names the package's own folder: torch/lib/..., nvidia/...
+    member = doc.find(r"for file '([A-Za-z]\w*)[/\\]")
+    wheel = member and (member.group(1) == "nvidia"
+                        or canonicalize_name(member.group(1)) in doc.facts.family())
+    if not hashes and not (broken and (wheel or doc.find(
+            r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)"))):
         return  # (a timeout elsewhere, e.g. a model download, is not an install problem)
     error_at = min(m.start() for m in (hashes, broken) if m)
     bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", doc.text[:error_at])
     cut = bars[-1] if bars and float(bars[-1][0]) < float(bars[-1][1]) else None  # stopped short
-    src = doc.find(r"([\w.-]+==\S+) from (https?://\S+?\.whl)|Hash mismatch for `([^`]+)`")
+    src = doc.find(r"([\w.-]+==\S+) from (https?://\S+?\.whl)|Hash mismatch for `([^`]+)`|"
+                   r"Failed to (?:download|fetch wheel:?) `?([\w.-]+==[^`\s]+)")
     last = re.findall(r"Downloading (?:\S*/)?([A-Za-z]\w*)-(\d[^-\s]*)-\S*\.whl", doc.text)
-    req = (_req((src.group(1) or src.group(3)) if src else "")
+    req = (_req((src.group(1) or src.group(3) or src.group(4)) if src else "")
            or _req("==".join(last[-1]) if last else "torch") or Requirement("torch"))
     got = doc.find(r"Expected(?: sha256)?:?\s+(?:sha256:)?([0-9a-f]{64})\s+\S*?\s*"
                    r"(?:Got|Computed):?\s+(?:sha256:)?([0-9a-f]{64})", re.I | re.S)
@@ -69,7 +94,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
         f"expected sha256 {got[1]}, got {got[2]}" if got else "",
         doc.line(broken) if broken else "") if x)
     refetch = f"pip cache remove {req.name} && {_cmd('pipguard', 'install', str(req))}"
-    if cut or (broken and not re.search(r"zip|magic|invalid", broken.group(0), re.I)):
+    if cut or (broken and not re.search(r"zip|magic|invalid|CRC|central", broken.group(0), re.I)):
         yield Finding("download-integrity", "error", f"the download of {req.name} was cut off"
                       + (f" at {cut[0]}/{cut[1]} {cut[2]}" if cut else "") + ": pip hashed a "
                       "partial file, so the 'got' hash changes with every attempt; a flaky "
@@ -88,7 +113,9 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
 
 def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     hard = doc.find(r"ResolutionImpossible|conflicting dependencies|The conflict is caused by|"
-                    r"No solution found when resolving")
+                    r"No solution found when resolving|The user requested|version solving failed|"
+                    r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
+                    r"UnsatisfiableError")
     broken = list(doc.near_all("which is incompatible", r"([\w.-]+) (\S+) (?:requires|has "
                   r"requirement) ([^,\n]+), but you(?: have|'ll have) ([\w.-]+) (\S+) which is "
                   r"incompatible"))
@@ -104,6 +131,18 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
             return
         hver = _public(next(iter(pkgs.values())).group(5))
         pairs = {pkg: doc.companion_for(hver, pkg) for pkg in pkgs}
+        if not doc.find(r"(?:Successfully installed|Uninstalling|uninstalled)[^\n]*\btorch-\d") \
+                and " you have " in doc.line(next(iter(pkgs.values()))):
+            # torch did not move: a companion was installed that does not match it
+            yield Finding("companion-mismatch", "error", "; ".join(
+                f"{p} {m.group(2)} is built for {m.group(3)}" for p, m in pkgs.items())
+                + f", but torch {hver} is installed: install the "
+                + ", ".join(f"{p} {v}" for p, v in pairs.items() if v) + " built for it"
+                if any(pairs.values()) else "the companion that matches it",
+                "\n".join(doc.line(m) for m in pkgs.values()),
+                _cmd("pipguard", "install", f"torch=={hver}",
+                     *(_pin(p, v) for p, v in pairs.items())))
+            return
         yield Finding("resolver-conflict", "error",
                       "; ".join(f"{p} {m.group(2)} requires {m.group(3)}" for p, m in pkgs.items())
                       + f", but torch {hver} is installed: the pair is broken (expect 'operator "
@@ -159,7 +198,29 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", *dict.fromkeys(names or ["torch"])))
 
 
+def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
+    """Installing one companion (xformers, torchvision ...) swapped the torch under it."""
+    names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in doc.facts.companion_names())
+    prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
+                     rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
+    asked = [r for w in doc.requested() if (r := _req(w))]
+    gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
+    pkg = prose.group(1) if prose else next(
+        (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()
+         and gone and not any(canonicalize_name(a.name) == "torch" for a in asked)), None)
+    if not pkg or not (m := prose or gone):
+        return
+    had = gone.group(1) if gone else None
+    yield Finding("companion-mismatch", "error",
+                  f"installing {pkg} replaced torch" + (f" {had}" if had else "") + f": each {pkg} "
+                  "wheel pins the one torch release (and CUDA variant) it was built for, so pip "
+                  "swapped torch to satisfy it; install the build of it made for your torch, or "
+                  "keep your torch with --no-deps (only if the builds match)", doc.line(m),
+                  _cmd("pipguard", "install", f"torch=={had}", pkg) if had
+                  else _cmd("pipguard", "install", "--no-deps", pkg))
+
+
 # The framework (pipguard.explain.RULES) puts no_matching_distribution between these two
 # groups: causes before their symptoms.
 BEFORE_NO_MATCH: tuple[Rule, ...] = (_dependency_confusion, _download_integrity)
-AFTER_NO_MATCH: tuple[Rule, ...] = (_resolver_conflict,)
+AFTER_NO_MATCH: tuple[Rule, ...] = (_companion_replaced_torch, _resolver_conflict)

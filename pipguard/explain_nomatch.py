@@ -66,7 +66,7 @@ Why = tuple[str, str] | None  # (message, fix), or None: this case does not appl
 def _miss_name(doc: Doc, x: _Miss) -> Why:
     if x.name == "pytorch":
         return "the PyPI project 'pytorch' is a placeholder; PyTorch is 'torch'", _cmd(
-            "pipguard", "install", "torch", *map(str, x.req.specifier))
+            "pipguard", "install", f"torch{x.req.specifier}")
     if x.name in ("triton", "pytorch-triton") and doc.platform() == "win32" and not x.versions:
         return (f"{x.name} publishes Linux wheels only; torch on Windows does not need it",
                 "pipguard install torch")
@@ -219,8 +219,41 @@ def _miss_listed(doc: Doc, x: _Miss) -> Why:
             f"{vmin} … {vmax})", _cmd("pipguard", "install", name))
 
 
-_MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_tag, _miss_everything,
-               _miss_listed)
+def _miss_dependency(doc: Doc, x: _Miss) -> Why:
+    """A dependency torch pins, asked of a PyTorch index that does not (or no longer) serve it."""
+    only = doc.find(r"(?:--index-url|-i)[= ]+\S*pytorch\.org|Looking in indexes: (?![^\n]*,)"
+                    r"[^\n]*pytorch\.org")
+    if not only or x.name in doc.facts.family() or x.versions:
+        return None
+    family = [str(r) for w in doc.requested()
+              if (r := _req(w)) and canonicalize_name(r.name) in doc.facts.family()]
+    return (f"{x.name} is a dependency of the torch family that this PyTorch index does not (or "
+            "no longer) serve, and --index-url made it the only index: take the family from the "
+            "torch index and everything else from PyPI",
+            _cmd("pipguard", "install", *(family or ["torch"])))
+
+
+_MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_dependency, _miss_tag,
+               _miss_everything, _miss_listed)
+
+
+def free_threaded(doc: Doc) -> Iterator[Finding]:
+    """A free-threaded Python (3.13t) given a build for the regular one, or the other way round."""
+    ft = doc.find(r"GIL\)? has been enabled to load module '(\w+)|\bcp31\dt\b|python3\.?1\dt\b|"
+                  r"free-?thread(?:ed|ing)|Py_GIL_DISABLED", re.I)
+    fail = doc.find(r"GIL\)? has been enabled|No module named '\w+\._C'|DLL load failed|cannot "
+                    r"open shared object|undefined symbol|not a supported wheel|has no wheels with "
+                    r"a matching|No matching distribution|satisfies the requirement|has not been "
+                    r"built for")
+    if not (ft and fail):
+        return
+    name = ft.group(1) or "torch"
+    yield Finding("no-matching-distribution", "error",
+                  f"this is a free-threaded Python (3.13t, no GIL), which needs {name}'s cp313t "
+                  "wheels; the build here (or the only one the index offers) is for the regular "
+                  "Python: install the free-threaded build (torch publishes cp313t wheels from "
+                  "2.6 on its own index) or use the regular python3.13", doc.line(fail),
+                  _cmd("pipguard", "install", "--force-reinstall", "torch>=2.6"))
 
 
 def _unsupported_wheel(doc: Doc, m: re.Match[str]) -> Finding:
@@ -260,11 +293,22 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         req, bound = _req(need.group(1) if need else m.group(1)), True
         versions = [v for s in (_req(m.group(1) + m.group(2)) or Requirement("x")).specifier
                     if (v := _v(s.version))]
-    elif m := doc.find(r"Unable to find installation candidates for ([\w.-]+) \(([^)\s]+)\)"):
-        req = _req(f"{m.group(1)}=={m.group(2)}")  # poetry
+    elif m := doc.find(r"Unable to find installation candidates for ([\w.-]+) \(([^)\s]+)\)|"
+                       r"(?:depends on|requires) ([\w.-]+) \(([^)]+)\),? which doesn't match any "
+                       r"versions|Could not find a matching version of package ([\w.-]+)"):
+        spec = m.group(2) or m.group(4) or ""  # poetry: "2.0.1", ">=2.0,<3.0" or "^2.0"
+        spec = spec if re.match(r"[<>=!~^]", spec) else f"=={spec}" if spec else ""
+        req = _req(f"{m.group(1) or m.group(3) or m.group(5)}{spec.replace('^', '>=')}")
     elif m := doc.find(r"No matching distribution found for ([^\n]+)|You tried to install "
-                       r"\"(pytorch)\"|Package '([\w.-]+)' requires a different Python"):
-        req, versions = _req(m.group(1) or m.group(2) or m.group(3)), [] if m.group(1) else None
+                       r"\"(pytorch)\"|Package '([\w.-]+)' requires a different Python|Could not "
+                       r"find a version that satisfies the requirement ([^\s\"'(]+)|can't be "
+                       r"installed because it doesn't have a (?:source distribution or )?wheel "
+                       r"for the current platform|not available from current channels:\s*-\s*"
+                       r"(\S+)"):  # (the last: conda's PackagesNotFoundError)
+        asked = m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5)
+        req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \
+            else None
+        tag = None if asked else "this platform"  # uv: no wheel for this platform
     else:
         return
     py = f"3.{tag[3:].rstrip('t')}" if tag and re.fullmatch(r"cp3\d+t?", tag) else doc.python()

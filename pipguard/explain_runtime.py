@@ -1,8 +1,9 @@
 """``explain`` rules for failures at import time and run time of an installed torch.
 
 Driver too old, GPU architecture unsupported, CPU build on a GPU machine, CUDA
-libraries, companion mismatch, corrupt install, NumPy ABI, typing_extensions. The
-framework (:mod:`pipguard.explain`) orders and merges their findings.
+libraries, companion mismatch, corrupt install (NumPy ABI and torch's Python
+dependencies are in :mod:`pipguard.explain_pydeps`). The framework
+(:mod:`pipguard.explain`) orders and merges their findings.
 """
 
 from __future__ import annotations
@@ -20,15 +21,7 @@ _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitl
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 _OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-_TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)"
-# typing_extensions release that added a name (its changelog): the ones torch & co import.
-_TYPING_EXT_SINCE = {
-    "ParamSpec": "3.10", "TypeAlias": "3.10", "Self": "4.0", "Required": "4.0",
-    "NotRequired": "4.0", "LiteralString": "4.1", "TypeVarTuple": "4.1", "Unpack": "4.1",
-    "dataclass_transform": "4.1", "override": "4.4", "deprecated": "4.5",
-    "TypeAliasType": "4.6", "Buffer": "4.6", "ReadOnly": "4.9", "TypeIs": "4.10",
-    "NoDefault": "4.12", "CapsuleType": "4.12",
-}
+_TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
 # When the tables can't answer: the variant that keeps sm_50..sm_70 (pytorch_facts.md §5).
 _LEGACY_VARIANT = "cu126"
 
@@ -57,7 +50,9 @@ def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | No
 
 def _driver_too_old(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
-                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|"
+                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|NVIDIA "
+                 r"driver[^\n]{0,40}? too old(?! \(found)|forward compatibility was attempted on "
+                 r"non supported HW|unsupported display driver / cuda driver combination|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
@@ -110,7 +105,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
-                    r"arch ?: (gfx\w+)")
+                    r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
+                    r"capabilities")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -157,10 +153,20 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
 
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
-    cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
     env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
     false = doc.find(r"is_available\(\)[^\n]*\n?[^\n]*\bFalse\b")
-    m = doc.find(r"not compiled with CUDA enabled") or (
+    got = doc.find(r"Successfully installed [^\n]*?\btorch-(\d[^\s]*)|Downloading \S*?torch-(\d["
+                   r"^-\s]*\+cpu)-")  # what an install just put in place
+    torch = torch or (next(g for g in got.groups() if g) if got else None)
+    cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
+    gpu_seen = doc.find(r"nvidia-smi|CUDA Version: \d|GeForce|\bRTX ?\d|Quadro|Tesla|cuda:0|"
+                        r"device=.cuda|\.cuda\(\)|is_available\(\)")
+    built = doc.find(r"built for:?\s*PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)") or (
+        got if cpu and got and gpu_seen else None)
+    if built and built is not got:  # a CUDA extension next to a CPU torch
+        torch = torch or built.group(1)
+    m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
+                          r"None") or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
         if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU
@@ -180,8 +186,12 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
 
 
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
+    """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
+    (macOS, whose C symbols carry one more leading underscore; ``lib`` may be empty)."""
     return doc.near("undefined symbol: ", r"(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*): "
-                    r"undefined symbol: (?P<sym>\S+)")
+                    r"undefined symbol: (?P<sym>\S+)") or doc.near(
+        "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
+        r"not found: _?(?P<sym>\S+)")
 
 
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
@@ -199,14 +209,29 @@ def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
     """One of torch's own libraries failing to load (missing, or from another build)."""
     return doc.find(rf"(?:[/\\]torch[/\\]+(?:lib[/\\]+)?|(?<![/\\\w])){_OWN_LIB}\.(?:so|dll|dylib|"
                     rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|WinError 12[67][^\n]*?[/\\]"
-                    rf"torch[/\\]+lib[/\\]+{_OWN_LIB}\.dll|DLL load failed while importing _C\b")
+                    rf"torch[/\\]+lib[/\\]+{_OWN_LIB}\.dll|DLL load failed while importing _C\b"
+                    rf"|WinError 127[^\n]*?[/\\]torch[/\\]+lib[/\\]+\w+\.dll")
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
-    lib = rf"(?:lib(?:{_CUDA_LIB})[\w.]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
-    m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load library|Could not locate|"
+    lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
+    m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load (?:dynamic )?library|Could "
+                 rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
+    m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
+    # Windows: c10.dll loads first; once it has, the VC++ runtime is there, and a later DLL of
+    # torch's failing "or one of its dependencies" is missing CUDA DLLs or libomp.
+    if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading \"[^\"]*[/\\]"
+                       r"torch[/\\]+lib[/\\]+(?!c10\.dll)\w+\.dll\"[^\n]*|DLL load failed: [^\n]*"):
+        yield Finding("cuda-libraries", "error",
+                      "a DLL that torch's own libraries depend on is missing or fails to "
+                      "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "
+                      "in torch 2.4.0, libomp140.x86_64.dll), or the CUDA DLLs of a GPU build; "
+                      "install the current VC++ Redistributable, then reinstall torch",
+                      doc.line(win), "winget install Microsoft.VCRedist.2015+.x64 && "
+                      + _reinstall_torch(doc))
+        return
     und = _undefined_symbol(doc)
     if und and re.search(rf"^(?:__)?(?:{_CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
                          + und["lib"], re.I) and not re.search(_TORCH_SYMBOL, und["sym"]):
@@ -252,11 +277,25 @@ def _ext_package(path: str) -> str:
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
-    m = doc.find(rf"operator ({names})::\w+ does not exist|Couldn't load custom C\+\+ ops|"
+    m = doc.find(rf"operator ({names})::\w+ does not exist|No such operator ({names})::|"
+                 rf"Couldn't load custom C\+\+ ops|"
                  rf"PyTorch and ({names}) were compiled with different CUDA|[/\\]({names})[/\\]"
                  rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
                  rf"library: \S*?({names})|(xFormers) was built for|(torchvision)\S* was compiled "
-                 rf"with a different")
+                 rf"with a different|partially initialized module '({names})' has no attribute "
+                 rf"'extension'|[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?"
+                 rf"[/\\]torch[/\\]_?library)")
+    if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
+                       r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
+        user = _importer(doc, old)
+        yield Finding("companion-mismatch", "error",
+                      f"{user or 'a compiled extension'} was built against torch 1.x (1.10–1.13 "
+                      "split libtorch_cuda into libtorch_cuda_cu/_cpp; 2.x ships one "
+                      "libtorch_cuda): rebuild it for the installed torch, or install the torch "
+                      "release it was built for", doc.line(old),
+                      _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
+                      else _cmd("pipguard", "install", "torch<2"))
+        return
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     if und and re.search(_TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
                                                                        und["lib"]):
@@ -288,9 +327,11 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
-                 r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|"
+                 r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "
+                 r"\(unknown location\)|"
                  r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|distutils installed project|"
-                 r"Ignoring invalid distribution ~?-?(\w+)")
+                 r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
+                 r"packages[/\\]+(?:~|torch[/\\])")
     if not m and lib and not _importer(doc, lib):
         m = lib
     if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+)?{_OWN_LIB}\.", und["lib"]) \
@@ -299,7 +340,10 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if not m:
         return
     if m not in (und, lib) and m.group(1):
-        where = doc.find(r"invalid distribution ~?-?\w+ \(([^)]+)\)")
+        leftovers = re.finditer(r"invalid distribution ~?-?(\w+)", doc.text)
+        family = doc.facts.family()  # pip prints ~orch (torch's leftover) as -orch
+        m = next((x for x in leftovers if any(f[1:] == x.group(1) for f in family)), m)
+        where = doc.find(rf"invalid distribution ~?-?{m.group(1)} \(([^)]+)\)")
         site = where.group(1) if where else "<site-packages>"
         yield Finding("corrupt-install", "warning",
                       f"an interrupted install or uninstall left a half-renamed '~{m.group(1)}' "
@@ -312,6 +356,14 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                     r"(\d[^'/\\-]*)\.dist-info")
     name, version = ((dist.group(1) or dist.group(3)), (dist.group(2) or dist.group(4))) if dist \
         else ("torch", doc.installed("torch"))
+    if "WinError 5]" in m.group(0):
+        yield Finding("corrupt-install", "error",
+                      f"a file of {name} was in use (a running Python holds its DLLs; Windows "
+                      "cannot replace them), so pip stopped halfway through uninstalling it: "
+                      "close every Python process, delete any ~-prefixed folder it left in "
+                      "site-packages, and reinstall", doc.line(m),
+                      _cmd("pipguard", "install", "--force-reinstall", _pin(name, version)))
+        return
     if re.search(r"RECORD file|distutils", m.group(0)):  # pip can't uninstall what it can't list
         yield Finding("corrupt-install", "error",
                       f"{name} has no usable install record (RECORD), so pip cannot uninstall or "
@@ -327,61 +379,8 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                   if dist else _reinstall_torch(doc, exact=True))
 
 
-def _numpy_abi(doc: Doc) -> Iterator[Finding]:
-    down = doc.find(r"compiled using NumPy 1\.x cannot be run in\s+NumPy|_ARRAY_API not found|"
-                    r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
-                    r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
-                    r"is 0x2")
-    up = doc.find(r"No module named 'numpy\._core'|compiled against (?:API|ABI) version 0x(\w+) "
-                  r"but this version of numpy is 0x(\w+)|dtype size changed[^\n]*?Expected "
-                  r"(\d+) from C header, got (\d+)")
-    if up and ((up.group(1) and int(up.group(1), 16) < int(up.group(2), 16))
-               or (up.group(3) and int(up.group(3)) < int(up.group(4)))):
-        down, up = down or up, None  # built for an older numpy than the one running
-    if up and not down:  # numpy._core, C-API >= 0x12, ABI 0x2000000, 96-byte dtype: NumPy 2
-        api = int(up.group(1), 16) if up.group(1) else None
-        two = (api is None and up.group(3) in (None, "96")) or (api or 0) >= 0x2000000 or (
-            0x12 <= (api or 0) < 0x100)
-        yield Finding("numpy-abi", "error", "a compiled module was built for a newer NumPy"
-                      + (" (2.x)" if two else "") + " than the one installed", doc.line(up),
-                      _cmd("pipguard", "install", "numpy>=2") if two else
-                      _cmd("pipguard", "install", "--upgrade", "numpy"))
-        return
-    if not down:
-        return
-    after = re.search(r"(?:site|dist)-packages[/\\](?!numpy)(\w+)[/\\]", doc.text[down.start():])
-    who = after.group(1) if after else "torch"
-    torch = doc.installed("torch") if who == "torch" else None
-    numpy = doc.find(r"cannot be run in\s+NumPy (\d[\w.]*?)\.? ")
-    release = _v(_public(torch)) if torch else None
-    ok = doc.facts.numpy2_compatible(release, doc.platform() or "linux") if release else None
-    yield Finding("numpy-abi", "error", f"{who} was compiled against NumPy 1.x and cannot run "
-                  f"with NumPy {numpy.group(1) if numpy else '2'} (its numpy bridge fails: "
-                  "_ARRAY_API not found, Could not infer dtype)" + (f"; torch {torch} predates "
-                  "NumPy 2 support" if ok is False else "") + f": pin numpy<2, or upgrade {who} "
-                  "to a release built for NumPy 2", doc.line(down),
-                  _cmd("pipguard", "install", "numpy<2"))
-
-
-def _typing_extensions(doc: Doc) -> Iterator[Finding]:
-    m = doc.find(r"cannot import name '(\w+)' from 'typing_extensions'(?: \(([^)]+)\))?|module "
-                 r"'typing_extensions' has no attribute '(\w+)'")
-    if not m:
-        return
-    name, path = m.group(1) or m.group(3), m.group(2) or ""
-    since = _TYPING_EXT_SINCE.get(name)
-    distro = re.search(r"dist-packages|[/\\]usr[/\\]lib[/\\]python3", path)
-    yield Finding("typing-extensions", "error",
-                  f"the typing_extensions Python finds{f' ({path})' if path else ''} is too old "
-                  f"to have {name}" + (f" (added in {since})" if since else "") + (
-                  "; it is the distro's copy in dist-packages, which pip accepted as satisfying "
-                  "torch's requirement: upgrade it in your environment, or better use a venv"
-                  if distro else ""), doc.line(m), _cmd("pipguard", "install", "--upgrade",
-                  f"typing_extensions>={since}" if since else "typing_extensions"))
-
-
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
 RULES: tuple[Rule, ...] = (
     _driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu, _cuda_libraries,
-    _companion_mismatch, _corrupt_install, _numpy_abi, _typing_extensions,
+    _companion_mismatch, _corrupt_install,
 )

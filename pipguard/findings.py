@@ -17,6 +17,7 @@ CATEGORIES = (
     "cuda-libraries",
     "dependency-confusion",
     "resolver-conflict",
+    "resource-exhausted",
 )
 SEVERITIES = ("error", "warning", "info")
 

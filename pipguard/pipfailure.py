@@ -1,8 +1,12 @@
-"""A failed pip run: was it a corrupt download worth one more try, and which file?
+"""A failed pip run: is one more try worth it, and which file?
 
-pip has no machine-readable failure report, so this reads the diagnosis
-:mod:`pipguard.explain` made of its text; it only decides whether one more try
-is worth it, never what gets installed.
+Two failures are: a corrupt download (a hash mismatch, a bad zip, a bad CRC, a
+truncated file), retried once per file without pip's cache; and pip running out of
+memory (or being killed) while downloading or caching a multi-GB wheel, retried once
+without pip's cache, which makes pip stream the file to disk. pip has no
+machine-readable failure report, so this reads the diagnosis :mod:`pipguard.explain`
+made of its text; it only decides whether one more try is worth it, never what gets
+installed.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipguard.errors import IntegrityError
+from pipguard.explain_resources import DISK_FULL
 from pipguard.findings import Finding
 from pipguard.plan import Plan
 
@@ -56,6 +61,28 @@ def corrupt_download(output: str, findings: Sequence[Finding], plan: Plan) -> Co
         if p.filename in names:
             return Corrupt(p.filename, p.name, p.sha256, None, evidence)
     return Corrupt(names[-1] if names else "", None, None, None, evidence)
+
+
+@dataclass(frozen=True)
+class Exhausted:
+    """pip ran out of memory (or was killed) while downloading or caching a file."""
+
+    what: str  # the wheel it was handling, else "a download"
+    evidence: str
+
+
+def out_of_memory(output: str, findings: Sequence[Finding]) -> Exhausted | None:
+    """Whether pip ran out of memory while downloading or caching, and on which file.
+
+    From the ``resource-exhausted`` finding (a full disk is not this: without the cache
+    pip needs less space, but the disk stays full, so that is the user's to fix).
+    """
+    found = next((f for f in findings if f.category == "resource-exhausted"
+                  and not re.search(DISK_FULL, f.evidence, re.I)), None)
+    if found is None:
+        return None
+    wheels = _WHEEL.findall(found.evidence) or _WHEEL.findall(output)
+    return Exhausted(wheels[-1].replace("%2B", "+") if wheels else "a download", found.evidence)
 
 
 def integrity_error(plan: Plan, bad: Corrupt) -> IntegrityError:

@@ -29,8 +29,9 @@ def run_explain(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagn
         text = sys.stdin.read()
     s = settings(cl, environ)
     interp = find_target(s)
-    # The target's facts and the user's tables (--knowledge-file): both sharpen the answer.
+    # The target's facts and the user's tables (--knowledge-file): both sharpen the answer;
+    # fixes are worded for the tool that printed the text (uv, Poetry, pip).
     ctx = Context(load_tables(s), python_version=interp.version_str, platform=interp.os,
-                  machine=interp.machine)
+                  machine=interp.machine, wording="auto")
     result = Diagnosed(tuple(explain(text, ctx)), "no known failure pattern in this text")
     return (1 if result.failed else 0), result

@@ -6,7 +6,8 @@
    family package to its file on the torch index, as a direct reference with
    the index's ``#sha256=`` (:mod:`pipguard.pipcommand`).
 3. When pip fails on a corrupt download, retry that file once without pip's
-   cache; when it fails otherwise, print the diagnosis (made once).
+   cache; when it runs out of memory downloading or caching, retry once without
+   the cache; when it fails otherwise, print the diagnosis (made once).
 4. Verify what landed against RECORD; repair a broken planned distribution by
    reinstalling it from its pinned file.
 """

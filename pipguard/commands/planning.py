@@ -26,7 +26,7 @@ from pipguard.index import IndexClient
 from pipguard.installed import InstalledDist, inspect_named
 from pipguard.options import settings
 from pipguard.pipargs import CommandLine
-from pipguard.pipfailure import corrupt_download, integrity_error
+from pipguard.pipfailure import corrupt_download, integrity_error, out_of_memory
 from pipguard.plan import Plan
 from pipguard.planner import candidate_variants, family_requests, plan
 from pipguard.provenance import is_planned_copy
@@ -251,8 +251,9 @@ def run_with_retry(argv: list[str], plan: Plan, s: Session, *, quiet: bool = Fal
                    ) -> runner.Completed:
     """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat.
 
-    A failure that is not a corrupt download is diagnosed (after pip's own output, which a
-    quiet run shows only now) and returned.
+    pip out of memory while downloading or caching: one more try without its cache. Any
+    other failure is diagnosed (after pip's own output, which a quiet run shows only now)
+    and returned.
     """
     failed: set[str] = set()
     while True:
@@ -262,6 +263,12 @@ def run_with_retry(argv: list[str], plan: Plan, s: Session, *, quiet: bool = Fal
         output = done.stdout + "\n" + done.stderr
         findings = diagnose(output, s, plan)
         bad = corrupt_download(output, findings, plan)
+        oom = out_of_memory(output, findings) if bad is None else None
+        if oom is not None and "--no-cache-dir" not in argv:  # once: the retry has it
+            console.say(f"pip ran out of memory while downloading or caching {oom.what}; "
+                        "retrying once without pip's cache")
+            argv = pipcommand.no_cache(argv)
+            continue
         if bad is None:
             if quiet:
                 console.show(done.stderr)

@@ -1,0 +1,110 @@
+"""The ``explain`` rule for an installer that ran out of memory or disk (resource-exhausted).
+
+torch's wheels are large (0.7–4 GB with CUDA), and pip handles each one whole: it
+holds the download in memory to write it to its HTTP cache (old pips serialise the
+whole body with msgpack, which fails outright past 4 GiB), then unpacks it in the temp
+dir. So a small machine or a Docker build's memory limit sees ``MemoryError``, a bare
+``Killed`` after ``Downloading torch`` or exit 137 (the kernel's OOM killer); a small
+disk or tmpfs ``No space left on device``. Without the cache pip streams the file to
+disk: the first fix for memory, and half the space for disk. The framework
+(:mod:`pipguard.explain`) puts this rule first: the symptoms after it (a cut-off file,
+a failed build) follow from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipguard.explain_doc import Doc, Rule, _cmd, _req
+from pipguard.findings import Finding
+
+# The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
+DISK_FULL = (r"No space left on device|\[Errno 28\]|\bENOSPC\b|os error 28|not enough space on "
+             r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]")
+_MEMORY = (r"\bMemoryError\b|Memoryview is too large|Out of memory: Kill(?:ed)? process|memory "
+           r"allocation of \d+ bytes failed|Cannot allocate memory|std::bad_alloc|"
+           r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^\s*Killed\s*$|"
+           r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
+           r"bytes object is too large|cannot serialize a bytes object larger|"
+           r"(?:eta \S+|[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed\s*$")
+# pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
+_CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|"
+          r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
+          r"MemoryError")
+# pip crashed (an unexpected exception, not an error it reports) right after a big download.
+_CRASH = r"(?:^|ERROR: )Exception:\s*\n\s*Traceback"
+_BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
+# The text is an install: a download, an installer's frames or command line.
+_INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\]_(?:internal|vendor)|\bpip3? install|"
+               r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
+               r"packages|\.whl\b|Unpacking ")
+
+
+def _what(doc: Doc) -> tuple[str, str]:
+    """The requirement being downloaded (as the user asked for it) and the wheel's size."""
+    wheels = re.findall(r"(?:Downloading|Installing) (?:\S*/)?([A-Za-z][\w.]*?)-(\d[^-\s]*)-\S*"
+                        r"\.whl[^\n(]*(?:\(([\d.]+ ?[kMG]B)\))?|Installing ([A-Za-z][\w.-]*) "
+                        r"\((\d[^)\s]*)\)", doc.text)
+    name, size = ((wheels[-1][0] or wheels[-1][3]), wheels[-1][2]) if wheels else ("torch", "")
+    asked = [r for m in re.finditer(r"Collecting (\S+)", doc.text) if (r := _req(m.group(1)))]
+    same = [r for r in asked if r.name.replace("-", "_").lower() == name.lower()]
+    req = str(same[-1]) if same else name.replace("_", "-")
+    return req, f" ({size.replace(' ', '')})" if size else ""
+
+
+def _megabytes(size: str) -> float:
+    number, unit = float(re.sub(r"[^\d.]", "", size) or 0), size.strip()[-2:].upper()
+    return number * {"KB": 1 / 1000, "MB": 1, "GB": 1000}.get(unit, 0)
+
+
+def _crash_after_download(doc: Doc) -> re.Match[str] | None:
+    """pip's own traceback right after it downloaded a wheel of hundreds of MB."""
+    crash = doc.find(_CRASH, re.M)
+    if not crash or doc.find(r"IncompleteRead|Connection (?:broken|reset|aborted)|timed out|"
+                             r"ProtocolError|SSLError|ConnectionError|HTTPError"):
+        return None  # the network, not memory
+    bars = re.findall(r"([\d.]+)/([\d.]+) ?[kMG]B\b", doc.text[: crash.start()])
+    if bars and float(bars[-1][0]) < float(bars[-1][1]):
+        return None  # the download stopped short: cut off, not cached
+    sizes = re.findall(r"Downloading [^\n]*?\.whl[^\n(]*\(([\d.]+ ?[kMG]B)\)",
+                       doc.text[: crash.start()])
+    return crash if sizes and _megabytes(sizes[-1]) >= _BIG else None
+
+
+def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
+    disk = doc.find(DISK_FULL)
+    memory = doc.find(_MEMORY, re.I | re.M) or doc.find(_CACHE) or _crash_after_download(doc)
+    if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError"):
+        return
+    if not doc.find(_INSTALLING):
+        return  # a program of the user's ran out: not the install
+    tool = doc.installer()
+    req, size = _what(doc)
+    if disk and not (memory and memory.start() < disk.start()):
+        yield Finding("resource-exhausted", "error",
+                      f"the disk filled up while {tool} downloaded or unpacked {req}{size}: the "
+                      "wheel, its unpacked copy in the temp dir and the installer's cache each "
+                      "take that much space (a small container disk or a tmpfs /tmp fills "
+                      "first); free space, clear the cache and install without it, or point "
+                      "TMPDIR at a larger disk", doc.line(disk),
+                      f"pip cache purge && {_cmd('pipguard', 'install', '--no-cache-dir', req)}")
+        return
+    assert memory is not None
+    cache, crash = doc.find(_CACHE), re.match(_CRASH, memory.group(0))
+    why = (f"{tool}'s HTTP cache cannot serialise {req}{size}, a wheel this large (its msgpack "
+           "layer holds the whole body in memory); upgrade pip or install without the cache"
+           if cache and not re.search(r"Killed|137", memory.group(0)) else
+           f"{tool} crashed right after downloading {req}{size}: with a wheel this large that is "
+           "memory running out while it caches the whole file (the traceback ends in "
+           "MemoryError); install without the cache, or give the machine more memory or swap"
+           if crash else
+           f"{tool} ran out of memory while downloading or caching {req}{size}: it holds the "
+           "whole wheel in memory to write it to its cache, and the kernel's OOM killer stops "
+           "it ('Killed', exit 137 in a Docker build); install without the cache, or give the "
+           "machine (or Docker) more memory or swap")
+    yield Finding("resource-exhausted", "error", why, doc.line(memory),
+                  _cmd("pipguard", "install", "--no-cache-dir", req))
+
+
+RULES: tuple[Rule, ...] = (_resource_exhausted,)

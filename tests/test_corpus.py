@@ -1,0 +1,202 @@
+"""Held-out accuracy of ``explain`` on a corpus of real failure texts.
+
+``fixtures/explain/corpus.json`` holds failure texts collected from issue trackers and
+forums (pip, uv, Poetry and run-time tracebacks), each labelled with the finding category
+a maintainer's answer points to and the fix that worked.
+
+The split, fixed before any rule was tuned on the corpus: a record is in the **test set**
+when ``int(sha256(id.encode()).hexdigest(), 16) % 10 < 4``, otherwise in the training set.
+(``< 3`` was the first choice; it gives 25.7% of this corpus, under the 30% floor, so the
+rule became ``< 4`` once, before any result was looked at.) Rules are tuned on training
+records only; the test set is only ever run here, as a whole, for the two rates below.
+
+Accuracy: the first finding's category equals the record's. Fix validity: the first
+finding has a fix worded for the tool that produced the text (:func:`fix_is_valid`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypedDict
+
+import pytest
+
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
+from pipguard.findings import CATEGORIES, Finding
+from pipguard.knowledge_tables import load_knowledge
+
+CORPUS = Path(__file__).parent / "fixtures" / "explain" / "corpus.json"
+TEST_BUCKETS = 4  # sha256(id) % 10 < TEST_BUCKETS: the held-out test set
+MIN_ACCURACY = 0.90
+MIN_FIX_VALIDITY = 0.90
+KNOWLEDGE = load_knowledge()  # the packaged tables, as `pipguard explain` loads them
+PLATFORMS = {"linux": "linux", "windows": "win32", "macos": "darwin"}
+
+
+class Record(TypedDict):
+    id: str
+    source: str
+    installer: str  # pip | uv | poetry | conda | runtime
+    os: str
+    phase: str
+    category: str
+    text: str
+    fix: str
+
+
+def load() -> list[Record]:
+    records: list[Record] = json.loads(CORPUS.read_text(encoding="utf-8"))
+    return records
+
+
+def in_test_set(record_id: str) -> bool:
+    return int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 10 < TEST_BUCKETS
+
+
+def diagnose(r: Record) -> tuple[Finding, ...]:
+    return explain(r["text"], Context(facts=KNOWLEDGE, platform=PLATFORMS.get(r["os"]),
+                                      wording="auto"))
+
+
+# The programs a fix may start with, per tool that produced the text (after any leading
+# `VAR=value` assignments). A run-time text names no installer: any of them will do, and so
+# will a shell command (an `export`, removing a leftover directory, winget installing the
+# VC++ runtime).
+PROGRAMS = {
+    "pip": ("pipguard", "pip", "python -m pip"),
+    "uv": ("uv",),
+    "poetry": ("poetry",),
+    "conda": ("conda", "mamba", "pipguard", "pip"),
+}
+SHELL = ("export", "set", "rm", "rmdir", "del", "python", "winget")
+# Categories whose remedy is outside any installer (upgrade the NVIDIA driver; use another
+# GPU or an older release): there, advice without a command is a valid fix.
+ADVICE_ONLY = frozenset({"driver-too-old", "gpu-arch-unsupported"})
+
+
+def _commands(fix: str) -> list[str]:
+    """The commands of a fix line: split on `&&`, `;`, `||`, leading assignments dropped."""
+    return [re.sub(r"^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+", "", part.strip())
+            for part in re.split(r"&&|\|\||;", fix) if part.strip()]
+
+
+def _starts(command: str, programs: Sequence[str]) -> bool:
+    return any(command == p or command.startswith(p + " ") for p in programs)
+
+
+def fix_is_valid(finding: Finding, installer: str) -> bool:
+    """A fix is valid when it is a command of the tool that produced the text.
+
+    * pip: `pip …` / `pipguard …`; uv: `uv …` (`uv pip install`, `uv cache clean`);
+      Poetry: `poetry …`; and no command of another installer (a pip command in answer to
+      uv output is wrong: it does not touch uv's environment or lock file);
+    * a run-time text: a command of any installer, or a shell command (``SHELL``);
+    * the categories in ``ADVICE_ONLY``: any non-empty fix, command or advice.
+    """
+    fix = finding.fix.strip()
+    if not fix:
+        return False
+    if finding.category in ADVICE_ONLY:
+        return True
+    commands = _commands(fix)
+    if installer == "runtime":
+        anything = tuple(p for ps in PROGRAMS.values() for p in ps) + SHELL
+        return bool(commands) and _starts(commands[0], anything)
+    own = PROGRAMS[installer]
+    others = tuple(p for tool, ps in PROGRAMS.items() if tool != installer for p in ps
+                   if p not in own)
+    installs = [c for c in commands if not _starts(c, SHELL)]
+    return (bool(installs) and _starts(installs[0], own)
+            and not any(_starts(c, others) for c in installs))
+
+
+def _rates(records: Sequence[Record]) -> tuple[float, float, list[str]]:
+    hits = valid = 0
+    misses: list[str] = []
+    for r in records:
+        found = diagnose(r)
+        first = found[0] if found else None
+        hit = first is not None and first.category == r["category"]
+        ok = first is not None and fix_is_valid(first, r["installer"])
+        hits += hit
+        valid += ok
+        if not (hit and ok):
+            got, fix = (first.category, first.fix) if first else (None, "")
+            misses.append(f"{r['id']}: want {r['category']}, got {got}; fix {fix!r}")
+    n = max(len(records), 1)
+    return hits / n, valid / n, misses
+
+
+def test_the_corpus_is_well_formed() -> None:
+    records = load()
+    assert len({r["id"] for r in records}) == len(records)
+    for r in records:
+        assert r["category"] in CATEGORIES, r["id"]
+        assert r["installer"] in ("pip", "uv", "poetry", "conda", "runtime"), r["id"]
+        assert r["text"].strip(), r["id"]
+
+
+def test_the_test_set_is_at_least_30_percent() -> None:
+    records = load()
+    held_out = [r for r in records if in_test_set(r["id"])]
+    assert len(held_out) >= 0.30 * len(records)
+
+
+def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    train = [r for r in load() if not in_test_set(r["id"])]
+    accuracy, validity, _ = _rates(train)
+    with capsys.disabled():
+        print(f"\nexplain corpus, training set ({len(train)} records): category accuracy "
+              f"{accuracy:.1%}, fix validity {validity:.1%}")
+
+
+# Measured when the rules were last tuned (on the training set only): held-out category
+# accuracy 88.4% (61/69), fix validity 91.3%. The target is not met; the test is an expected
+# failure until it is (strict: reaching the target fails it, so the marker must then go).
+def test_held_out_rates_do_not_fall_below_what_was_measured(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The floor that can fail today: a rule change that loses held-out cases fails here."""
+    held_out = [r for r in load() if in_test_set(r["id"])]
+    accuracy, validity, _ = _rates(held_out)
+    with capsys.disabled():
+        print(f"\nexplain corpus, held-out test set ({len(held_out)} records): category "
+              f"accuracy {accuracy:.1%}, fix validity {validity:.1%}")
+    assert accuracy >= MEASURED_ACCURACY
+    assert validity >= MIN_FIX_VALIDITY
+
+
+MEASURED_ACCURACY = 61 / 69
+
+
+@pytest.mark.xfail(strict=True, reason="held-out category accuracy 88.4% < 90% (issue 12)")
+def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
+    held_out = [r for r in load() if in_test_set(r["id"])]
+    accuracy, validity, _ = _rates(held_out)
+    with capsys.disabled():
+        print(f"\nexplain corpus, held-out test set ({len(held_out)} records): category "
+              f"accuracy {accuracy:.1%}, fix validity {validity:.1%}")
+    assert accuracy >= MIN_ACCURACY
+    assert validity >= MIN_FIX_VALIDITY
+
+
+@pytest.mark.parametrize(("fix", "installer", "category", "valid"), [
+    ("pipguard install torch", "pip", "no-matching-distribution", True),
+    ("pip cache remove torch && pipguard install torch", "pip", "download-integrity", True),
+    ("uv pip install torch", "pip", "no-matching-distribution", False),
+    ("UV_NO_CACHE=1 uv pip install torch", "uv", "resource-exhausted", True),
+    ("pipguard install torch", "uv", "no-matching-distribution", False),
+    ("uv cache clean torch && pip install torch", "uv", "download-integrity", False),
+    ("poetry add torch==2.3.0", "poetry", "resolver-conflict", True),
+    ("pipguard install torch", "runtime", "cuda-libraries", True),
+    ("export LD_LIBRARY_PATH=/x", "runtime", "cuda-libraries", True),
+    ("update the NVIDIA driver", "runtime", "driver-too-old", True),
+    ("update the NVIDIA driver", "runtime", "cuda-libraries", False),
+    ("", "pip", "driver-too-old", False),
+])  # fmt: skip
+def test_fix_validity_rule(fix: str, installer: str, category: str, valid: bool) -> None:
+    assert fix_is_valid(Finding(category, "error", "m", "e", fix), installer) is valid
