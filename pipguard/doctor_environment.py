@@ -9,7 +9,7 @@ x86_64, the CPU build elsewhere), as the tables say.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
@@ -42,6 +42,8 @@ class Environment:
     torch_index_urls: tuple[str, ...] = ()
     # Top-level package folders of the family that no installed distribution owns.
     orphans: tuple[str, ...] = ()
+    # Bytes each distribution occupies (RECORD sizes), where the command read them.
+    sizes: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def platform(self) -> str:

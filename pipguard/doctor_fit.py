@@ -36,7 +36,7 @@ def fit(e: Environment, kn: Knowledge) -> list[Finding]:
     if tv is None or variant is None:
         return []
     base = Version(tv.public)
-    out = _cpu_on_gpu(e, kn, tv, variant)
+    out = _cpu_on_gpu(e, kn, tv, variant) + _gpu_build_without_gpu(e, tv, variant)
     vd = judge(e.hw, e.os, e.machine, kn, variant, base)
     driver = e.hw.driver()
     for bad in vd.failures():
@@ -78,6 +78,30 @@ def unusable_gpus(e: Environment, kn: Knowledge) -> list[Finding]:
         out.append(Finding("driver-too-old", "error" if needs_it else "warning",
                            f"{u.describe()}: {what}", f"{u.reason}: {u.detail}", fix))
     return out
+
+
+# Libraries a GPU build pulls in that the cpu build does not.
+GPU_ONLY = ("nvidia-", "cuda-", "triton", "pytorch-triton")
+
+
+def _gpu_build_without_gpu(e: Environment, tv: Version, variant: str) -> list[Finding]:
+    """A CUDA/ROCm build on a machine with no GPU at all: it runs, on the CPU, at a size."""
+    kind = variant_kind(variant)
+    # Only where the command measured the install (its sizes include torch's): the finding
+    # is about what the build costs.
+    if kind not in ("cuda", "rocm") or e.hw.accelerator != "none" or e.hw.gpus \
+            or e.hw.unusable or "torch" not in e.sizes:
+        return []
+    torch = e.dists["torch"]
+    libs = sorted({r.name.lower() for r in e.requires(torch)
+                   if r.name.lower().startswith(GPU_ONLY)} & set(e.sizes))
+    saved = sum(e.sizes[n] for n in libs)
+    size = f"; the cpu build saves about {saved / 1e9:.1f} GB ({len(libs)} GPU libraries)" \
+        if saved else ""
+    return [Finding("gpu-build-without-gpu", "warning",
+                    f"torch {tv} is the {variant} build, but this machine has no GPU: it runs "
+                    f"on the CPU only{size}", f"torch {tv}, accelerator none",
+                    "pipguard install --force-reinstall torch --torch-backend cpu")]
 
 
 def _cpu_on_gpu(e: Environment, kn: Knowledge, tv: Version, variant: str) -> list[Finding]:

@@ -18,6 +18,7 @@ CATEGORIES = (
     "dependency-confusion",
     "resolver-conflict",
     "resource-exhausted",
+    "gpu-build-without-gpu",
 )
 SEVERITIES = ("error", "warning", "info")
 

@@ -304,7 +304,9 @@ class Knowledge:
             last, _, row = max(mine, key=lambda r: r[0])
             if minor < last:
                 return None  # the variant did not exist for that older release
-            return _assumed(row, f"tables end at {last}; assumed same as {last}")
+            # The same variant's newest row: a release keeps its variant's arch list unless
+            # PyPI notes say otherwise, so this is a good guess (medium), not a blind one.
+            return _assumed(row, f"tables end at {last}; assumed same as {last}", "medium")
         major = (cuda_of(variant) or Version("0")).major
         same = [r for r in rows if r[1][1].major == major]
         if not same:
@@ -368,8 +370,8 @@ class Knowledge:
         return int(m.group(1)) if m else self.nvidia_libs.get(name)
 
 
-def _assumed(row: ArchList, note: str) -> ArchList:
-    return ArchList(row.cubins, row.ptx, "uncertain", note, row.source)
+def _assumed(row: ArchList, note: str, confidence: str = "uncertain") -> ArchList:
+    return ArchList(row.cubins, row.ptx, confidence, note, row.source)
 
 
 def _canon(name: str) -> str:

@@ -108,6 +108,11 @@ def parse_record(text: str) -> tuple[RecordEntry, ...]:
     return tuple(entries)
 
 
+def installed_size(dist: Distribution) -> int:
+    """The bytes a distribution's RECORD lists (0 when it has no readable RECORD)."""
+    return sum(e.size or 0 for e in _read_record(dist) or ())
+
+
 def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerification:
     """Check one distribution's files against its RECORD."""
     return verify_many([dist], workers=workers)[0]

@@ -552,3 +552,12 @@ def test_real_orphaned_torch_folder_fails_verify_and_doctor(venv: Venv) -> None:
     rc, found = venv.doctor()
     assert rc == 1
     assert [f["fix"] for f in by(found, "corrupt-install")] == ["pipguard install torch"]
+
+
+def test_a_gpu_build_on_a_machine_without_a_gpu_names_the_size_the_cpu_build_saves() -> None:
+    big = D("nvidia-cublas-cu12", "12.4.5.8")
+    t = torch("2.5.1+cu124", "nvidia-cublas-cu12==12.4.5.8; platform_system == 'Linux'")
+    found = run(Environment({"torch": t, "nvidia-cublas-cu12": big}, (), Hardware(),
+                            sizes={"nvidia-cublas-cu12": 2_300_000_000, "torch": 900_000_000}))
+    [f] = [f for f in found if f.category == "gpu-build-without-gpu"]
+    assert f.severity == "warning" and "2.3 GB" in f.message and "--torch-backend cpu" in f.fix

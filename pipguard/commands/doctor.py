@@ -8,12 +8,13 @@ from typing import Any
 from pipguard.deep_probe import TIMEOUT_S, probe_torch
 from pipguard.detect import detect_overridden
 from pipguard.doctor_environment import Environment
-from pipguard.doctor_fit import deep_fit, fit, unusable_gpus
+from pipguard.doctor_fit import GPU_ONLY, deep_fit, fit, unusable_gpus
 from pipguard.doctor_packages import packages
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import SEVERITIES, Finding
 from pipguard.hardware import Hardware
+from pipguard.install_record import recorded_indexes
 from pipguard.installed import inspect
 from pipguard.interpreter import pip_command
 from pipguard.knowledge import Knowledge
@@ -23,7 +24,7 @@ from pipguard.pipargs import CommandLine
 from pipguard.results import Diagnosed
 from pipguard.session import find_target, load_tables
 from pipguard.target import marker_environment
-from pipguard.verify import verify_many
+from pipguard.verify import installed_size, verify_many
 
 
 def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagnosed]:
@@ -36,10 +37,13 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
     verified = verify_many([d for n, d in dists.items()
                             if n in kn.family() or n.startswith("nvidia-")])
     custom = s.torch_index_url if s.torch_index_url != DEFAULT_INDEX_URL else None
+    trusted = ((custom,) if custom else ()) + recorded_indexes(interp.prefix)
     env = Environment(dists, verified, hw, interp.os, interp.machine,
-                      marker_environment(interp), (custom,) if custom else (),
+                      marker_environment(interp), trusted,
                       find_orphans([d.location for d in dists.values()], dists,
-                                   kn.import_owners()))
+                                   kn.import_owners()),
+                      {n: installed_size(d) for n, d in dists.items()
+                       if n == "torch" or n.startswith(GPU_ONLY)})
     findings = check(env, kn)
     facts = None
     if s.deep and "torch" in dists:
