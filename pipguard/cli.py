@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pipguard import __version__
 from pipguard.errors import EXIT_INTERRUPTED, PipguardError, UsageError
 from pipguard.pipargs import CommandLine, parse
+from pipguard.redact import redact_text
 
 if TYPE_CHECKING:
     from pipguard.results import Result
@@ -147,9 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except PipguardError as exc:
         # One line each, whatever a message carried along (a parser's caret lines...).
-        sys.stderr.write(f"error: {_one_line(exc.message)}\n")
+        sys.stderr.write(f"error: {redact_text(_one_line(exc.message))}\n")
         if exc.hint:
-            sys.stderr.write(f"hint: {_one_line(exc.hint)}\n")
+            sys.stderr.write(f"hint: {redact_text(_one_line(exc.hint))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

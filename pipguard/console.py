@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sys
 
+from pipguard.redact import redact_text
+
 
 def say(line: str) -> None:
-    """One line of pipguard's own, on stderr."""
-    sys.stderr.write(f"pipguard: {line}\n")
+    """One line of pipguard's own, on stderr (URLs redacted)."""
+    sys.stderr.write(f"pipguard: {redact_text(line)}\n")
     sys.stderr.flush()
 
 
