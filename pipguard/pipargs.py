@@ -20,7 +20,7 @@ GLOBAL_VALUE_OPTS = frozenset(
         "--python", "--log", "--log-file", "--local-log", "--keyring-provider", "--proxy",
         "--retries", "--timeout", "--exists-action", "--trusted-host", "--cert",
         "--client-cert", "--cache-dir", "--use-feature", "--use-deprecated",
-        "--resume-retries",
+        "--resume-retries", "--default-timeout",
     }
 )  # fmt: skip
 
