@@ -16,19 +16,22 @@ import zipfile
 from pathlib import Path
 
 from pipguard.errors import IndexUnavailable, IntegrityError
-from pipguard.fetch import Transient, request
+from pipguard.fetch import request
+from pipguard.wire import Sender, Transient
 
 _TRIES = 2
 _TIMEOUT = 60.0
+_WHEEL_LIMIT = 64 << 30  # a file of a lock: torch wheels are GBs
 
 
-def _fetch_to(url: str, path: Path) -> str:
-    """GET ``url`` into ``path``; the sha256 of what arrived."""
+def _fetch_to(url: str, path: Path, transport: Sender) -> str:
+    """GET ``url`` into ``path`` (with pip's network settings); the sha256 of what arrived."""
     last = ""
     for _ in range(_TRIES):
         try:
             with path.open("wb") as fh:
-                reply = request(url, {}, _TIMEOUT, sink=fh)
+                reply = request(url, {}, _TIMEOUT, transport=transport, sink=fh,
+                                limit=_WHEEL_LIMIT)
         except Transient as exc:
             last = str(exc)
             continue
@@ -42,7 +45,7 @@ def _fetch_to(url: str, path: Path) -> str:
     raise IndexUnavailable(f"cannot download {url}: {last}")
 
 
-def download(url: str, dest: Path, sha256: str) -> bool:
+def download(url: str, dest: Path, sha256: str, transport: Sender) -> bool:
     """Put the file at ``url`` at ``dest``, checked; False when ``dest`` already matched."""
     if dest.is_file() and file_sha256(dest) == sha256:
         return False
@@ -51,7 +54,7 @@ def download(url: str, dest: Path, sha256: str) -> bool:
     try:
         got = ""
         for _ in range(_TRIES):
-            got = _fetch_to(url, part)
+            got = _fetch_to(url, part, transport)
             if got == sha256:
                 os.replace(part, dest)
                 return True
@@ -64,11 +67,11 @@ def download(url: str, dest: Path, sha256: str) -> bool:
             part.unlink()
 
 
-def sha256_of(url: str, scratch: Path) -> str:
+def sha256_of(url: str, scratch: Path, transport: Sender) -> str:
     """The sha256 of the file at ``url`` (downloaded once into ``scratch``, then removed)."""
     path = scratch / "hash.part"
     try:
-        return _fetch_to(url, path)
+        return _fetch_to(url, path, transport)
     finally:
         with contextlib.suppress(OSError):
             path.unlink()

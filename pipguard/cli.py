@@ -16,6 +16,7 @@ from pipguard import __version__, console
 from pipguard.errors import EXIT_INTERRUPTED, PipguardError, UsageError
 from pipguard.ownoptions import PIPGUARD_COMMANDS, WRAPPED_COMMANDS
 from pipguard.pipargs import CommandLine, parse
+from pipguard.redact import redact_text
 
 if TYPE_CHECKING:
     from pipguard.results import Result
@@ -205,9 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipguardError as exc:
         console.end_progress()
         # One line each, whatever a message carried along (a parser's caret lines...).
-        sys.stderr.write(f"error: {_one_line(exc.message)}\n")
+        sys.stderr.write(f"error: {redact_text(_one_line(exc.message))}\n")
         if exc.hint:
-            sys.stderr.write(f"hint: {_one_line(exc.hint)}\n")
+            sys.stderr.write(f"hint: {redact_text(_one_line(exc.hint))}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         console.end_progress()

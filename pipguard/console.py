@@ -6,7 +6,8 @@ rendered by :mod:`pipguard.render`; this is for what a running command says.
 How much it says follows pip's own ``-q``/``-v`` (pip gets them too): below zero
 only warnings (errors are the CLI's), at zero the decisions (:func:`say`), above
 zero the details as well (:func:`detail`). On a terminal, :func:`progress` keeps
-one line rewritten in place; elsewhere it prints nothing.
+one line rewritten in place; elsewhere it prints nothing. Every URL is shown redacted
+(:mod:`pipguard.redact`): no credential reaches the terminal or a CI log.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass
+
+from pipguard.redact import redact_text
 
 
 @dataclass
@@ -42,7 +45,7 @@ def _write(line: str) -> None:
         if _state.shown:
             sys.stderr.write("\r\x1b[K")
             _state.shown = False
-        sys.stderr.write(f"pipguard: {line}\n")
+        sys.stderr.write(f"pipguard: {redact_text(line)}\n")
         sys.stderr.flush()
 
 
@@ -90,5 +93,6 @@ def show(text: str) -> None:
     if text:
         end_progress()
         with _lock:
+            text = redact_text(text)
             sys.stderr.write(text if text.endswith("\n") else text + "\n")
             sys.stderr.flush()

@@ -1,38 +1,34 @@
-"""One HTTP(S) or ``file://`` GET for the index client: replies, failures, streaming.
+"""One HTTP(S) or ``file://`` GET for the index client: replies, failures, bounds.
 
-Only stdlib HTTP (``urllib``), imported lazily so that importing this module stays cheap:
-it honours the system's proxy settings and always verifies TLS. A reply is returned for
-2xx, 304 and 4xx; everything worth retrying (5xx, 429, timeouts, cut-short bodies)
-raises :class:`Transient` and the caller decides how often to retry.
+A request is sent through a :class:`~pipguard.wire.Sender` (the urllib3
+:class:`~pipguard.transport.Transport`, with pip's network settings) and is
+bounded: it ends by its ``deadline`` (headers and body, so a server trickling one
+byte a second ends too) and reads at most ``limit`` bytes (:data:`PAGE_LIMIT` for
+pages). Redirects are followed by hand (at most
+:data:`MAX_REDIRECTS`): https → http is refused, another host is allowed and noted,
+and credentials are never carried to another host.
+
+A reply is returned for 2xx, 304 and 4xx; what is worth retrying (5xx, 408, 429,
+timeouts, cut-short bodies) raises :class:`Transient`, what retrying cannot fix
+(a certificate failure, a refused redirect, a body over the limit) raises
+:class:`Refused`; the caller decides how often to retry.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pipguard import __version__
+from pipguard.redact import keep_auth, netloc_of, redact_url, split_credentials
+from pipguard.simple import JSON_TYPE
+from pipguard.wire import PAGE_LIMIT, Refused, Reply, Sender, Transient, describe
 
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the server answered: status, body (empty when streamed) and the headers used."""
-
-    status: int
-    body: bytes
-    url: str  # after redirects
-    content_type: str = ""
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class Transient(Exception):
-    """A failure worth retrying: 5xx, 429, timeout, connection error, garbage page."""
+MAX_REDIRECTS = 10
+_REDIRECTS = (301, 302, 303, 307, 308)
+_CHUNK = 1 << 16
 
 
 @contextlib.contextmanager
@@ -50,64 +46,106 @@ def temp_file(root: Path) -> Iterator[IO[bytes]]:
 
 
 def request(
-    url: str, headers: Mapping[str, str], timeout: float, *, sink: IO[bytes] | None = None
+    url: str, headers: Mapping[str, str], timeout: float, *, transport: Sender,
+    sink: IO[bytes] | None = None, deadline: float | None = None, limit: int = PAGE_LIMIT,
 ) -> Reply:
-    """One GET. Replies for 2xx, 304 and 4xx; raises :class:`Transient` for the rest.
+    """One GET. Replies for 2xx, 304 and 4xx; raises :class:`Transient` or :class:`Refused`.
 
-    With ``sink`` the body is streamed there instead of kept in memory.
+    With ``sink`` the body is streamed there instead of kept in memory. ``deadline``
+    (``time.monotonic()`` seconds) defaults to ``2 * timeout`` from now.
     """
     if url.startswith("file:"):
         return request_file(url, sink)
-    import http.client
-    import urllib.error
-    import urllib.request
+    end = deadline if deadline is not None else time.monotonic() + 2 * timeout
+    start_host = netloc_of(url)
+    current, notes = url, list[str]()
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = transport.send(current, headers, timeout, end)
+        location = resp.headers.get("Location")
+        if resp.status not in _REDIRECTS or not location:
+            return _reply(resp, current, sink, end, limit, timeout, tuple(notes))
+        resp.close()
+        from urllib.parse import urljoin
 
-    req = urllib.request.Request(url, headers={"User-Agent": f"pipguard/{__version__}", **headers})
+        target = urljoin(split_credentials(current)[0], location)
+        if current.lower().startswith("https:") and not target.lower().startswith("https:"):
+            raise Refused(f"{redact_url(current)} redirected from https to "
+                          f"{redact_url(target)}, which is not encrypted; refused",
+                          hint="use an index URL that stays on https")
+        if netloc_of(target) != start_host:
+            note = f"{redact_url(url)} redirected to another host: {redact_url(target)}"
+            if note not in notes:
+                notes.append(note)
+        current = target if netloc_of(target) != netloc_of(current) else keep_auth(current, target)
+    raise Refused(f"{redact_url(url)}: more than {MAX_REDIRECTS} redirects")
+
+
+def _reply(resp: Any, url: str, sink: IO[bytes] | None, end: float, limit: int,
+           timeout: float, notes: tuple[str, ...]) -> Reply:
+    """Read (or drop) the body of a response and make the :class:`Reply`."""
+    status = int(resp.status)
+    if status >= 500 or status in (408, 429):
+        resp.close()
+        raise Transient(f"HTTP {status}")
+    if status >= 300:  # 304, 4xx: the status is the answer
+        resp.close()
+        return Reply(status, b"", url, notes=notes)
+    h = resp.headers
+    counted = [0]
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            if sink is None:
-                body = resp.read()  # raises IncompleteRead when cut short
-            else:
-                body = b""
-                stream(resp, sink, resp.headers.get("Content-Length"))
-            return Reply(
-                resp.status,
-                body,
-                resp.geturl(),
-                resp.headers.get("Content-Type", ""),
-                resp.headers.get("ETag"),
-                resp.headers.get("Last-Modified"),
-            )
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code >= 500 or exc.code in (408, 429):
-            raise Transient(f"HTTP {exc.code}") from None
-        return Reply(exc.code, b"", url)
-    except urllib.error.URLError as exc:
-        raise Transient(describe(exc.reason)) from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise Transient(describe(exc)) from None
+        body, got = _read_body(resp, sink, end, limit, timeout, url, counted)
+    except (Transient, Refused) as exc:
+        exc.received = counted[0]
+        raise
+    return Reply(status, body, url, h.get("Content-Type", ""), h.get("ETag"),
+                 h.get("Last-Modified"), h.get("Content-Range"), got, notes)
 
 
-def stream(resp: Any, sink: IO[bytes], length: str | None) -> None:
-    """Copy a response into ``sink``; a short body is a transient failure."""
+def _read_body(resp: Any, sink: IO[bytes] | None, end: float, limit: int, timeout: float,
+               url: str, counted: list[int]) -> tuple[bytes, int]:
+    """The body, piecewise: no read waits past ``end``; more than ``limit`` bytes is refused."""
+    import urllib3
+
+    parts: list[bytes] = []
     got = 0
-    for chunk in iter(lambda: resp.read(1 << 20), b""):
-        sink.write(chunk)
-        got += len(chunk)
-    # http.client does not raise on a short body read in pieces, so check here.
-    if length is not None and length.isdigit() and got != int(length):
+    length = resp.headers.get("Content-Length")
+    done = False
+    try:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Transient(f"{redact_url(url)} sent {got} bytes and did not finish in time")
+            sock = getattr(getattr(resp, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(min(timeout, left))
+            chunk = resp.read1(_CHUNK)
+            if not chunk:
+                done = True
+                break
+            got += len(chunk)
+            counted[0] = got
+            if got > limit:
+                raise Refused(f"{redact_url(url)} is larger than {limit >> 20} MiB; refused",
+                              hint="an index page this large is not a package index page")
+            if sink is None:
+                parts.append(chunk)
+            else:
+                sink.write(chunk)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if end - time.monotonic() < 0.1:  # the read was cut short by the deadline
+            raise Transient(f"{redact_url(url)} sent {got} bytes and did not finish in "
+                            "time") from None
+        raise Transient(f"connection broke after {got} bytes: {describe(exc)}") from None
+    finally:
+        if done:
+            resp.release_conn()
+        else:
+            resp.close()
+    # A short body is a failure (urllib3 does not always raise on one read piecewise).
+    if length is not None and length.isdigit() and got != int(length) \
+            and not resp.headers.get("Content-Encoding"):
         raise Transient(f"connection closed after {got} of {length} bytes")
-
-
-def describe(reason: object) -> str:
-    """A short reason for a failed request (``timed out``, ``Connection refused``)."""
-    if isinstance(reason, TimeoutError):
-        return "timed out"
-    if isinstance(reason, BaseException):
-        text = str(reason) or type(reason).__name__
-        return text if not isinstance(reason, OSError) or not reason.strerror else reason.strerror
-    return str(reason)
+    return b"".join(parts), got
 
 
 def request_file(url: str, sink: IO[bytes] | None) -> Reply:
@@ -122,10 +160,13 @@ def request_file(url: str, sink: IO[bytes] | None) -> Reply:
     try:
         with path.open("rb") as fh:
             if sink is None:
-                return Reply(200, fh.read(), url, ctype)
+                data = fh.read()
+                return Reply(200, data, url, ctype, received=len(data))
+            got = 0
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 sink.write(chunk)
-            return Reply(200, b"", url, ctype)
+                got += len(chunk)
+            return Reply(200, b"", url, ctype, received=got)
     except (FileNotFoundError, NotADirectoryError):
         return Reply(404, b"", url)
     except PermissionError:

@@ -6,27 +6,37 @@ Last-Modified) and revalidated with a conditional request; when the index
 cannot be reached after bounded retries, the cached copy is used and a note
 says how old it is. Garbage pages count as failures, never as "no wheels".
 
-One request (stdlib ``urllib``, imported lazily) is :mod:`pipguard.fetch`; this
-module adds the retries, the cache and the parsing.
+One request (urllib3, with pip's network settings) is :mod:`pipguard.fetch`; this
+module adds the retries, the time budget, the cache and the parsing.
+
+Reads are bounded (:mod:`pipguard.reader`: 90 s for all of one client's reads at pip's
+default timeout): a trickling or endless index ends in the cached copy or
+:class:`IndexUnavailable` (exit 3). URLs are shown and used as cache keys only
+redacted (:mod:`pipguard.redact`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
-import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
 from pipguard import cache, console
 from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
-from pipguard.fetch import JSON_TYPE, Reply, Transient, request, temp_file
-from pipguard.simple import IndexFile, PageError, parse_json, scan_html
+from pipguard.fetch import request, temp_file
+from pipguard.ranged import WHEEL_LIMIT, NoRanges, read_member
+from pipguard.reader import Reader, Unreachable
+from pipguard.redact import keep_auth, redact_url, split_credentials
+from pipguard.simple import IndexFile, PageError, parse_page
+from pipguard.transport import Transport
+from pipguard.wire import NetworkSettings, Reply, Transient
 
 __all__ = [
     "ACCEPT",
@@ -47,7 +57,6 @@ _HINT = (
     "check the network, point --torch-index-url (or PIPGUARD_TORCH_INDEX_URL) at a reachable "
     "mirror, or set PIPGUARD_OFFLINE=1 to plan from the cache only"
 )
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,6 @@ class Page:
     fetched_at: float  # epoch seconds when the content was fetched from the server
     from_cache: bool  # served from cache because the index was unreachable (stale)
     missing: bool  # 403/404: this variant has no such project (files empty)
-
-
-class _Unreachable(Exception):
-    """Retries are spent, or the server refused in a way retrying will not fix."""
 
 
 def format_age(seconds: float) -> str:
@@ -86,31 +91,36 @@ class IndexClient:
         channel: str = "stable",
         *,
         cache_dir: Path | None = None,
-        timeout: float = 15.0,
-        retries: int = 3,
+        timeout: float | None = None,
+        retries: int | None = None,
         backoff: float = 0.5,
         offline: bool = False,
         max_workers: int = 8,
+        network: NetworkSettings | None = None,
     ) -> None:
-        """Set up a client; nothing is fetched until asked."""
+        """Set up a client; nothing is fetched until asked. ``timeout`` and ``retries``
+        default to ``network``'s (pip's settings)."""
         import threading
 
         if channel not in CHANNELS:
             raise UsageError(f"unknown torch channel {channel!r}", hint=f"use one of {CHANNELS}")
         if not base_url.lower().startswith(("https://", "http://", "file:")):
-            raise UsageError(f"the torch index URL must be http(s):// or file://, not {base_url!r}")
+            raise UsageError("the torch index URL must be http(s):// or file://, "
+                             f"not {redact_url(base_url)!r}")
         self.base_url = base_url.rstrip("/")
         self.channel = channel
         self.cache_root = cache_dir if cache_dir is not None else cache.cache_dir()
-        self.timeout = timeout
-        self.retries = max(0, retries)
-        self.backoff = backoff
+        net = network or NetworkSettings()
         self.offline = offline
         self.max_workers = max(1, max_workers)
         self.notes: list[str] = []
         self.fetched = 0  # replies from the index in this run, and their bytes
         self.fetched_bytes = 0
         self._lock = threading.Lock()
+        self.reader = Reader(request, Transport(net),
+                             timeout=net.timeout if timeout is None else timeout,
+                             retries=net.retries if retries is None else retries,
+                             backoff=backoff, hint=_HINT, note=self._note)
 
     # --- URLs ---------------------------------------------------------------------------
 
@@ -135,7 +145,7 @@ class IndexClient:
         Raises :class:`IndexUnavailable` when neither the index nor the cache has it.
         """
         url = self.project_url(variant, project)
-        path = cache.entry_path(self.cache_root, "pages", url)
+        path = cache.entry_path(self.cache_root, "pages", redact_url(url))
         cached = cache.read_entry(path)
         if self.offline:
             return self._stale(url, cached, "offline")
@@ -151,11 +161,12 @@ class IndexClient:
                 headers["If-Modified-Since"] = str(cached[0]["last_modified"])
 
         def attempt() -> Page:
-            reply = request(url, headers, self.timeout)
+            reply = self.reader.request(url, headers)
             self._count(url, len(reply.body))
             now = time.time()
             if reply.status in _MISSING:
-                self._store(path, {"url": url, "status": reply.status, "fetched_at": now}, b"")
+                self._store(path, {"url": redact_url(url), "status": reply.status,
+                                   "fetched_at": now}, b"")
                 return Page(url, (), now, False, True)
             conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
             if reply.status == 304 and cached and conditional:
@@ -169,14 +180,14 @@ class IndexClient:
                 self._store(path, {**header, "fetched_at": now}, body)
                 return Page(url, files, now, False, False)
             if reply.status != 200:
-                raise _Unreachable(f"HTTP {reply.status}")
+                raise Unreachable(f"HTTP {reply.status}")
             try:
                 files = _parse(reply.body, reply.content_type, reply.url)
             except PageError as exc:
                 raise Transient(f"unusable page: {exc}") from None
             header = {
-                "url": url,
-                "final_url": reply.url,
+                "url": redact_url(url),
+                "final_url": split_credentials(reply.url)[0],  # credentials: never on disk
                 "status": 200,
                 "fetched_at": now,
                 "content_type": reply.content_type,
@@ -187,9 +198,9 @@ class IndexClient:
             return Page(url, files, now, False, False)
 
         try:
-            return self._attempts(attempt)
-        except _Unreachable as exc:
-            return self._stale(url, cached, f"index unreachable: {exc}")
+            return self.reader.attempts(attempt)
+        except Unreachable as exc:
+            return self._stale(url, cached, f"index unreachable: {exc}", exc.hint)
 
     def pages(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Page]:
         """Several ``(variant, project)`` pages, fetched in parallel threads."""
@@ -209,38 +220,41 @@ class IndexClient:
         finally:
             pool.shutdown(wait=False)
 
-    def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str) -> Page:
+    def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str,
+               hint: str | None = None) -> Page:
         """The cached copy of ``url`` after the index failed us (or offline)."""
+        shown = redact_url(url)
         if cached is not None:
             header, body = cached
             fetched_at = float(header.get("fetched_at", 0))
             age = format_age(time.time() - fetched_at)
             if header.get("status") in _MISSING:
-                self._note(f"{reason}; no such page per the cache, {age} old ({url})")
+                self._note(f"{reason}; no such page per the cache, {age} old ({shown})")
                 return Page(url, (), fetched_at, True, True)
             with contextlib.suppress(PageError):
                 files = _parse(body, str(header.get("content_type", "")), _final(header, url))
-                self._note(f"{reason}; planned from cache {age} old ({url})")
+                self._note(f"{reason}; planned from cache {age} old ({shown})")
                 return Page(url, files, fetched_at, True, False)
         if reason == "offline":
             raise IndexUnavailable(
-                f"offline (PIPGUARD_OFFLINE or --offline) and {url} is not cached",
+                f"offline (PIPGUARD_OFFLINE or --offline) and {shown} is not cached",
                 hint="run once with network access to fill the cache, or unset PIPGUARD_OFFLINE",
             )
-        raise IndexUnavailable(f"{reason}; nothing cached for {url}", hint=_HINT)
+        raise IndexUnavailable(f"{reason}; nothing cached for {shown}", hint=hint or _HINT)
 
     # --- metadata -----------------------------------------------------------------------
 
     def metadata(self, file: IndexFile) -> str:
         """The core metadata (``METADATA``) of a wheel listed on a page.
 
-        Reads ``<url>.metadata`` (PEP 658) when the index offers it, checking
-        its sha256 when published; otherwise downloads the wheel (checking its
-        sha256 when published) and reads ``*.dist-info/METADATA`` from it.
+        Reads ``<url>.metadata`` (PEP 658) when the index offers it, checking its
+        sha256 when published; otherwise reads ``*.dist-info/METADATA`` out of the wheel
+        with range requests (:mod:`pipguard.ranged`), or, when the server ignores
+        ranges, from the whole wheel (checking its sha256 when published).
         Cached forever: files behind an index URL do not change.
         Raises :class:`IntegrityError` on a hash mismatch.
         """
-        key = f"{file.url}\0{file.metadata_sha256 or ''}\0{file.sha256 or ''}"
+        key = f"{redact_url(file.url)}\0{file.metadata_sha256 or ''}\0{file.sha256 or ''}"
         path = cache.entry_path(self.cache_root, "metadata", key)
         hit = cache.read_entry(path)
         if hit is not None:
@@ -253,38 +267,41 @@ class IndexClient:
         body = self._metadata_file(file) if file.has_metadata else None
         if body is None:
             body = self._metadata_from_wheel(file)
-        self._store(path, {"url": file.url}, body)
+        self._store(path, {"url": redact_url(file.url)}, body)
         return body.decode("utf-8", errors="replace")
 
     def _metadata_file(self, file: IndexFile) -> bytes | None:
         """``<url>.metadata``, verified; None when the index does not have it after all."""
         url = file.url + ".metadata"
-        reply = self._fetch(url)
+        reply = self.reader.get(url, {})
         self._count(url, len(reply.body))
         if reply.status in _MISSING:
             return None
         if reply.status != 200:
-            raise IndexUnavailable(f"cannot read {url}: HTTP {reply.status}", hint=_HINT)
+            raise IndexUnavailable(f"cannot read {redact_url(url)}: HTTP {reply.status}",
+                                   hint=_HINT)
         _verify(url, file.metadata_sha256, hashlib.sha256(reply.body).hexdigest())
         return reply.body
 
     def _metadata_from_wheel(self, file: IndexFile) -> bytes:
-        """Download the wheel (streamed to a temp file) and read its METADATA."""
+        """METADATA by range requests; the whole wheel (to a temp file) only if need be."""
         import zipfile
 
-        with temp_file(self.cache_root) as fh:
+        def pick(names: list[str]) -> str:
+            return _metadata_member(names, file)
 
-            def download() -> Reply:
+        def get(headers: Mapping[str, str], sink: Any, limit: int) -> Reply:
+            return self.reader.get(file.url, headers, sink=sink, limit=limit)
+
+        with temp_file(self.cache_root) as fh:
+            try:
+                body, _ = read_member(get, fh, pick)
+                if body is not None:
+                    return body
+            except (NoRanges, zipfile.BadZipFile, KeyError, OSError, EOFError):
                 fh.seek(0)
                 fh.truncate()
-                return request(file.url, {}, self.timeout, sink=fh)
-
-            try:
-                reply = self._attempts(download)
-            except _Unreachable as exc:
-                raise IndexUnavailable(f"cannot download {file.url}: {exc}", hint=_HINT) from None
-            if reply.status != 200:
-                raise IndexUnavailable(f"cannot download {file.url}: HTTP {reply.status}")
+                self.reader.get(file.url, {}, sink=fh, limit=WHEEL_LIMIT, whole=True)
             self._count(file.url, fh.tell())
             fh.seek(0)
             digest = hashlib.sha256()
@@ -293,31 +310,13 @@ class IndexClient:
             _verify(file.url, file.sha256, digest.hexdigest())
             try:
                 with zipfile.ZipFile(fh) as wheel:
-                    return wheel.read(_metadata_member(wheel.namelist(), file))
+                    return wheel.read(pick(wheel.namelist()))
             except (zipfile.BadZipFile, KeyError, OSError) as exc:
-                raise IntegrityError(f"{file.url} is not a readable wheel: {exc}") from None
+                raise IntegrityError(f"{redact_url(file.url)} is not a readable wheel: {exc}",
+                                     hint="the index serves a broken file; retry later or "
+                                          "use another mirror") from None
 
     # --- plumbing -----------------------------------------------------------------------
-
-    def _fetch(self, url: str) -> Reply:
-        """A GET with retries; raises :class:`IndexUnavailable` when spent."""
-        try:
-            return self._attempts(lambda: request(url, {}, self.timeout))
-        except _Unreachable as exc:
-            raise IndexUnavailable(f"cannot read {url}: {exc}", hint=_HINT) from None
-
-    def _attempts(self, attempt: Callable[[], _T]) -> _T:
-        """Run ``attempt``, retrying :class:`Transient` failures with exponential backoff."""
-        reason = "no attempt made"
-        for n in range(self.retries + 1):
-            if n:
-                time.sleep(self.backoff * 2 ** (n - 1))
-            try:
-                return attempt()
-            except Transient as exc:
-                reason = str(exc)
-        tries = "1 try" if self.retries == 0 else f"{self.retries + 1} tries"
-        raise _Unreachable(f"{reason} ({tries})")
 
     def _store(self, path: Path, header: Mapping[str, Any], body: bytes) -> None:
         """Write a cache entry; a cache that cannot be written only costs speed."""
@@ -343,42 +342,25 @@ class IndexClient:
 
 
 def _final(header: Mapping[str, Any], url: str) -> str:
-    """The URL a cached page was served from (links are relative to it)."""
+    """The URL a cached page was served from (links are relative to it), with the
+    credentials of ``url`` when on its host (they are never stored)."""
     final = header.get("final_url")
-    return final if isinstance(final, str) and final else url
+    return keep_auth(url, final) if isinstance(final, str) and final else url
 
 
 def _parse(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
-    """Parse a page body by its content type; :class:`PageError` when unusable."""
-    mime, _, params = content_type.partition(";")
-    if mime.strip().lower() == JSON_TYPE:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise PageError(f"invalid JSON: {exc}") from None
-        return parse_json(data, url)
-    scan = scan_html(body.decode(_charset(params), errors="replace"), url)
-    if scan.problem:
-        raise PageError(scan.problem)
-    return scan.files
-
-
-def _charset(params: str) -> str:
-    import codecs
-
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            name = value.strip().strip("\"'")
-            with contextlib.suppress(LookupError):
-                return codecs.lookup(name).name
-    return "utf-8"
+    """The page's files; links to the page's own host keep its credentials (as pip does),
+    so that pip, given a pinned file URL, can download it."""
+    files = parse_page(body, content_type, url)
+    if split_credentials(url)[1] is None:
+        return files
+    return tuple(dataclasses.replace(f, url=keep_auth(url, f.url)) for f in files)
 
 
 def _verify(url: str, expected: str | None, actual: str) -> None:
     if expected is not None and expected.lower() != actual:
         raise IntegrityError(
-            f"{url} has sha256 {actual}, but the index published {expected.lower()}",
+            f"{redact_url(url)} has sha256 {actual}, but the index published {expected.lower()}",
             hint="a proxy or mirror may have altered it; do not install it, and retry later",
         )
 

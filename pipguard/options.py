@@ -16,10 +16,16 @@ error, never silently "on"). The rest of pipguard receives a :class:`Settings`.
 | ``--torch-backend``   | ``PIPGUARD_TORCH_BACKEND``   | ``auto``                        |
 |                       | ``PIPGUARD_CACHE_DIR``       | the platform's user cache dir   |
 |                       | ``PIPGUARD_SYSROOT``         | ``/`` (detection reads files under it) |
+
+pip's own network settings (``--cert``, ``--proxy``, ``PIP_*``, config files) are pip's to
+decide: :mod:`pipguard.pipconfig` asks pip. The variables pip reads through requests
+(``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, ``NETRC``,
+``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) are read here, into :attr:`Settings.network_env`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +40,13 @@ DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
 CHANNELS = ("stable", "test", "nightly")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+# PIP_* variables that change nothing about how pip reaches an index.
+_PIP_VARS_NOT_NETWORK = frozenset({
+    "PIP_CONFIG_FILE", "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_INPUT", "PIP_NO_COLOR",
+    "PIP_PROGRESS_BAR", "PIP_ROOT_USER_ACTION", "PIP_BREAK_SYSTEM_PACKAGES", "PIP_QUIET",
+    "PIP_REQUIRE_VIRTUALENV", "PIP_NO_WARN_SCRIPT_LOCATION", "PIP_VERBOSE", "PIP_CACHE_DIR",
+    "PIP_NO_CACHE_DIR",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,11 @@ class Settings:
     # Where the torch index came from when a pip index option named one (pytorch.org's
     # `--index-url …/whl/cu126`): that option, for the plan's notes.
     torch_index_from: str | None = None
+    # Proxy, netrc and CA-bundle variables pip honours (lower-case names; "netrc": the file).
+    network_env: Mapping[str, str] = field(default_factory=dict)
+    # True when pip's configuration cannot say anything about the network: every config
+    # file is off (PIP_CONFIG_FILE=os.devnull) and no network PIP_* variable is set.
+    pip_config_inert: bool = False
 
 
 def flag(value: str, name: str) -> bool:
@@ -131,6 +149,10 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
         all="--all" in cl.own_flags,
         constraint_files=tuple(environ.get("PIP_CONSTRAINT", "").split()),
         torch_index_from=named.option if named else None,
+        network_env=network_env(environ),
+        pip_config_inert=environ.get("PIP_CONFIG_FILE") == os.devnull and not any(
+            k.startswith("PIP_") and k not in _PIP_VARS_NOT_NETWORK and v for k, v in
+            environ.items()),
     )
 
 
@@ -180,6 +202,27 @@ def _torch_index_in(url: str, option: str) -> NamedIndex | None:
     if parent in ("nightly", "test"):
         return NamedIndex(base, variant, parent, option)
     return NamedIndex(head, variant, None, option)
+
+
+def network_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables pip's HTTP library reads, as it reads them: a lower-case proxy
+    variable wins over its upper-case twin; ``NETRC``, else ``~/.netrc``, ``~/_netrc``."""
+    out: dict[str, str] = {}
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
+        value = environ.get(name) or environ.get(name.upper())
+        if value:
+            out[name] = value.strip()
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if environ.get(name):
+            out[name.lower()] = environ[name]
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    candidates = [environ["NETRC"]] if environ.get("NETRC") else [
+        str(Path(home) / n) for n in (".netrc", "_netrc")] if home else []
+    for candidate in candidates:
+        if Path(candidate).expanduser().is_file():
+            out["netrc"] = str(Path(candidate).expanduser())
+            break
+    return out
 
 
 def parse_gpu_arch(item: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.plan import Plan
+from pipguard.redact import redact_text
 from pipguard.results import (
     Detected,
     DryRun,
@@ -22,11 +23,12 @@ NOTHING_PLANNED = "no torch-family package involved; pip decides alone"
 
 
 def render(result: Result, *, as_json: bool) -> str:
-    """The text (or JSON document) a command prints on stdout for ``result``."""
+    """The text (or JSON document) a command prints on stdout for ``result``; every URL
+    in it redacted (:mod:`pipguard.redact`: no credentials ever reach the output)."""
     if as_json:
-        return json.dumps(_data(result), indent=2, sort_keys=False) + "\n"
+        return redact_text(json.dumps(_data(result), indent=2, sort_keys=False) + "\n")
     lines = list(_text(result))
-    return "".join(line + "\n" for line in lines)
+    return redact_text("".join(line + "\n" for line in lines))
 
 
 def _data(result: Result) -> dict[str, Any]:

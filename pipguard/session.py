@@ -17,6 +17,7 @@ from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import Settings, parse_python_version
 from pipguard.pipargs import CommandLine
+from pipguard.pipconfig import network_settings
 from pipguard.target import Interpreter, cross_target
 
 
@@ -55,8 +56,14 @@ class Session:
         """The torch index client (made on first use; no request until a page is read)."""
         if self._client is None:
             s = self.settings
+            remote = s.torch_index_url.lower().startswith(("https:", "http:"))
+            # pip's network settings (asks pip) only when pipguard will use the network.
+            net = network_settings(
+                self.cl, self.pip, env=s.network_env, inert=s.pip_config_inert,
+                pip_version=self.interp.pip_version, python=self.interp.version,
+            ) if remote and not s.offline else None
             self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,
-                                       cache_dir=s.cache_dir)
+                                       cache_dir=s.cache_dir, network=net)
         return self._client
 
     @property

@@ -33,14 +33,18 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 __all__ = [
+    "JSON_TYPE",
     "IndexFile",
     "PageError",
     "Scan",
     "parse_html",
     "parse_html_stdlib",
     "parse_json",
+    "parse_page",
     "scan_html",
 ]
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 class PageError(ValueError):
@@ -353,3 +357,33 @@ def _html_problem(text: str, anchors: int) -> str | None:
     if _HTML_OPEN_RE.search(text, 0, 4096) and _HTML_CLOSE_RE.search(text[-65536:]) is None:
         return "the page has no closing </html> (truncated)"
     return None
+
+
+def parse_page(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
+    """Parse a page body by its content type; :class:`PageError` when unusable."""
+    import json
+
+    mime, _, params = content_type.partition(";")
+    if mime.strip().lower() == JSON_TYPE:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise PageError(f"invalid JSON: {exc}") from None
+        return parse_json(data, url)
+    scan = scan_html(body.decode(_charset(params), errors="replace"), url)
+    if scan.problem:
+        raise PageError(scan.problem)
+    return scan.files
+
+
+def _charset(params: str) -> str:
+    import codecs
+    import contextlib
+
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip("\"'")
+            with contextlib.suppress(LookupError):
+                return codecs.lookup(name).name
+    return "utf-8"

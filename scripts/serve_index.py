@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
-import hashlib
 import random
 import socket
+import ssl
 import sys
 import threading
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -30,113 +29,13 @@ from urllib.parse import unquote, urlsplit
 
 if __package__ in (None, ""):  # run as a plain script: make `scripts` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.index_faults import HANG_SECONDS, Faults, RequestRecord
 from scripts.make_index import R2_PLACEHOLDER
 
-HANG_SECONDS = 120.0  # longer than any client timeout used in tests
+__all__ = ["HANG_SECONDS", "Faults", "IndexServer", "RequestRecord"]
+
 S3_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
              b"<Message>Access Denied</Message></Error>")
-KINDS = ("status", "delay", "hang", "truncate", "garbage", "corrupt")
-
-
-@dataclass
-class Fault:
-    """One injected misbehaviour; ``count`` None means every matching request."""
-
-    glob: str
-    kind: str
-    status: int = 500
-    seconds: float = 0.0
-    count: int | None = None
-    hits: int = 0
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request as the server saw it; ``status`` None: it hung up without answering."""
-
-    method: str
-    path: str  # decoded, without the query string
-    raw_path: str  # as sent on the request line
-    status: int | None
-    headers: dict[str, str] = field(default_factory=dict)
-    fault: str | None = None
-
-
-class Faults:
-    """Thread-safe fault table consulted by every request, in the order faults were added."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._etags: dict[str, str | None] = {}
-        self._release = threading.Event()
-
-    def _add(self, fault: Fault) -> Fault:
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def fail(self, glob: str, status: int = 500, count: int | None = None) -> Fault:
-        """Answer ``status`` (500, 403, 404, ...) with an empty-ish body, for ``count`` hits."""
-        return self._add(Fault(glob, "status", status=status, count=count))
-
-    def delay(self, glob: str, seconds: float, count: int | None = None) -> Fault:
-        """Wait ``seconds`` before answering normally (a slow server)."""
-        return self._add(Fault(glob, "delay", seconds=seconds, count=count))
-
-    def hang(self, glob: str, seconds: float = HANG_SECONDS, count: int | None = None) -> Fault:
-        """Never answer (until ``seconds`` pass, :meth:`clear`, or server stop), then hang up."""
-        return self._add(Fault(glob, "hang", seconds=seconds, count=count))
-
-    def truncate(self, glob: str, count: int | None = None) -> Fault:
-        """Send the full Content-Length but only half the body, then close."""
-        return self._add(Fault(glob, "truncate", count=count))
-
-    def garbage(self, glob: str, count: int | None = None) -> Fault:
-        """Answer 200 text/html with random bytes that contain no markup."""
-        return self._add(Fault(glob, "garbage", count=count))
-
-    def corrupt(self, glob: str, count: int | None = None) -> Fault:
-        """Answer with a body of the right length but wrong bytes (for wheels)."""
-        return self._add(Fault(glob, "corrupt", count=count))
-
-    def set_etag(self, glob: str, etag: str | None = None) -> None:
-        """Send an ETag (default: a hash of the body) and honour If-None-Match with 304."""
-        with self._lock:
-            self._etags[glob] = etag
-
-    def clear(self) -> None:
-        """Drop every fault and ETag rule; wake requests that are hanging or delayed."""
-        with self._lock:
-            self._faults.clear()
-            self._etags.clear()
-            self._release.set()
-            self._release = threading.Event()
-
-    def take(self, path: str) -> tuple[float, Fault | None, threading.Event]:
-        """Consume the faults matching ``path``: total delay, the response fault, a wake event."""
-        delay, chosen = 0.0, None
-        with self._lock:
-            for fault in self._faults:
-                if not fnmatch.fnmatchcase(path, fault.glob):
-                    continue
-                if fault.count is not None and fault.hits >= fault.count:
-                    continue
-                if fault.kind == "delay":
-                    delay += fault.seconds
-                elif chosen is None:
-                    chosen = fault
-                else:
-                    continue
-                fault.hits += 1
-            return delay, chosen, self._release
-
-    def etag_for(self, path: str, body: bytes) -> str | None:
-        with self._lock:
-            for glob, etag in self._etags.items():
-                if fnmatch.fnmatchcase(path, glob):
-                    return f'"{etag or hashlib.sha256(body).hexdigest()[:16]}"'
-        return None
 
 
 def _content_type(path: Path) -> str:
@@ -158,10 +57,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle(body_wanted=False)
 
-    def _record(self, path: str, status: int | None, fault: str | None) -> None:
+    def _record(self, path: str, status: int | None, fault: str | None, sent: int = 0) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.owner._log(RequestRecord(self.command, path, self.path, status, headers,
-                                             fault))
+                                             fault, sent))
 
     def _resolve(self, path: str) -> Path | None:
         root = self.server.owner.root
@@ -179,6 +78,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, *, body_wanted: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         owner = self.server.owner
+        if owner.auth is not None and not owner.authorized(self.headers.get("Authorization")):
+            self._send(path, 401, b"authentication required\n", "text/plain", body_wanted,
+                       extra={"WWW-Authenticate": 'Basic realm="index"'})
+            return
         delay, fault, release = owner.faults.take(path)
         if (delay and release.wait(delay)) or owner._stopping.is_set():
             self._record(path, None, "delay")
@@ -213,16 +116,26 @@ class _Handler(BaseHTTPRequestHandler):
             body = bytes(b for b in rng.randbytes(2048) if b not in b"<>&")[:1024]
         elif kind == "corrupt":
             body = bytes(b ^ 0x5A for b in body)
+        wanted = _byte_range(self.headers.get("Range"), len(body))
+        if wanted is not None and kind != "norange" and file.suffix != ".html":
+            start, end = wanted
+            self._send(path, 206, body[start:end + 1], _content_type(file), body_wanted,
+                       etag=etag, fault=kind,
+                       extra={"Content-Range": f"bytes {start}-{end}/{len(body)}"})
+            return
         self._send(path, 200, body, _content_type(file), body_wanted, etag=etag, fault=kind)
 
     def _send(self, path: str, status: int, body: bytes, ctype: str | None, body_wanted: bool,
-              *, etag: str | None = None, fault: str | None = None) -> None:
-        self._record(path, status, fault)
+              *, etag: str | None = None, fault: str | None = None,
+              extra: dict[str, str] | None = None) -> None:
+        self._record(path, status, fault, len(body) if body_wanted else 0)
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
         if etag:
             self.send_header("ETag", etag)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not body_wanted:
@@ -236,6 +149,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``Range: bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` → (first, last); None: whole file."""
+    if not header or not header.startswith("bytes=") or "," in header or size == 0:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    if not first:
+        return (max(0, size - int(last)), size - 1) if last.isdigit() and int(last) else None
+    if not first.isdigit() or int(first) >= size:
+        return None
+    return int(first), min(size - 1, int(last)) if last.isdigit() else size - 1
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # threads are joined by server_close(): nothing leaks
     block_on_close = True
@@ -245,6 +170,14 @@ class _Server(ThreadingHTTPServer):
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.owner.tls is not None:  # the handshake runs in the handler's thread
+            try:
+                request = self.owner.tls.wrap_socket(request, server_side=True)
+            except OSError:
+                return  # e.g. the client does not trust our certificate
+        super().finish_request(request, client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._conns_lock:
@@ -272,8 +205,11 @@ class _Server(ThreadingHTTPServer):
 class IndexServer:
     """The imitation index over HTTP; a context manager that starts and stops it."""
 
-    def __init__(self, root: Path | str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, root: Path | str, host: str = "127.0.0.1", port: int = 0, *,
+                 tls: ssl.SSLContext | None = None, auth: tuple[str, str] | None = None) -> None:
         self.root = Path(root)
+        self.tls = tls  # serve https with this server-side context
+        self.auth = auth  # require HTTP basic auth with this (user, password)
         self.faults = Faults()
         self._log_lock = threading.Lock()
         self._requests: list[RequestRecord] = []
@@ -288,7 +224,14 @@ class IndexServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:PORT`` (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def authorized(self, header: str | None) -> bool:
+        import base64
+
+        assert self.auth is not None
+        want = base64.b64encode(":".join(self.auth).encode()).decode()
+        return header == f"Basic {want}"
 
     @property
     def torch_url(self) -> str:

@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+# Variables that change which CA bundle, proxy or credentials pip (and pipguard) use.
+NETWORK_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR",
+                "NETRC", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY",
+                "https_proxy", "http_proxy", "all_proxy", "no_proxy")
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment tests run pip in: no PIP_* variables, no site configuration."""
+    """The environment tests run pip in: no PIP_* variables, no site configuration, no CA
+    bundle, proxy or netrc variables."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIP_", "PIPGUARD_", "VIRTUAL_ENV", "CONDA_PREFIX"))}
+           if not k.startswith(("PIP_", "PIPGUARD_", "VIRTUAL_ENV", "CONDA_PREFIX"))
+           and k not in NETWORK_VARS}
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
@@ -28,7 +34,8 @@ def isolate_process(monkeypatch: Any, tmp_path: Path) -> None:
     """For in-process CLI calls: no inherited pip/pipguard settings, a private page cache,
     and detection pointed at an empty root (no GPU) unless a test says otherwise."""
     for k in list(os.environ):
-        if k.startswith(("PIP_", "PIPGUARD_")) or k in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        if k.startswith(("PIP_", "PIPGUARD_")) or k in ("VIRTUAL_ENV", "CONDA_PREFIX") \
+                or k in NETWORK_VARS:
             monkeypatch.delenv(k)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIPGUARD_CACHE_DIR", str(tmp_path / "cache"))

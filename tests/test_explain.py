@@ -957,7 +957,9 @@ def test_every_category_is_reachable() -> None:
         "AssertionError: Torch not compiled with CUDA enabled",
         "ERROR: torch-2.5.1.dist-info RECORD mismatch"]  # fmt: skip
     found = {f.category for t in texts for f in explain(t, Context(facts=REAL))}
-    assert found == set(CATEGORIES)
+    # A GPU build on a machine without a GPU is a fact about the machine, which doctor finds;
+    # no failure text shows it.
+    assert found == set(CATEGORIES) - {"gpu-build-without-gpu"}
 
 
 def test_context_defaults() -> None:

@@ -79,7 +79,8 @@ def lock_class(s: Session, c: LockClass, tmp: Path, base_dir: str) -> Lock:
     # The same guard as install: pip resolves with the pins, every family item audited.
     checked = guard(s, tmp, {})
     plan, report = checked.plan, checked.report
-    hashes = {url: sha256_of(url, tmp) for url in unhashed_urls(report, plan)}
+    transport = s.client.reader.transport
+    hashes = {url: sha256_of(url, tmp, transport) for url in unhashed_urls(report, plan)}
     return build_lock(report, plan, s.interp, _info(s, c, plan), hashes=hashes,
                       base_dir=base_dir)
 

@@ -24,16 +24,23 @@ from urllib.parse import quote
 from pipguard import console
 from pipguard.artifacts import download, wheel_metadata
 from pipguard.errors import IntegrityError, UsageError
+from pipguard.interpreter import pip_command
 from pipguard.lockfiles import read_locks, write_text
+from pipguard.options import settings
 from pipguard.pipargs import CommandLine
+from pipguard.pipconfig import network_settings
 from pipguard.pylock import Lock, LockedFile
+from pipguard.session import find_target
+from pipguard.transport import Transport
+from pipguard.wire import NetworkSettings
 
 _FLAT = "packages"  # where the files of the PEP 503 index are kept
 
 
 def run_mirror(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, None]:
     """Download, check and lay out every file of the locks; write the index pages."""
-    del environ  # no settings: the locks hold every URL and hash
+    # The locks hold every URL and hash; how to reach them is pip's network configuration.
+    transport = Transport(_network(cl, environ))
     to = cl.options("--to")
     if not to:
         raise UsageError("mirror needs --to DIR", hint="e.g. pipguard mirror locks/ --to mirror/")
@@ -51,7 +58,7 @@ def run_mirror(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, None]:
                                          f"({known[0].sha256} and {f.sha256}; {name})")
                 continue
             dest = root / folder / f.name
-            if download(f.url, dest, f.sha256):
+            if download(f.url, dest, f.sha256, transport):
                 fetched += 1
             else:
                 kept += 1
@@ -111,3 +118,12 @@ def _page(title: str, lines: list[str]) -> str:
     return ("<!DOCTYPE html>\n<html>\n  <head><title>" + html.escape(title) + "</title></head>\n"
             "  <body>\n    <h1>" + html.escape(title) + "</h1>\n" + "\n".join(lines)
             + "\n  </body>\n</html>\n")
+
+
+def _network(cl: CommandLine, environ: Mapping[str, str]) -> NetworkSettings:
+    """pip's network settings (CA, proxy, credentials…) for the mirror's downloads."""
+    s = settings(cl, environ)
+    interp = find_target(s)
+    return network_settings(cl, pip_command(interp), env=s.network_env,
+                            inert=s.pip_config_inert, pip_version=interp.pip_version,
+                            python=interp.version)
