@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
 from pipguard.hardware import Hardware
+from pipguard.install_record import Record
 from pipguard.installed import InstalledDist
 from pipguard.knowledge import Knowledge
 from pipguard.platforms import platform_of
@@ -44,6 +45,8 @@ class Environment:
     orphans: tuple[str, ...] = ()
     # Bytes each distribution occupies (RECORD sizes), where the command read them.
     sizes: Mapping[str, int] = field(default_factory=dict)
+    # What pipguard recorded installing here (files and indexes), if anything.
+    record: Record = field(default_factory=lambda: Record((), {}))
 
     @property
     def platform(self) -> str:

@@ -23,6 +23,7 @@ from pipguard.doctor_environment import (
     version_of,
 )
 from pipguard.findings import Finding
+from pipguard.install_record import swapped
 from pipguard.knowledge import Knowledge
 from pipguard.variants import variant_kind
 
@@ -221,6 +222,13 @@ def _confusion(e: Environment, kn: Knowledge) -> list[Finding]:
                            "pip cache purge && pipguard install torch"))
     fam, index_only = kn.family(), kn.index_only()
     trusted = tuple(u.rstrip("/") + "/" for u in e.torch_index_urls) + TRUSTED_URLS
+    for name, d in e.dists.items():
+        why = swapped(e.record, name, d.version, d.direct_url)
+        if why is not None:
+            out.append(Finding("dependency-confusion", "error",
+                               f"{name} {d.version} is not the file pipguard installed: {why}",
+                               f"{name} {d.version} at {d.location}",
+                               f"pipguard install --force-reinstall {name}=={d.version}"))
     for name, d in e.dists.items():
         if name not in fam or name == "torchtriton":
             continue

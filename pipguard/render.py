@@ -46,7 +46,8 @@ def _data(result: Result) -> dict[str, Any]:
         return {"plan": result.plan.as_dict() if result.plan else None,
                 "pins": list(result.pins), "command": result.command}
     if isinstance(result, Verified):
-        return {"ok": result.ok, "orphans": list(result.orphans), "distributions": [
+        return {"ok": result.ok, "orphans": list(result.orphans),
+                "swapped": list(result.swapped), "distributions": [
             {"name": r.name, "version": r.version, "files_checked": r.files_checked,
              "record_missing": r.record_missing,
              "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
@@ -130,6 +131,8 @@ def verify_lines(v: Verified) -> Iterable[str]:
             yield "  RECORD missing: cannot verify"
         for p in r.problems:
             yield f"  {p.problem}: {p.path}"
+    for line in v.swapped:
+        yield f"{line}: FAILED (not the file pipguard installed)"
     if not v.results and not v.orphans:
         yield "nothing to verify" if v.named else "no torch-family distribution installed"
 

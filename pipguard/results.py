@@ -53,10 +53,12 @@ class Verified:
     results: tuple[DistVerification, ...]
     orphans: tuple[str, ...]
     named: bool  # names or --all were given (else: the torch family)
+    # "name version: why": copies that are not the file pipguard installed (a look-alike).
+    swapped: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results) and not self.orphans
+        return all(r.ok for r in self.results) and not self.orphans and not self.swapped
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,11 @@ def test_a_lookalike_at_the_planned_version_is_replaced(
     shutil.copy(whl, local)
     assert box.pip("install", "--no-deps", "--force-reinstall", str(local)).returncode == 0
     assert _family(box)["torch"][1].startswith("file:")
+    # verify and doctor name it: not the file pipguard installed (same version).
+    verify = box.pipguard("verify")
+    assert verify.returncode == 1 and "not the file pipguard installed" in verify.stdout
+    doctor = box.pipguard("doctor", "--json", *GPU)
+    assert doctor.returncode == 1 and "not the file pipguard installed" in doctor.stdout
     again = box.pipguard("install", "torch", *GPU, *torch_args(index_server))
     assert again.returncode == 0, again.stderr
     assert "not the planned file" in again.stderr

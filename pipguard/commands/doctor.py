@@ -14,7 +14,7 @@ from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import SEVERITIES, Finding
 from pipguard.hardware import Hardware
-from pipguard.install_record import recorded_indexes
+from pipguard.install_record import read as read_record
 from pipguard.installed import inspect
 from pipguard.interpreter import pip_command
 from pipguard.knowledge import Knowledge
@@ -37,13 +37,14 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
     verified = verify_many([d for n, d in dists.items()
                             if n in kn.family() or n.startswith("nvidia-")])
     custom = s.torch_index_url if s.torch_index_url != DEFAULT_INDEX_URL else None
-    trusted = ((custom,) if custom else ()) + recorded_indexes(interp.prefix)
+    record = read_record(interp.prefix)
+    trusted = ((custom,) if custom else ()) + record.indexes
     env = Environment(dists, verified, hw, interp.os, interp.machine,
                       marker_environment(interp), trusted,
                       find_orphans([d.location for d in dists.values()], dists,
                                    kn.import_owners()),
                       {n: installed_size(d) for n, d in dists.items()
-                       if n == "torch" or n.startswith(GPU_ONLY)})
+                       if n == "torch" or n.startswith(GPU_ONLY)}, record)
     findings = check(env, kn)
     facts = None
     if s.deep and "torch" in dists:

@@ -23,7 +23,7 @@ from pipguard.commands.planning import guard, installed_family, preview, run_wit
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
-from pipguard.install_record import record_index
+from pipguard.install_record import Installed, record_install
 from pipguard.installed import inspect_named
 from pipguard.plan import Plan
 from pipguard.provenance import is_planned_copy
@@ -110,7 +110,8 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
     _companions_agree(s)
-    record_index(s.interp.prefix, s.settings.torch_index_url)
+    record_install(s.interp.prefix, s.settings.torch_index_url,
+                   [Installed(p.name, p.version, p.url, p.sha256) for p in plan.packages])
     console.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan.packages)}")
     return 0
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from packaging.utils import canonicalize_name
 
 from pipguard.errors import UsageError
+from pipguard.install_record import read as read_record
+from pipguard.install_record import swapped
 from pipguard.installed import inspect
 from pipguard.interpreter import pip_command
 from pipguard.options import settings
@@ -39,5 +41,8 @@ def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verifi
     orphans = () if names else find_orphans([d.location for d in dists],
                                             {d.name: d for d in dists},
                                             load_tables(s).import_owners())
-    result = Verified(verify_many(chosen), orphans, bool(names) or s.all)
+    record = read_record(interp.prefix)
+    swaps = tuple(f"{d.name} {d.version}: {why}" for d in chosen
+                  if (why := swapped(record, d.name, d.version, d.direct_url)) is not None)
+    result = Verified(verify_many(chosen), orphans, bool(names) or s.all, swaps)
     return (0 if result.ok else 1), result
