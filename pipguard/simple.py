@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +34,24 @@ from packaging.version import InvalidVersion, Version
 
 __all__ = [
     "IndexFile",
+    "Link",
     "PageError",
     "Scan",
+    "files_from_links",
+    "html_links",
+    "json_links",
     "parse_html",
     "parse_html_stdlib",
     "parse_json",
+    "platform_filter",
     "scan_html",
 ]
+
+# One link of a page before its file name is parsed, JSON-able (the page cache keeps
+# these): filename, url, sha256, metadata_sha256, has_metadata, requires_python,
+# yanked, upload_time. An empty filename marks a link that is no file (url: its href).
+Link = tuple[str, str, str | None, str | None, bool, str | None, str | None, str | None]
+Keep = Callable[[str], bool]
 
 
 class PageError(ValueError):
@@ -77,6 +88,7 @@ class Scan:
     skipped: tuple[str, ...]  # hrefs that are not (parsable) wheels: sdists, bad names
     anchors: int
     problem: str | None  # why the page looks garbage or truncated; None when sound
+    links: tuple[Link, ...] = ()  # every link, before ``keep`` and name parsing
 
 
 # A comment, a script/style block (whose contents are not markup), or an <a>
@@ -98,12 +110,26 @@ _HTML_CLOSE_RE = re.compile(r"</html\s*>", re.IGNORECASE)
 _PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
 
 
-def scan_html(text: str, page_url: str) -> Scan:
+def scan_html(text: str, page_url: str, keep: Keep | None = None) -> Scan:
     """Parse a PEP 503 HTML page (fast path) and judge whether it looks sound.
 
     ``page_url`` is the URL the page was served from (after redirects); links
     are resolved against it, or against a ``<base href>`` when the page has one.
+    ``keep`` (see :func:`platform_filter`) drops wheels by file name before their
+    name is parsed; the files it keeps are exactly those found without it.
     """
+    links, anchors, problem = _scan_links(text, page_url)
+    files, skipped = files_from_links(links, keep)
+    return Scan(files, skipped, anchors, problem, links)
+
+
+def html_links(text: str, page_url: str) -> tuple[tuple[Link, ...], str | None]:
+    """The links of a PEP 503 HTML page, no file name parsed, and its problem (or None)."""
+    links, _, problem = _scan_links(text, page_url)
+    return links, problem
+
+
+def _scan_links(text: str, page_url: str) -> tuple[tuple[Link, ...], int, str | None]:
     anchors: list[dict[str, str | None]] = []
     head_end = len(text)
     for m in _TAG_RE.finditer(text):
@@ -113,8 +139,8 @@ def scan_html(text: str, page_url: str) -> Scan:
                 head_end = m.start()
             anchors.append(_attrs(raw))
     base = _base_href(text[:head_end], page_url)  # <base> belongs in <head>
-    files, skipped = _files_from_anchors(anchors, base)
-    return Scan(files, skipped, len(anchors), _html_problem(text, len(anchors)))
+    return (_links_from_anchors(anchors, base), len(anchors),
+            _html_problem(text, len(anchors)))
 
 
 def _attrs(raw: str) -> dict[str, str | None]:
@@ -162,50 +188,47 @@ def parse_html_stdlib(text: str, page_url: str) -> tuple[IndexFile, ...]:
     parser.feed(text)
     parser.close()
     page = _join(page_url, base[0]) if base else page_url
-    return _files_from_anchors(found, page)[0]
+    return files_from_links(_links_from_anchors(found, page))[0]
 
 
-def parse_json(data: Mapping[str, Any], page_url: str) -> tuple[IndexFile, ...]:
+def parse_json(data: Mapping[str, Any], page_url: str, keep: Keep | None = None
+               ) -> tuple[IndexFile, ...]:
     """The wheels listed in a PEP 691 JSON project page.
 
     Raises :class:`PageError` when ``data`` is not a project page at all;
-    single malformed entries are skipped.
+    single malformed entries are skipped. ``keep`` as for :func:`scan_html`.
     """
+    return files_from_links(json_links(data, page_url), keep)[0]
+
+
+def json_links(data: Mapping[str, Any], page_url: str) -> tuple[Link, ...]:
+    """The links of a PEP 691 JSON project page (see :func:`parse_json`)."""
     entries = data.get("files") if isinstance(data, Mapping) else None
     if not isinstance(entries, list):
         raise PageError("JSON page has no 'files' list")
-    files: list[IndexFile] = []
+    links: list[Link] = []
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
         filename, href = entry.get("filename"), entry.get("url")
-        if not isinstance(filename, str) or not isinstance(href, str):
-            continue
-        parsed = _parse_filename(filename)
-        if parsed is None:
+        if not isinstance(filename, str) or not isinstance(href, str) or not filename:
             continue
         hashes = entry.get("hashes")
         sha = hashes.get("sha256") if isinstance(hashes, Mapping) else None
         meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
         meta_sha = meta.get("sha256") if isinstance(meta, Mapping) else None
-        yanked = entry.get("yanked", False)
         rp, up = entry.get("requires-python"), entry.get("upload-time")
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=_join(page_url, href).partition("#")[0],
-                name=parsed[0],
-                version=parsed[1],
-                tags=parsed[2],
-                sha256=sha.lower() if isinstance(sha, str) and sha else None,
-                metadata_sha256=meta_sha.lower() if isinstance(meta_sha, str) else None,
-                has_metadata=meta is True or isinstance(meta, Mapping),  # {}: no hashes
-                requires_python=rp if isinstance(rp, str) and rp else None,
-                yanked=_json_yanked(yanked),
-                upload_time=up if isinstance(up, str) else None,
-            )
-        )
-    return tuple(files)
+        links.append((
+            filename,
+            _join(page_url, href).partition("#")[0],
+            sha.lower() if isinstance(sha, str) and sha else None,
+            meta_sha.lower() if isinstance(meta_sha, str) else None,
+            meta is True or isinstance(meta, Mapping),  # {}: no hashes
+            rp if isinstance(rp, str) and rp else None,
+            _json_yanked(entry.get("yanked", False)),
+            up if isinstance(up, str) else None,
+        ))
+    return tuple(links)
 
 
 def _json_yanked(value: object) -> str | None:
@@ -216,14 +239,12 @@ def _json_yanked(value: object) -> str | None:
     return None
 
 
-def _files_from_anchors(
-    anchors: Iterable[Mapping[str, str | None]], page_url: str
-) -> tuple[tuple[IndexFile, ...], tuple[str, ...]]:
+def _links_from_anchors(anchors: Iterable[Mapping[str, str | None]], page_url: str
+                        ) -> tuple[Link, ...]:
     from urllib.parse import unquote
 
     join = _joiner(page_url)
-    files: list[IndexFile] = []
-    skipped: list[str] = []
+    links: list[Link] = []
     for attrs in anchors:
         href = attrs.get("href")
         if not href:
@@ -237,28 +258,61 @@ def _files_from_anchors(
                 filename = filename.replace("%2B", "+")
             else:
                 filename = unquote(filename)
-        parsed = _parse_filename(filename)
-        if parsed is None:
-            skipped.append(filename or href)
+        if not filename:
+            links.append(("", href, None, None, False, None, None, None))
             continue
         meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata", "false"))
-        yanked = attrs.get("data-yanked") or ("" if "data-yanked" in attrs else None)
-        files.append(
-            IndexFile(
-                filename,
-                url,
-                *parsed,
-                _hash_value(fragment, "&") if fragment else None,  # sha256
-                _hash_value(meta, None) if meta else None,  # metadata_sha256
-                # Per PEP 658 the value is "true" or "<algo>=<hex>"; a bare
-                # attribute (None) also says the metadata file exists.
-                meta is None or meta.strip().lower() != "false",  # has_metadata
-                attrs.get("data-requires-python") or None,
-                yanked,
-                attrs.get("data-upload-time") or None,
-            )
-        )
+        links.append((
+            filename,
+            url,
+            _hash_value(fragment, "&") if fragment else None,  # sha256
+            _hash_value(meta, None) if meta else None,  # metadata_sha256
+            # Per PEP 658 the value is "true" or "<algo>=<hex>"; a bare
+            # attribute (None) also says the metadata file exists.
+            meta is None or meta.strip().lower() != "false",  # has_metadata
+            attrs.get("data-requires-python") or None,
+            attrs.get("data-yanked") or ("" if "data-yanked" in attrs else None),
+            attrs.get("data-upload-time") or None,
+        ))
+    return tuple(links)
+
+
+def files_from_links(links: Iterable[Sequence[Any]], keep: Keep | None = None
+                     ) -> tuple[tuple[IndexFile, ...], tuple[str, ...]]:
+    """The wheels among ``links`` (the files ``keep`` accepts), and the names skipped.
+
+    ``links`` may come back from JSON (lists instead of tuples).
+    """
+    files: list[IndexFile] = []
+    skipped: list[str] = []
+    for link in links:
+        filename = link[0]
+        if keep is not None and filename and not keep(filename):
+            continue
+        parsed = _parse_filename(filename) if filename else None
+        if parsed is None:
+            skipped.append(filename or link[1])
+            continue
+        files.append(IndexFile(filename, link[1], *parsed, *link[2:8]))
     return tuple(files), tuple(skipped)
+
+
+def platform_filter(platforms: Iterable[str]) -> Keep:
+    """A cheap test of a file name: may it be a wheel for one of ``platforms``?
+
+    It reads only the platform part of the name (``...-manylinux_2_28_x86_64.whl``,
+    dot-separated sets too); a name that is not a wheel is kept, so that the
+    full parse decides. ``any`` is always accepted.
+    """
+    wanted = frozenset(p.lower() for p in platforms) | {"any"}
+
+    def keep(filename: str) -> bool:
+        if not filename.endswith(".whl"):
+            return True
+        tail = filename[:-4].rpartition("-")[2].lower()
+        return any(p in wanted for p in tail.split("."))
+
+    return keep
 
 
 @functools.lru_cache(maxsize=32768)
