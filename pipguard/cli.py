@@ -30,6 +30,7 @@ pipguard {__version__} commands (besides every pip command):
 options for every command:
   --cuda-driver VERSION  --gpu-arch LIST  --torch-backend NAME|auto
   --torch-index-url URL  --torch-channel stable|test|nightly  --python PATH  --offline
+  --refresh (ask the index again even for pages cached less than PIPGUARD_FRESH_FOR s ago)
 """
 
 

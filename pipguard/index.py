@@ -2,9 +2,14 @@
 
 Pages live at ``<base>/<variant>/<project>/`` (stable), ``<base>/test/...``
 and ``<base>/nightly/...``. Every page read is cached (body, ETag,
-Last-Modified) and revalidated with a conditional request; when the index
+Last-Modified, and its parsed links: :mod:`pipguard.pages`). A cached page
+younger than ``fresh_for`` seconds is used without any request (pipguard's
+default is 10 minutes, ``PIPGUARD_FRESH_FOR``; ``--refresh`` asks again);
+an older one is revalidated with a conditional request. When the index
 cannot be reached after bounded retries, the cached copy is used and a note
 says how old it is. Garbage pages count as failures, never as "no wheels".
+With ``platforms`` given, files for other platforms are dropped by their
+name before it is parsed (:func:`pipguard.simple.platform_filter`).
 
 One request (stdlib ``urllib``, imported lazily) is :mod:`pipguard.fetch`; this
 module adds the retries, the cache and the parsing.
@@ -14,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -23,10 +27,10 @@ from typing import Any, TypeVar
 
 from packaging.utils import canonicalize_name
 
-from pipguard import cache
+from pipguard import cache, pages
 from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
-from pipguard.fetch import JSON_TYPE, Reply, Transient, request, temp_file
-from pipguard.simple import IndexFile, PageError, parse_json, scan_html
+from pipguard.fetch import Reply, Transient, request, temp_file
+from pipguard.simple import IndexFile, PageError, platform_filter
 
 __all__ = [
     "ACCEPT",
@@ -91,8 +95,17 @@ class IndexClient:
         backoff: float = 0.5,
         offline: bool = False,
         max_workers: int = 8,
+        fresh_for: float = 0.0,
+        refresh: bool = False,
+        platforms: Iterable[str] | None = None,
     ) -> None:
-        """Set up a client; nothing is fetched until asked."""
+        """Set up a client; nothing is fetched until asked.
+
+        ``fresh_for``: seconds a cached page is used without asking the index (0:
+        always revalidate); ``refresh``: ask again for every page, even one the
+        cache remembers as missing; ``platforms``: only files for these platform
+        tags (and ``any``) are listed.
+        """
         import threading
 
         if channel not in CHANNELS:
@@ -107,6 +120,10 @@ class IndexClient:
         self.backoff = backoff
         self.offline = offline
         self.max_workers = max(1, max_workers)
+        self.fresh_for = 0.0 if refresh else max(0.0, fresh_for)
+        self.refresh = refresh
+        self.platforms = None if platforms is None else frozenset(platforms)
+        self._keep = None if self.platforms is None else platform_filter(self.platforms)
         self.notes: list[str] = []
         self._lock = threading.Lock()
 
@@ -140,9 +157,13 @@ class IndexClient:
         headers = {"Accept": ACCEPT}
         if cached and cached[0].get("status") in _MISSING:
             fetched_at = float(cached[0].get("fetched_at", 0))
-            if 0 <= time.time() - fetched_at < MISSING_TTL:
+            if 0 <= time.time() - fetched_at < MISSING_TTL and not self.refresh:
                 return Page(url, (), fetched_at, False, True)
         elif cached:
+            fetched_at = float(cached[0].get("fetched_at", 0))
+            if 0 <= time.time() - fetched_at < self.fresh_for:
+                with contextlib.suppress(PageError):  # else: ask the index for a sound copy
+                    return Page(url, self._cached_files(url, *cached), fetched_at, False, False)
             if cached[0].get("etag"):
                 headers["If-None-Match"] = str(cached[0]["etag"])
             if cached[0].get("last_modified"):
@@ -158,7 +179,7 @@ class IndexClient:
             if reply.status == 304 and cached and conditional:
                 header, body = cached
                 try:
-                    files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                    files = self._cached_files(url, header, body)
                 except PageError:  # the cached copy is unusable: ask for the whole page
                     headers.pop("If-None-Match", None)
                     headers.pop("If-Modified-Since", None)
@@ -168,7 +189,7 @@ class IndexClient:
             if reply.status != 200:
                 raise _Unreachable(f"HTTP {reply.status}")
             try:
-                files = _parse(reply.body, reply.content_type, reply.url)
+                links = pages.parse(reply.body, reply.content_type, reply.url)
             except PageError as exc:
                 raise Transient(f"unusable page: {exc}") from None
             header = {
@@ -181,7 +202,8 @@ class IndexClient:
                 "last_modified": reply.last_modified,
             }
             self._store(path, header, reply.body)
-            return Page(url, files, now, False, False)
+            self._store_links(url, reply.body, links)
+            return Page(url, pages.files(links, self._keep), now, False, False)
 
         try:
             return self._attempts(attempt)
@@ -199,6 +221,29 @@ class IndexClient:
             futures = {key: pool.submit(self.page, *key) for key in keys}
             return {key: future.result() for key, future in futures.items()}
 
+    def everywhere(self) -> IndexClient:
+        """The same client (same cache and settings) listing files for every platform."""
+        return IndexClient(self.base_url, self.channel, cache_dir=self.cache_root,
+                           timeout=self.timeout, retries=self.retries, backoff=self.backoff,
+                           offline=self.offline, max_workers=self.max_workers,
+                           fresh_for=self.fresh_for, refresh=self.refresh)
+
+    def _cached_files(self, url: str, header: Mapping[str, Any], body: bytes
+                      ) -> tuple[IndexFile, ...]:
+        """The files of a cached page body: from its stored links, else parsed (and stored)."""
+        links = pages.stored(self.cache_root, url, body)
+        if links is not None:
+            return pages.files(links, self._keep)
+        parsed = pages.parse(body, str(header.get("content_type", "")), _final(header, url))
+        self._store_links(url, body, parsed)
+        return pages.files(parsed, self._keep)
+
+    def _store_links(self, url: str, body: bytes, links: tuple[Any, ...]) -> None:
+        try:
+            pages.store(self.cache_root, url, body, links)
+        except OSError as exc:
+            self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
+
     def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str) -> Page:
         """The cached copy of ``url`` after the index failed us (or offline)."""
         if cached is not None:
@@ -209,7 +254,7 @@ class IndexClient:
                 self._note(f"{reason}; no such page per the cache, {age} old ({url})")
                 return Page(url, (), fetched_at, True, True)
             with contextlib.suppress(PageError):
-                files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                files = self._cached_files(url, header, body)
                 self._note(f"{reason}; planned from cache {age} old ({url})")
                 return Page(url, files, fetched_at, True, False)
         if reason == "offline":
@@ -324,33 +369,6 @@ def _final(header: Mapping[str, Any], url: str) -> str:
     """The URL a cached page was served from (links are relative to it)."""
     final = header.get("final_url")
     return final if isinstance(final, str) and final else url
-
-
-def _parse(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
-    """Parse a page body by its content type; :class:`PageError` when unusable."""
-    mime, _, params = content_type.partition(";")
-    if mime.strip().lower() == JSON_TYPE:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise PageError(f"invalid JSON: {exc}") from None
-        return parse_json(data, url)
-    scan = scan_html(body.decode(_charset(params), errors="replace"), url)
-    if scan.problem:
-        raise PageError(scan.problem)
-    return scan.files
-
-
-def _charset(params: str) -> str:
-    import codecs
-
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            name = value.strip().strip("\"'")
-            with contextlib.suppress(LookupError):
-                return codecs.lookup(name).name
-    return "utf-8"
 
 
 def _verify(url: str, expected: str | None, actual: str) -> None:

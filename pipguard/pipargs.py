@@ -48,7 +48,7 @@ OWN_VALUE_OPTS = frozenset(
     {"--cuda-driver", "--gpu-arch", "--torch-backend", "--torch-index-url", "--torch-channel",
      "--knowledge-file"}
 )  # fmt: skip
-OWN_FLAGS = frozenset({"--json", "--deep", "--all", "--offline"})
+OWN_FLAGS = frozenset({"--json", "--deep", "--all", "--offline", "--refresh"})
 
 PIPGUARD_COMMANDS = frozenset(
     {"detect", "plan", "install", "download", "wheel", "lock", "verify", "doctor", "explain",

@@ -55,8 +55,11 @@ class Session:
         """The torch index client (made on first use; no request until a page is read)."""
         if self._client is None:
             s = self.settings
+            # Files for other platforms are dropped by name before they are parsed.
+            platforms = {t.platform for t in self.interp.tags}
             self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,
-                                       cache_dir=s.cache_dir)
+                                       cache_dir=s.cache_dir, fresh_for=s.fresh_for,
+                                       refresh=s.refresh, platforms=platforms)
         return self._client
 
     @property

@@ -9,6 +9,7 @@ from packaging.utils import canonicalize_name
 
 from pipguard import console, pipcommand, pipreport, runner
 from pipguard.detect import detect_overridden
+from pipguard.errors import NoMatchingBuild
 from pipguard.index import IndexClient
 from pipguard.installed import inspect_named
 from pipguard.options import settings
@@ -70,12 +71,23 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
         Request(r, origin) for r, origin in wanted.constraints
         if canonicalize_name(r.name) in names and not r.url
     ]
-    source = ClientSource(s.client)
     variants = list(candidate_variants(s.hw, s.interp, s.kn, s.hw.torch_backend))
-    source.prefetch(variants, sorted(names | {"torch"}))
-    result = plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
-                  variant_url=s.client.variant_url,
-                  prereleases=s.client.channel != "stable" or wanted.pre)
+
+    def plan_with(client: IndexClient) -> Plan:
+        source = ClientSource(client)
+        source.prefetch(variants, sorted(names | {"torch"}))
+        return plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
+                    variant_url=client.variant_url,
+                    prereleases=client.channel != "stable" or wanted.pre)
+
+    try:
+        result = plan_with(s.client)
+    except NoMatchingBuild:
+        if s.client.platforms is None:
+            raise
+        # Nothing fits: say why with every platform's files in view ("no wheel for
+        # darwin/x86_64; the newest release with wheels for it is ...").
+        result = plan_with(s.client.everywhere())
     notes = tuple(dict.fromkeys((*result.notes, *s.client.notes)))
     return Plan(result.variant, result.packages, notes, result.warnings, result.rejected,
                 result.index_url)
