@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -189,7 +189,7 @@ class IndexClient:
             if reply.status != 200:
                 raise _Unreachable(f"HTTP {reply.status}")
             try:
-                links = pages.parse(reply.body, reply.content_type, reply.url)
+                links = self._links(url, reply.body, reply.content_type, reply.url)
             except PageError as exc:
                 raise Transient(f"unusable page: {exc}") from None
             header = {
@@ -202,7 +202,6 @@ class IndexClient:
                 "last_modified": reply.last_modified,
             }
             self._store(path, header, reply.body)
-            self._store_links(url, reply.body, links)
             return Page(url, pages.files(links, self._keep), now, False, False)
 
         try:
@@ -231,18 +230,22 @@ class IndexClient:
     def _cached_files(self, url: str, header: Mapping[str, Any], body: bytes
                       ) -> tuple[IndexFile, ...]:
         """The files of a cached page body: from its stored links, else parsed (and stored)."""
-        links = pages.stored(self.cache_root, url, body)
-        if links is not None:
-            return pages.files(links, self._keep)
-        parsed = pages.parse(body, str(header.get("content_type", "")), _final(header, url))
-        self._store_links(url, body, parsed)
-        return pages.files(parsed, self._keep)
+        links = self._links(url, body, str(header.get("content_type", "")), _final(header, url))
+        return pages.files(links, self._keep)
 
-    def _store_links(self, url: str, body: bytes, links: tuple[Any, ...]) -> None:
+    def _links(self, url: str, body: bytes, content_type: str, final_url: str
+               ) -> Sequence[Sequence[Any]]:
+        """The links of a page body: stored ones for the same body, else parsed and stored."""
+        source = f"{content_type}\n{final_url}"
+        links = pages.stored(self.cache_root, url, body, source)
+        if links is not None:
+            return links
+        parsed = pages.parse(body, content_type, final_url)
         try:
-            pages.store(self.cache_root, url, body, links)
+            pages.store(self.cache_root, url, body, source, parsed)
         except OSError as exc:
             self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
+        return parsed
 
     def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str) -> Page:
         """The cached copy of ``url`` after the index failed us (or offline)."""

@@ -54,17 +54,22 @@ def files(links: Sequence[Sequence[Any]], keep: Keep | None) -> tuple[IndexFile,
     return files_from_links(links, keep)[0]
 
 
-def store(root: Path, url: str, body: bytes, links: Sequence[Link]) -> None:
-    """Keep the parsed links of ``body`` (the page at ``url``); raises OSError."""
-    header = {"format": _FORMAT, "page_sha256": hashlib.sha256(body).hexdigest()}
+def store(root: Path, url: str, body: bytes, source: str, links: Sequence[Link]) -> None:
+    """Keep the parsed links of ``body`` (the page at ``url``); raises OSError.
+
+    ``source`` names how the body was read: its content type and the URL its links
+    are relative to (a different one would give different links).
+    """
+    header = {"format": _FORMAT, "page_sha256": hashlib.sha256(body).hexdigest(),
+              "source": source}
     data = json.dumps(links, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     cache.write_entry(cache.entry_path(root, "parsed", url), header, data)
 
 
-def stored(root: Path, url: str, body: bytes) -> list[list[Any]] | None:
-    """The links stored for this very ``body`` of ``url``; None when there are none."""
+def stored(root: Path, url: str, body: bytes, source: str) -> list[list[Any]] | None:
+    """The links stored for this very ``body`` of ``url`` read as ``source``; else None."""
     entry = cache.read_entry(cache.entry_path(root, "parsed", url))
-    if entry is None or entry[0].get("format") != _FORMAT:
+    if entry is None or entry[0].get("format") != _FORMAT or entry[0].get("source") != source:
         return None
     if entry[0].get("page_sha256") != hashlib.sha256(body).hexdigest():
         return None

@@ -70,14 +70,18 @@ def test_a_cached_page_is_not_parsed_again(server: Server, tmp_path: Path,
     assert fresh_client(server, tmp_path, fresh_for=600).page("cu128", "torch") == first
     server.route(TORCH, Reply(304, b""))  # a revalidated page reuses the stored links too
     assert fresh_client(server, tmp_path).page("cu128", "torch").files == first.files
+    server.route(TORCH, Reply(200, page_html(WHEEL)))  # and so does the same body again
+    assert fresh_client(server, tmp_path).page("cu128", "torch").files == first.files
 
 
 def test_stored_links_of_another_body_are_not_used(server: Server, tmp_path: Path) -> None:
-    server.route(TORCH, Reply(200, page_html(WHEEL)))
+    server.route(TORCH, Reply(200, page_html(WHEEL), {"Content-Type": "text/html"}))
     c = fresh_client(server, tmp_path)
     url = c.page("cu128", "torch").url
-    assert pages.stored(tmp_path / "cache", url, page_html(WHEEL)) is not None
-    assert pages.stored(tmp_path / "cache", url, page_html(OTHER)) is None
+    source = f"text/html\n{url}"
+    assert pages.stored(tmp_path / "cache", url, page_html(WHEEL), source) is not None
+    assert pages.stored(tmp_path / "cache", url, page_html(OTHER), source) is None
+    assert pages.stored(tmp_path / "cache", url, page_html(WHEEL), "text/html\nx") is None
 
 
 def test_other_platforms_are_dropped_and_everywhere_lists_them(server: Server,
