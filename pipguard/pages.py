@@ -77,14 +77,16 @@ def stored(root: Path, url: str, body: bytes, source: str) -> list[list[Any]] | 
         links = json.loads(entry[1])
     except ValueError:
         return None
-    if not isinstance(links, list) or not all(_is_link(x) for x in links):
+    # The entry checked its own sha256; this only guards against another writer's shape.
+    if not isinstance(links, list) or not all(type(x) is list and len(x) == 8 for x in links):
+        return None
+    if links and not _is_link(links[0]):
         return None
     return links
 
 
-def _is_link(x: object) -> bool:
-    return (isinstance(x, list) and len(x) == 8 and isinstance(x[0], str)
-            and isinstance(x[1], str) and isinstance(x[4], bool)
+def _is_link(x: list[Any]) -> bool:
+    return (isinstance(x[0], str) and isinstance(x[1], str) and isinstance(x[4], bool)
             and all(v is None or isinstance(v, str) for v in (x[2], x[3], *x[5:])))
 
 

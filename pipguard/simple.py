@@ -305,12 +305,16 @@ def platform_filter(platforms: Iterable[str]) -> Keep:
     full parse decides. ``any`` is always accepted.
     """
     wanted = frozenset(p.lower() for p in platforms) | {"any"}
+    seen: dict[str, bool] = {}  # a page names a few platform parts thousands of times
 
     def keep(filename: str) -> bool:
         if not filename.endswith(".whl"):
             return True
-        tail = filename[:-4].rpartition("-")[2].lower()
-        return any(p in wanted for p in tail.split("."))
+        tail = filename[filename.rfind("-") + 1 : -4]
+        answer = seen.get(tail)
+        if answer is None:
+            answer = seen[tail] = any(p in wanted for p in tail.lower().split("."))
+        return answer
 
     return keep
 
