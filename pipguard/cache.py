@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "cache_dir",
     "entry_path",
+    "format_age",
     "read_bytes",
     "read_entry",
     "write_entry",
@@ -115,3 +116,15 @@ def read_entry(path: Path) -> tuple[dict[str, Any], bytes] | None:
     if length != len(body) or digest != hashlib.sha256(body).hexdigest():
         return None
     return header, body
+
+
+def format_age(seconds: float) -> str:
+    """A short human age: ``45s``, ``12min``, ``3h``, ``2d``."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600:.0f}h"
+    return f"{seconds // 86400:.0f}d"

@@ -41,7 +41,13 @@ def _integrity(e: Environment, kn: Knowledge) -> list[Finding]:
     out = []
     for v in e.verified:
         fix = f"pipguard install --force-reinstall --no-deps {v.name}=={v.version}"
-        if v.record_missing:  # a source/develop build or a foreign installer: can't judge
+        if v.record_damage:  # it was there, and it is broken: so may the files be
+            out.append(Finding("corrupt-install", "error",
+                               f"{v.name} {v.version} cannot be verified: its RECORD is damaged",
+                               f"RECORD damaged: {v.record_damage}",
+                               # pip cannot uninstall by a broken RECORD: install over it
+                               fix.replace("--force-reinstall", "--ignore-installed")))
+        elif v.record_missing:  # a source/develop build or a foreign installer: can't judge
             out.append(Finding("corrupt-install", "warning",
                                f"{v.name} {v.version} cannot be verified: it has no RECORD",
                                "RECORD missing", fix))

@@ -2,17 +2,18 @@
 
 Pages live at ``<base>/<variant>/<project>/`` (stable), ``<base>/test/...``
 and ``<base>/nightly/...``. Every page read is cached (body, ETag,
-Last-Modified) and revalidated with a conditional request; when the index
+Last-Modified, its parsed links: :mod:`pipguard.pages`). A cached page younger
+than ``fresh_for`` seconds is used without a request (``PIPGUARD_FRESH_FOR``,
+10 minutes; ``--refresh`` asks again); an older one is revalidated. When the index
 cannot be reached after bounded retries, the cached copy is used and a note
 says how old it is. Garbage pages count as failures, never as "no wheels".
+With ``platforms`` given, files for other platforms are dropped by their
+name before it is parsed (:func:`pipguard.simple.platform_filter`).
 
-One request (urllib3, with pip's network settings) is :mod:`pipguard.fetch`; this
-module adds the retries, the time budget, the cache and the parsing.
-
-Reads are bounded (:mod:`pipguard.reader`: 90 s for all of one client's reads at pip's
-default timeout): a trickling or endless index ends in the cached copy or
-:class:`IndexUnavailable` (exit 3). URLs are shown and used as cache keys only
-redacted (:mod:`pipguard.redact`).
+One request (urllib3, pip's network settings) is :mod:`pipguard.fetch`; reads are bounded
+(:mod:`pipguard.reader`: 90 s for all of one client's reads at pip's default timeout), so a
+trickling or endless index ends in the cached copy or :class:`IndexUnavailable` (exit 3).
+URLs are shown and used as cache keys only redacted (:mod:`pipguard.redact`).
 """
 
 from __future__ import annotations
@@ -21,20 +22,20 @@ import contextlib
 import dataclasses
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from pipguard import cache, console
+from pipguard import cache, console, pages
 from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
 from pipguard.fetch import request, temp_file
-from pipguard.ranged import WHEEL_LIMIT, NoRanges, read_member
+from pipguard.ranged import WHEEL_LIMIT, NoRanges, metadata_member, read_member
 from pipguard.reader import Reader, Unreachable
 from pipguard.redact import keep_auth, redact_url, split_credentials
-from pipguard.simple import IndexFile, PageError, parse_page
+from pipguard.simple import IndexFile, PageError, platform_filter
 from pipguard.transport import Transport
 from pipguard.wire import NetworkSettings, Reply, Transient
 
@@ -43,7 +44,6 @@ __all__ = [
     "CHANNELS",
     "IndexClient",
     "Page",
-    "format_age",
 ]
 
 CHANNELS = ("stable", "test", "nightly")
@@ -70,18 +70,6 @@ class Page:
     missing: bool  # 403/404: this variant has no such project (files empty)
 
 
-def format_age(seconds: float) -> str:
-    """A short human age: ``45s``, ``12min``, ``3h``, ``2d``."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600:.0f}h"
-    return f"{seconds // 86400:.0f}d"
-
-
 class IndexClient:
     """Reads project pages and wheel metadata from a PyTorch-style index."""
 
@@ -97,9 +85,18 @@ class IndexClient:
         offline: bool = False,
         max_workers: int = 8,
         network: NetworkSettings | None = None,
+        fresh_for: float = 0.0,
+        refresh: bool = False,
+        platforms: Iterable[str] | None = None,
     ) -> None:
-        """Set up a client; nothing is fetched until asked. ``timeout`` and ``retries``
-        default to ``network``'s (pip's settings)."""
+        """Set up a client; nothing is fetched until asked.
+
+        ``timeout`` and ``retries`` default to ``network``'s (pip's settings);
+        ``fresh_for``: seconds a cached page is used without asking the index (0:
+        always revalidate); ``refresh``: ask again for every page, even one the
+        cache remembers as missing; ``platforms``: only files for these platform
+        tags (and ``any``) are listed.
+        """
         import threading
 
         if channel not in CHANNELS:
@@ -111,8 +108,13 @@ class IndexClient:
         self.channel = channel
         self.cache_root = cache_dir if cache_dir is not None else cache.cache_dir()
         net = network or NetworkSettings()
+        self.network = net
         self.offline = offline
         self.max_workers = max(1, max_workers)
+        self.fresh_for = 0.0 if refresh else max(0.0, fresh_for)
+        self.refresh = refresh
+        self.platforms = None if platforms is None else frozenset(platforms)
+        self._keep = None if self.platforms is None else platform_filter(self.platforms)
         self.notes: list[str] = []
         self.fetched = 0  # replies from the index in this run, and their bytes
         self.fetched_bytes = 0
@@ -152,9 +154,13 @@ class IndexClient:
         headers = {"Accept": ACCEPT}
         if cached and cached[0].get("status") in _MISSING:
             fetched_at = float(cached[0].get("fetched_at", 0))
-            if 0 <= time.time() - fetched_at < MISSING_TTL:
+            if 0 <= time.time() - fetched_at < MISSING_TTL and not self.refresh:
                 return Page(url, (), fetched_at, False, True)
         elif cached:
+            fetched_at = float(cached[0].get("fetched_at", 0))
+            if 0 <= time.time() - fetched_at < self.fresh_for:
+                with contextlib.suppress(PageError):  # else: ask the index for a sound copy
+                    return Page(url, self._cached_files(url, *cached), fetched_at, False, False)
             if cached[0].get("etag"):
                 headers["If-None-Match"] = str(cached[0]["etag"])
             if cached[0].get("last_modified"):
@@ -172,7 +178,7 @@ class IndexClient:
             if reply.status == 304 and cached and conditional:
                 header, body = cached
                 try:
-                    files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                    files = self._cached_files(url, header, body)
                 except PageError:  # the cached copy is unusable: ask for the whole page
                     headers.pop("If-None-Match", None)
                     headers.pop("If-Modified-Since", None)
@@ -182,7 +188,7 @@ class IndexClient:
             if reply.status != 200:
                 raise Unreachable(f"HTTP {reply.status}")
             try:
-                files = _parse(reply.body, reply.content_type, reply.url)
+                links = self._links(url, reply.body, reply.content_type, reply.url)
             except PageError as exc:
                 raise Transient(f"unusable page: {exc}") from None
             header = {
@@ -195,7 +201,7 @@ class IndexClient:
                 "last_modified": reply.last_modified,
             }
             self._store(path, header, reply.body)
-            return Page(url, files, now, False, False)
+            return Page(url, self._files(url, links), now, False, False)
 
         try:
             return self.reader.attempts(attempt)
@@ -220,6 +226,44 @@ class IndexClient:
         finally:
             pool.shutdown(wait=False)
 
+    def everywhere(self) -> IndexClient:
+        """The same client (same cache and settings) listing files for every platform."""
+        return IndexClient(self.base_url, self.channel, cache_dir=self.cache_root,
+                           timeout=self.reader.timeout, retries=self.reader.retries,
+                           backoff=self.reader.backoff, offline=self.offline,
+                           max_workers=self.max_workers, network=self.network,
+                           fresh_for=self.fresh_for, refresh=self.refresh)
+
+    def _cached_files(self, url: str, header: Mapping[str, Any], body: bytes
+                      ) -> tuple[IndexFile, ...]:
+        """The files of a cached page body: from its stored links, else parsed (and stored)."""
+        links = self._links(url, body, str(header.get("content_type", "")), _final(header, url))
+        return self._files(url, links)
+
+    def _files(self, url: str, links: Sequence[Sequence[Any]]) -> tuple[IndexFile, ...]:
+        """The page's files for this target; links to the page's own host keep its
+        credentials (as pip does), so that pip, given a pinned file URL, can download it."""
+        files = pages.files(links, self._keep)
+        if split_credentials(url)[1] is None:
+            return files
+        return tuple(dataclasses.replace(f, url=keep_auth(url, f.url)) for f in files)
+
+    def _links(self, url: str, body: bytes, content_type: str, final_url: str
+               ) -> Sequence[Sequence[Any]]:
+        """The links of a page body: stored ones for the same body, else parsed and stored."""
+        # Keyed and stored without credentials: no secret in the cache.
+        url, final_url = redact_url(url), split_credentials(final_url)[0]
+        source = f"{content_type}\n{final_url}"
+        links = pages.stored(self.cache_root, url, body, source)
+        if links is not None:
+            return links
+        parsed = pages.parse(body, content_type, final_url)
+        try:
+            pages.store(self.cache_root, url, body, source, parsed)
+        except OSError as exc:
+            self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
+        return parsed
+
     def _stale(self, url: str, cached: tuple[dict[str, Any], bytes] | None, reason: str,
                hint: str | None = None) -> Page:
         """The cached copy of ``url`` after the index failed us (or offline)."""
@@ -227,12 +271,12 @@ class IndexClient:
         if cached is not None:
             header, body = cached
             fetched_at = float(header.get("fetched_at", 0))
-            age = format_age(time.time() - fetched_at)
+            age = cache.format_age(time.time() - fetched_at)
             if header.get("status") in _MISSING:
                 self._note(f"{reason}; no such page per the cache, {age} old ({shown})")
                 return Page(url, (), fetched_at, True, True)
             with contextlib.suppress(PageError):
-                files = _parse(body, str(header.get("content_type", "")), _final(header, url))
+                files = self._cached_files(url, header, body)
                 self._note(f"{reason}; planned from cache {age} old ({shown})")
                 return Page(url, files, fetched_at, True, False)
         if reason == "offline":
@@ -288,7 +332,7 @@ class IndexClient:
         import zipfile
 
         def pick(names: list[str]) -> str:
-            return _metadata_member(names, file)
+            return metadata_member(names, file.name)
 
         def get(headers: Mapping[str, str], sink: Any, limit: int) -> Reply:
             return self.reader.get(file.url, headers, sink=sink, limit=limit)
@@ -348,29 +392,9 @@ def _final(header: Mapping[str, Any], url: str) -> str:
     return keep_auth(url, final) if isinstance(final, str) and final else url
 
 
-def _parse(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
-    """The page's files; links to the page's own host keep its credentials (as pip does),
-    so that pip, given a pinned file URL, can download it."""
-    files = parse_page(body, content_type, url)
-    if split_credentials(url)[1] is None:
-        return files
-    return tuple(dataclasses.replace(f, url=keep_auth(url, f.url)) for f in files)
-
-
 def _verify(url: str, expected: str | None, actual: str) -> None:
     if expected is not None and expected.lower() != actual:
         raise IntegrityError(
             f"{redact_url(url)} has sha256 {actual}, but the index published {expected.lower()}",
             hint="a proxy or mirror may have altered it; do not install it, and retry later",
         )
-
-
-def _metadata_member(names: list[str], file: IndexFile) -> str:
-    """The ``<name>-<version>.dist-info/METADATA`` member of a wheel."""
-    found = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-    for name in found:
-        if canonicalize_name(name.split("-", 1)[0]) == file.name:
-            return name
-    if found:
-        return found[0]
-    raise KeyError("no .dist-info/METADATA")

@@ -10,6 +10,8 @@ error, never silently "on"). The rest of pipguard receives a :class:`Settings`.
 | ``--torch-index-url`` | ``PIPGUARD_TORCH_INDEX_URL`` | ``https://download.pytorch.org/whl`` |
 | ``--torch-channel``   | ``PIPGUARD_TORCH_CHANNEL``   | ``stable``                      |
 | ``--offline``         | ``PIPGUARD_OFFLINE``         | off                             |
+| ``--refresh``         |                              | off: ask again for every page   |
+|                       | ``PIPGUARD_FRESH_FOR``       | 600 s (cached pages unasked)    |
 | ``--knowledge-file``  | ``PIPGUARD_KNOWLEDGE_FILE``  | the packaged tables             |
 | ``--cuda-driver``     | ``PIPGUARD_CUDA_DRIVER``     | detected                        |
 | ``--gpu-arch``        | ``PIPGUARD_GPU_ARCH``        | detected                        |
@@ -47,6 +49,7 @@ _PIP_VARS_NOT_NETWORK = frozenset({
     "PIP_REQUIRE_VIRTUALENV", "PIP_NO_WARN_SCRIPT_LOCATION", "PIP_VERBOSE", "PIP_CACHE_DIR",
     "PIP_NO_CACHE_DIR",
 })  # fmt: skip
+FRESH_FOR_S = 600.0  # an index page cached this recently is used without asking again
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Settings:
     torch_index_url: str = DEFAULT_INDEX_URL
     channel: str = "stable"
     offline: bool = False
+    refresh: bool = False  # --refresh: revalidate every index page
+    fresh_for: float = FRESH_FOR_S  # PIPGUARD_FRESH_FOR seconds
     knowledge_file: Path | None = None
     overrides: Overrides = field(default_factory=Overrides)
     cache_dir: Path | None = None  # None: the platform's user cache dir
@@ -88,6 +93,21 @@ def flag(value: str, name: str) -> bool:
         return False
     raise UsageError(f"{name}={value!r} is not a boolean",
                      hint=f"set {name} to 1/true/yes/on or 0/false/no/off")
+
+
+def _seconds(value: str, name: str, default: float) -> float:
+    """A duration variable in seconds (``0`` allowed); empty means the default."""
+    v = value.strip()
+    if not v:
+        return default
+    try:
+        seconds = float(v)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0 or seconds == float("inf"):
+        raise UsageError(f"{name}={value!r} is not a number of seconds",
+                         hint=f"e.g. {name}=600 (0: always ask the index)")
+    return seconds
 
 
 def _pick(cl: CommandLine, environ: Mapping[str, str], option: str, var: str
@@ -130,12 +150,16 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
         raise UsageError(f"unknown torch channel {channel!r}", hint="use stable, test or nightly")
     offline = "--offline" in cl.own_flags or flag(environ.get("PIPGUARD_OFFLINE", ""),
                                                   "PIPGUARD_OFFLINE")
+    fresh_for = _seconds(environ.get("PIPGUARD_FRESH_FOR", ""), "PIPGUARD_FRESH_FOR",
+                         FRESH_FOR_S)
     kfile = _pick(cl, environ, "--knowledge-file", "PIPGUARD_KNOWLEDGE_FILE")[0]
     cache = environ.get("PIPGUARD_CACHE_DIR")
     return Settings(
         torch_index_url=url,
         channel=channel,
         offline=offline,
+        refresh="--refresh" in cl.own_flags,
+        fresh_for=fresh_for,
         knowledge_file=Path(kfile.strip()).expanduser() if kfile and kfile.strip() else None,
         overrides=overrides,
         cache_dir=Path(cache).expanduser() if cache else None,

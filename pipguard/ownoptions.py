@@ -45,6 +45,8 @@ OPTIONS = (
     OwnOption("--torch-channel", "NAME", "PIPGUARD_TORCH_CHANNEL",
               "stable (default), test (release candidates) or nightly"),
     OwnOption("--offline", "", "PIPGUARD_OFFLINE", "plan from the cache only (variable: 1/0)"),
+    OwnOption("--refresh", "", "", "ask the index again even for pages cached less than "
+              "PIPGUARD_FRESH_FOR seconds ago", ("plan", *WRAPPED_COMMANDS)),
     OwnOption("--knowledge-file", "FILE", "PIPGUARD_KNOWLEDGE_FILE",
               "a JSON file that overrides or extends the knowledge tables"),
     OwnOption("--json", "", "",
@@ -59,6 +61,8 @@ OPTIONS = (
 VARIABLES = (
     ("PIPGUARD_CACHE_DIR", "where index pages are cached (default: the user cache folder)"),
     ("PIPGUARD_SYSROOT", "read detection's files under this root (default /)"),
+    ("PIPGUARD_FRESH_FOR", "seconds an index page cached by an earlier plan is used without "
+                           "asking the index again (default 600; --refresh asks anyway)"),
 )
 
 # pip's options that mean something to pipguard too (pip still gets them).

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import IO
 
+from packaging.utils import canonicalize_name
+
 from pipguard.wire import Reply
 
 __all__ = ["TAIL", "Getter", "NoRanges", "read_member"]
@@ -147,3 +149,14 @@ class RangeFile(io.RawIOBase):
         if (start, stop, total) != (pos, end, self._length) or len(reply.body) != end - pos + 1:
             raise NoRanges(f"asked for bytes {pos}-{end}, got {reply.content_range}")
         self.add(pos, reply.body)
+
+
+def metadata_member(names: list[str], project: str) -> str:
+    """The ``<name>-<version>.dist-info/METADATA`` member of ``project``'s wheel."""
+    found = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+    for name in found:
+        if canonicalize_name(name.split("-", 1)[0]) == project:
+            return name
+    if found:
+        return found[0]
+    raise KeyError("no .dist-info/METADATA")

@@ -49,7 +49,7 @@ def _data(result: Result) -> dict[str, Any]:
         return {"ok": result.ok, "orphans": list(result.orphans),
                 "swapped": list(result.swapped), "distributions": [
             {"name": r.name, "version": r.version, "files_checked": r.files_checked,
-             "record_missing": r.record_missing,
+             "record_missing": r.record_missing, "record_damage": r.record_damage,
              "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
                            "actual": p.actual} for p in r.problems]} for r in result.results]}
     data: dict[str, Any] = {"findings": [f.as_dict() for f in result.findings]}
@@ -127,7 +127,9 @@ def verify_lines(v: Verified) -> Iterable[str]:
                f"`pipguard install {name}` repairs it")
     for r in v.results:
         yield f"{r.name} {r.version}: {'ok' if r.ok else 'FAILED'} ({r.files_checked} files)"
-        if r.record_missing:
+        if r.record_damage:
+            yield f"  RECORD damaged ({r.record_damage}): cannot verify"
+        elif r.record_missing:
             yield "  RECORD missing: cannot verify"
         for p in r.problems:
             yield f"  {p.problem}: {p.path}"

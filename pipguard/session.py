@@ -62,8 +62,12 @@ class Session:
                 self.cl, self.pip, env=s.network_env, inert=s.pip_config_inert,
                 pip_version=self.interp.pip_version, python=self.interp.version,
             ) if remote and not s.offline else None
+            # Files for other platforms are dropped by name before they are parsed.
+            platforms = {t.platform for t in self.interp.tags}
             self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,
-                                       cache_dir=s.cache_dir, network=net)
+                                       cache_dir=s.cache_dir, network=net,
+                                       fresh_for=s.fresh_for, refresh=s.refresh,
+                                       platforms=platforms)
         return self._client
 
     @property

@@ -1,7 +1,6 @@
 """Parse PEP 503 / 691 "simple" index pages into wheel records (pure, no I/O).
 
-PyTorch's index (download.pytorch.org/whl) serves static PEP 503 HTML pages
-with thousands of anchors per project. Each anchor looks like::
+PyTorch's index serves static PEP 503 HTML pages, thousands of anchors each::
 
     <a href="/whl/cu128/torch-2.7.0%2Bcu128-cp310-...whl#sha256=..."
        data-dist-info-metadata="sha256=..." data-core-metadata="sha256=...">
@@ -10,9 +9,8 @@ with thousands of anchors per project. Each anchor looks like::
 hrefs may be relative, root-absolute or absolute to another host (the R2
 CDN), the ``+`` of a local version is ``%2B`` in the href, and the
 ``#sha256=`` fragment is absent on nightlies. :func:`scan_html` reads start
-tags with one regular expression (the stdlib ``html.parser`` is several
-times slower on such pages); :func:`parse_html_stdlib` is the reference
-implementation the tests hold it against.
+tags with one regular expression (``html.parser``, the tests' reference in
+``tests/reference_parser.py``, is several times slower on such pages).
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,16 +33,27 @@ from packaging.version import InvalidVersion, Version
 __all__ = [
     "JSON_TYPE",
     "IndexFile",
+    "Link",
     "PageError",
     "Scan",
+    "files_from_links",
+    "html_links",
+    "json_links",
     "parse_html",
-    "parse_html_stdlib",
     "parse_json",
-    "parse_page",
+    "platform_filter",
     "scan_html",
 ]
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+# One link of a page before its file name is parsed, JSON-able (the page cache keeps
+# these): filename, url, sha256, metadata_sha256, has_metadata, requires_python,
+# yanked, upload_time, other_hash. An empty filename marks a link that is no file (url:
+# its href).
+Link = tuple[str, str, str | None, str | None, bool, str | None, str | None, str | None,
+             str | None]
+Keep = Callable[[str], bool]
 
 
 class PageError(ValueError):
@@ -84,6 +93,7 @@ class Scan:
     skipped: tuple[str, ...]  # hrefs that are not (parsable) wheels: sdists, bad names
     anchors: int
     problem: str | None  # why the page looks garbage or truncated; None when sound
+    links: tuple[Link, ...] = ()  # every link, before ``keep`` and name parsing
 
 
 # A comment, a script/style block (whose contents are not markup), or an <a>
@@ -105,12 +115,26 @@ _HTML_CLOSE_RE = re.compile(r"</html\s*>", re.IGNORECASE)
 _PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
 
 
-def scan_html(text: str, page_url: str) -> Scan:
+def scan_html(text: str, page_url: str, keep: Keep | None = None) -> Scan:
     """Parse a PEP 503 HTML page (fast path) and judge whether it looks sound.
 
     ``page_url`` is the URL the page was served from (after redirects); links
     are resolved against it, or against a ``<base href>`` when the page has one.
+    ``keep`` (see :func:`platform_filter`) drops wheels by file name before their
+    name is parsed; the files it keeps are exactly those found without it.
     """
+    links, anchors, problem = _scan_links(text, page_url)
+    files, skipped = files_from_links(links, keep)
+    return Scan(files, skipped, anchors, problem, links)
+
+
+def html_links(text: str, page_url: str) -> tuple[tuple[Link, ...], str | None]:
+    """The links of a PEP 503 HTML page, no file name parsed, and its problem (or None)."""
+    links, _, problem = _scan_links(text, page_url)
+    return links, problem
+
+
+def _scan_links(text: str, page_url: str) -> tuple[tuple[Link, ...], int, str | None]:
     anchors: list[dict[str, str | None]] = []
     head_end = len(text)
     for m in _TAG_RE.finditer(text):
@@ -120,8 +144,8 @@ def scan_html(text: str, page_url: str) -> Scan:
                 head_end = m.start()
             anchors.append(_attrs(raw))
     base = _base_href(text[:head_end], page_url)  # <base> belongs in <head>
-    files, skipped = _files_from_anchors(anchors, base)
-    return Scan(files, skipped, len(anchors), _html_problem(text, len(anchors)))
+    return (_links_from_anchors(anchors, base), len(anchors),
+            _html_problem(text, len(anchors)))
 
 
 def _attrs(raw: str) -> dict[str, str | None]:
@@ -144,75 +168,56 @@ def parse_html(text: str, page_url: str) -> tuple[IndexFile, ...]:
     return scan_html(text, page_url).files
 
 
-def parse_html_stdlib(text: str, page_url: str) -> tuple[IndexFile, ...]:
-    """Reference parser built on :mod:`html.parser`; slower, same result."""
-    from html.parser import HTMLParser
-
-    found: list[dict[str, str | None]] = []
-    base: list[str] = []
-
-    class _Links(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            if tag == "a":
-                d: dict[str, str | None] = {}
-                for k, v in attrs:
-                    d.setdefault(k, v)
-                found.append(d)
-            elif tag == "base" and not base:
-                href = dict(attrs).get("href")
-                if href:
-                    base.append(href)
-
-        handle_startendtag = handle_starttag
-
-    parser = _Links()
-    parser.feed(text)
-    parser.close()
-    page = _join(page_url, base[0]) if base else page_url
-    return _files_from_anchors(found, page)[0]
-
-
-def parse_json(data: Mapping[str, Any], page_url: str) -> tuple[IndexFile, ...]:
+def parse_json(data: Mapping[str, Any], page_url: str, keep: Keep | None = None
+               ) -> tuple[IndexFile, ...]:
     """The wheels listed in a PEP 691 JSON project page.
 
     Raises :class:`PageError` when ``data`` is not a project page at all;
-    single malformed entries are skipped.
+    single malformed entries are skipped. ``keep`` as for :func:`scan_html`.
     """
+    return files_from_links(json_links(data, page_url), keep)[0]
+
+
+def json_links(data: Mapping[str, Any], page_url: str) -> tuple[Link, ...]:
+    """The links of a PEP 691 JSON project page (see :func:`parse_json`)."""
     entries = data.get("files") if isinstance(data, Mapping) else None
     if not isinstance(entries, list):
         raise PageError("JSON page has no 'files' list")
-    files: list[IndexFile] = []
+    links: list[Link] = []
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
         filename, href = entry.get("filename"), entry.get("url")
-        if not isinstance(filename, str) or not isinstance(href, str):
-            continue
-        parsed = _parse_filename(filename)
-        if parsed is None:
+        if not isinstance(filename, str) or not isinstance(href, str) or not filename:
             continue
         hashes = entry.get("hashes")
         sha = hashes.get("sha256") if isinstance(hashes, Mapping) else None
         meta = entry.get("core-metadata", entry.get("dist-info-metadata", False))
         meta_sha = meta.get("sha256") if isinstance(meta, Mapping) else None
-        yanked = entry.get("yanked", False)
         rp, up = entry.get("requires-python"), entry.get("upload-time")
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=_join(page_url, href).partition("#")[0],
-                name=parsed[0],
-                version=parsed[1],
-                tags=parsed[2],
-                sha256=sha.lower() if isinstance(sha, str) and sha else None,
-                metadata_sha256=meta_sha.lower() if isinstance(meta_sha, str) else None,
-                has_metadata=meta is True or isinstance(meta, Mapping),  # {}: no hashes
-                requires_python=rp if isinstance(rp, str) and rp else None,
-                yanked=_json_yanked(yanked),
-                upload_time=up if isinstance(up, str) else None,
-            )
-        )
-    return tuple(files)
+        links.append((
+            filename,
+            _join(page_url, href).partition("#")[0],
+            sha.lower() if isinstance(sha, str) and sha else None,
+            meta_sha.lower() if isinstance(meta_sha, str) else None,
+            meta is True or isinstance(meta, Mapping),  # {}: no hashes
+            rp if isinstance(rp, str) and rp else None,
+            _json_yanked(entry.get("yanked", False)),
+            up if isinstance(up, str) else None,
+            _json_other_hash(hashes) if not sha else None,
+        ))
+    return tuple(links)
+
+
+def _json_other_hash(hashes: object) -> str | None:
+    """``<algo>=<hex>`` of the strongest non-sha256 hash a JSON page publishes."""
+    if not isinstance(hashes, Mapping):
+        return None
+    for algo in OTHER_HASHES:
+        value = hashes.get(algo)
+        if isinstance(value, str) and value:
+            return f"{algo}={value.lower()}"
+    return None
 
 
 def _json_yanked(value: object) -> str | None:
@@ -223,14 +228,12 @@ def _json_yanked(value: object) -> str | None:
     return None
 
 
-def _files_from_anchors(
-    anchors: Iterable[Mapping[str, str | None]], page_url: str
-) -> tuple[tuple[IndexFile, ...], tuple[str, ...]]:
+def _links_from_anchors(anchors: Iterable[Mapping[str, str | None]], page_url: str
+                        ) -> tuple[Link, ...]:
     from urllib.parse import unquote
 
     join = _joiner(page_url)
-    files: list[IndexFile] = []
-    skipped: list[str] = []
+    links: list[Link] = []
     for attrs in anchors:
         href = attrs.get("href")
         if not href:
@@ -244,29 +247,67 @@ def _files_from_anchors(
                 filename = filename.replace("%2B", "+")
             else:
                 filename = unquote(filename)
-        parsed = _parse_filename(filename)
-        if parsed is None:
-            skipped.append(filename or href)
+        if not filename:
+            links.append(("", href, None, None, False, None, None, None, None))
             continue
         meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata", "false"))
-        yanked = attrs.get("data-yanked") or ("" if "data-yanked" in attrs else None)
-        files.append(
-            IndexFile(
-                filename,
-                url,
-                *parsed,
-                _hash_value(fragment, "&") if fragment else None,  # sha256
-                _hash_value(meta, None) if meta else None,  # metadata_sha256
-                # Per PEP 658 the value is "true" or "<algo>=<hex>"; a bare
-                # attribute (None) also says the metadata file exists.
-                meta is None or meta.strip().lower() != "false",  # has_metadata
-                attrs.get("data-requires-python") or None,
-                yanked,
-                attrs.get("data-upload-time") or None,
-                _other_hash(fragment) if fragment and "sha256=" not in fragment else None,
-            )
-        )
+        links.append((
+            filename,
+            url,
+            _hash_value(fragment, "&") if fragment else None,  # sha256
+            _hash_value(meta, None) if meta else None,  # metadata_sha256
+            # Per PEP 658 the value is "true" or "<algo>=<hex>"; a bare
+            # attribute (None) also says the metadata file exists.
+            meta is None or meta.strip().lower() != "false",  # has_metadata
+            attrs.get("data-requires-python") or None,
+            attrs.get("data-yanked") or ("" if "data-yanked" in attrs else None),
+            attrs.get("data-upload-time") or None,
+            _other_hash(fragment) if fragment and "sha256=" not in fragment else None,
+        ))
+    return tuple(links)
+
+
+def files_from_links(links: Iterable[Sequence[Any]], keep: Keep | None = None
+                     ) -> tuple[tuple[IndexFile, ...], tuple[str, ...]]:
+    """The wheels among ``links`` (the files ``keep`` accepts), and the names skipped.
+
+    ``links`` may come back from JSON (lists instead of tuples).
+    """
+    files: list[IndexFile] = []
+    skipped: list[str] = []
+    for link in links:
+        filename = link[0]
+        if keep is not None and filename and not keep(filename):
+            continue
+        parsed = _parse_filename(filename) if filename else None
+        if parsed is None:
+            skipped.append(filename or link[1])
+            continue
+        # Links stored by an older pipguard have no other_hash: IndexFile's default.
+        files.append(IndexFile(filename, link[1], *parsed, *link[2:9]))
     return tuple(files), tuple(skipped)
+
+
+def platform_filter(platforms: Iterable[str]) -> Keep:
+    """A cheap test of a file name: may it be a wheel for one of ``platforms``?
+
+    It reads only the platform part of the name (``...-manylinux_2_28_x86_64.whl``,
+    dot-separated sets too); a name that is not a wheel is kept, so that the
+    full parse decides. ``any`` is always accepted.
+    """
+    wanted = frozenset(p.lower() for p in platforms) | {"any"}
+    seen: dict[str, bool] = {}  # a page names a few platform parts thousands of times
+
+    def keep(filename: str) -> bool:
+        if not filename.endswith(".whl"):
+            return True
+        tail = filename[filename.rfind("-") + 1 : -4]
+        answer = seen.get(tail)
+        if answer is None:
+            answer = seen[tail] = any(p in wanted for p in tail.lower().split("."))
+        return answer
+
+    return keep
 
 
 @functools.lru_cache(maxsize=32768)
@@ -357,33 +398,3 @@ def _html_problem(text: str, anchors: int) -> str | None:
     if _HTML_OPEN_RE.search(text, 0, 4096) and _HTML_CLOSE_RE.search(text[-65536:]) is None:
         return "the page has no closing </html> (truncated)"
     return None
-
-
-def parse_page(body: bytes, content_type: str, url: str) -> tuple[IndexFile, ...]:
-    """Parse a page body by its content type; :class:`PageError` when unusable."""
-    import json
-
-    mime, _, params = content_type.partition(";")
-    if mime.strip().lower() == JSON_TYPE:
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise PageError(f"invalid JSON: {exc}") from None
-        return parse_json(data, url)
-    scan = scan_html(body.decode(_charset(params), errors="replace"), url)
-    if scan.problem:
-        raise PageError(scan.problem)
-    return scan.files
-
-
-def _charset(params: str) -> str:
-    import codecs
-    import contextlib
-
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            name = value.strip().strip("\"'")
-            with contextlib.suppress(LookupError):
-                return codecs.lookup(name).name
-    return "utf-8"

@@ -3,12 +3,16 @@
 A wheel's RECORD lists every file with its hash and size; pip keeps the list
 (re-pointed at where it put scripts) in ``<name>-<ver>.dist-info/RECORD``.
 Comparing the disk with it finds truncated or half-overwritten installs (the
-"corrupt-install" failure) without any network.
+"corrupt-install" failure) without any network. RECORD itself is read within
+limits (:mod:`pipguard.record`); a damaged one makes the distribution unverifiable.
 
 Rules (from the wheel spec and what installers actually write):
 
 * paths are relative to the directory holding the ``.dist-info`` (scripts
   appear as ``../../bin/x``), and are only ever *read*, never written;
+* a path that leaves the environment (absolute, or ``..`` above the prefix
+  that holds ``lib/pythonX.Y/site-packages``, see :func:`environment_root`) is
+  reported as ``outside`` and never touched;
 * an entry with a hash must exist, be a regular file, have the listed size
   and the listed sha256/sha384/sha512 digest (urlsafe base64, no padding);
 * an entry without a hash (RECORD itself, files the installer writes) must
@@ -16,29 +20,34 @@ Rules (from the wheel spec and what installers actually write):
   cleaned away at any time;
 * other algorithms (the spec forbids md5/sha1) are checked for size only.
 
-Hashing is spread over threads: hashlib releases the GIL while it digests a
-large buffer, so a torch install (~15k files, several GB) is bounded by the
-disk or by the cores, not by the interpreter.
+Speed: the work is spread over one thread per usable core (:func:`default_workers`).
+Large files are hashed in 1 MiB reads (hashlib and the read both release the
+GIL); small files go in batches so that the per-file Python work stays small.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import os
+import re
 import stat
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete")
+from pipguard.record import RecordEntry, RecordRead, read_record
+
+PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete", "outside")
 HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
-_CHUNK = 1 << 20  # 1 MiB reads: large enough that hashlib drops the GIL for each
-_BATCH_BYTES = 16 << 20  # group small files so one thread task is never trivially short
-_BATCH_FILES = 64
+MAX_WORKERS = 8  # beyond this a disk, not the cores, is the limit
+_CHUNK = 1 << 20  # 1 MiB reads: fits the CPU cache, long enough that hashlib drops the GIL
+_BATCH_BYTES = 32 << 20  # group small files so one thread task is never trivially short
+_BATCH_FILES = 256
+_NEW: dict[str, Callable[..., hashlib._Hash]] = {
+    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_PYTHON_DIR = re.compile(r"python\d*(\.\d+)?t?|pypy\d*(\.\d+)?", re.IGNORECASE)
+_O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 class Distribution(Protocol):
@@ -53,15 +62,6 @@ class Distribution(Protocol):
     def location(self) -> str: ...  # RECORD paths are relative to it
     @property
     def dist_info(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class RecordEntry:
-    """One line of a RECORD file."""
-
-    path: str  # as written, "/"-separated, relative to the dist's location
-    hash: str | None  # "<algorithm>=<urlsafe b64 digest, no padding>"
-    size: int | None
 
 
 @dataclass(frozen=True)
@@ -82,35 +82,48 @@ class DistVerification:
     version: str
     files_checked: int  # RECORD entries compared with the disk (optional .pyc excluded)
     problems: tuple[FileProblem, ...]
-    record_missing: bool  # no readable RECORD: nothing could be verified
+    record_missing: bool  # no usable RECORD (absent or damaged): nothing could be verified
+    record_damage: str | None = None  # why an existing RECORD was unusable
 
     @property
     def ok(self) -> bool:
         return not self.record_missing and not self.problems
 
 
-def parse_record(text: str) -> tuple[RecordEntry, ...]:
-    """Parse RECORD text (CSV: path, hash, size). Blank lines are skipped.
+def default_workers() -> int:
+    """One thread per core this process may run on, at most :data:`MAX_WORKERS`.
 
-    A malformed size is read as unknown rather than failing the whole file:
-    the hash still decides.
+    More threads than cores only adds switching: the per-file work holds the GIL.
     """
-    entries = []
-    # newline="": csv itself tells line ends from newlines inside quoted paths.
-    for row in csv.reader(io.StringIO(text, newline="")):
-        if not row or not row[0]:
-            continue
-        path = row[0]
-        digest = row[1].strip() if len(row) > 1 and row[1].strip() else None
-        raw_size = row[2].strip() if len(row) > 2 else ""
-        size = int(raw_size) if raw_size.isascii() and raw_size.isdigit() else None
-        entries.append(RecordEntry(path, digest, size))
-    return tuple(entries)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
+
+
+def environment_root(location: str) -> str:
+    """The prefix a RECORD's paths may reach from ``location`` (its site-packages).
+
+    ``<prefix>/lib/python3.12/site-packages``, ``<prefix>/lib/python3/dist-packages``
+    and ``<prefix>/Lib/site-packages`` give ``<prefix>``, which holds the scripts
+    folder (``bin``, ``Scripts``) and the data files; any other location (a
+    ``--target`` folder) is its own root.
+    """
+    path = os.path.normpath(os.path.abspath(location))
+    head, tail = os.path.split(path)
+    if tail.lower() not in ("site-packages", "dist-packages"):
+        return path
+    if _PYTHON_DIR.fullmatch(os.path.basename(head)):
+        head = os.path.dirname(head)
+    if os.path.basename(head).lower() in ("lib", "lib64", "lib32"):
+        head = os.path.dirname(head)
+    return head
 
 
 def installed_size(dist: Distribution) -> int:
     """The bytes a distribution's RECORD lists (0 when it has no readable RECORD)."""
-    return sum(e.size or 0 for e in _read_record(dist) or ())
+    return sum(e.size or 0 for e in read_record(dist.dist_info).entries or ())
 
 
 def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerification:
@@ -123,35 +136,37 @@ def verify_many(
 ) -> tuple[DistVerification, ...]:
     """Check several distributions, sharing one pool of hashing threads.
 
-    ``workers`` defaults to ``min(8, cpu_count + 2)``; 1 hashes inline.
+    ``workers`` defaults to :func:`default_workers`; 1 hashes inline.
     """
-    records = [_read_record(d) for d in dists]
+    records = [read_record(d.dist_info) for d in dists]
     jobs: list[_Job] = []
-    for index, (dist, entries) in enumerate(zip(dists, records, strict=True)):
-        jobs.extend(_Job(index, dist.location, e) for e in entries or () if _needs_check(e))
-    outcomes = _run(jobs, _default_workers() if workers is None else max(1, workers))
+    for index, (dist, read) in enumerate(zip(dists, records, strict=True)):
+        base = os.path.abspath(dist.location) if dist.location else ""
+        root = environment_root(base) + os.sep
+        jobs.extend(_Job(index, base, root, e) for e in read.entries or () if _needs_check(e))
+    outcomes = _run(jobs, default_workers() if workers is None else max(1, workers))
     problems: list[list[FileProblem]] = [[] for _ in dists]
+    counts = [0] * len(dists)
     for job, outcome in zip(jobs, outcomes, strict=True):
+        counts[job.dist] += 1
         if outcome is not None:
             problems[job.dist].append(outcome)
     for i, dist in enumerate(dists):
-        problems[i].extend(_unfinished(dist))
-    counts = [0] * len(dists)
-    for job in jobs:
-        counts[job.dist] += 1
+        problems[i].extend(_unfinished(dist, records[i]))
     return tuple(
         DistVerification(
             name=dist.name,
             version=dist.version,
             files_checked=counts[i],
             problems=tuple(sorted(problems[i], key=lambda p: p.path)),
-            record_missing=records[i] is None,
+            record_missing=records[i].entries is None,
+            record_damage=records[i].damage,
         )
         for i, dist in enumerate(dists)
     )
 
 
-def _unfinished(dist: Distribution) -> list[FileProblem]:
+def _unfinished(dist: Distribution, read: RecordRead) -> list[FileProblem]:
     """Signs that the installer was stopped before it finished this distribution.
 
     pip writes INSTALLER after the wheel's files and then rewrites RECORD to
@@ -160,46 +175,28 @@ def _unfinished(dist: Distribution) -> list[FileProblem]:
     """
     if dist.dist_info is None or not os.path.isdir(dist.dist_info):
         return []
-    names = os.listdir(dist.dist_info)
     base = os.path.basename(dist.dist_info)
-    out: list[FileProblem] = []
-    if "INSTALLER" not in names and not _record_lists(dist, f"{base}/INSTALLER"):
+    installer = f"{base}/INSTALLER"
+    if os.path.lexists(os.path.join(dist.dist_info, "INSTALLER")):
+        return []
+    if read.entries is not None and any(e.path == installer for e in read.entries):
         # RECORD names INSTALLER once the installer rewrote it; a missing file it
         # lists is reported as "missing" by the ordinary check instead.
-        out.append(FileProblem(f"{base}/INSTALLER", "incomplete", "present", "missing"))
-    return out
-
-
-def _record_lists(dist: Distribution, path: str) -> bool:
-    entries = _read_record(dist)
-    return entries is not None and any(e.path == path for e in entries)
+        return []
+    return [FileProblem(installer, "incomplete", "present", "missing")]
 
 
 @dataclass(frozen=True)
 class _Job:
     dist: int  # index into the dists being verified
-    base: str
+    base: str  # the absolute folder RECORD's paths are relative to
+    root: str  # environment_root(base) + os.sep: no path may leave it
     entry: RecordEntry
 
 
 def _needs_check(entry: RecordEntry) -> bool:
     # A .pyc without a hash is a byte-compilation product, not wheel content.
     return entry.hash is not None or not entry.path.endswith(".pyc")
-
-
-def _read_record(dist: Distribution) -> tuple[RecordEntry, ...] | None:
-    """RECORD's entries, or None when there is none (or it cannot be read)."""
-    if dist.dist_info is None:
-        return None
-    try:
-        with open(os.path.join(dist.dist_info, "RECORD"), encoding="utf-8", newline="") as f:
-            return parse_record(f.read())
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _default_workers() -> int:
-    return min(8, (os.cpu_count() or 1) + 2)
 
 
 def _run(jobs: Sequence[_Job], workers: int) -> list[FileProblem | None]:
@@ -246,10 +243,12 @@ def _check_batch(jobs: Sequence[_Job]) -> list[FileProblem | None]:
 def _check(job: _Job) -> FileProblem | None:
     """Compare one file with its RECORD entry; None when it matches."""
     entry = job.entry
-    # RECORD uses "/"; an absolute path (a file installed outside the prefix)
-    # replaces the base in join. normpath collapses "../../bin" lexically, the
-    # way the installer computed it, so a symlinked lib dir cannot change the answer.
+    # RECORD uses "/"; normpath collapses "../../bin" lexically, the way the
+    # installer computed it, so a symlinked lib dir cannot change the answer.
     path = os.path.normpath(os.path.join(job.base, entry.path.replace("/", os.sep)))
+    if not path.startswith(job.root) or "\x00" in path:
+        return FileProblem(entry.path, "outside", entry.hash or _size_text(entry.size),
+                           "outside the environment; not read")
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -264,34 +263,48 @@ def _check(job: _Job) -> FileProblem | None:
     if entry.size is not None and st.st_size != entry.size:
         return FileProblem(entry.path, "size", str(entry.size), str(st.st_size))
     algorithm, _, expected = entry.hash.partition("=")
-    algorithm = algorithm.lower()
-    if algorithm not in HASH_ALGORITHMS:
+    new = _NEW.get(algorithm.lower())
+    if new is None:
         return None
     try:
-        actual = _digest(path, algorithm, st.st_size)
+        actual = _digest(path, new, st.st_size)
     except OSError as exc:
         return FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc))
+    if actual is None:
+        return FileProblem(entry.path, "changed", entry.hash, "changed while read")
     if actual != expected.rstrip("="):
-        return FileProblem(entry.path, "changed", entry.hash, f"{algorithm}={actual}")
+        return FileProblem(entry.path, "changed", entry.hash, f"{algorithm.lower()}={actual}")
     return None
 
 
-_local = threading.local()
+def _digest(path: str, new: Callable[..., hashlib._Hash], size: int) -> str | None:
+    """The file's digest in RECORD's encoding (urlsafe base64, no padding).
 
-
-def _digest(path: str, algorithm: str, size: int) -> str:
-    """The file's digest in RECORD's encoding (urlsafe base64, no padding)."""
-    with open(path, "rb") as f:
+    Reads at most ``size`` bytes (what ``stat`` said); None when the file turned
+    out longer or shorter, i.e. it changed under us.
+    """
+    fd = os.open(path, _O_READ)  # O_NONBLOCK: a FIFO swapped in after stat cannot block
+    try:
         if size <= _CHUNK:
-            h = hashlib.new(algorithm, f.read())
+            data = os.read(fd, size + 1)
+            while len(data) < size and (more := os.read(fd, size + 1 - len(data))):
+                data += more
+            if len(data) != size:
+                return None
+            h = new(data)
         else:
-            h = hashlib.new(algorithm)
-            buffer = getattr(_local, "buffer", None)
-            if buffer is None:
-                buffer = _local.buffer = bytearray(_CHUNK)  # one per thread, reused
+            h = new()
+            buffer = bytearray(_CHUNK)
             view = memoryview(buffer)
-            while n := f.readinto(buffer):
-                h.update(view[:n])
+            left = size
+            with open(fd, "rb", buffering=0, closefd=False) as f:
+                while left > 0 and (n := f.readinto(buffer)):
+                    h.update(view[:n])
+                    left -= n
+                if left != 0 or f.read(1):
+                    return None
+    finally:
+        os.close(fd)
     return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii")
 
 

@@ -1,76 +1,92 @@
-"""Benchmark pipguard.simple.parse_html on a realistic 10,000-link torch page.
+"""Benchmark planning from a 100,000-link torch page: pipguard plan against uv, and parsers.
 
-Usage: python scripts/bench_index_parse.py [--links N] [--repeat N]
+Usage: python scripts/bench_index_parse.py [--links N] [--repeat N] [--uv PATH]
 
-Baselines, measured in the same run on the same page:
-  * html.parser.HTMLParser fed the page and doing nothing (the floor any
-    html.parser-based reader pays before it even looks at a link);
-  * parse_wheel_filename alone over the page's file names (the packaging
-    work every parser must do; parse_html's own overhead is the rest);
-  * parse_html_stdlib, pipguard's html.parser-based reference parser
-    (same output as parse_html; the tests hold them equal).
-The name cache of parse_html is cleared before each timed run so repeated
-runs do not flatter it.
+A page shaped like download.pytorch.org/whl/cpu/torch/ (``--links`` anchors, all
+``+cpu``, 6 Pythons x 4 platforms per release) is written under a temp dir with
+the PEP 658 ``.metadata`` files of its newest release and served over HTTP by
+``scripts/serve_index.py`` in a separate process. In the same run, medians of
+``--repeat`` runs:
+
+* ``pipguard plan torch --torch-backend cpu`` (a subprocess): cold (empty cache),
+  warm (a second plan within the freshness window: no request, no HTML scan),
+  and ``--refresh`` (the page is downloaded again, its stored links reused);
+* ``uv pip compile --no-deps`` of ``torch`` against the same page (``--uv``, or
+  ``uv`` on PATH): cold (empty cache dir) and warm (its cache kept);
+* in-process parsers over the page: ``scan_html`` (all platforms, and only this
+  machine's), ``parse_html_stdlib`` (html.parser), and a no-op ``HTMLParser.feed``.
+
+Ratios are against uv's cold resolution when uv is found, else against
+``parse_html_stdlib``.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-from packaging.utils import parse_wheel_filename
+
+from packaging import tags as ptags
 
 from pipguard import simple
+from tests.reference_parser import parse_html_stdlib
 
-_PLATFORMS = (
-    "manylinux_2_28_x86_64",
-    "manylinux_2_28_aarch64",
-    "win_amd64",
-    "macosx_11_0_arm64",
-)
-_PYTHONS = ("cp39-cp39", "cp310-cp310", "cp311-cp311", "cp312-cp312", "cp313-cp313", "cp313-cp313t")
-_LOCALS = ("cu118", "cu121", "cu124", "cu126", "cu128", "cpu", "rocm6.2", "xpu")
+REPO = Path(__file__).resolve().parents[1]
+
+_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_28_aarch64", "win_amd64",
+              "macosx_11_0_arm64")
+_PYTHONS = ("cp39-cp39", "cp310-cp310", "cp311-cp311", "cp312-cp312", "cp313-cp313",
+            "cp313-cp313t")
+PER_RELEASE = len(_PLATFORMS) * len(_PYTHONS)
 
 
-def make_page(links: int) -> str:
-    """A page shaped like download.pytorch.org/whl/torch/ with ``links`` anchors."""
-    rows = []
-    i = 0
-    while len(rows) < links:
-        minor, patch = divmod(i // (len(_PLATFORMS) * len(_PYTHONS) * len(_LOCALS)), 3)
-        local = _LOCALS[i % len(_LOCALS)]
-        py = _PYTHONS[(i // len(_LOCALS)) % len(_PYTHONS)]
-        plat = _PLATFORMS[(i // (len(_LOCALS) * len(_PYTHONS))) % len(_PLATFORMS)]
-        name = f"torch-2.{minor}.{patch}%2B{local}-{py}-{plat}.whl"
+def metadata(version: str) -> bytes:
+    return (f"Metadata-Version: 2.1\nName: torch\nVersion: {version}\n"
+            "Requires-Python: >=3.9\n").encode()
+
+
+def make_page(links: int) -> tuple[str, dict[str, bytes]]:
+    """The page, and the ``.metadata`` files of its newest release (by file name)."""
+    rows, newest = [], {}
+    releases = -(-links // PER_RELEASE)
+    for i in range(links):
+        r = i // PER_RELEASE
+        version = f"2.{r // 10}.{r % 10}+cpu"
+        py = _PYTHONS[i % len(_PYTHONS)]
+        plat = _PLATFORMS[(i // len(_PYTHONS)) % len(_PLATFORMS)]
+        name = f"torch-{version.replace('+', '%2B')}-{py}-{plat}.whl"
+        meta = metadata(version)
+        meta_sha = hashlib.sha256(meta).hexdigest()
         sha = hashlib.sha256(name.encode()).hexdigest()
-        meta = hashlib.sha256(local.encode()).hexdigest()
-        # A third of the links point at the R2 CDN, a tenth lack the hash (nightly-like).
-        base = "https://download-r2.pytorch.org" if i % 3 == 0 else ""
-        frag = "" if i % 10 == 0 else f"#sha256={sha}"
-        rows.append(
-            f'    <a href="{base}/whl/{local}/{name}{frag}" data-dist-info-metadata="sha256={meta}"'
-            f' data-core-metadata="sha256={meta}" data-upload-time="2025-04-23T16:00:00Z">'
-            f"{name.replace('%2B', '+')}</a><br/>"
-        )
-        i += 1
+        if r == releases - 1:
+            newest[name.replace("%2B", "+") + ".metadata"] = meta
+        rows.append(f'    <a href="/whl/cpu/{name}#sha256={sha}" data-dist-info-metadata='
+                    f'"sha256={meta_sha}" data-core-metadata="sha256={meta_sha}" '
+                    f'data-requires-python="&gt;=3.9">{name.replace("%2B", "+")}</a><br/>')
     body = "\n".join(rows)
-    return (
-        "<!DOCTYPE html>\n<html>\n  <body>\n    <h1>Links for torch</h1>\n"
-        f"{body}\n  </body>\n</html>\n<!--TIMESTAMP 1745424000-->"
-    )
+    page = ("<!DOCTYPE html>\n<html>\n  <body>\n    <h1>Links for torch</h1>\n"
+            f"{body}\n  </body>\n</html>\n<!--TIMESTAMP 1745424000-->")
+    return page, newest
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``repeat`` calls of ``fn``."""
+def median(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
+           ) -> float:
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         simple._parse_filename.cache_clear()
         start = time.perf_counter()
         fn()
@@ -78,36 +94,90 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def run(argv: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[:4]} failed ({done.returncode}):\n{done.stdout[-800:]}"
+                         f"{done.stderr[-800:]}")
+
+
 def main() -> None:
-    """Run the benchmark and print the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--links", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--links", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--uv", default=shutil.which("uv"), help="the uv binary (default: PATH)")
     args = ap.parse_args()
-    page = make_page(args.links)
-    url = "https://download.pytorch.org/whl/torch/"
+    page, newest = make_page(args.links)
+    tmp = Path(tempfile.mkdtemp(prefix="pipguard-bench-index-"))
+    server = None
+    try:
+        folder = tmp / "index" / "torch" / "cpu"
+        (folder / "torch").mkdir(parents=True)
+        (folder / "torch" / "index.html").write_text(page, encoding="utf-8")
+        for name, data in newest.items():
+            (folder / name).write_bytes(data)
+        server = subprocess.Popen([sys.executable, str(REPO / "scripts" / "serve_index.py"),
+                                   str(tmp / "index"), "--port", "0"],
+                                  stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None
+        url = re.search(r"http://[\d.]+:\d+", server.stdout.readline()).group(0)  # type: ignore[union-attr]
+        print(f"page: {args.links} links, {len(page) / 1e6:.1f} MB, served at {url}; "
+              f"median of {args.repeat}; cpus {os.cpu_count()}")
+        rows: list[tuple[str, float]] = []
+        cache = tmp / "pgcache"
+        env = {**os.environ, "PIPGUARD_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO),
+               "PIPGUARD_SYSROOT": str(tmp / "noroot")}
+        plan = [sys.executable, "-m", "pipguard", "plan", "torch", "--torch-backend", "cpu",
+                "--torch-index-url", f"{url}/whl", "--json"]
+        rows.append(("pipguard plan, cold cache", median(
+            lambda: run(plan, env), args.repeat, lambda: shutil.rmtree(cache, True))))
+        run(plan, env)
+        rows.append(("pipguard plan, warm (fresh: 0 requests)",
+                     median(lambda: run(plan, env), args.repeat)))
+        rows.append(("pipguard plan --refresh (download, stored links)",
+                     median(lambda: run([*plan, "--refresh"], env), args.repeat)))
+        if args.uv:
+            uvcache = tmp / "uvcache"
+            uv = [args.uv, "pip", "compile", "-", "--no-deps", "--no-header", "--quiet",
+                  "--index-url", f"{url}/whl/cpu", "--python-version", "3.11",
+                  "--python-platform", "x86_64-manylinux_2_28", "--cache-dir", str(uvcache)]
 
-    def feed_only() -> None:
-        parser = HTMLParser()
-        parser.feed(page)
-        parser.close()
+            def uv_run() -> None:
+                done = subprocess.run(uv, input="torch\n", capture_output=True, text=True,
+                                      check=False)
+                if done.returncode != 0 or "torch==" not in done.stdout:
+                    raise SystemExit(f"uv failed: {done.stdout[-400:]}{done.stderr[-800:]}")
 
-    files = simple.parse_html(page, url)
-    assert len(files) == args.links, len(files)
-    assert files == simple.parse_html_stdlib(page, url)
+            rows.append(("uv pip compile, cold cache", median(
+                uv_run, args.repeat, lambda: shutil.rmtree(uvcache, True))))
+            uv_run()
+            rows.append(("uv pip compile, warm cache", median(uv_run, args.repeat)))
+        page_url = f"{url}/whl/cpu/torch/"
+        here = simple.platform_filter({t.platform for t in ptags.sys_tags()})
 
-    names = [f.filename for f in files]
-    fast = median_time(lambda: simple.parse_html(page, url), args.repeat)
-    names_only = median_time(lambda: [parse_wheel_filename(n) for n in names], args.repeat)
-    floor = median_time(feed_only, args.repeat)
-    ref = median_time(lambda: simple.parse_html_stdlib(page, url), args.repeat)
-    print(f"page: {args.links} links, {len(page) / 1e6:.1f} MB; median of {args.repeat} runs")
-    print(f"parse_html          {fast * 1e3:8.1f} ms  {args.links / fast:10,.0f} links/s")
-    print(f"HTMLParser.feed     {floor * 1e3:8.1f} ms  (no-op baseline)")
-    print(f"parse_html_stdlib   {ref * 1e3:8.1f} ms  (html.parser reference)")
-    print(f"parse_wheel_filename{names_only * 1e3:8.1f} ms  (names only)")
-    print(f"parse_html / HTMLParser.feed = {fast / floor:.2f}x")
-    print(f"parse_html / parse_html_stdlib = {fast / ref:.2f}x")
+        def feed_only() -> None:
+            parser = HTMLParser()
+            parser.feed(page)
+            parser.close()
+
+        rows.append(("scan_html, every platform (in-process)",
+                     median(lambda: simple.scan_html(page, page_url), args.repeat)))
+        rows.append(("scan_html, this platform only (in-process)",
+                     median(lambda: simple.scan_html(page, page_url, here), args.repeat)))
+        rows.append(("parse_html_stdlib: html.parser (in-process)",
+                     median(lambda: parse_html_stdlib(page, page_url), args.repeat)))
+        rows.append(("HTMLParser.feed, no-op (in-process)", median(feed_only, args.repeat)))
+        base_label = ("uv pip compile, cold cache" if args.uv
+                      else "parse_html_stdlib: html.parser (in-process)")
+        base = dict(rows)[base_label]
+        print(f"baseline: {base_label}" + ("" if args.uv else " (uv not found)"))
+        for label, t in rows:
+            print(f"{label:50s} {t * 1e3:9.1f} ms  {t / base:6.2f}x")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
-"""Benchmark ``pipguard.verify.verify_dist`` against ``sha256sum`` on the same files.
+"""Benchmark ``pipguard verify`` against a one-thread hashlib loop and ``sha256sum``.
 
-Builds a synthetic installed distribution in a temp dir (default: 2,000 files,
-~300 MB, sizes mixed like a torch install: many small .py files, some
-megabyte-size modules, a few large shared libraries), warms the page cache by
-running each contender once, then times each and prints throughputs (MB/s)
-and the ratio.
+All three read the same files, those a RECORD lists with a sha256, in the same run:
 
-    python scripts/bench_verify.py [--mb 300] [--files 2000] [--workers N] [--repeat 3]
+* ``verify_dist`` (in-process, default workers, and ``--workers 1``);
+* ``pipguard --python PY verify NAME`` end to end (interpreter start, reading the
+  named distribution's metadata, RECORD, hashing) when ``--python`` is given;
+* a one-thread loop: ``open`` + ``hashlib.sha256`` in 1 MiB reads, per file;
+* ``sha256sum`` in argv batches of 200 files, one process at a time.
 
-``sha256sum`` runs in argv batches (no shell, no xargs), one process at a time:
-the everyday single-threaded baseline.
+Each is run once to warm the page cache, then ``--repeat`` times (default 5);
+the median is printed, with MB/s and the ratio to the hashlib loop.
+
+    python scripts/bench_verify.py --site SITE_PACKAGES --name torch [--python PY]
+    python scripts/bench_verify.py [--mb 300 --files 2000]   # a synthetic dist
+
+The synthetic distribution mixes sizes like a torch install: many small .py
+files, some megabyte-size modules, a few large shared libraries.
 """
 
 from __future__ import annotations
@@ -17,31 +23,31 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import glob
 import hashlib
 import os
 import random
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipguard import runner
 from pipguard.installed import InstalledDist
-from pipguard.verify import verify_dist
+from pipguard.record import read_record
+from pipguard.verify import default_workers, verify_dist
 
 MB = 1_000_000
 _BATCH = 200  # files per sha256sum argv: far below any ARG_MAX
 
 
 def file_sizes(count: int, total: int, seed: int = 0) -> list[int]:
-    """``count`` sizes summing to about ``total``, mixed like a torch install.
-
-    89% small files share 10% of the bytes, 10% medium files share 40%, and
-    1% large "shared libraries" hold the other half.
-    """
+    """``count`` sizes summing to about ``total``, mixed like a torch install."""
     rng = random.Random(seed)
     large = max(1, count // 100)
     medium = max(1, count // 10)
@@ -57,10 +63,11 @@ def file_sizes(count: int, total: int, seed: int = 0) -> list[int]:
 
 def build(root: Path, sizes: list[int]) -> InstalledDist:
     """Write the files and a RECORD for them; return the distribution."""
-    site = root / "site-packages"
+    site = root / "lib" / "python3" / "site-packages"
     dist_info = site / "bench-1.0.dist-info"
     dist_info.mkdir(parents=True)
-    block = os.urandom(8 * 1024 * 1024)  # reused slices: building stays fast
+    (dist_info / "INSTALLER").write_text("pip\n")
+    block = os.urandom(8 * 1024 * 1024)
     rows = []
     for i, size in enumerate(sizes):
         rel = f"bench/sub{i % 40}/f{i}.bin"
@@ -77,64 +84,112 @@ def build(root: Path, sizes: list[int]) -> InstalledDist:
                 offset = 0
         encoded = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
         rows.append([rel, f"sha256={encoded}", str(size)])
+    rows.append(["bench-1.0.dist-info/INSTALLER", "", ""])
     rows.append(["bench-1.0.dist-info/RECORD", "", ""])
     with open(dist_info / "RECORD", "w", newline="", encoding="utf-8") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     return InstalledDist("bench", "1.0", str(site), str(dist_info), None, True, None, (), None)
 
 
-def run_pipguard(dist: InstalledDist, workers: int | None) -> float:
-    start = time.perf_counter()
-    result = verify_dist(dist, workers=workers)
-    elapsed = time.perf_counter() - start
-    if not result.ok:
-        raise SystemExit(f"verify_dist reported problems: {result.problems[:3]}")
-    return elapsed
+def existing(site: str, name: str) -> InstalledDist:
+    found = glob.glob(os.path.join(site, f"{name}-*.dist-info"))
+    if not found:
+        raise SystemExit(f"no {name}-*.dist-info in {site}")
+    return InstalledDist(name, "?", site, found[0], None, True, None, (), None)
 
 
-def run_sha256sum(paths: list[str]) -> float:
-    start = time.perf_counter()
+def hashed_paths(dist: InstalledDist) -> list[str]:
+    entries = read_record(dist.dist_info).entries or ()
+    return [os.path.normpath(os.path.join(dist.location, e.path)) for e in entries
+            if e.hash and e.hash.startswith("sha256=")]
+
+
+def hashlib_loop(paths: list[str]) -> None:
+    for p in paths:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        h.digest()
+
+
+def sha256sum(paths: list[str]) -> None:
     for i in range(0, len(paths), _BATCH):
         done = runner.run(["sha256sum", "--", *paths[i : i + _BATCH]], capture=True)
         if done.returncode != 0:
             raise SystemExit(f"sha256sum failed: {done.stderr.strip()}")
-    return time.perf_counter() - start
+
+
+def verify(dist: InstalledDist, workers: int | None) -> Callable[[], None]:
+    def call() -> None:
+        result = verify_dist(dist, workers=workers)
+        if not result.ok:
+            raise SystemExit(f"verify reported problems: {result.problems[:3]}")
+    return call
+
+
+def cli(python: str, name: str) -> Callable[[], None]:
+    argv = [sys.executable, "-m", "pipguard", "--python", python, "verify", name]
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    def call() -> None:
+        done = runner.run(argv, capture=True, env=env)
+        if done.returncode != 0:
+            raise SystemExit(f"pipguard verify failed: {done.stdout[-500:]}{done.stderr[-500:]}")
+    return call
+
+
+def median(fn: Callable[[], None], repeat: int) -> float:
+    fn()  # warm the page cache
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=int, default=300, help="total size in MB (default 300)")
-    parser.add_argument("--files", type=int, default=2000, help="number of files (default 2000)")
-    parser.add_argument("--workers", type=int, default=None, help="verify threads (default: auto)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; best is kept")
-    parser.add_argument("--dir", help="build under this directory instead of the temp dir")
+    parser.add_argument("--site", help="a site-packages folder holding NAME")
+    parser.add_argument("--name", default="torch", help="the distribution in --site")
+    parser.add_argument("--python", help="the interpreter of --site: also time the CLI")
+    parser.add_argument("--mb", type=int, default=300, help="synthetic: total MB (300)")
+    parser.add_argument("--files", type=int, default=2000, help="synthetic: files (2000)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs; the median is kept")
     args = parser.parse_args(argv)
     if shutil.which("sha256sum") is None:
         print("sha256sum not found; install coreutils", file=sys.stderr)
         return 2
-
-    root = Path(tempfile.mkdtemp(prefix="pipguard-bench-", dir=args.dir))
+    root = None
     try:
-        sizes = file_sizes(args.files, args.mb * MB)
-        t0 = time.perf_counter()
-        dist = build(root, sizes)
-        total = sum(sizes)
-        print(
-            f"built {len(sizes)} files, {total / MB:.0f} MB in {time.perf_counter() - t0:.1f} s "
-            f"(cpus: {os.cpu_count()}, workers: {args.workers or 'auto'})"
-        )
-        paths = [
-            os.path.join(dist.location, f"bench/sub{i % 40}/f{i}.bin") for i in range(len(sizes))
+        if args.site:
+            dist = existing(args.site, args.name)
+        else:
+            root = Path(tempfile.mkdtemp(prefix="pipguard-bench-"))
+            dist = build(root, file_sizes(args.files, args.mb * MB))
+        paths = hashed_paths(dist)
+        total = sum(os.path.getsize(p) for p in paths)
+        print(f"{dist.name}: {len(paths)} files, {total / MB:.0f} MB; cpus {os.cpu_count()}, "
+              f"usable {default_workers()} -> workers {default_workers()}; "
+              f"median of {args.repeat}")
+        rows: list[tuple[str, Callable[[], None]]] = [
+            ("hashlib loop, 1 thread (baseline)", lambda: hashlib_loop(paths)),
+            ("sha256sum, batches of 200", lambda: sha256sum(paths)),
+            ("verify_dist, 1 worker", verify(dist, 1)),
+            (f"verify_dist, default ({default_workers()} workers)", verify(dist, None)),
         ]
-        run_pipguard(dist, args.workers)  # warm the page cache, both ways
-        run_sha256sum(paths)
-        ours = min(run_pipguard(dist, args.workers) for _ in range(args.repeat))
-        theirs = min(run_sha256sum(paths) for _ in range(args.repeat))
-        print(f"pipguard verify_dist: {ours:7.3f} s  {total / MB / ours:8.0f} MB/s")
-        print(f"sha256sum (batched): {theirs:7.3f} s  {total / MB / theirs:8.0f} MB/s")
-        print(f"ratio (sha256sum time / verify time): {theirs / ours:.2f}x")
+        if args.python:
+            rows.append((f"pipguard verify {args.name} (CLI, end to end)",
+                         cli(args.python, args.name)))
+        base = None
+        for label, fn in rows:
+            t = median(fn, args.repeat)
+            base = base or t
+            print(f"{label:45s} {t:7.3f} s {total / MB / t:7.0f} MB/s  {t / base:5.2f}x")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
     return 0
 
 

@@ -164,6 +164,9 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = False  # threads are joined by server_close(): nothing leaks
     block_on_close = True
+    # listen() backlog: socketserver's default of 5 makes parallel clients (pip, uv and
+    # pipguard's page threads at once) wait for SYN retries (1 s, 3 s, ...) when it fills.
+    request_queue_size = 1024
 
     def __init__(self, owner: IndexServer, address: tuple[str, int]) -> None:
         self.owner = owner

@@ -512,3 +512,24 @@ def test_localproj_backend_hooks(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / editable) as zf:
         assert zf.read("myproj.pth").decode().strip() == str(LOCALPROJ)
     assert _backend.prepare_metadata_for_build_wheel(str(tmp_path)) == "myproj-0.1.0.dist-info"
+
+
+def test_many_parallel_clients_do_not_wait_for_the_listen_backlog(
+        index_server: IndexServer) -> None:
+    """64 connections at once: all answered; the backlog (1024, not socketserver's 5) holds them."""
+    import socket
+    import time
+
+    assert index_server._httpd.request_queue_size >= 128
+    host, port = "127.0.0.1", index_server.port
+    start = time.monotonic()
+    conns = [socket.create_connection((host, port), timeout=10) for _ in range(64)]
+    try:
+        for c in conns:
+            c.sendall(b"HEAD /whl/ HTTP/1.0\r\nHost: x\r\n\r\n")
+        answers = [c.recv(12) for c in conns]
+    finally:
+        for c in conns:
+            c.close()
+    assert all(a.startswith(b"HTTP/1.") for a in answers)
+    assert time.monotonic() - start < 10

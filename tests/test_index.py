@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from pipguard import cache
+from pipguard.cache import format_age
 from pipguard.errors import EXIT_INDEX, IndexUnavailable, IntegrityError, UsageError
-from pipguard.index import ACCEPT, IndexClient, format_age
+from pipguard.index import ACCEPT, IndexClient
 from pipguard.simple import IndexFile, parse_html
 
 WHEEL = "torch-2.7.0%2Bcu128-cp312-cp312-manylinux_2_28_x86_64.whl"

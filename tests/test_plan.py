@@ -176,7 +176,9 @@ def test_local_project_pulls_torch_transitively(index_server: Any, capsys: Any) 
     assert versions(data)["torch"] == "2.15.0+cpu"
 
 
-def test_warm_cache_plans_offline(index_server: Any, capsys: Any) -> None:
+def test_warm_cache_plans_offline(index_server: Any, capsys: Any,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPGUARD_FRESH_FOR", "0")  # revalidate: the index is asked, and fails
     rc, first = plan(capsys, index_server, "torch", "torchvision")
     assert rc == 0
     index_server.faults.fail("*", 500)

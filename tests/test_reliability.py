@@ -571,7 +571,9 @@ def test_flaky_index_recovers_within_the_retries(index_server: IndexServer, fast
 
 def test_warm_cache_plans_through_faults_and_offline(index_server: IndexServer,
                                                      fast_client: None,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPGUARD_FRESH_FOR", "0")  # revalidate: the index is asked, and fails
     rc, fresh, err = plan_in_process(index_server, capsys)
     assert rc == 0, err
     index_server.faults.fail("/whl/*", 500)

@@ -17,10 +17,11 @@ from pipguard.simple import (
     IndexFile,
     PageError,
     parse_html,
-    parse_html_stdlib,
     parse_json,
+    platform_filter,
     scan_html,
 )
+from tests.reference_parser import parse_html_stdlib
 
 # Verbatim rows of /work/shared/reference/pytorch_index_fixtures.txt (real pages).
 FIXTURE_A = """\
@@ -363,6 +364,8 @@ _NAMES = [
     "x%20y-1.0-py3-none-any.whl",
     "torch-2.0.0.tar.gz",
     "torch-bad-cp310.whl",
+    "x-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "x-1.0-cp312-cp312-MACOSX_11_0_ARM64.whl",
 ]
 _VALUES = st.lists(
     st.sampled_from([*"abcAZ09=.-_ <>/&;\"'é", "&amp;", "&gt;", "&#43;"]), max_size=8
@@ -418,3 +421,28 @@ def test_fast_parser_matches_html_parser(anchors: list[str], wrapped: bool) -> N
     text = wrap(rows) if wrapped else rows
     url = "https://download.pytorch.org/whl/cu128/torch/"
     assert parse_html(text, url) == parse_html_stdlib(text, url)
+
+
+_PLATFORMS = ["manylinux_2_28_x86_64", "win_amd64", "manylinux2014_x86_64", "linux_x86_64",
+              "macosx_11_0_arm64", "manylinux_2_28_aarch64"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_anchor(), max_size=6), st.sets(st.sampled_from(_PLATFORMS)))
+def test_platform_filter_keeps_exactly_the_matching_files(anchors: list[str],
+                                                          platforms: set[str]) -> None:
+    """Skipping names before parsing them changes nothing for the files that match."""
+    text = wrap("\n".join(anchors))
+    url = "https://download.pytorch.org/whl/cu128/torch/"
+    wanted = platforms | {"any"}
+    everything = scan_html(text, url).files
+    kept = scan_html(text, url, keep=platform_filter(platforms)).files
+    assert kept == tuple(f for f in everything if any(t.platform in wanted for t in f.tags))
+
+
+def test_platform_filter_on_json_pages() -> None:
+    names = ["t-1-cp312-cp312-win_amd64.whl", "t-1-cp312-cp312-manylinux_2_28_x86_64.whl",
+             "t-1-py3-none-any.whl", "t-1.tar.gz"]
+    data = {"files": [{"filename": n, "url": n, "hashes": {}} for n in names]}
+    kept = parse_json(data, "https://h/simple/t/", keep=platform_filter(["win_amd64"]))
+    assert [f.filename for f in kept] == names[0:1] + names[2:3]

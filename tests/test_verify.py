@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 from pipguard.installed import InstalledDist, parse_inspect
+from pipguard.record import RecordEntry, parse_record
 from pipguard.verify import (
     DistVerification,
     FileProblem,
-    RecordEntry,
-    parse_record,
+    default_workers,
+    environment_root,
     verify_dist,
     verify_many,
 )
@@ -201,19 +202,50 @@ def test_verify_unknown_algorithm_checks_size_only(tmp_path: Path) -> None:
 
 
 def test_verify_paths_leaving_site_packages(tmp_path: Path) -> None:
-    site = tmp_path / "prefix" / "lib" / "site-packages"
-    script = tmp_path / "prefix" / "bin" / "tool"
+    prefix = tmp_path / "prefix"
+    site = prefix / "lib" / "python3.12" / "site-packages"
+    script = prefix / "bin" / "tool"
     script.parent.mkdir(parents=True)
     script.write_bytes(b"#!/bin/sh\n")
-    absolute = tmp_path / "elsewhere.txt"
-    absolute.write_bytes(b"abs")
+    inside = prefix / "share" / "inside.txt"
+    inside.parent.mkdir()
+    inside.write_bytes(b"abs")
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_bytes(b"secret")
     rows = [
-        ["../../bin/tool", record_hash(b"#!/bin/sh\n"), "10"],
-        [absolute.as_posix(), record_hash(b"abs"), "3"],
-        ["../../bin/gone", record_hash(b""), "0"],
+        ["../../../bin/tool", record_hash(b"#!/bin/sh\n"), "10"],  # the scripts folder: fine
+        [inside.as_posix(), record_hash(b"abs"), "3"],  # absolute, but in the environment
+        ["../../../bin/gone", record_hash(b""), "0"],
+        [secret.as_posix(), record_hash(b"secret"), "6"],  # absolute, outside: never read
+        ["../../../../elsewhere.txt", record_hash(b"secret"), "6"],  # '..' above the prefix
+        ["p/../../../../../etc/passwd", "", ""],
     ]
     result = verify_dist(make_dist(site, {}, rows))
-    assert result.problems == (FileProblem("../../bin/gone", "missing", record_hash(b""), None),)
+    assert [(p.path, p.problem) for p in result.problems] == [
+        ("../../../../elsewhere.txt", "outside"),
+        ("../../../bin/gone", "missing"),
+        (secret.as_posix(), "outside"),
+        ("p/../../../../../etc/passwd", "outside"),
+    ]
+
+
+@pytest.mark.parametrize(("location", "root"), [
+    ("/e/lib/python3.12/site-packages", "/e"),
+    ("/e/lib64/python3.13t/site-packages", "/e"),
+    ("/usr/lib/python3/dist-packages", "/usr"),
+    ("/e/Lib/site-packages", "/e"),
+    ("/e/lib/site-packages", "/e"),
+    ("/home/u/.local/lib/python3.11/site-packages", "/home/u/.local"),
+    ("/e/lib/pypy3.10/site-packages", "/e"),
+    ("/srv/target-dir", "/srv/target-dir"),
+])
+def test_environment_root(location: str, root: str) -> None:
+    assert environment_root(location) == os.path.normpath(root)
+
+
+def test_default_workers_fits_the_machine() -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert default_workers() == max(1, min(8, cores or 1))
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from pipguard import console, pipcommand, pipreport, render, runner
 from pipguard.detect import detect_overridden
-from pipguard.errors import GuardError
+from pipguard.errors import GuardError, NoMatchingBuild
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import Finding
@@ -86,12 +86,23 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
         Request(r, origin) for r, origin in wanted.constraints
         if canonicalize_name(r.name) in names and not r.url
     ]
-    source = ClientSource(s.client)
     variants = list(candidate_variants(s.hw, s.interp, s.kn, s.hw.torch_backend))
-    source.prefetch(variants, sorted(names | {"torch"}))
-    result = plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
-                  variant_url=s.client.variant_url,
-                  prereleases=s.client.channel != "stable" or wanted.pre)
+
+    def plan_with(client: IndexClient) -> Plan:
+        source = ClientSource(client)
+        source.prefetch(variants, sorted(names | {"torch"}))
+        return plan(reqs, hw=s.hw, interp=s.interp, kn=s.kn, source=source,
+                    variant_url=client.variant_url,
+                    prereleases=client.channel != "stable" or wanted.pre)
+
+    try:
+        result = plan_with(s.client)
+    except NoMatchingBuild:
+        if s.client.platforms is None:
+            raise
+        # Nothing fits: say why with every platform's files in view ("no wheel for
+        # darwin/x86_64; the newest release with wheels for it is ...").
+        result = plan_with(s.client.everywhere())
     named = s.settings.torch_index_from
     said = (f"the torch index {s.client.base_url}" + (f" and the variant {s.hw.torch_backend}"
             if s.hw.torch_backend else "") + f" come from pip's {named}",) if named else ()
