@@ -64,7 +64,14 @@ def parse_inspect(report: Mapping[str, Any]) -> tuple[InstalledDist, ...]:
     installed = report.get("installed")
     if not isinstance(installed, list):
         raise TargetError("'pip inspect' report has no list of installed distributions")
-    return tuple(_parse_entry(entry) for entry in installed)
+    # A .dist-info without METADATA (an install killed midway) has no name even for pip:
+    # it is skipped here, and its package folders show up as orphans (verify, doctor).
+    return tuple(_parse_entry(e) for e in installed if _named(e))
+
+
+def _named(entry: Mapping[str, Any]) -> bool:
+    meta = entry.get("metadata") or {}
+    return isinstance(meta.get("name"), str) and isinstance(meta.get("version"), str)
 
 
 def _parse_entry(entry: Mapping[str, Any]) -> InstalledDist:

@@ -31,7 +31,7 @@ from pipguard.simple import (
     json_links,
 )
 
-_FORMAT = 1  # of the stored links; another value is ignored (and rewritten)
+_FORMAT = 2  # of the stored links (2: with other_hash); another value is ignored, rewritten
 
 
 def parse(body: bytes, content_type: str, url: str) -> tuple[Link, ...]:
@@ -78,7 +78,7 @@ def stored(root: Path, url: str, body: bytes, source: str) -> list[list[Any]] | 
     except ValueError:
         return None
     # The entry checked its own sha256; this only guards against another writer's shape.
-    if not isinstance(links, list) or not all(type(x) is list and len(x) == 8 for x in links):
+    if not isinstance(links, list) or not all(type(x) is list and len(x) == 9 for x in links):
         return None
     if links and not _is_link(links[0]):
         return None

@@ -283,7 +283,6 @@ def files_from_links(links: Iterable[Sequence[Any]], keep: Keep | None = None
         if parsed is None:
             skipped.append(filename or link[1])
             continue
-        # Links stored by an older pipguard have no other_hash: IndexFile's default.
         files.append(IndexFile(filename, link[1], *parsed, *link[2:9]))
     return tuple(files), tuple(skipped)
 
