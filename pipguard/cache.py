@@ -21,6 +21,7 @@ __all__ = [
     "atomic_write_bytes",
     "cache_dir",
     "entry_path",
+    "fetched_at",
     "format_age",
     "read_bytes",
     "read_entry",
@@ -128,3 +129,11 @@ def format_age(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds // 3600:.0f}h"
     return f"{seconds // 86400:.0f}d"
+
+
+def fetched_at(header: Mapping[str, Any]) -> float:
+    """When a cache entry was fetched; a damaged stamp reads as long ago (never fresh)."""
+    value = header.get("fetched_at")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        return 0.0
+    return float(value)

@@ -153,11 +153,11 @@ class IndexClient:
             return self._stale(url, cached, "offline")
         headers = {"Accept": ACCEPT}
         if cached and cached[0].get("status") in _MISSING:
-            fetched_at = float(cached[0].get("fetched_at", 0))
+            fetched_at = cache.fetched_at(cached[0])
             if 0 <= time.time() - fetched_at < MISSING_TTL and not self.refresh:
                 return Page(url, (), fetched_at, False, True)
         elif cached:
-            fetched_at = float(cached[0].get("fetched_at", 0))
+            fetched_at = cache.fetched_at(cached[0])
             if 0 <= time.time() - fetched_at < self.fresh_for:
                 with contextlib.suppress(PageError):  # else: ask the index for a sound copy
                     return Page(url, self._cached_files(url, *cached), fetched_at, False, False)
@@ -270,7 +270,7 @@ class IndexClient:
         shown = redact_url(url)
         if cached is not None:
             header, body = cached
-            fetched_at = float(header.get("fetched_at", 0))
+            fetched_at = cache.fetched_at(header)
             age = cache.format_age(time.time() - fetched_at)
             if header.get("status") in _MISSING:
                 self._note(f"{reason}; no such page per the cache, {age} old ({shown})")

@@ -40,7 +40,7 @@ def parse(body: bytes, content_type: str, url: str) -> tuple[Link, ...]:
     if mime.strip().lower() == JSON_TYPE:
         try:
             data = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested 100,000 deep
             raise PageError(f"invalid JSON: {exc}") from None
         return json_links(data, url)
     links, problem = html_links(body.decode(_charset(params), errors="replace"), url)

@@ -21,7 +21,6 @@ where pip runs); SOCKS proxies (urllib3 needs PySocks for them).
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Mapping, Sequence
 
@@ -156,11 +155,6 @@ def network_settings(cl: CommandLine, pip: Sequence[str], *, env: Mapping[str, s
             credentials.setdefault(urlsplit(bare).netloc.lower(), (user, password or ""))
     proxies = {scheme: env[f"{scheme}_proxy"] for scheme in ("https", "http", "all")
                if env.get(f"{scheme}_proxy")}
-    if cert and not os.path.exists(cert):
-        # As pip would, and now rather than at the first request: a fresh page cache may
-        # mean no request at all, and pip itself would still fail on it.
-        raise UsageError(f"cannot read the CA bundle {cert}: no such file",
-                         hint="point --cert (or PIP_CERT) at a PEM file of CA certificates")
     return NetworkSettings(
         cert=cert,
         client_cert=one("client-cert", "--client-cert"),

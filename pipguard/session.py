@@ -8,8 +8,10 @@ first use (it touches no network until a page is asked for).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
+from pipguard.errors import UsageError
 from pipguard.hardware import Hardware
 from pipguard.index import IndexClient
 from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
@@ -62,6 +64,12 @@ class Session:
                 self.cl, self.pip, env=s.network_env, inert=s.pip_config_inert,
                 pip_version=self.interp.pip_version, python=self.interp.version,
             ) if remote and not s.offline else None
+            if net is not None and net.cert and not os.path.exists(net.cert):
+                # As pip would, and before any request: with a fresh page cache there may
+                # be none at all, and pip itself would still fail on it.
+                raise UsageError(f"cannot read the CA bundle {net.cert}: no such file",
+                                 hint="point --cert (or PIP_CERT) at a PEM file of CA "
+                                      "certificates")
             # Files for other platforms are dropped by name before they are parsed.
             platforms = {t.platform for t in self.interp.tags}
             self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,

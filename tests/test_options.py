@@ -93,3 +93,16 @@ def test_an_explicit_torch_index_or_backend_wins_over_pips_index() -> None:
 def test_pip_constraint_files_are_read() -> None:
     assert settings(parse(["install"]), {"PIP_CONSTRAINT": "a.txt b.txt"}).constraint_files == (
         "a.txt", "b.txt")
+
+
+def test_explain_reads_the_knowledge_file_it_is_given(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bug: `explain --knowledge-file X` ignored X. A broken X is now a usage error."""
+    import io
+
+    from pipguard.cli import main
+
+    bad = tmp_path / "kb.json"
+    bad.write_text("{not json")
+    monkeypatch.setattr("sys.stdin", io.StringIO("ERROR: No matching distribution found for x\n"))
+    assert main(["explain", "--knowledge-file", str(bad)]) == 2
