@@ -19,7 +19,7 @@ from pipguard.install_record import Record
 from pipguard.installed import InstalledDist
 from pipguard.knowledge import Knowledge
 from pipguard.platforms import platform_of
-from pipguard.target import applicable
+from pipguard.target import applicable, platform_markers
 from pipguard.variants import label_of
 from pipguard.verify import DistVerification
 
@@ -55,10 +55,7 @@ class Environment:
     def markers(self) -> dict[str, str]:
         if self.marker_env is not None:
             return dict(self.marker_env)
-        system = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}.get(self.os, self.os)
-        return {"sys_platform": self.os, "platform_system": system,
-                "platform_machine": self.machine, "os_name": "nt" if self.os == "win32"
-                else "posix"}
+        return platform_markers(self.os, self.machine)
 
     def requires(self, d: InstalledDist) -> list[Requirement]:
         """``d``'s Requires-Dist that apply to the target (extras not requested)."""

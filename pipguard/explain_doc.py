@@ -26,7 +26,7 @@ from packaging.version import InvalidVersion, Version
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
-from pipguard.variants import CC
+from pipguard.variants import CC, cuda_of
 
 
 class ExplainFacts(Protocol):
@@ -227,9 +227,9 @@ def _pin(name: str, version: str | None) -> str:
 
 
 def _cuda_of(label: str | None) -> str | None:
-    """``cu128`` -> ``"12.8"``."""
-    digits = label[2:] if label and re.fullmatch(r"cu\d{2,3}", label) else None
-    return f"{digits[:-1]}.{digits[-1]}" if digits else None
+    """``cu128`` -> ``"12.8"`` (the one variant parser: :mod:`pipguard.variants`)."""
+    cuda = cuda_of(label) if label else None
+    return str(cuda) if cuda is not None else None
 
 
 Rule = Callable[[Doc], Iterable[Finding]]

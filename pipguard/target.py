@@ -111,23 +111,25 @@ def cross_target(
     )
 
 
+def platform_markers(os: str, machine: str) -> dict[str, str]:
+    """The PEP 508 marker values a platform decides (``sys.platform`` and the machine)."""
+    system = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}.get(os, os)
+    return {"os_name": "nt" if os == "win32" else "posix", "platform_machine": machine,
+            "platform_release": "", "platform_system": system, "platform_version": "",
+            "sys_platform": os}
+
+
 def marker_environment(interp: Interpreter) -> dict[str, str]:
     """PEP 508 marker values for the target interpreter."""
-    system = {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}.get(interp.os, interp.os)
     full = ".".join(str(p) for p in interp.version)
     return {
+        **platform_markers(interp.os, interp.machine),
         "implementation_name": interp.implementation,
         "implementation_version": full,
-        "os_name": "nt" if interp.os == "win32" else "posix",
-        "platform_machine": interp.machine,
-        "platform_release": "",
-        "platform_system": system,
-        "platform_version": "",
         "python_full_version": full,
         "platform_python_implementation": "CPython" if interp.implementation == "cpython"
         else interp.implementation,
         "python_version": interp.version_str,
-        "sys_platform": interp.os,
     }
 
 
