@@ -74,23 +74,22 @@ def _pool_classes() -> dict[str, Any]:
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-    class Conn(HTTPConnection):
+    class Watched:
+        """Waits for the response headers under the deadline's watchdog."""
+
         def getresponse(self) -> Any:
             timer = _watchdog(self)
             try:
-                return super().getresponse()
+                return super().getresponse()  # type: ignore[misc]  # the connection's
             finally:
                 if timer is not None:
                     timer.cancel()
 
-    class TLSConn(HTTPSConnection):
-        def getresponse(self) -> Any:
-            timer = _watchdog(self)
-            try:
-                return super().getresponse()
-            finally:
-                if timer is not None:
-                    timer.cancel()
+    class Conn(Watched, HTTPConnection):
+        pass
+
+    class TLSConn(Watched, HTTPSConnection):
+        pass
 
     class Pool(HTTPConnectionPool):
         ConnectionCls = Conn

@@ -7,6 +7,8 @@ use ``index_server`` start with no faults, no ETag rules and an empty request lo
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ if str(REPO_ROOT) not in sys.path:  # make `scripts` importable
 
 from scripts.make_index import IndexLayout, build_index  # noqa: E402
 from scripts.serve_index import IndexServer  # noqa: E402
+from tests.helpers import clean_env  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +36,23 @@ def index_server(index_layout: IndexLayout) -> Iterator[IndexServer]:
     (<url>/pypi/simple), ``.faults`` and ``.requests``."""
     with IndexServer(index_layout.root) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One virtual environment made by ``python -m venv`` (about 8 s); tests copy it."""
+    path = tmp_path_factory.mktemp("template") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, env=clean_env(),
+                   capture_output=True)
+    return path
+
+
+@pytest.fixture
+def venv(template_venv: Path, tmp_path: Path) -> Path:
+    """A fresh virtual environment (a copy of the template: bin/python is a symlink)."""
+    path = tmp_path / "venv"
+    shutil.copytree(template_venv, path, symlinks=True)
+    return path
 
 
 @pytest.fixture(autouse=True)

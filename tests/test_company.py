@@ -13,14 +13,13 @@ from tests.test_reliability import (
     GPU,
     Box,
     make_box,
-    template_venv,  # noqa: F401  (a fixture of this module too)
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture
-def box(template_venv: Path, tmp_path: Path) -> Box:  # noqa: F811
+def box(template_venv: Path, tmp_path: Path) -> Box:
     return make_box(template_venv, tmp_path)
 
 

@@ -32,21 +32,6 @@ BUILDS = {"h100": "2.15.0+cu130", "volta": "2.15.0+cu126", "cpu": "2.15.0+cpu"}
 
 
 @pytest.fixture(scope="module")
-def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, env=clean_env(),
-                   capture_output=True)
-    return path
-
-
-@pytest.fixture
-def venv(template_venv: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "venv"
-    shutil.copytree(template_venv, path, symlinks=True)
-    return path
-
-
-@pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """No GPU visible, private caches, pip without configuration."""
     base = tmp_path_factory.mktemp("fleet-env")

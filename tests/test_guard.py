@@ -20,7 +20,6 @@ from tests.test_reliability import (
     Box,
     figure,
     make_box,
-    template_venv,  # noqa: F401  (a fixture of this module too)
     torch_args,
 )
 
@@ -56,7 +55,7 @@ SHAPES: dict[str, Shape] = {
 
 
 @pytest.fixture
-def box(template_venv: Path, tmp_path: Path, index_server: IndexServer) -> Box:  # noqa: F811
+def box(template_venv: Path, tmp_path: Path, index_server: IndexServer) -> Box:
     return make_box(template_venv, tmp_path, extra={"PIP_INDEX_URL": index_server.pypi_url})
 
 

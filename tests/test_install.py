@@ -10,7 +10,6 @@ Fresh environments are copies of one made by ``python -m venv`` (making each ane
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -29,22 +28,6 @@ PIP_VERSIONS = ("23.0.1", "26.3")  # the oldest pip pipguard supports, and the n
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True,
-                   env=clean_env(), capture_output=True)
-    return path
-
-
-@pytest.fixture
-def venv(template_venv: Path, tmp_path: Path) -> Path:
-    """A fresh virtual environment (a copy of the template: bin/python is a symlink)."""
-    path = tmp_path / "venv"
-    shutil.copytree(template_venv, path, symlinks=True)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -51,14 +51,6 @@ def figure(text: str) -> None:
 # --- fixtures -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def template_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True,
-                   env=clean_env(), capture_output=True)
-    return root
-
-
 @dataclass
 class Box:
     """One test's world: a fresh venv, its environment variables, its caches."""
