@@ -95,6 +95,11 @@ def read_pip_config(pip: Sequence[str], cl: CommandLine, inert: bool
     return merged(parse_config_list(done.stdout), cl.command)
 
 
+def constraint_files(conf: Mapping[str, tuple[str, str]]) -> tuple[str, ...]:
+    """The constraint files pip's configuration names (``constraint=``, ``PIP_CONSTRAINT``)."""
+    return tuple(conf["constraint"][0].split()) if "constraint" in conf else ()
+
+
 def uses_truststore(pip_version: str | None, python: tuple[int, ...],
                     features: Sequence[str], deprecated: Sequence[str]) -> bool:
     """Whether pip verifies TLS with the system trust store (through truststore): by
@@ -113,13 +118,14 @@ def uses_truststore(pip_version: str | None, python: tuple[int, ...],
 
 
 def network_settings(cl: CommandLine, pip: Sequence[str], *, env: Mapping[str, str],
-                     inert: bool, pip_version: str | None, python: tuple[int, ...]
-                     ) -> NetworkSettings:
+                     inert: bool, pip_version: str | None, python: tuple[int, ...],
+                     conf: Mapping[str, tuple[str, str]] | None = None) -> NetworkSettings:
     """What pip would use to reach the torch index, for this command line: ``pip`` runs
     the target's pip (version ``pip_version``, None: pipguard's own, under ``python``);
     ``env`` and ``inert`` are :class:`pipguard.options.Settings`' ``network_env`` and
     ``pip_config_inert``."""
-    conf = read_pip_config(pip, cl, inert)
+    if conf is None:
+        conf = read_pip_config(pip, cl, inert)
     sources: dict[str, str] = {}
 
     def one(key: str, *options: str) -> str | None:

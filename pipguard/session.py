@@ -19,7 +19,7 @@ from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import Settings, parse_python_version
 from pipguard.pipargs import CommandLine
-from pipguard.pipconfig import network_settings
+from pipguard.pipconfig import constraint_files, network_settings, read_pip_config
 from pipguard.target import Interpreter, cross_target
 
 
@@ -52,6 +52,22 @@ class Session:
     hw: Hardware
     kn: Knowledge
     _client: IndexClient | None = field(default=None, repr=False)
+    _pip_config: dict[str, tuple[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def pip_config(self) -> dict[str, tuple[str, str]]:
+        """pip's merged configuration (files and ``PIP_*``), asked of pip once (none when
+        pip's configuration is inert)."""
+        if self._pip_config is None:
+            self._pip_config = read_pip_config(self.pip, self.cl,
+                                               self.settings.pip_config_inert)
+        return self._pip_config
+
+    @property
+    def constraint_files(self) -> tuple[str, ...]:
+        """Every constraint file pip reads besides the command line's ``-c``."""
+        return tuple(dict.fromkeys((*constraint_files(self.pip_config),
+                                    *self.settings.constraint_files)))
 
     @property
     def client(self) -> IndexClient:
@@ -63,6 +79,7 @@ class Session:
             net = network_settings(
                 self.cl, self.pip, env=s.network_env, inert=s.pip_config_inert,
                 pip_version=self.interp.pip_version, python=self.interp.version,
+                conf=self.pip_config,
             ) if remote and not s.offline else None
             if net is not None and net.cert and not os.path.exists(net.cert):
                 # As pip would, and before any request: with a fresh page cache there may

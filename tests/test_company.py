@@ -65,3 +65,16 @@ def test_moving_torch_moves_its_installed_companions(
     # (PYTHONPATH makes the repository's own pipguard metadata visible: only family lines count.)
     check = box.pip("check").stdout.splitlines()
     assert [line for line in check if line.startswith(("torch", "triton"))] == [], check
+
+
+def test_a_constraint_in_pips_config_file_shapes_the_plan(
+        box: Box, index_server: IndexServer) -> None:
+    constraints = box.tmp / "constraints.txt"
+    constraints.write_text("torch<=2.13.0\n")
+    conf = box.tmp / "pip.conf"
+    conf.write_text(f"[global]\nconstraint = {constraints}\n")
+    box.env["PIP_CONFIG_FILE"] = str(conf)
+    done = box.pipguard("install", "torch", *GPU, "--index-url", index_server.pypi_url,
+                        "--torch-index-url", index_server.torch_url)
+    assert done.returncode == 0, done.stderr
+    assert _versions(box)["torch"][0] == "2.13.0+cu126"

@@ -42,7 +42,7 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
     # with --target, --prefix or --root it installs elsewhere (--target even ignores what
     # is installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
-    wanted_of(cl, s.settings.constraint_files)  # bad requirements: usage errors, before pip
+    wanted_of(cl, s.constraint_files)  # bad requirements: usage errors, before pip
     installed = installed_family(s) if is_install and not elsewhere else {}
     with tempfile.TemporaryDirectory(prefix="pipguard-") as tmpname:
         tmp = Path(tmpname)

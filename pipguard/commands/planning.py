@@ -136,7 +136,7 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
     itself is only a first guess. Fails closed (:class:`GuardError`): nothing is installed
     when pip cannot resolve, or keeps naming family files that are not planned.
     """
-    wanted = wanted_of(s.cl, s.settings.constraint_files)
+    wanted = wanted_of(s.cl, s.constraint_files)
     env = {**marker_environment(s.interp), "extra": ""}
     # A requirement whose marker is false for the target is not installed by pip.
     requests = [r for r in family_requests(list(wanted.requirements), s.family)
@@ -176,7 +176,7 @@ def preview(s: Session, tmp: Path) -> Plan | None:
     """``pipguard plan``: what install would take. When the command names only family
     requirements on its command line the planner answers alone (no pip run); otherwise
     pip resolves it, exactly as :func:`guard` does for ``install``."""
-    wanted = wanted_of(s.cl, s.settings.constraint_files)
+    wanted = wanted_of(s.cl, s.constraint_files)
     if pipcommand.has_opaque(wanted, s.family) or s.cl.has("-r", "--requirement"):
         return guard(s, tmp, {}).plan
     env = {**marker_environment(s.interp), "extra": ""}
