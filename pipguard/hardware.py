@@ -28,6 +28,17 @@ _FIXES = {
 }
 
 
+class DriverVersion(Version):
+    """A :class:`Version` that prints as NVIDIA writes it (``570.124.06``, not ``570.124.6``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._text = text.strip()
+
+    def __str__(self) -> str:
+        return self._text
+
+
 @dataclass(frozen=True)
 class Gpu:
     """One accelerator device.
@@ -124,7 +135,7 @@ class Hardware:
         if not self.driver_version:
             return None
         try:
-            return Version(self.driver_version)
+            return DriverVersion(self.driver_version)
         except InvalidVersion:
             return None
 

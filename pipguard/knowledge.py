@@ -41,17 +41,6 @@ class ArchList:
     source: tuple[str, ...] = ()
 
 
-class DriverVersion(Version):
-    """A :class:`Version` that prints as NVIDIA writes it (``570.124.06``, not ``570.124.6``)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self._text = text.strip()
-
-    def __str__(self) -> str:
-        return self._text
-
-
 def _native(arch: ArchList, cc: CC) -> bool:
     # A cubin for sm_X.y runs on any GPU X.z with z >= y (same major only).
     return any(c[0] == cc[0] and c[1] <= cc[1] for c in arch.cubins)

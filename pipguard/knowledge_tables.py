@@ -17,10 +17,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipguard.errors import UsageError
+from pipguard.hardware import DriverVersion
 from pipguard.knowledge import (
     ROLES,
     ArchList,
-    DriverVersion,
     FamilyMember,
     Knowledge,
     _Release,
