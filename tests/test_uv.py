@@ -307,3 +307,21 @@ def test_uv_refuses_a_pinned_file_whose_hash_is_wrong(
     bad = install("00" * 32)  # the file is in uv's cache now: the hash is still checked
     assert bad.returncode != 0 and "hash" in bad.stderr.lower(), bad.stderr
     assert "filelock" not in box.installed()
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(_real_uv() is None, reason="uv is not installed (pip install uv)")
+def test_a_corrupt_file_under_uv_is_retried_once_then_exit_4(
+        template_venv: Path, tmp_path: Path, index_server: IndexServer) -> None:  # noqa: F811
+    box: Box = make_box(template_venv, tmp_path, extra={"UV_CACHE_DIR": str(tmp_path / "uv")})
+    args = [*GPU, *torch_args(index_server), "--index-url", index_server.pypi_url]
+    # Served intact to pip's audit (the first fetch), corrupt to uv (every later one).
+    index_server.faults.no_ranges("/whl/cu126/torch-*.whl", count=1)  # pip's: intact
+    index_server.faults.corrupt("/whl/cu126/torch-*.whl")
+    done = box.pipguard("install", "torch", "--installer", "uv", *args)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "retrying once without" in done.stderr and "Traceback" not in done.stderr
+    assert "torch" not in box.installed()
+    # pip's audit once (intact), then uv twice (corrupt; the second without its cache).
+    gets = [r for r in index_server.requests_for("/whl/cu126/torch-*.whl") if r.method == "GET"]
+    assert len(gets) == 3, gets
