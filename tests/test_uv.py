@@ -325,3 +325,28 @@ def test_a_corrupt_file_under_uv_is_retried_once_then_exit_4(
     # pip's audit once (intact), then uv twice (corrupt; the second without its cache).
     gets = [r for r in index_server.requests_for("/whl/cu126/torch-*.whl") if r.method == "GET"]
     assert len(gets) == 3, gets
+
+
+def test_a_file_wheel_uv_installed_is_the_planned_copy() -> None:
+    """uv records a file: wheel's URL with `+` for the index's `%2B` and the #sha256= kept."""
+    from pipguard.installed import InstalledDist
+    from pipguard.provenance import is_planned_copy
+
+    planned = PlannedPackage("torch", "2.13.0+cpu", "file:///i/cpu/torch-2.13.0%2Bcpu-cp311-"
+                             "cp311-manylinux_2_28_x86_64.whl", "ab" * 32, "torch.whl")
+
+    def dist(url: str) -> InstalledDist:
+        return InstalledDist("torch", "2.13.0+cpu", "/site", None, "uv", True,
+                             {"url": url, "archive_info": {}}, (), None)
+
+    recorded = "file:///i/cpu/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl"
+    assert is_planned_copy(dist(f"{recorded}#sha256={'ab' * 32}"), planned)
+    assert not is_planned_copy(dist(f"{recorded}#sha256={'cd' * 32}"), planned)
+    assert not is_planned_copy(dist(recorded.replace("/cpu/", "/other/")), planned)
+    from pipguard.install_record import Installed, Record, swapped
+
+    record = Record((), {"torch": Installed("torch", "2.13.0+cpu", planned.url, "ab" * 32)})
+    assert swapped(record, "torch", "2.13.0+cpu", dist(f"{recorded}#sha256={'ab' * 32}")
+                   .direct_url) is None
+    assert "sha256" in (swapped(record, "torch", "2.13.0+cpu",
+                                {"url": f"{recorded}#sha256={'cd' * 32}"}) or "")
