@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 FILE = "pipguard-installs.json"
 
@@ -94,14 +95,17 @@ def swapped(record: Record, name: str, version: str,
     f = record.file(name)
     if f is None or f.version != version:
         return None
-    url = str((direct_url or {}).get("url", "")).split("#")[0]
+    url, _, fragment = str((direct_url or {}).get("url", "")).partition("#")
     if not url:
         return f"no record of where it came from; pipguard installed it from {f.url}"
-    if without_credentials(url) != f.url:
+    # uv records a file: wheel's URL unescaped (`+` for `%2B`), its #sha256= kept.
+    if unquote(without_credentials(url)) != unquote(f.url):
         return f"installed from {without_credentials(url)}; pipguard installed {f.url}"
     info = (direct_url or {}).get("archive_info") or {}
     hashes = info.get("hashes") or {}
     got = hashes.get("sha256") if isinstance(hashes, Mapping) else None
+    if not got and fragment.startswith("sha256="):
+        got = fragment.partition("=")[2]
     if f.sha256 and got and got.lower() != f.sha256:
         return f"its sha256 is {got.lower()}; pipguard installed {f.sha256}"
     return None

@@ -16,6 +16,7 @@ error, never silently "on"). The rest of pipguard receives a :class:`Settings`.
 | ``--cuda-driver``     | ``PIPGUARD_CUDA_DRIVER``     | detected                        |
 | ``--gpu-arch``        | ``PIPGUARD_GPU_ARCH``        | detected                        |
 | ``--torch-backend``   | ``PIPGUARD_TORCH_BACKEND``   | ``auto``                        |
+| ``--installer``       | ``PIPGUARD_INSTALLER``       | ``pip`` (``uv``; ``auto``: uv if found) |
 |                       | ``PIPGUARD_CACHE_DIR``       | the platform's user cache dir   |
 |                       | ``PIPGUARD_SYSROOT``         | ``/`` (detection reads files under it) |
 
@@ -40,6 +41,7 @@ from pipguard.variants import parse_backend
 
 DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
 CHANNELS = ("stable", "test", "nightly")
+INSTALLERS = ("pip", "uv", "auto")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 # PIP_* variables that change nothing about how pip reaches an index.
@@ -82,6 +84,10 @@ class Settings:
     # True when pip's configuration cannot say anything about the network: every config
     # file is off (PIP_CONFIG_FILE=os.devnull) and no network PIP_* variable is set.
     pip_config_inert: bool = False
+    installer: str = "pip"  # --installer / PIPGUARD_INSTALLER: pip, uv or auto
+    # PIP_* variables that change what pip resolves or where from, which uv does not read
+    # (uv reads its own configuration): named in a warning when uv installs.
+    pip_only_vars: tuple[str, ...] = ()
 
 
 def flag(value: str, name: str) -> bool:
@@ -153,6 +159,7 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
     fresh_for = _seconds(environ.get("PIPGUARD_FRESH_FOR", ""), "PIPGUARD_FRESH_FOR",
                          FRESH_FOR_S)
     kfile = _pick(cl, environ, "--knowledge-file", "PIPGUARD_KNOWLEDGE_FILE")[0]
+    installer = _installer(cl, environ)
     cache = environ.get("PIPGUARD_CACHE_DIR")
     return Settings(
         torch_index_url=url,
@@ -177,7 +184,24 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
         pip_config_inert=environ.get("PIP_CONFIG_FILE") == os.devnull and not any(
             k.startswith("PIP_") and k not in _PIP_VARS_NOT_NETWORK and v for k, v in
             environ.items()),
+        installer=installer,
+        pip_only_vars=tuple(sorted(
+            k for k, v in environ.items() if v and k.startswith("PIP_")
+            and k not in _PIP_VARS_NOT_NETWORK)) if installer != "pip" else (),
     )
+
+
+def _installer(cl: CommandLine, environ: Mapping[str, str]) -> str:
+    """``--installer`` / ``PIPGUARD_INSTALLER``: pip, uv or auto (only ``install`` takes one:
+    uv has no ``download``, ``wheel`` or ``lock`` of pip's kind)."""
+    value, where = _pick(cl, environ, "--installer", "PIPGUARD_INSTALLER")
+    name = (value or "pip").strip().lower()
+    if name not in INSTALLERS:
+        raise UsageError(f"unknown installer {name!r} ({where})", hint="use pip, uv or auto")
+    if where == "--installer" and cl.command != "install":
+        raise UsageError(f"--installer is an option of pipguard install, not {cl.command}",
+                         hint="pipguard install --installer uv ...")
+    return name if cl.command == "install" else "pip"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ OPTIONS = (
     OwnOption("--offline", "", "PIPGUARD_OFFLINE", "plan from the cache only (variable: 1/0)"),
     OwnOption("--refresh", "", "", "ask the index again even for pages cached less than "
               "PIPGUARD_FRESH_FOR seconds ago", ("plan", *WRAPPED_COMMANDS)),
+    OwnOption("--installer", "pip|uv|auto", "PIPGUARD_INSTALLER",
+              "who installs once the guard has checked pip's resolution: pip (default), uv "
+              "(`uv pip install`), auto (uv when it is found)", ("install",)),
     OwnOption("--knowledge-file", "FILE", "PIPGUARD_KNOWLEDGE_FILE",
               "a JSON file that overrides or extends the knowledge tables"),
     OwnOption("--json", "", "",

@@ -10,6 +10,9 @@
    the cache; when it fails otherwise, print the diagnosis (made once).
 4. Verify what landed against RECORD; repair a broken planned distribution by
    reinstalling it from its pinned file.
+
+With ``--installer uv`` step 2 is ``uv pip install`` (:mod:`pipguard.uvcommand`): the same
+pins, audit and constraints; pip's own resolution stays the audit.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from pipguard import console, pipcommand, pipreport, render
+from pipguard import console, pipcommand, pipreport, render, uvbin, uvcommand
 from pipguard.commands.planning import guard, installed_family, preview, run_with_retry, wanted_of
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
 from pipguard.install_record import Installed, record_install
-from pipguard.installed import inspect_named
+from pipguard.installed import InstalledDist, inspect_named
 from pipguard.plan import Plan
 from pipguard.provenance import is_planned_copy
 from pipguard.results import DryRun
@@ -43,6 +46,9 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
     # is installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
     wanted_of(cl, s.constraint_files)  # bad requirements: usage errors, before pip
+    uv = uvbin.choose(s.settings.installer, s.settings.path) if is_install else None
+    if uv is not None:
+        uvcommand.check(cl)  # an option uv cannot take: refused before anything runs
     installed = installed_family(s) if is_install and not elsewhere else {}
     with tempfile.TemporaryDirectory(prefix="pipguard-") as tmpname:
         tmp = Path(tmpname)
@@ -51,17 +57,25 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
             # exact command: nothing is downloaded or installed.
             plan = preview(s, tmp)
             pins = pipcommand.pin_lines(plan, {}, reinstall=True) if plan is not None else ()
-            shown = pipcommand.command_argv(cl, s.pip, pins)
+            shown = (uvcommand.install_argv(cl, uv, s.interp.python, pins) if uv is not None
+                     else pipcommand.command_argv(cl, s.pip, pins))
             return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(shown))
         checked = guard(s, tmp, installed)
         constraints = tmp / "guard-constraints.txt"
-        constraints.write_text("".join(
-            line + "\n" for line in pipcommand.guard_constraints(
-                s.family, checked.plan, frozenset(installed))), encoding="utf-8")
-        argv = pipcommand.command_argv(cl, s.pip, checked.pins, str(constraints))
+        lines = (uvcommand.guard_constraints(s.family, checked.plan, {
+            n: d.version for n, d in installed.items()}) if uv is not None else
+            pipcommand.guard_constraints(s.family, checked.plan, frozenset(installed)))
+        constraints.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        argv = (uvcommand.install_argv(cl, uv, s.interp.python, checked.pins, str(constraints))
+                if uv is not None else
+                pipcommand.command_argv(cl, s.pip, checked.pins, str(constraints)))
         plan = checked.plan
         report_path: Path | None = None
-        if is_install:
+        if uv is not None:
+            for var in s.settings.pip_only_vars:
+                console.warn(f"uv does not read {var}; pip's audit did (uv reads UV_* "
+                             "variables and its own configuration)")
+        elif is_install:
             user_report = cl.options("--report")
             if user_report and user_report[-1] != "-":
                 report_path = Path(user_report[-1])
@@ -76,6 +90,8 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
         rc = run_with_retry(argv, plan or Plan("", ()), s).returncode
         if rc != 0 or not is_install:
             return rc, None
+        if uv is not None and not elsewhere:
+            _family_unmoved(s, plan, installed)
         if report_path is not None:
             leaks = pipreport.audit(pipreport.parse_report(_read(report_path)), plan, s.family)
             if leaks:
@@ -91,6 +107,20 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
                         "with --python on an interpreter that sees it")
             return 0, None
         return _verify_and_repair(s, plan), None
+
+
+def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDist]) -> None:
+    """After uv: no family distribution but the planned ones changed (uv writes no pip
+    report to audit; the planned ones are checked against their files by verify)."""
+    planned = {p.name for p in plan.packages} if plan is not None else set()
+    moved = [f"{d.name} {d.version}" for d in inspect_named(s.interp.python, sorted(s.family))
+             if d.name in s.family and d.name not in planned
+             and (before.get(d.name) is None or before[d.name].version != d.version)]
+    if moved:
+        raise GuardError("uv installed torch-family distributions that were not planned: "
+                         + ", ".join(moved),
+                         hint="run `pipguard verify` and `pipguard doctor`, and report this "
+                              "to pipguard")
 
 
 def _verify_and_repair(s: Session, plan: Plan) -> int:
