@@ -660,10 +660,12 @@ def violations(source: str, rel: str) -> list[str]:
 # The audited exceptions. pip's own trusted-host option names hosts whose certificates
 # pip does not verify; pipguard reads the user's setting from pip (pipconfig.py) and
 # applies it to exactly those hosts (transport.py, tests/test_network.py checks the
-# matching); it never adds a trusted host of its own.
+# matching); uvcommand.py translates the user's own --trusted-host to uv's spelling
+# (--allow-insecure-host); it never adds a trusted host of its own.
 ALLOWED = {
     "pipguard/pipconfig.py": ("adds --trusted-host",),
     "pipguard/transport.py": ("adds --trusted-host", "CERT_NONE"),
+    "pipguard/uvcommand.py": ("adds --trusted-host",),
 }
 
 
