@@ -71,7 +71,7 @@ def _reset_index_server(request: pytest.FixtureRequest) -> Iterator[None]:
 # integration test, whatever its module says (`pytest -m "not integration"` is the everyday run).
 _INTEGRATION_FIXTURES = frozenset({
     "index_server", "index_layout", "server", "venv", "pip_venv", "venv_copy", "template",
-    "template_venv", "box", "tampered", "sandbox",
+    "template_venv", "box", "tampered", "sandbox", "damaged_venv",
 })
 
 

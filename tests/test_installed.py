@@ -197,6 +197,7 @@ def test_inspect_rejects_output_that_is_not_a_report(
 
 
 @pytest.mark.slow
+@pytest.mark.integration  # makes a virtual environment and runs its pip
 def test_inspect_real_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in [k for k in os.environ if k.startswith("PIP_")]:
         monkeypatch.delenv(key)

@@ -8,6 +8,9 @@ import pytest
 
 from tests.helpers import pipguard, run
 
+# Every test here runs the real pip (pass-through is the point).
+pytestmark = pytest.mark.integration
+
 
 def pip(*args: str):  # type: ignore[no-untyped-def]
     return run([sys.executable, "-m", "pip", *args])
