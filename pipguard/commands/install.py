@@ -124,7 +124,10 @@ def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDi
 
 
 def _verify_and_repair(s: Session, plan: Plan) -> int:
-    broken = _verify_planned(s, plan)
+    # One read of the installed family serves the RECORD check and the companion check
+    # (each read starts the target interpreter).
+    family = installed_family(s)
+    broken = _verify_planned(plan, family)
     if broken:
         console.say("repairing " + ", ".join(n for n, _ in broken) + " from the torch index")
         # pip cannot uninstall a distribution whose RECORD is gone (a killed
@@ -136,20 +139,20 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
                                     plan, s).returncode
                 if rc != 0:
                     return rc
-        if _verify_planned(s, plan):
+        family = installed_family(s)
+        if _verify_planned(plan, family):
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
-    _companions_agree(s)
+    _companions_agree(s, family)
     record_install(s.interp.prefix, s.settings.torch_index_url,
                    [Installed(p.name, p.version, p.url, p.sha256) for p in plan.packages])
     console.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan.packages)}")
     return 0
 
 
-def _companions_agree(s: Session) -> None:
+def _companions_agree(s: Session, dists: dict[str, InstalledDist]) -> None:
     """Never 'verified' over a family that `pip check` would reject: each installed
     companion must require the installed torch (they move with it; see planning)."""
-    dists = {d.name: d for d in inspect_named(s.interp.python, sorted(s.family))}
     env = Environment(dists, (), s.hw, s.interp.os, s.interp.machine,
                       marker_environment(s.interp))
     bad = [f for f in companions(env, s.kn) if f.severity == "error"]
@@ -157,14 +160,13 @@ def _companions_agree(s: Session) -> None:
         raise CheckFailed(bad[0].message, hint=bad[0].fix)
 
 
-def _verify_planned(s: Session, plan: Plan) -> list[tuple[str, bool]]:
+def _verify_planned(plan: Plan, family: dict[str, InstalledDist]) -> list[tuple[str, bool]]:
     """Planned distributions that are broken, and whether their RECORD is gone.
 
     Broken: installed files that fail RECORD, or an installed copy that is not the
     planned file (a look-alike at exactly the planned version: see provenance).
     """
-    names = {p.name for p in plan.packages}
-    dists = [d for d in inspect_named(s.interp.python, sorted(names)) if d.name in names]
+    dists = [family[p.name] for p in plan.packages if p.name in family]
     results = verify_many(dists)
     for d, r in zip(dists, results, strict=True):
         if d.dist_info and any(p.problem == "incomplete" for p in r.problems):

@@ -33,15 +33,16 @@ def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verifi
                              hint="pipguard list shows what is installed")
         return _result(chosen, (), interp.prefix, named=True)
     dists = inspect(interp.python, pip_command(interp))
+    kn = load_tables(s)  # once: a user's tables file is read and parsed each time
     if s.all:
         chosen = list(dists)
     else:
-        family = load_tables(s).family()
+        family = kn.family()
         chosen = [d for d in dists if d.name in family]
     # Files of the family that no distribution owns (an install killed before
     # pip wrote the metadata) have no RECORD to check, but are broken all the same.
     orphans = find_orphans([d.location for d in dists], {d.name: d for d in dists},
-                           load_tables(s).import_owners())
+                           kn.import_owners())
     return _result(chosen, orphans, interp.prefix, named=s.all)
 
 
