@@ -24,9 +24,10 @@ COMMANDS = {
              "pip lock, with the torch family's files from the torch index; with --for "
              "(\"driver=580,arch=9.0\", \"arch=7.0\", cpu) or --variant (cu130,cu126,cpu): "
              "one pylock.<class>.toml per class of machines"),
-    "verify": ("[NAME ...] [--all] [--json]",
-               "check installed files against their RECORD (default: the torch family)"),
-    "doctor": ("[--deep] [--json]", "find what is wrong with the torch environment"),
+    "verify": ("[NAME ...] [--all] [--full] [--json]",
+               "check installed files against their RECORD (default: the torch family; a "
+               "file unchanged since an earlier check matched is not read again)"),
+    "doctor": ("[--deep] [--full] [--json]", "find what is wrong with the torch environment"),
     "explain": ("[FILE] [--json]", "diagnose a failure text (standard input without FILE)"),
     "alias": ("bash|zsh|fish|powershell",
               "print the lines that make `pip` mean `pipguard` in that shell"),

@@ -42,6 +42,7 @@ from pipguard.variants import parse_backend
 DEFAULT_INDEX_URL = "https://download.pytorch.org/whl"
 CHANNELS = ("stable", "test", "nightly")
 INSTALLERS = ("pip", "uv", "auto")
+VERIFY_MODES = ("quick", "full")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 # PIP_* variables that change nothing about how pip reaches an index.
@@ -85,6 +86,9 @@ class Settings:
     # file is off (PIP_CONFIG_FILE=os.devnull) and no network PIP_* variable is set.
     pip_config_inert: bool = False
     installer: str = "pip"  # --installer / PIPGUARD_INSTALLER: pip, uv or auto
+    # --verify full / --full / PIPGUARD_VERIFY=full: hash every file (else: after an install,
+    # sizes only; in verify and doctor, files unchanged since a matching hash are not read).
+    verify_full: bool = False
     # PIP_* variables that change what pip resolves or where from, which uv does not read
     # (uv reads its own configuration): named in a warning when uv installs.
     pip_only_vars: tuple[str, ...] = ()
@@ -160,6 +164,10 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
                          FRESH_FOR_S)
     kfile = _pick(cl, environ, "--knowledge-file", "PIPGUARD_KNOWLEDGE_FILE")[0]
     installer = _installer(cl, environ)
+    verify, where = _pick(cl, environ, "--verify", "PIPGUARD_VERIFY")
+    verify = (verify or "quick").strip().lower()
+    if verify not in VERIFY_MODES:
+        raise UsageError(f"unknown verify mode {verify!r} ({where})", hint="use quick or full")
     cache = environ.get("PIPGUARD_CACHE_DIR")
     return Settings(
         torch_index_url=url,
@@ -185,6 +193,7 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
             k.startswith("PIP_") and k not in _PIP_VARS_NOT_NETWORK and v for k, v in
             environ.items()),
         installer=installer,
+        verify_full=verify == "full" or "--full" in cl.own_flags,
         pip_only_vars=tuple(sorted(
             k for k, v in environ.items() if v and k.startswith("PIP_")
             and k not in _PIP_VARS_NOT_NETWORK)) if installer != "pip" else (),

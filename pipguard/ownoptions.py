@@ -58,6 +58,12 @@ OPTIONS = (
               "timeout)", ("doctor",)),
     OwnOption("--all", "", "", "verify every installed distribution, not just the torch family",
               ("verify",)),
+    OwnOption("--verify", "quick|full", "PIPGUARD_VERIFY",
+              "after installing: quick (default) checks each file's presence and RECORD size "
+              "(pip has just checked each archive's hash); full hashes every file",
+              ("install", "sync")),
+    OwnOption("--full", "", "", "hash every file, even one unchanged since an earlier check "
+              "matched its hash", ("verify", "doctor")),
 )
 
 # Variables without an option.

@@ -18,6 +18,7 @@ from pipguard.results import (
     Result,
     Verified,
 )
+from pipguard.verify import DistVerification
 
 NOTHING_PLANNED = "no torch-family package involved; pip decides alone"
 
@@ -49,6 +50,7 @@ def _data(result: Result) -> dict[str, Any]:
         return {"ok": result.ok, "orphans": list(result.orphans),
                 "swapped": list(result.swapped), "distributions": [
             {"name": r.name, "version": r.version, "files_checked": r.files_checked,
+             "files_hashed": r.files_hashed, "files_unchanged": r.files_unchanged,
              "record_missing": r.record_missing, "record_damage": r.record_damage,
              "problems": [{"path": p.path, "problem": p.problem, "expected": p.expected,
                            "actual": p.actual} for p in r.problems]} for r in result.results]}
@@ -118,6 +120,22 @@ def plan_lines(p: Plan, hw: Hardware) -> Iterable[str]:
             yield f"  {r.variant}{' ' + r.version if r.version else ''}: {r.reason}"
 
 
+def how_verified(results: Iterable[DistVerification]) -> str:
+    """What a check did: sizes only, files hashed, files found unchanged since a match."""
+    results = tuple(results)
+    files = sum(r.files_checked for r in results)
+    if any(r.sizes_only for r in results):
+        return (f"{files:,} files present at their RECORD sizes; pip checked each archive's "
+                "hash (--verify full hashes every file)")
+    hashed = sum(r.files_hashed for r in results)
+    unchanged = sum(r.files_unchanged for r in results)
+    text = f"{hashed:,} hashed against RECORD"
+    if unchanged:
+        text += (f", {unchanged:,} unchanged since an earlier check matched their hash "
+                 "(--full hashes them too)")
+    return text
+
+
 def verify_lines(v: Verified) -> Iterable[str]:
     import os
 
@@ -126,7 +144,8 @@ def verify_lines(v: Verified) -> Iterable[str]:
         yield (f"{name} (files without metadata in {path}): FAILED; "
                f"`pipguard install {name}` repairs it")
     for r in v.results:
-        yield f"{r.name} {r.version}: {'ok' if r.ok else 'FAILED'} ({r.files_checked} files)"
+        yield (f"{r.name} {r.version}: {'ok' if r.ok else 'FAILED'} ({r.files_checked} files: "
+               f"{how_verified((r,))})")
         if r.record_damage:
             yield f"  RECORD damaged ({r.record_damage}): cannot verify"
         elif r.record_missing:

@@ -23,6 +23,10 @@ Rules (from the wheel spec and what installers actually write):
 Speed: the work is spread over one thread per usable core (:func:`default_workers`).
 Large files are hashed in 1 MiB reads (hashlib and the read both release the
 GIL); small files go in batches so that the per-file Python work stays small.
+A file whose stat fingerprint is the one remembered from an earlier matching hash is
+not read again (see :data:`Fingerprint`; :mod:`pipguard.fingerprints` keeps them between
+runs); ``hash_files=False`` checks presence and sizes only (after an install: pip has just
+checked the archive's hash).
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipguard.record import RecordEntry, RecordRead, read_record
@@ -48,6 +53,18 @@ _NEW: dict[str, Callable[..., hashlib._Hash]] = {
     "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 _PYTHON_DIR = re.compile(r"python\d*(\.\d+)?t?|pypy\d*(\.\d+)?", re.IGNORECASE)
 _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+# A file's stat fingerprint when its content matched RECORD: the RECORD hash it matched,
+# then size, mtime_ns, ctime_ns, inode, device. A file with the same fingerprint later is
+# not read again (``git status`` trusts its index the same way). The kernel sets the
+# change time on every write, chmod, rename or link and no user can set it back, so an
+# overwritten file is read again even when its mtime was restored. Windows has no change
+# time (st_ctime is the creation time there): nothing is trusted there.
+Fingerprint = tuple[str, int, int, int, int, int]
+FINGERPRINTS = os.name != "nt"
+# A file changed this recently may change again within the same timestamp tick (git's
+# "racily clean" case; FAT ticks in 2 s): it is not fingerprinted, and is read next time.
+SETTLE_NS = 2_000_000_000
 
 
 class Distribution(Protocol):
@@ -84,6 +101,12 @@ class DistVerification:
     problems: tuple[FileProblem, ...]
     record_missing: bool  # no usable RECORD (absent or damaged): nothing could be verified
     record_damage: str | None = None  # why an existing RECORD was unusable
+    files_hashed: int = 0  # files read and hashed in this check
+    files_unchanged: int = 0  # not read: their fingerprint is that of an earlier match
+    sizes_only: bool = False  # nothing was hashed on purpose (hash_files=False)
+    # Files whose hash matched in this check or an earlier one, for the next check.
+    fingerprints: Mapping[str, Fingerprint] = field(default_factory=dict, compare=False,
+                                                    repr=False)
 
     @property
     def ok(self) -> bool:
@@ -132,25 +155,37 @@ def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerifi
 
 
 def verify_many(
-    dists: Sequence[Distribution], *, workers: int | None = None
+    dists: Sequence[Distribution], *, workers: int | None = None, hash_files: bool = True,
+    known: Sequence[Mapping[str, Fingerprint]] | None = None,
 ) -> tuple[DistVerification, ...]:
     """Check several distributions, sharing one pool of hashing threads.
 
-    ``workers`` defaults to :func:`default_workers`; 1 hashes inline.
+    ``workers`` defaults to :func:`default_workers`; 1 hashes inline. ``known`` holds,
+    per distribution, the fingerprints remembered from earlier matches (see the module
+    docstring); ``hash_files=False`` compares presence, kind and size only.
     """
     records = [read_record(d.dist_info) for d in dists]
     jobs: list[_Job] = []
     for index, (dist, read) in enumerate(zip(dists, records, strict=True)):
         base = os.path.abspath(dist.location) if dist.location else ""
         root = environment_root(base) + os.sep
-        jobs.extend(_Job(index, base, root, e) for e in read.entries or () if _needs_check(e))
+        seen = known[index] if known is not None else {}
+        jobs.extend(_Job(index, base, root, e, seen.get(e.path), hash_files)
+                    for e in read.entries or () if _needs_check(e))
     outcomes = _run(jobs, default_workers() if workers is None else max(1, workers))
     problems: list[list[FileProblem]] = [[] for _ in dists]
     counts = [0] * len(dists)
-    for job, outcome in zip(jobs, outcomes, strict=True):
+    hashed = [0] * len(dists)
+    unchanged = [0] * len(dists)
+    prints: list[dict[str, Fingerprint]] = [{} for _ in dists]
+    for job, (problem, fingerprint, how) in zip(jobs, outcomes, strict=True):
         counts[job.dist] += 1
-        if outcome is not None:
-            problems[job.dist].append(outcome)
+        hashed[job.dist] += how == _HASHED
+        unchanged[job.dist] += how == _UNCHANGED
+        if problem is not None:
+            problems[job.dist].append(problem)
+        elif fingerprint is not None:
+            prints[job.dist][job.entry.path] = fingerprint
     for i, dist in enumerate(dists):
         problems[i].extend(_unfinished(dist, records[i]))
     return tuple(
@@ -161,6 +196,10 @@ def verify_many(
             problems=tuple(sorted(problems[i], key=lambda p: p.path)),
             record_missing=records[i].entries is None,
             record_damage=records[i].damage,
+            files_hashed=hashed[i],
+            files_unchanged=unchanged[i],
+            sizes_only=not hash_files,
+            fingerprints=prints[i],
         )
         for i, dist in enumerate(dists)
     )
@@ -192,6 +231,14 @@ class _Job:
     base: str  # the absolute folder RECORD's paths are relative to
     root: str  # environment_root(base) + os.sep: no path may leave it
     entry: RecordEntry
+    known: Fingerprint | None = None  # remembered from an earlier match of this file
+    hash_files: bool = True
+
+
+# How a file was checked: by stat alone, read and hashed, or found unchanged (fingerprint).
+_STAT, _HASHED, _UNCHANGED = 0, 1, 2
+_Outcome = tuple[FileProblem | None, Fingerprint | None, int]
+_OK_STAT: _Outcome = (None, None, _STAT)
 
 
 def _needs_check(entry: RecordEntry) -> bool:
@@ -199,13 +246,13 @@ def _needs_check(entry: RecordEntry) -> bool:
     return entry.hash is not None or not entry.path.endswith(".pyc")
 
 
-def _run(jobs: Sequence[_Job], workers: int) -> list[FileProblem | None]:
+def _run(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
     """Check every job; results come back in ``jobs`` order."""
     if workers == 1 or len(jobs) < 2:
         return [_check(job) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
-    results: list[FileProblem | None] = [None] * len(jobs)
+    results: list[_Outcome] = [_OK_STAT] * len(jobs)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipguard-verify")
     try:
         # One task per batch (not per file) keeps the pool's overhead small on
@@ -236,45 +283,64 @@ def _batches(jobs: Sequence[_Job]) -> Iterator[list[int]]:
         yield batch
 
 
-def _check_batch(jobs: Sequence[_Job]) -> list[FileProblem | None]:
+def _check_batch(jobs: Sequence[_Job]) -> list[_Outcome]:
     return [_check(job) for job in jobs]
 
 
-def _check(job: _Job) -> FileProblem | None:
-    """Compare one file with its RECORD entry; None when it matches."""
+def _check(job: _Job) -> _Outcome:
+    """Compare one file with its RECORD entry: its problem (None when it matches), its
+    fingerprint when its hash matched, and how it was checked."""
+    problem, st, how = _compare(job)
+    if (problem is None and how != _STAT and st is not None and job.entry.hash is not None
+            and FINGERPRINTS and time.time_ns() - st.st_ctime_ns > SETTLE_NS):
+        return None, _fingerprint(job.entry.hash, st), how
+    return problem, None, how
+
+
+def _compare(job: _Job) -> tuple[FileProblem | None, os.stat_result | None, int]:
     entry = job.entry
     # RECORD uses "/"; normpath collapses "../../bin" lexically, the way the
     # installer computed it, so a symlinked lib dir cannot change the answer.
     path = os.path.normpath(os.path.join(job.base, entry.path.replace("/", os.sep)))
     if not path.startswith(job.root) or "\x00" in path:
         return FileProblem(entry.path, "outside", entry.hash or _size_text(entry.size),
-                           "outside the environment; not read")
+                           "outside the environment; not read"), None, _STAT
     try:
         st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return FileProblem(entry.path, "missing", entry.hash or _size_text(entry.size), None)
+        return (FileProblem(entry.path, "missing", entry.hash or _size_text(entry.size), None),
+                None, _STAT)
     except OSError as exc:
-        return FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc))
+        return (FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc)),
+                None, _STAT)
     if entry.hash is None:
-        return None
+        return None, st, _STAT
     if not stat.S_ISREG(st.st_mode):
         # Never open a FIFO or device a RECORD points at: reading could block forever.
-        return FileProblem(entry.path, "changed", entry.hash, "not a regular file")
+        return FileProblem(entry.path, "changed", entry.hash, "not a regular file"), st, _STAT
     if entry.size is not None and st.st_size != entry.size:
-        return FileProblem(entry.path, "size", str(entry.size), str(st.st_size))
+        return FileProblem(entry.path, "size", str(entry.size), str(st.st_size)), st, _STAT
     algorithm, _, expected = entry.hash.partition("=")
     new = _NEW.get(algorithm.lower())
-    if new is None:
-        return None
+    if new is None or not job.hash_files:
+        return None, st, _STAT
+    if FINGERPRINTS and job.known is not None and job.known == _fingerprint(entry.hash, st):
+        return None, st, _UNCHANGED
     try:
         actual = _digest(path, new, st.st_size)
     except OSError as exc:
-        return FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc))
+        return (FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc)),
+                st, _HASHED)
     if actual is None:
-        return FileProblem(entry.path, "changed", entry.hash, "changed while read")
+        return FileProblem(entry.path, "changed", entry.hash, "changed while read"), st, _HASHED
     if actual != expected.rstrip("="):
-        return FileProblem(entry.path, "changed", entry.hash, f"{algorithm.lower()}={actual}")
-    return None
+        return (FileProblem(entry.path, "changed", entry.hash, f"{algorithm.lower()}={actual}"),
+                st, _HASHED)
+    return None, st, _HASHED
+
+
+def _fingerprint(record_hash: str, st: os.stat_result) -> Fingerprint:
+    return (record_hash, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _digest(path: str, new: Callable[..., hashlib._Hash], size: int) -> str | None:

@@ -13,6 +13,7 @@ from pipguard.doctor_packages import packages
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import SEVERITIES, Finding
+from pipguard.fingerprints import verify_remembering
 from pipguard.hardware import Hardware
 from pipguard.install_record import read as read_record
 from pipguard.installed import inspect
@@ -24,7 +25,7 @@ from pipguard.pipargs import CommandLine
 from pipguard.results import Diagnosed
 from pipguard.session import find_target, load_tables
 from pipguard.target import marker_environment
-from pipguard.verify import installed_size, verify_many
+from pipguard.verify import installed_size
 
 
 def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagnosed]:
@@ -34,8 +35,9 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
     hw = detect_overridden(s.sysroot, s.path, s.overrides)
     dists = {d.name: d for d in inspect(interp.python, pip_command(interp))}
     # nvidia-* wheels too: a truncated libcudnn is a classic broken install.
-    verified = verify_many([d for n, d in dists.items()
-                            if n in kn.family() or n.startswith("nvidia-")])
+    verified = verify_remembering([d for n, d in dists.items()
+                                   if n in kn.family() or n.startswith("nvidia-")],
+                                  s.cache_dir, full=s.verify_full)
     custom = s.torch_index_url if s.torch_index_url != DEFAULT_INDEX_URL else None
     record = read_record(interp.prefix)
     trusted = ((custom,) if custom else ()) + record.indexes

@@ -8,8 +8,9 @@
 3. When pip fails on a corrupt download, retry that file once without pip's
    cache; when it runs out of memory downloading or caching, retry once without
    the cache; when it fails otherwise, print the diagnosis (made once).
-4. Verify what landed against RECORD; repair a broken planned distribution by
-   reinstalling it from its pinned file.
+4. Verify what landed against RECORD (``--verify quick``, the default: each file present
+   at its RECORD size, since pip has just checked each archive's hash; ``full``: each
+   file hashed); repair a broken planned distribution by reinstalling it from its file.
 
 With ``--installer uv`` step 2 is ``uv pip install`` (:mod:`pipguard.uvcommand`): the same
 pins, audit and constraints; pip's own resolution stays the audit.
@@ -26,6 +27,7 @@ from pipguard.commands.planning import guard, installed_family, preview, run_wit
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
+from pipguard.fingerprints import verify_remembering
 from pipguard.install_record import Installed, record_install
 from pipguard.installed import InstalledDist, inspect_named
 from pipguard.plan import Plan
@@ -33,7 +35,7 @@ from pipguard.provenance import is_planned_copy
 from pipguard.results import DryRun
 from pipguard.session import Session
 from pipguard.target import marker_environment
-from pipguard.verify import verify_many
+from pipguard.verify import DistVerification, verify_many
 
 
 def run_install(s: Session) -> tuple[int, DryRun | None]:
@@ -127,7 +129,7 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
     # One read of the installed family serves the RECORD check and the companion check
     # (each read starts the target interpreter).
     family = installed_family(s)
-    broken = _verify_planned(plan, family)
+    broken, checked = _verify_planned(s, plan, family)
     if broken:
         console.say("repairing " + ", ".join(n for n, _ in broken) + " from the torch index")
         # pip cannot uninstall a distribution whose RECORD is gone (a killed
@@ -140,13 +142,15 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
                 if rc != 0:
                     return rc
         family = installed_family(s)
-        if _verify_planned(plan, family):
+        broken, checked = _verify_planned(s, plan, family)
+        if broken:
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
     _companions_agree(s, family)
     record_install(s.interp.prefix, s.settings.torch_index_url,
                    [Installed(p.name, p.version, p.url, p.sha256) for p in plan.packages])
-    console.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan.packages)}")
+    console.say(f"verified {', '.join(p.name + ' ' + p.version for p in plan.packages)}: "
+                + render.how_verified(checked))
     return 0
 
 
@@ -160,14 +164,17 @@ def _companions_agree(s: Session, dists: dict[str, InstalledDist]) -> None:
         raise CheckFailed(bad[0].message, hint=bad[0].fix)
 
 
-def _verify_planned(plan: Plan, family: dict[str, InstalledDist]) -> list[tuple[str, bool]]:
-    """Planned distributions that are broken, and whether their RECORD is gone.
+def _verify_planned(s: Session, plan: Plan, family: dict[str, InstalledDist]
+                    ) -> tuple[list[tuple[str, bool]], tuple[DistVerification, ...]]:
+    """Planned distributions that are broken, and whether their RECORD is gone; and the
+    checks themselves.
 
     Broken: installed files that fail RECORD, or an installed copy that is not the
     planned file (a look-alike at exactly the planned version: see provenance).
     """
     dists = [family[p.name] for p in plan.packages if p.name in family]
-    results = verify_many(dists)
+    results = (verify_remembering(dists, s.settings.cache_dir, full=True)
+               if s.settings.verify_full else verify_many(dists, hash_files=False))
     for d, r in zip(dists, results, strict=True):
         if d.dist_info and any(p.problem == "incomplete" for p in r.problems):
             _drop_temp_files(Path(d.dist_info))
@@ -182,7 +189,7 @@ def _verify_planned(plan: Plan, family: dict[str, InstalledDist]) -> list[tuple[
             console.say(f"{d.name} {d.version} is not the planned file (installed from "
                         f"{source}); replacing it")
             broken.append((d.name, False))
-    return broken
+    return broken, results
 
 
 def _drop_temp_files(dist_info: Path) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pipguard import console, runner
+from pipguard import console, render, runner
 from pipguard.errors import CheckFailed, UsageError
+from pipguard.fingerprints import verify_remembering
 from pipguard.installed import InstalledDist, inspect_named
 from pipguard.lockchoice import LockChoice, choose_lock
 from pipguard.lockfiles import read_locks
@@ -116,7 +117,9 @@ def _verify(s: Session, wanted: list[LockedPackage]) -> None:
     problems += [f"{p.name}: {by_name[p.name].version} installed, {p.version} locked"
                  for p in wanted if p.name in by_name and p.version
                  and by_name[p.name].version != p.version]
-    for r in verify_many(dists):
+    checked = (verify_remembering(dists, s.settings.cache_dir, full=True)
+               if s.settings.verify_full else verify_many(dists, hash_files=False))
+    for r in checked:
         problems += [f"{r.name}: {prob.problem} {prob.path}" for prob in r.problems[:5]]
         if r.record_missing:
             problems.append(f"{r.name}: RECORD missing")
@@ -125,5 +128,6 @@ def _verify(s: Session, wanted: list[LockedPackage]) -> None:
     if problems:
         raise CheckFailed("the environment does not match the lock after the sync",
                           hint="pipguard sync --force-reinstall LOCKS reinstalls every file")
-    console.say(f"verified {len(dists)} distributions against the lock and their RECORD")
+    console.say(f"verified {len(dists)} distributions against the lock and their RECORD: "
+                + render.how_verified(checked))
 

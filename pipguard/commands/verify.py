@@ -7,16 +7,16 @@ from collections.abc import Mapping, Sequence
 from packaging.utils import canonicalize_name
 
 from pipguard.errors import UsageError
+from pipguard.fingerprints import verify_remembering
 from pipguard.install_record import read as read_record
 from pipguard.install_record import swapped
 from pipguard.installed import InstalledDist, inspect, inspect_named
 from pipguard.interpreter import pip_command
-from pipguard.options import settings
+from pipguard.options import Settings, settings
 from pipguard.orphans import find_orphans
 from pipguard.pipargs import CommandLine
 from pipguard.results import Verified
 from pipguard.session import find_target, load_tables
-from pipguard.verify import verify_many
 
 
 def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verified]:
@@ -31,7 +31,7 @@ def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verifi
         if unknown:
             raise UsageError(f"not installed: {', '.join(sorted(unknown))}",
                              hint="pipguard list shows what is installed")
-        return _result(chosen, (), interp.prefix, named=True)
+        return _result(chosen, (), interp.prefix, named=True, s=s)
     dists = inspect(interp.python, pip_command(interp))
     kn = load_tables(s)  # once: a user's tables file is read and parsed each time
     if s.all:
@@ -43,14 +43,15 @@ def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verifi
     # pip wrote the metadata) have no RECORD to check, but are broken all the same.
     orphans = find_orphans([d.location for d in dists], {d.name: d for d in dists},
                            kn.import_owners())
-    return _result(chosen, orphans, interp.prefix, named=s.all)
+    return _result(chosen, orphans, interp.prefix, named=s.all, s=s)
 
 
 def _result(chosen: Sequence[InstalledDist], orphans: Sequence[str], prefix: str, *,
-            named: bool) -> tuple[int, Verified]:
+            named: bool, s: Settings) -> tuple[int, Verified]:
     # A copy that is not the file pipguard installed there (a look-alike, same version).
     record = read_record(prefix)
     swaps = tuple(f"{d.name} {d.version}: {why}" for d in chosen
                   if (why := swapped(record, d.name, d.version, d.direct_url)) is not None)
-    result = Verified(verify_many(chosen), tuple(orphans), named, swaps)
+    checked = verify_remembering(chosen, s.cache_dir, full=s.verify_full)
+    result = Verified(checked, tuple(orphans), named, swaps)
     return (0 if result.ok else 1), result
