@@ -173,7 +173,8 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"^\s*`-> |\bUV_[A-Z_]{3,}|"
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
                  r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
-                 r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) ", re.M)
+                 r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
+                 r"Requirements contain conflicting indexes for package", re.M)
 _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
                      r"solving failed|Installing dependencies from lock file|Updating dependencies"
                      r"|Package operations: \d+ install|Unable to find installation candidates|"

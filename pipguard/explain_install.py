@@ -19,6 +19,12 @@ from pipguard.findings import Finding
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
 
 def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
+    if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\""):
+        yield Finding("dependency-confusion", "error",
+                      "`pytorch` on PyPI is a placeholder that only raises this error (conda "
+                      "calls the package pytorch; pip and PyPI call it torch): a requirement "
+                      "names the wrong project; write `torch` instead", doc.line(m),
+                      _cmd("pipguard", "install", "torch"))
     if m := doc.find(r"\btorchtriton\b|triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M):
         yield Finding("dependency-confusion", "error",
                       "torchtriton is the name abused in the Dec 2022 dependency-confusion attack "
@@ -63,6 +69,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     broken = doc.find(r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|"
                       r"error decoding response body|request or response body error|unexpected "
                       r"EOF|Connection reset by peer|RemoteDisconnected|Connection aborted|"
+                      r"network timeout|operation timed out|timed out while|"
                       r"ChunkedEncodingError|SSLEOFError|EOF occurred in violation|error sending "
                       r"request|connection closed before message completed|"
                       r"unexpected "
@@ -77,7 +84,8 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     wheel = member and (member.group(1) == "nvidia"
                         or canonicalize_name(member.group(1)) in doc.facts.family())
     if not hashes and not (broken and (wheel or doc.find(
-            r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)"))):
+            r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)|"
+            r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org"))):
         return  # (a timeout elsewhere, e.g. a model download, is not an install problem)
     error_at = min(m.start() for m in (hashes, broken) if m)
     bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", doc.text[:error_at])
@@ -115,7 +123,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     hard = doc.find(r"ResolutionImpossible|conflicting dependencies|The conflict is caused by|"
                     r"No solution found when resolving|The user requested|version solving failed|"
                     r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
-                    r"UnsatisfiableError")
+                    r"UnsatisfiableError|conflicting indexes for package")
     broken = list(doc.near_all("which is incompatible", r"([\w.-]+) (\S+) (?:requires|has "
                   r"requirement) ([^,\n]+), but you(?: have|'ll have) ([\w.-]+) (\S+) which is "
                   r"incompatible"))

@@ -69,10 +69,17 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
 
 def _typing_extensions(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"cannot import name '(\w+)' from 'typing_extensions'(?: \(([^)]+)\))?|module "
-                 r"'typing_extensions' has no attribute '(\w+)'")
+                 r"'typing_extensions' has no attribute '(\w+)'|(?:^|\n)[^\n]*typing_extensions\.py"
+                 r"\"?, line \d+(?:[^\n]*\n)+?\s*(?P<error>\w+Error: [^\n]*)")
     if not m:
         return
     name, path = m.group(1) or m.group(3), m.group(2) or ""
+    if m["error"]:  # raised inside typing_extensions: a release too old for this Python
+        yield Finding("typing-extensions", "error",
+                      "typing_extensions itself fails (" + m["error"][:120] + "): the installed "
+                      "release predates this Python or the torch that imports it; upgrade it",
+                      doc.line(m), _cmd("pipguard", "install", "--upgrade", "typing_extensions"))
+        return
     since = _TYPING_EXT_SINCE.get(name)
     distro = re.search(r"dist-packages|[/\\]usr[/\\]lib[/\\]python3", path)
     yield Finding("typing-extensions", "error",

@@ -74,10 +74,12 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
 
 def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
     disk = doc.find(DISK_FULL)
-    memory = doc.find(_MEMORY, re.I | re.M) or doc.find(_CACHE) or _crash_after_download(doc)
+    # The shell's "Killed", also where a log or a translation runs it into other words.
+    memory = (doc.find(_MEMORY, re.I | re.M) or doc.find(_CACHE) or _crash_after_download(doc)
+              or doc.find(r"(?<![A-Za-z])Killed(?![A-Za-z])", 0))
     if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError"):
         return
-    if not doc.find(_INSTALLING):
+    if not (doc.find(_INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
     req, size = _what(doc)

@@ -61,9 +61,18 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
         return
     if m.groupdict().get("none"):
         if hw is not None and hw.accelerator != "nvidia":
-            yield Finding("driver-too-old", "warning", "this machine has no NVIDIA GPU, so a CUDA "
-                          "build of torch cannot use one: install the CPU build", doc.line(m),
-                          _reinstall_torch(doc, "--torch-backend", "cpu"))
+            yield Finding("gpu-build-without-gpu", "warning", "this machine has no NVIDIA GPU, so "
+                          "a CUDA build of torch cannot use one: install the CPU build",
+                          doc.line(m), _reinstall_torch(doc, "--torch-backend", "cpu"))
+        elif hw is None and "Found no NVIDIA driver" in m.group(0):
+            # torch's words when CUDA code runs where no driver answers; said of a machine
+            # without an NVIDIA GPU far more often than of one whose driver is missing.
+            yield Finding("gpu-build-without-gpu", "error", "CUDA code ran, but no NVIDIA driver "
+                          "answers: on a machine without an NVIDIA GPU run on the CPU (device "
+                          "'cpu'; the CPU build is the right one and much smaller); with an "
+                          "NVIDIA GPU, install its driver (in a container: --gpus all); "
+                          "pipguard detects which and installs the build that fits",
+                          doc.line(m), _reinstall_torch(doc))
         else:
             yield Finding("driver-too-old", "error", "no NVIDIA driver is visible to this process "
                           "(none installed, or a container started without --gpus all)",
@@ -165,6 +174,11 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
         got if cpu and got and gpu_seen else None)
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)
+    # torch's CUDA library absent: a CPU torch, under code built for a CUDA one.
+    cuda_lib = doc.find(r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
+                        r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
+    if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
+        built = built or cuda_lib
     m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
                           r"None") or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
@@ -223,7 +237,9 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     # Windows: c10.dll loads first; once it has, the VC++ runtime is there, and a later DLL of
     # torch's failing "or one of its dependencies" is missing CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading \"[^\"]*[/\\]"
-                       r"torch[/\\]+lib[/\\]+(?!c10\.dll)\w+\.dll\"[^\n]*|DLL load failed: [^\n]*"):
+                       r"torch[/\\]+lib[/\\]+(?!c10\.dll)\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
+                       r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+(?!c10\.dll)\w+"
+                       r"\.dll' \(or one of its dependencies\)"):
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "
@@ -334,7 +350,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"packages[/\\]+(?:~|torch[/\\])")
     if not m and lib and not _importer(doc, lib):
         m = lib
-    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+)?{_OWN_LIB}\.", und["lib"]) \
+    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)", und["lib"]) \
             and not re.search(rf"^(?:__)?(?:{_CUDA_LIB})", und["sym"], re.I):
         m = und
     if not m:

@@ -156,10 +156,11 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 
 
 # Measured when the rules were last tuned (on the training set only): held-out category
-# accuracy 88.4% (61/69), fix validity 91.3%. The target is not met: the floor below can fail
-# today; the target is an expected failure until it is met (strict: reaching it fails the
-# test, so the marker must then go).
-MEASURED_ACCURACY = 61 / 69
+# accuracy 89.0% (89/100), fix validity 92.0%, after 73 new records (C2-*) joined the corpus
+# under the same split rule (31 of them held out; before: 61/69, 88.4%). The target is not
+# met: the floor below can fail today; the target is an expected failure until it is met
+# (strict: reaching it fails the test, so the marker must then go).
+MEASURED_ACCURACY = 89 / 100
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -178,7 +179,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MIN_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out category accuracy 88.4% < 90% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out category accuracy 89.0% < 90% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

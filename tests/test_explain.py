@@ -405,7 +405,7 @@ def test_pytorch_is_not_the_package_name() -> None:
     text = ('      Exception: You tried to install "pytorch". The package named for PyTorch is '
             '"torch"\n      [end of output]')  # fmt: skip
     f = first(text)
-    assert f.category == "no-matching-distribution" and f.fix == "pipguard install torch"
+    assert f.category == "dependency-confusion" and f.fix == "pipguard install torch"
 
 
 def test_requires_python_named_by_pip() -> None:
@@ -719,7 +719,7 @@ def test_insufficient_driver_uses_the_hardware_context() -> None:
 def test_no_driver_on_a_machine_without_gpu() -> None:
     text = "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an"
     f = first(text, Context(facts=REAL, hardware=Hardware()))
-    assert (f.category, f.severity) == ("driver-too-old", "warning")
+    assert (f.category, f.severity) == ("gpu-build-without-gpu", "warning")
     assert "--torch-backend cpu" in f.fix
 
 

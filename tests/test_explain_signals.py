@@ -1,0 +1,130 @@
+"""explain on the everyday forms of failures, each keyed on its decisive signal.
+
+Short texts in the shapes real tools print (pip, uv, Poetry, the shell, Windows' loader);
+each case names the signal it rests on, and a near miss that must not trigger it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
+from pipguard.findings import Finding
+from pipguard.hardware import Gpu, Hardware
+from pipguard.knowledge_tables import load_knowledge
+
+REAL = load_knowledge()
+NVIDIA = Hardware(accelerator="nvidia", driver_version="550.54", cuda_driver_api="12.4",
+                  gpus=(Gpu("nvidia", "RTX 4090", "8.9"),))
+
+
+def first(text: str, hardware: Hardware | None = None) -> Finding | None:
+    found = explain(text, Context(facts=REAL, hardware=hardware, wording="auto"))
+    return found[0] if found else None
+
+
+def test_no_nvidia_driver_without_context_is_a_gpu_build_without_gpu() -> None:
+    f = first("  File \"/x/torch/cuda/__init__.py\", line 229, in _lazy_init\n"
+              "RuntimeError: Found no NVIDIA driver on your system. Please check that you "
+              "have an NVIDIA GPU and installed a driver")
+    assert f is not None and f.category == "gpu-build-without-gpu"
+    assert f.fix.startswith("pipguard install --force-reinstall")
+
+
+def test_no_nvidia_driver_on_an_nvidia_machine_is_the_driver() -> None:
+    f = first("RuntimeError: Found no NVIDIA driver on your system.", NVIDIA)
+    assert f is not None and f.category == "driver-too-old"
+
+
+@pytest.mark.parametrize("text", [
+    'Exception: You tried to install "pytorch". The package named for PyTorch is "torch"',
+    "  raise Exception('You tried to install \"pytorch\". The package named for PyTorch is "
+    "\"torch\"')",
+])
+def test_the_pytorch_placeholder_names_the_wrong_project(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "dependency-confusion"
+    assert f.fix == "pipguard install torch"
+
+
+@pytest.mark.parametrize("text", [
+    "During the install process, due to the large size of torch you may hit:\n"
+    "[Errno 28] No space left on device",
+    "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device",
+])
+def test_a_full_disk_while_installing(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "resource-exhausted" and "--no-cache-dir" in f.fix
+
+
+def test_a_full_disk_in_a_users_program_is_not_an_install_problem() -> None:
+    assert first("  File \"train.py\", line 3, in save\nOSError: [Errno 28] No space left on "
+                 "device") is None
+
+
+def test_killed_run_into_other_words_while_downloading() -> None:
+    f = first("低内存机器安装时被Killed\nCollecting torch==1.11.0\n  Downloading torch-1.11.0-cp310"
+              "-cp310-manylinux1_x86_64.whl (750.6 MB)\n     ━━━━━ 749.6/750.6 MB 41.3 MB/s")
+    assert f is not None and f.category == "resource-exhausted"
+    assert f.fix == "pipguard install --no-cache-dir torch==1.11.0"
+
+
+def test_killed_in_prose_is_not_killed() -> None:
+    f = first("Collecting torch\n  Downloading torch-2.3.0-cp311-cp311-linux_x86_64.whl (779 MB)"
+              "\nthe job was killed by the scheduler")  # lower case: a person's word
+    assert f is None or f.category != "resource-exhausted"
+
+
+@pytest.mark.parametrize(("text", "installer_word"), [
+    ("ConnectionError\nHTTPSConnectionPool(host='download.pytorch.org', port=443): Read timed "
+     "out.", "pipguard"),
+    (" × Failed to download `nvidia-cudnn-cu12==9.10.2.21`\n  ╰─▶ Failed to download "
+     "distribution due to network timeout. Try increasing UV_HTTP_TIMEOUT", "uv"),
+])
+def test_a_download_that_timed_out(text: str, installer_word: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "download-integrity"
+    words = [w for w in f.fix.split() if "=" not in w]  # after any VAR=value
+    assert words[0] == installer_word
+
+
+def test_a_timeout_of_a_model_download_is_not_an_install_problem() -> None:
+    assert first("requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='huggingface.co', "
+                 "port=443): Read timed out.") is None
+
+
+def test_uv_conflicting_indexes_is_a_resolver_conflict_in_uv_words() -> None:
+    f = first("Requirements contain conflicting indexes for package `torch`:\n"
+              "  https://download.pytorch.org/whl/cu128\n  https://download.pytorch.org/whl/cu130")
+    assert f is not None and f.category == "resolver-conflict" and f.fix.startswith("uv ")
+
+
+def test_an_error_inside_typing_extensions() -> None:
+    f = first('  File "/v/lib/python3.13/site-packages/torch/_utils.py", line 1011, in <module>\n'
+              '    P = ParamSpec("P")\n'
+              '  File "/v/lib/python3.13/site-packages/typing_extensions.py", line 1549, in '
+              "__new__\n    _set_default(paramspec, default)\nAttributeError: attribute "
+              "'__default__' of 'typing.ParamSpec' objects is not writable")
+    assert f is not None and f.category == "typing-extensions"
+    assert f.fix == "pipguard install --upgrade typing_extensions"
+
+
+def test_libtorch_cuda_missing_under_a_cuda_extension_is_a_cpu_torch() -> None:
+    f = first('  File "/usr/local/lib/python3.12/dist-packages/vllm/platforms/cuda.py", line 21\n'
+              "    import vllm._C\nImportError: libtorch_cuda.so: cannot open shared object "
+              "file: No such file or directory\n    torch:     2.10.0+cpu")
+    assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+def test_a_torch_dll_that_cannot_find_its_dependencies() -> None:
+    f = first("FileNotFoundError: Could not find module 'C:\\Users\\a\\envs\\x\\lib\\site-packages"
+              "\\torch\\lib\\caffe2_nvrtc.dll' (or one of its dependencies). Try using the full "
+              "path with constructor syntax.")
+    assert f is not None and f.category == "cuda-libraries"
+
+
+def test_undefined_symbol_in_an_old_torch_library_is_a_mixed_install() -> None:
+    f = first('    from torch._C import *\nImportError: /opt/conda/lib/python3.5/site-packages/'
+              "torch/lib/libTHC.so.1: undefined symbol: THLongStorage_inferSizeN")
+    assert f is not None and f.category == "corrupt-install"
