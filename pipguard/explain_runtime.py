@@ -64,9 +64,7 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
             yield Finding("gpu-build-without-gpu", "warning", "this machine has no NVIDIA GPU, so "
                           "a CUDA build of torch cannot use one: install the CPU build",
                           doc.line(m), _reinstall_torch(doc, "--torch-backend", "cpu"))
-        elif hw is None and "Found no NVIDIA driver" in m.group(0):
-            # torch's words when CUDA code runs where no driver answers; said of a machine
-            # without an NVIDIA GPU far more often than of one whose driver is missing.
+        elif hw is None and "Found no NVIDIA driver" in m.group(0):  # said of GPU-less
             yield Finding("gpu-build-without-gpu", "error", "CUDA code ran, but no NVIDIA driver "
                           "answers: on a machine without an NVIDIA GPU run on the CPU (device "
                           "'cpu'; the CPU build is the right one and much smaller); with an "
@@ -174,9 +172,9 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
         got if cpu and got and gpu_seen else None)
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)
-    # torch's CUDA library absent: a CPU torch, under code built for a CUDA one.
-    cuda_lib = doc.find(r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
-                        r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
+    cuda_lib = doc.find(  # torch's CUDA library absent: a CPU torch under CUDA code
+        r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
+        r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
     if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
         built = built or cuda_lib
     m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"

@@ -1,14 +1,13 @@
 """Client for PyTorch-style wheel indexes: HTTP, cache, retries, metadata.
 
-Pages live at ``<base>/<variant>/<project>/`` (stable), ``<base>/test/...``
-and ``<base>/nightly/...``. Every page read is cached (body, ETag,
-Last-Modified, its parsed links: :mod:`pipguard.pages`). A cached page younger
-than ``fresh_for`` seconds is used without a request (``PIPGUARD_FRESH_FOR``,
-10 minutes; ``--refresh`` asks again); an older one is revalidated. When the index
-cannot be reached after bounded retries, the cached copy is used and a note
-says how old it is. Garbage pages count as failures, never as "no wheels".
-With ``platforms`` given, files for other platforms are dropped by their
-name before it is parsed (:func:`pipguard.simple.platform_filter`).
+Pages live at ``<base>/<variant>/<project>/`` (stable), ``<base>/test/...`` and
+``<base>/nightly/...``. Every page read is cached (body, ETag, Last-Modified, its parsed
+links: :mod:`pipguard.pages`). A cached page younger than ``fresh_for`` seconds is used
+without a request (``PIPGUARD_FRESH_FOR``, 10 minutes; ``--refresh`` asks again); an older
+one is revalidated. When the index cannot be reached after bounded retries, the cached copy
+is used and a note says how old it is. Garbage pages count as failures, never as "no
+wheels". With ``tags``, a file without one of them is dropped by its name, unparsed
+(:func:`pipguard.namefilter.tag_filter`).
 
 One request (urllib3, pip's network settings) is :mod:`pipguard.fetch`; reads are bounded
 (:mod:`pipguard.reader`: 90 s for all of one client's reads at pip's default timeout), so a
@@ -27,17 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 
 from pipguard import cache, console, pages
-from pipguard.errors import IndexUnavailable, IntegrityError, UsageError
-from pipguard.fetch import request, temp_file
-from pipguard.ranged import WHEEL_LIMIT, NoRanges, metadata_member, read_member
+from pipguard.errors import IndexUnavailable, UsageError
+from pipguard.fetch import request
+from pipguard.namefilter import tag_filter
 from pipguard.reader import Reader, Unreachable
 from pipguard.redact import keep_auth, redact_url, split_credentials
-from pipguard.simple import IndexFile, PageError, platform_filter
+from pipguard.simple import IndexFile, Keep, PageError
 from pipguard.transport import Transport
-from pipguard.wire import NetworkSettings, Reply, Transient
+from pipguard.wire import NetworkSettings, Transient
 
 __all__ = [
     "ACCEPT",
@@ -52,8 +52,8 @@ ACCEPT = (
     "application/vnd.pypi.simple.v1+html;q=0.9, text/html;q=0.8"
 )
 MISSING_TTL = 600.0  # seconds a 403/404 answer is trusted without asking again
-_MISSING = (403, 404, 410)  # download.pytorch.org answers 403 for a missing key
-_HINT = (
+MISSING = (403, 404, 410)  # download.pytorch.org answers 403 for a missing key
+HINT = (
     "check the network, point --torch-index-url (or PIPGUARD_TORCH_INDEX_URL) at a reachable "
     "mirror, or set PIPGUARD_OFFLINE=1 to plan from the cache only"
 )
@@ -87,15 +87,14 @@ class IndexClient:
         network: NetworkSettings | None = None,
         fresh_for: float = 0.0,
         refresh: bool = False,
-        platforms: Iterable[str] | None = None,
+        tags: Iterable[Tag] | None = None,
     ) -> None:
         """Set up a client; nothing is fetched until asked.
 
         ``timeout`` and ``retries`` default to ``network``'s (pip's settings);
         ``fresh_for``: seconds a cached page is used without asking the index (0:
         always revalidate); ``refresh``: ask again for every page, even one the
-        cache remembers as missing; ``platforms``: only files for these platform
-        tags (and ``any``) are listed.
+        cache remembers as missing; ``tags``: only files with one of these tags are listed.
         """
         import threading
 
@@ -113,8 +112,11 @@ class IndexClient:
         self.max_workers = max(1, max_workers)
         self.fresh_for = 0.0 if refresh else max(0.0, fresh_for)
         self.refresh = refresh
-        self.platforms = None if platforms is None else frozenset(platforms)
-        self._keep = None if self.platforms is None else platform_filter(self.platforms)
+        self.tags = None if tags is None else frozenset(tags)
+        self._keep = None if self.tags is None else tag_filter(self.tags)
+        # The links a target keeps are stored apart too (a plan reads ~1/24 of a page).
+        self._kept_key = None if self.tags is None else "tags=" + hashlib.sha256(
+            " ".join(sorted(map(str, self.tags))).encode()).hexdigest()[:32]
         self.notes: list[str] = []
         self.fetched = 0  # replies from the index in this run, and their bytes
         self.fetched_bytes = 0
@@ -122,7 +124,7 @@ class IndexClient:
         self.reader = Reader(request, Transport(net),
                              timeout=net.timeout if timeout is None else timeout,
                              retries=net.retries if retries is None else retries,
-                             backoff=backoff, hint=_HINT, note=self._note)
+                             backoff=backoff, hint=HINT, note=self._note)
 
     # --- URLs ---------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class IndexClient:
         if self.offline:
             return self._stale(url, cached, "offline")
         headers = {"Accept": ACCEPT}
-        if cached and cached[0].get("status") in _MISSING:
+        if cached and cached[0].get("status") in MISSING:
             fetched_at = cache.fetched_at(cached[0])
             if 0 <= time.time() - fetched_at < MISSING_TTL and not self.refresh:
                 return Page(url, (), fetched_at, False, True)
@@ -168,10 +170,10 @@ class IndexClient:
 
         def attempt() -> Page:
             reply = self.reader.request(url, headers)
-            self._count(url, len(reply.body))
+            self.count(url, len(reply.body))
             now = time.time()
-            if reply.status in _MISSING:
-                self._store(path, {"url": redact_url(url), "status": reply.status,
+            if reply.status in MISSING:
+                self.store(path, {"url": redact_url(url), "status": reply.status,
                                    "fetched_at": now}, b"")
                 return Page(url, (), now, False, True)
             conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
@@ -183,12 +185,12 @@ class IndexClient:
                     headers.pop("If-None-Match", None)
                     headers.pop("If-Modified-Since", None)
                     raise Transient("304 for an unusable cached copy") from None
-                self._store(path, {**header, "fetched_at": now}, body)
+                self.store(path, {**header, "fetched_at": now}, body)
                 return Page(url, files, now, False, False)
             if reply.status != 200:
                 raise Unreachable(f"HTTP {reply.status}")
             try:
-                links = self._links(url, reply.body, reply.content_type, reply.url)
+                files = self._page_files(url, reply.body, reply.content_type, reply.url)
             except PageError as exc:
                 raise Transient(f"unusable page: {exc}") from None
             header = {
@@ -200,8 +202,8 @@ class IndexClient:
                 "etag": reply.etag,
                 "last_modified": reply.last_modified,
             }
-            self._store(path, header, reply.body)
-            return Page(url, self._files(url, links), now, False, False)
+            self.store(path, header, reply.body)
+            return Page(url, files, now, False, False)
 
         try:
             return self.reader.attempts(attempt)
@@ -237,13 +239,34 @@ class IndexClient:
     def _cached_files(self, url: str, header: Mapping[str, Any], body: bytes
                       ) -> tuple[IndexFile, ...]:
         """The files of a cached page body: from its stored links, else parsed (and stored)."""
-        links = self._links(url, body, str(header.get("content_type", "")), _final(header, url))
-        return self._files(url, links)
+        return self._page_files(url, body, str(header.get("content_type", "")),
+                                _final(header, url))
 
-    def _files(self, url: str, links: Sequence[Sequence[Any]]) -> tuple[IndexFile, ...]:
-        """The page's files for this target; links to the page's own host keep its
+    def _page_files(self, url: str, body: bytes, content_type: str, final_url: str
+                    ) -> tuple[IndexFile, ...]:
+        """The page's files for this target: the links it keeps are stored apart per
+        target (:func:`pipguard.pages.kept`), found from the page's stored links when there
+        are some, else by a scan that skips the others' attributes."""
+        keep = self._keep
+        if keep is None or self._kept_key is None:
+            return self._files(url, self._links(url, body, content_type, final_url), keep)
+        source = f"{content_type}\n{split_credentials(final_url)[0]}"
+
+        def find() -> Sequence[Sequence[Any]]:
+            every = pages.stored(self.cache_root, redact_url(url), body, source)
+            if every is None:
+                return pages.parse(body, content_type, split_credentials(final_url)[0], keep)
+            return [link for link in every if not link[0] or keep(link[0])]
+
+        kept = pages.kept(self.cache_root, f"{redact_url(url)}\n{self._kept_key}", body,
+                          source, find)
+        return self._files(url, kept, None)
+
+    def _files(self, url: str, links: Sequence[Sequence[Any]], keep: Keep | None
+               ) -> tuple[IndexFile, ...]:
+        """The page's files among ``links``; links to the page's own host keep its
         credentials (as pip does), so that pip, given a pinned file URL, can download it."""
-        files = pages.files(links, self._keep)
+        files = pages.files(links, keep)
         if split_credentials(url)[1] is None:
             return files
         return tuple(dataclasses.replace(f, url=keep_auth(url, f.url)) for f in files)
@@ -272,7 +295,7 @@ class IndexClient:
             header, body = cached
             fetched_at = cache.fetched_at(header)
             age = cache.format_age(time.time() - fetched_at)
-            if header.get("status") in _MISSING:
+            if header.get("status") in MISSING:
                 self._note(f"{reason}; no such page per the cache, {age} old ({shown})")
                 return Page(url, (), fetched_at, True, True)
             with contextlib.suppress(PageError):
@@ -284,92 +307,18 @@ class IndexClient:
                 f"offline (PIPGUARD_OFFLINE or --offline) and {shown} is not cached",
                 hint="run once with network access to fill the cache, or unset PIPGUARD_OFFLINE",
             )
-        raise IndexUnavailable(f"{reason}; nothing cached for {shown}", hint=hint or _HINT)
-
-    # --- metadata -----------------------------------------------------------------------
-
-    def metadata(self, file: IndexFile) -> str:
-        """The core metadata (``METADATA``) of a wheel listed on a page.
-
-        Reads ``<url>.metadata`` (PEP 658) when the index offers it, checking its
-        sha256 when published; otherwise reads ``*.dist-info/METADATA`` out of the wheel
-        with range requests (:mod:`pipguard.ranged`), or, when the server ignores
-        ranges, from the whole wheel (checking its sha256 when published).
-        Cached forever: files behind an index URL do not change.
-        Raises :class:`IntegrityError` on a hash mismatch.
-        """
-        key = f"{redact_url(file.url)}\0{file.metadata_sha256 or ''}\0{file.sha256 or ''}"
-        path = cache.entry_path(self.cache_root, "metadata", key)
-        hit = cache.read_entry(path)
-        if hit is not None:
-            return hit[1].decode("utf-8", errors="replace")
-        if self.offline:
-            raise IndexUnavailable(
-                f"offline and the metadata of {file.filename} is not cached",
-                hint="run once with network access, or unset PIPGUARD_OFFLINE",
-            )
-        body = self._metadata_file(file) if file.has_metadata else None
-        if body is None:
-            body = self._metadata_from_wheel(file)
-        self._store(path, {"url": redact_url(file.url)}, body)
-        return body.decode("utf-8", errors="replace")
-
-    def _metadata_file(self, file: IndexFile) -> bytes | None:
-        """``<url>.metadata``, verified; None when the index does not have it after all."""
-        url = file.url + ".metadata"
-        reply = self.reader.get(url, {})
-        self._count(url, len(reply.body))
-        if reply.status in _MISSING:
-            return None
-        if reply.status != 200:
-            raise IndexUnavailable(f"cannot read {redact_url(url)}: HTTP {reply.status}",
-                                   hint=_HINT)
-        _verify(url, file.metadata_sha256, hashlib.sha256(reply.body).hexdigest())
-        return reply.body
-
-    def _metadata_from_wheel(self, file: IndexFile) -> bytes:
-        """METADATA by range requests; the whole wheel (to a temp file) only if need be."""
-        import zipfile
-
-        def pick(names: list[str]) -> str:
-            return metadata_member(names, file.name)
-
-        def get(headers: Mapping[str, str], sink: Any, limit: int) -> Reply:
-            return self.reader.get(file.url, headers, sink=sink, limit=limit)
-
-        with temp_file(self.cache_root) as fh:
-            try:
-                body, _ = read_member(get, fh, pick)
-                if body is not None:
-                    return body
-            except (NoRanges, zipfile.BadZipFile, KeyError, OSError, EOFError):
-                fh.seek(0)
-                fh.truncate()
-                self.reader.get(file.url, {}, sink=fh, limit=WHEEL_LIMIT, whole=True)
-            self._count(file.url, fh.tell())
-            fh.seek(0)
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-            _verify(file.url, file.sha256, digest.hexdigest())
-            try:
-                with zipfile.ZipFile(fh) as wheel:
-                    return wheel.read(pick(wheel.namelist()))
-            except (zipfile.BadZipFile, KeyError, OSError) as exc:
-                raise IntegrityError(f"{redact_url(file.url)} is not a readable wheel: {exc}",
-                                     hint="the index serves a broken file; retry later or "
-                                          "use another mirror") from None
+        raise IndexUnavailable(f"{reason}; nothing cached for {shown}", hint=hint or HINT)
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _store(self, path: Path, header: Mapping[str, Any], body: bytes) -> None:
+    def store(self, path: Path, header: Mapping[str, Any], body: bytes) -> None:
         """Write a cache entry; a cache that cannot be written only costs speed."""
         try:
             cache.write_entry(path, header, body)
         except OSError as exc:
             self._note(f"could not write the cache at {self.cache_root}: {exc.strerror or exc}")
 
-    def _count(self, url: str, size: int) -> None:
+    def count(self, url: str, size: int) -> None:
         """Tell the person waiting what planning fetched (one line on a terminal; -v: each)."""
         with self._lock:  # held while saying it, so that the counts never run backwards
             self.fetched += 1
@@ -390,11 +339,3 @@ def _final(header: Mapping[str, Any], url: str) -> str:
     credentials of ``url`` when on its host (they are never stored)."""
     final = header.get("final_url")
     return keep_auth(url, final) if isinstance(final, str) and final else url
-
-
-def _verify(url: str, expected: str | None, actual: str) -> None:
-    if expected is not None and expected.lower() != actual:
-        raise IntegrityError(
-            f"{redact_url(url)} has sha256 {actual}, but the index published {expected.lower()}",
-            hint="a proxy or mirror may have altered it; do not install it, and retry later",
-        )

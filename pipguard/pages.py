@@ -15,7 +15,7 @@ import codecs
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +34,19 @@ from pipguard.simple import (
 _FORMAT = 2  # of the stored links (2: with other_hash); another value is ignored, rewritten
 
 
-def parse(body: bytes, content_type: str, url: str) -> tuple[Link, ...]:
-    """The links of a page body by its content type; :class:`PageError` when unusable."""
+def parse(body: bytes, content_type: str, url: str, keep: Keep | None = None
+          ) -> tuple[Link, ...]:
+    """The links of a page body by its content type (with ``keep``: those it accepts, and
+    those without a file name); :class:`PageError` when unusable."""
     mime, _, params = content_type.partition(";")
     if mime.strip().lower() == JSON_TYPE:
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:  # RecursionError: nested 100,000 deep
             raise PageError(f"invalid JSON: {exc}") from None
-        return json_links(data, url)
-    links, problem = html_links(body.decode(_charset(params), errors="replace"), url)
+        every = json_links(data, url)
+        return every if keep is None else tuple(x for x in every if not x[0] or keep(x[0]))
+    links, problem = html_links(body.decode(_charset(params), errors="replace"), url, keep)
     if problem:
         raise PageError(problem)
     return links
@@ -54,7 +57,22 @@ def files(links: Sequence[Sequence[Any]], keep: Keep | None) -> tuple[IndexFile,
     return files_from_links(links, keep)[0]
 
 
-def store(root: Path, url: str, body: bytes, source: str, links: Sequence[Link]) -> None:
+def kept(root: Path, key: str, body: bytes, source: str,
+         find: Callable[[], Sequence[Sequence[Any]]]) -> Sequence[Sequence[Any]]:
+    """The links of ``body`` a target keeps, stored under ``key`` (the page's URL and the
+    target) for the same body: a target reads ~1/24 of a page of the PyTorch index, so a
+    later plan loads only those. Else ``find()``, then stored."""
+    found = stored(root, key, body, source)
+    if found is not None:
+        return found
+    links = find()
+    with contextlib.suppress(OSError):  # a cache that cannot be written costs only speed
+        store(root, key, body, source, links)
+    return links
+
+
+def store(root: Path, url: str, body: bytes, source: str,
+          links: Sequence[Sequence[Any]]) -> None:
     """Keep the parsed links of ``body`` (the page at ``url``); raises OSError.
 
     ``source`` names how the body was read: its content type and the URL its links

@@ -160,3 +160,36 @@ def run(
     return RUNNER(
         argv, capture=capture, timeout=timeout, env=env, stdin_text=stdin_text, tee=tee
     )
+
+
+class Pending:
+    """A process started by :func:`start`, running while the caller does other work."""
+
+    def __init__(self, argv: Sequence[str], timeout: float | None) -> None:
+        self._done: Completed | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, args=(argv, timeout), daemon=True,
+                                        name="pipguard-pending")
+        self._thread.start()
+
+    def _work(self, argv: Sequence[str], timeout: float | None) -> None:
+        try:
+            self._done = run(argv, capture=True, timeout=timeout)
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._error = exc
+
+    def result(self) -> Completed:
+        """Wait for the process; what :func:`run` would have returned (or raised)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._done is not None
+        return self._done
+
+
+def start(argv: Sequence[str], *, timeout: float | None = None) -> Pending:
+    """Start ``argv`` (captured, no shell) in the background: :meth:`Pending.result` waits.
+
+    It goes through :data:`RUNNER` like every other process (tests see it as a call).
+    """
+    return Pending(argv, timeout)

@@ -9,6 +9,7 @@ first use (it touches no network until a page is asked for).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipguard.errors import UsageError
@@ -19,7 +20,7 @@ from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import Settings, parse_python_version
 from pipguard.pipargs import CommandLine
-from pipguard.pipconfig import constraint_files, network_settings, read_pip_config
+from pipguard.pipconfig import constraint_files, network_settings, start_pip_config
 from pipguard.target import Interpreter, cross_target
 
 
@@ -53,14 +54,23 @@ class Session:
     kn: Knowledge
     _client: IndexClient | None = field(default=None, repr=False)
     _pip_config: dict[str, tuple[str, str]] | None = field(default=None, repr=False)
+    _pip_config_answer: Callable[[], dict[str, tuple[str, str]]] | None = field(
+        default=None, repr=False)
+
+    def ask_pip_config(self) -> None:
+        """Start asking pip for its configuration now (it answers in the background)."""
+        if self._pip_config is None and self._pip_config_answer is None:
+            self._pip_config_answer = start_pip_config(self.pip, self.cl,
+                                                       self.settings.pip_config_inert)
 
     @property
     def pip_config(self) -> dict[str, tuple[str, str]]:
         """pip's merged configuration (files and ``PIP_*``), asked of pip once (none when
         pip's configuration is inert)."""
         if self._pip_config is None:
-            self._pip_config = read_pip_config(self.pip, self.cl,
-                                               self.settings.pip_config_inert)
+            self.ask_pip_config()
+            assert self._pip_config_answer is not None
+            self._pip_config = self._pip_config_answer()
         return self._pip_config
 
     @property
@@ -87,12 +97,12 @@ class Session:
                 raise UsageError(f"cannot read the CA bundle {net.cert}: no such file",
                                  hint="point --cert (or PIP_CERT) at a PEM file of CA "
                                       "certificates")
-            # Files for other platforms are dropped by name before they are parsed.
-            platforms = {t.platform for t in self.interp.tags}
+            # Files without one of the target's tags are dropped by name before they are
+            # parsed (when nothing fits, planning asks again with every file in view).
             self._client = IndexClient(s.torch_index_url, s.channel, offline=s.offline,
                                        cache_dir=s.cache_dir, network=net,
                                        fresh_for=s.fresh_for, refresh=s.refresh,
-                                       platforms=platforms)
+                                       tags=self.interp.tags)
         return self._client
 
     @property

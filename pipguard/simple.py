@@ -6,11 +6,10 @@ PyTorch's index serves static PEP 503 HTML pages, thousands of anchors each::
        data-dist-info-metadata="sha256=..." data-core-metadata="sha256=...">
        torch-2.7.0+cu128-cp310-...whl</a><br/>
 
-hrefs may be relative, root-absolute or absolute to another host (the R2
-CDN), the ``+`` of a local version is ``%2B`` in the href, and the
-``#sha256=`` fragment is absent on nightlies. :func:`scan_html` reads start
-tags with one regular expression (``html.parser``, the tests' reference in
-``tests/reference_parser.py``, is several times slower on such pages).
+hrefs may be relative, root-absolute or absolute to another host (the R2 CDN), the ``+`` of
+a local version is ``%2B`` in the href, and the ``#sha256=`` fragment is absent on nightlies.
+:func:`scan_html` reads start tags with one regular expression (``html.parser``, the tests'
+reference in ``tests/reference_parser.py``, is several times slower on such pages).
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ __all__ = [
     "json_links",
     "parse_html",
     "parse_json",
-    "platform_filter",
     "scan_html",
 ]
 
@@ -53,6 +51,7 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 # its href).
 Link = tuple[str, str, str | None, str | None, bool, str | None, str | None, str | None,
              str | None]
+# A test of a file name before it is parsed (see :mod:`pipguard.namefilter`).
 Keep = Callable[[str], bool]
 
 
@@ -96,9 +95,8 @@ class Scan:
     links: tuple[Link, ...] = ()  # every link, before ``keep`` and name parsing
 
 
-# A comment, a script/style block (whose contents are not markup), or an <a>
-# start tag. The attribute part is an "unrolled loop" over quoted strings so a
-# '>' inside a quoted value does not end the tag.
+# A comment, a script/style block (whose contents are not markup), or an <a> start tag. The
+# attribute part is an "unrolled loop" over quoted strings: a quoted '>' does not end the tag.
 _TAG_RE = re.compile(
     r"<!--.*?(?:-->|\Z)"
     r"|<(?:script|style)\b.*?(?:</(?:script|style)\s*>|\Z)"
@@ -118,34 +116,58 @@ _PARTIAL_TAG_RE = re.compile(r"<[^>]*\Z")
 def scan_html(text: str, page_url: str, keep: Keep | None = None) -> Scan:
     """Parse a PEP 503 HTML page (fast path) and judge whether it looks sound.
 
-    ``page_url`` is the URL the page was served from (after redirects); links
-    are resolved against it, or against a ``<base href>`` when the page has one.
-    ``keep`` (see :func:`platform_filter`) drops wheels by file name before their
-    name is parsed; the files it keeps are exactly those found without it.
-    """
+    ``page_url`` is the URL the page was served from (after redirects); links are resolved
+    against it, or its ``<base href>``. ``keep`` (:mod:`pipguard.namefilter`) drops wheels
+    by file name before the name is parsed: the files kept are those found without it."""
     links, anchors, problem = _scan_links(text, page_url)
     files, skipped = files_from_links(links, keep)
     return Scan(files, skipped, anchors, problem, links)
 
 
-def html_links(text: str, page_url: str) -> tuple[tuple[Link, ...], str | None]:
-    """The links of a PEP 503 HTML page, no file name parsed, and its problem (or None)."""
-    links, _, problem = _scan_links(text, page_url)
+def html_links(text: str, page_url: str, keep: Keep | None = None
+               ) -> tuple[tuple[Link, ...], str | None]:
+    """The links of a PEP 503 HTML page, no file name parsed, and its problem (or None);
+    with ``keep``, those of a full scan that it accepts (or without a file name): an
+    anchor it rejects is dropped before its attributes are read (:func:`_quick_name`)."""
+    links, _, problem = _scan_links(text, page_url, keep)
     return links, problem
 
 
-def _scan_links(text: str, page_url: str) -> tuple[tuple[Link, ...], int, str | None]:
+def _scan_links(text: str, page_url: str, keep: Keep | None = None
+                ) -> tuple[tuple[Link, ...], int, str | None]:
     anchors: list[dict[str, str | None]] = []
+    count = 0
     head_end = len(text)
     for m in _TAG_RE.finditer(text):
         raw = m.group(1)
         if raw is not None:
-            if not anchors:
+            if not count:
                 head_end = m.start()
-            anchors.append(_attrs(raw))
+            count += 1
+            if keep is None or keep(_quick_name(raw)):
+                anchors.append(_attrs(raw))
     base = _base_href(text[:head_end], page_url)  # <base> belongs in <head>
-    return (_links_from_anchors(anchors, base), len(anchors),
-            _html_problem(text, len(anchors)))
+    links = _links_from_anchors(anchors, base)
+    if keep is not None:  # the anchors _quick_name could not name, now named
+        links = tuple(x for x in links if not x[0] or keep(x[0]))
+    return links, count, _html_problem(text, count)
+
+
+# An anchor as PyTorch's index (and PyPI) writes it: href="…" first, with no entity in it.
+_FIRST_HREF = re.compile(r'\s+href="([^"&]*)"')
+
+
+def _quick_name(raw: str) -> str:
+    """The file name of an anchor whose first attribute is a plain ``href="…"``: what the
+    full scan finds (nothing comes first or is unescaped; a ``<base>`` changes the folder,
+    not the name); "" for any other anchor: not a wheel's name, so a filter keeps it."""
+    m = _FIRST_HREF.match(raw)
+    if m is None:
+        return ""
+    name = m.group(1).partition("#")[0].partition("?")[0].rpartition("/")[2]
+    if "%" in name and name.count("%") != name.count("%2B"):
+        return ""
+    return name.replace("%2B", "+")
 
 
 def _attrs(raw: str) -> dict[str, str | None]:
@@ -285,28 +307,6 @@ def files_from_links(links: Iterable[Sequence[Any]], keep: Keep | None = None
             continue
         files.append(IndexFile(filename, link[1], *parsed, *link[2:9]))
     return tuple(files), tuple(skipped)
-
-
-def platform_filter(platforms: Iterable[str]) -> Keep:
-    """A cheap test of a file name: may it be a wheel for one of ``platforms``?
-
-    It reads only the platform part of the name (``...-manylinux_2_28_x86_64.whl``,
-    dot-separated sets too); a name that is not a wheel is kept, so that the
-    full parse decides. ``any`` is always accepted.
-    """
-    wanted = frozenset(p.lower() for p in platforms) | {"any"}
-    seen: dict[str, bool] = {}  # a page names a few platform parts thousands of times
-
-    def keep(filename: str) -> bool:
-        if not filename.endswith(".whl"):
-            return True
-        tail = filename[filename.rfind("-") + 1 : -4]
-        answer = seen.get(tail)
-        if answer is None:
-            answer = seen[tail] = any(p in wanted for p in tail.lower().split("."))
-        return answer
-
-    return keep
 
 
 @functools.lru_cache(maxsize=32768)

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from packaging import tags as ptags
 
-from pipguard import simple
+from pipguard import namefilter, simple
 from tests.reference_parser import parse_html_stdlib
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,7 +153,7 @@ def main() -> None:
             uv_run()
             rows.append(("uv pip compile, warm cache", median(uv_run, args.repeat)))
         page_url = f"{url}/whl/cpu/torch/"
-        here = simple.platform_filter({t.platform for t in ptags.sys_tags()})
+        here = namefilter.platform_filter({t.platform for t in ptags.sys_tags()})
 
         def feed_only() -> None:
             parser = HTMLParser()

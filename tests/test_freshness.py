@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import parse_wheel_filename
 
 from pipguard import pages
 from pipguard.cli import main
@@ -87,7 +88,8 @@ def test_stored_links_of_another_body_are_not_used(server: Server, tmp_path: Pat
 def test_other_platforms_are_dropped_and_everywhere_lists_them(server: Server,
                                                                 tmp_path: Path) -> None:
     server.route(TORCH, Reply(200, page_html(WHEEL, OTHER)))
-    linux = fresh_client(server, tmp_path, platforms={"manylinux_2_28_x86_64"}, fresh_for=60)
+    (linux_tag,) = parse_wheel_filename(WHEEL.replace("%2B", "+"))[3]
+    linux = fresh_client(server, tmp_path, tags={linux_tag}, fresh_for=60)
     assert [f.filename for f in linux.page("cu128", "torch").files] == [
         WHEEL.replace("%2B", "+")]
     assert len(linux.everywhere().page("cu128", "torch").files) == 2

@@ -21,6 +21,7 @@ from pipguard.cache import format_age
 from pipguard.errors import EXIT_INDEX, IndexUnavailable, IntegrityError, UsageError
 from pipguard.index import ACCEPT, IndexClient
 from pipguard.simple import IndexFile, parse_html
+from pipguard.wheelmeta import read as read_metadata
 
 WHEEL = "torch-2.7.0%2Bcu128-cp312-cp312-manylinux_2_28_x86_64.whl"
 
@@ -392,9 +393,9 @@ def test_metadata_pep658_verified_and_cached_forever(server: Server, tmp_path: P
     server.route(f"/whl/cu128/{WHEEL}.metadata", Reply(200, METADATA))
     f = listed(server.base, f' data-core-metadata="sha256={sha(METADATA)}"')
     c = client(server.base, tmp_path)
-    assert c.metadata(f) == METADATA.decode()
+    assert read_metadata(c, f) == METADATA.decode()
     server.stop()
-    assert client(server.base, tmp_path).metadata(f) == METADATA.decode()
+    assert read_metadata(client(server.base, tmp_path), f) == METADATA.decode()
 
 
 def test_metadata_sha256_mismatch_is_integrity_error(server: Server, tmp_path: Path) -> None:
@@ -402,9 +403,9 @@ def test_metadata_sha256_mismatch_is_integrity_error(server: Server, tmp_path: P
     f = listed(server.base, f' data-core-metadata="sha256={sha(METADATA)}"')
     c = client(server.base, tmp_path)
     with pytest.raises(IntegrityError):
-        c.metadata(f)
+        read_metadata(c, f)
     with pytest.raises(IntegrityError):  # a bad answer is never cached
-        c.metadata(f)
+        read_metadata(c, f)
 
 
 def test_metadata_falls_back_to_the_wheel(server: Server, tmp_path: Path) -> None:
@@ -412,25 +413,25 @@ def test_metadata_falls_back_to_the_wheel(server: Server, tmp_path: Path) -> Non
     server.route(f"/whl/cu128/{WHEEL}", Reply(200, wheel))
     c = client(server.base, tmp_path)
     plain = listed(server.base, "")
-    assert c.metadata(plain) == METADATA.decode()
+    assert read_metadata(c, plain) == METADATA.decode()
     # advertised but absent (403) -> the wheel, with its published sha256 checked
     (hashed,) = parse_html(
         page_html(f"{WHEEL}#sha256={sha(wheel)}", extra=' data-core-metadata="true"').decode(),
         f"{server.base}/cu128/torch/",
     )
     server.route(f"/whl/cu128/{WHEEL}.metadata", Reply(403))
-    assert c.metadata(hashed) == METADATA.decode()
+    assert read_metadata(c, hashed) == METADATA.decode()
     (bad,) = parse_html(
         page_html(f"{WHEEL}#sha256={'0' * 64}").decode(), f"{server.base}/cu128/torch/"
     )
     with pytest.raises(IntegrityError):
-        c.metadata(bad)
+        read_metadata(c, bad)
 
 
 def test_metadata_offline_and_not_cached(server: Server, tmp_path: Path) -> None:
     f = listed(server.base, ' data-core-metadata="true"')
     with pytest.raises(IndexUnavailable):
-        client(server.base, tmp_path, offline=True).metadata(f)
+        read_metadata(client(server.base, tmp_path, offline=True), f)
     assert server.log == []
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from pipguard.errors import IndexUnavailable
 from pipguard.index import IndexClient
+from pipguard.wheelmeta import read as read_metadata
 from scripts.make_index import IndexLayout
 from scripts.serve_index import IndexServer
 from tests.helpers import REPO, clean_env
@@ -296,7 +297,7 @@ def test_metadata_by_range_requests_reads_a_small_fraction(
         client = IndexClient(server.torch_url, cache_dir=tmp_path / "a", timeout=5.0)
         (file,) = client.page("cpu", "bigpkg").files
         server.clear_requests()
-        text = client.metadata(file)
+        text = read_metadata(client, file)
         ranged = server.requests_for("*.whl")
         sent = sum(r.sent for r in ranged)
         assert "Requires-Dist: numpy" in text
@@ -308,7 +309,7 @@ def test_metadata_by_range_requests_reads_a_small_fraction(
         server.faults.no_ranges("*.whl")
         server.clear_requests()
         whole = IndexClient(server.torch_url, cache_dir=tmp_path / "b", timeout=5.0)
-        assert "Requires-Dist: numpy" in whole.metadata(file)
+        assert "Requires-Dist: numpy" in read_metadata(whole, file)
         (only,) = server.requests_for("*.whl")
         assert only.status == 200 and only.sent == size
 
@@ -331,7 +332,7 @@ def test_ranges_still_end_in_pips_hash_check(big_wheel_index: tuple[Path, int],
         from pipguard.errors import IntegrityError
 
         with pytest.raises(IntegrityError):
-            client.metadata(file)
+            read_metadata(client, file)
 
 
 def test_plan_without_pep658_files_reads_metadata_by_ranges(

@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 from packaging.tags import Tag
 from packaging.version import Version
 
+from pipguard.namefilter import platform_filter, tag_filter
 from pipguard.simple import (
     IndexFile,
     PageError,
+    html_links,
     parse_html,
     parse_json,
-    platform_filter,
     scan_html,
 )
 from tests.reference_parser import parse_html_stdlib
@@ -438,6 +439,60 @@ def test_platform_filter_keeps_exactly_the_matching_files(anchors: list[str],
     everything = scan_html(text, url).files
     kept = scan_html(text, url, keep=platform_filter(platforms)).files
     assert kept == tuple(f for f in everything if any(t.platform in wanted for t in f.tags))
+
+
+_TAGS = [Tag("cp311", "cp311", "manylinux_2_28_x86_64"), Tag("cp311", "abi3", "win_amd64"),
+         Tag("py3", "none", "any"), Tag("cp313", "cp313t", "manylinux_2_28_x86_64"),
+         Tag("cp310", "cp310", "linux_x86_64"), Tag("py2", "none", "any")]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_anchor(), max_size=6), st.sets(st.sampled_from(_TAGS)))
+def test_tag_filter_keeps_exactly_the_files_with_a_wanted_tag(anchors: list[str],
+                                                             tags: set[Tag]) -> None:
+    """Skipping names by their tag part changes nothing for the files that fit."""
+    text = wrap("\n".join(anchors))
+    url = "https://download.pytorch.org/whl/cu128/torch/"
+    everything = scan_html(text, url).files
+    kept = scan_html(text, url, keep=tag_filter(tags)).files
+    assert kept == tuple(f for f in everything if f.tags & tags)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_anchor(), max_size=6), st.sets(st.sampled_from(_TAGS)), st.booleans())
+def test_a_filtered_scan_keeps_exactly_what_a_full_scan_keeps(
+        anchors: list[str], tags: set[Tag], base: bool) -> None:
+    """Anchors dropped before their attributes are read are exactly those the filter
+    would drop after a full scan."""
+    text = wrap(("<base href='https://cdn.example/x/'>" if base else "") + "\n".join(anchors))
+    url = "https://download.pytorch.org/whl/cu128/torch/"
+    keep = tag_filter(tags)
+    every, problem = html_links(text, url)
+    assert html_links(text, url, keep) == (
+        tuple(x for x in every if not x[0] or keep(x[0])), problem)
+
+
+@pytest.mark.parametrize("anchor", [
+    '<a data-x=\'href="t-1-cp312-cp312-win_amd64.whl"\' href="t-1-cp311-cp311-linux_x86_64.whl">',
+    '<a href="t-1-cp311-cp311-linux_x86_64.whl&amp;x=1">',
+    '<a href="t-1%2bx-cp311-cp311-linux_x86_64.whl">',
+    "<a href='t-1-cp311-cp311-linux_x86_64.whl'>",
+    '<a href = "t-1-cp311-cp311-linux_x86_64.whl">',
+])
+def test_a_filtered_scan_reads_unusual_anchors_in_full(anchor: str) -> None:
+    url = "https://h/whl/cpu/t/"
+    keep = tag_filter([Tag("cp311", "cp311", "linux_x86_64")])
+    every, _ = html_links(anchor + "x</a>", url)
+    assert html_links(anchor + "x</a>", url, keep)[0] == every and every
+
+
+def test_tag_filter_drops_other_pythons_and_expands_sets() -> None:
+    keep = tag_filter([Tag("cp311", "cp311", "manylinux_2_28_x86_64"),
+                       Tag("py3", "none", "any")])
+    assert keep("torch-2.7.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+    assert not keep("torch-2.7.0+cpu-cp312-cp312-manylinux_2_28_x86_64.whl")
+    assert keep("six-1.0-py2.py3-none-any.whl") and keep("T-1-CP311-CP311-MANYLINUX_2_28_X86_64.whl")
+    assert keep("torch-2.7.0.tar.gz") and keep("odd-name.whl")  # the parse decides
 
 
 def test_platform_filter_on_json_pages() -> None:

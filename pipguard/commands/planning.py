@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard import console, pipcommand, pipreport, render, runner
+from pipguard import console, pipcommand, pipreport, render, runner, wheelmeta
 from pipguard.detect import detect_overridden
 from pipguard.errors import GuardError, NoMatchingBuild
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import Finding
+from pipguard.hardware import Hardware
 from pipguard.index import IndexClient
 from pipguard.installed import InstalledDist, inspect_named
 from pipguard.options import settings
@@ -53,7 +54,7 @@ class ClientSource:
         return self._seen[key]
 
     def metadata(self, file: IndexFile) -> str:
-        return self.client.metadata(file)
+        return wheelmeta.read(self.client, file)
 
     def prefetch(self, variants: list[str], projects: list[str]) -> None:
         for key, page in self.client.pages([(v, p) for v in variants for p in projects]).items():
@@ -63,8 +64,12 @@ class ClientSource:
 def open_session(cl: CommandLine, environ: Mapping[str, str]) -> Session:
     """Gather the session of one command: settings, target, hardware, tables."""
     s = settings(cl, environ)
-    return Session(cl, s, find_target(s, cl), detect_overridden(s.sysroot, s.path, s.overrides),
-                   load_tables(s))
+    interp = find_target(s, cl)
+    # pip reads its configuration (a pip start) on another core while pipguard detects.
+    session = Session(cl, s, interp, Hardware(), load_tables(s))
+    session.ask_pip_config()
+    session.hw = detect_overridden(s.sysroot, s.path, s.overrides)
+    return session
 
 
 def wanted_of(cl: CommandLine, constraint_files: tuple[str, ...] = ()) -> Wanted:
@@ -98,7 +103,7 @@ def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
     try:
         result = plan_with(s.client)
     except NoMatchingBuild:
-        if s.client.platforms is None:
+        if s.client.tags is None:
             raise
         # Nothing fits: say why with every platform's files in view ("no wheel for
         # darwin/x86_64; the newest release with wheels for it is ...").
