@@ -48,6 +48,18 @@ def guard_constraints(family: frozenset[str], plan: Plan | None,
     return [f"{name}<0" for name in sorted(family - planned - installed)]
 
 
+def strict_constraints(family: frozenset[str], plan: Plan | None,
+                       installed: Mapping[str, str]) -> list[str]:
+    """:func:`guard_constraints`, and each installed family name that is not planned stays
+    at its installed version: no family file but the planned ones can change. For an
+    install that no audit run preceded (a closed command, see ``commands.install``), and
+    for uv, whose ``--upgrade`` upgrades everything it resolves (pip's only what it must):
+    what pip's audit left alone, uv leaves alone too."""
+    planned = {p.name for p in plan.packages} if plan is not None else set()
+    return [f"{name}<0" if name not in installed else f"{name}=={installed[name]}"
+            for name in sorted(family - planned)]
+
+
 def file_pin(plan: Plan, name: str) -> str:
     """The direct reference to a planned package's file, with the index's hash."""
     p = plan.package(name)
@@ -58,9 +70,10 @@ def file_pin(plan: Plan, name: str) -> str:
 def discovery_argv(cl: CommandLine, pip: Sequence[str], report: str,
                    pins: Sequence[str] = ()) -> list[str]:
     """``pip install --dry-run --report`` over what the user's command names."""
-    # The pins go first, for the reason given in :func:`command_argv`.
+    # The pins go first, for the reason given in :func:`command_argv`. pip's check for a
+    # newer pip (a request to PyPI) is left to the user's own run: the audit is ours.
     argv = [*pip, *cl.global_tokens(), "install", *pins, "--dry-run", "--quiet",
-            "--report", report]
+            "--disable-pip-version-check", "--report", report]
     for item in cl.rest:
         if isinstance(item, str):
             argv.append(item)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pipguard.pipargs import parse
-from pipguard.pipcommand import command_argv, guard_constraints, pin_lines
+from pipguard.pipcommand import command_argv, discovery_argv, guard_constraints, pin_lines
 from pipguard.plan import Plan, PlannedPackage
 from pipguard.simple import scan_html
 
@@ -30,6 +30,17 @@ def test_pins_go_first_with_the_guards_constraints_before_the_users_words() -> N
         *PIP, "install", f"torch @ {TORCH.url}#sha256={'ab' * 32}",
         f"torchvision @ {TV.url}#md5=0123456789abcdef0123456789abcdef",
         "-c", "/tmp/guard.txt", "-qr", "reqs.txt", "torch>=2.5"]
+
+
+def test_the_audit_is_the_users_command_as_a_quiet_dry_run_without_pips_version_check(
+        ) -> None:
+    """The user's own pip run still checks for a newer pip; the audit (ours) does not
+    send PyPI a request for it on every install."""
+    cl = parse(["install", "-qr", "reqs.txt", "--dry-run", "torch>=2.5"])
+    pins = pin_lines(PLAN, {}, reinstall=False)
+    assert discovery_argv(cl, PIP, "/tmp/r.json", pins) == [
+        *PIP, "install", *pins, "--dry-run", "--quiet", "--disable-pip-version-check",
+        "--report", "/tmp/r.json", "-qr", "reqs.txt", "torch>=2.5"]
 
 
 def test_a_planned_copy_already_installed_is_pinned_by_version() -> None:
