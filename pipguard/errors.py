@@ -86,6 +86,10 @@ class GuardError(PipguardError):
                     "`-v` shows pip's own output")
 
 
+class Unresolvable(GuardError):
+    """pip itself cannot resolve the command (its own error, not the plan's)."""
+
+
 class CheckFailed(PipguardError):
     """A check (verify, doctor) found problems; details were already rendered."""
 

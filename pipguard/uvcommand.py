@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from pipguard.errors import UsageError
 from pipguard.pipargs import CommandLine, Option
 from pipguard.pipoptions import KNOWN
-from pipguard.plan import Plan
 
 # pip's option -> uv's tokens (a value option's value follows). uv takes most of pip's names;
 # these are its canonical spellings, as `uv pip install --help` lists them (uv 0.13).
@@ -120,14 +119,3 @@ def install_argv(cl: CommandLine, uv: str, python: str, pins: Sequence[str],
     for item in cl.rest:
         argv += [item] if isinstance(item, str) else _translated(item)
     return argv
-
-
-def guard_constraints(family: frozenset[str], plan: Plan | None,
-                      installed: Mapping[str, str]) -> list[str]:
-    """The guard's constraints for uv: pip's (a family name neither planned nor installed
-    never installs), and each installed family name that is not planned stays at its
-    installed version (uv's ``--upgrade`` upgrades everything it resolves, pip's only
-    what it must: what pip's audit left alone, uv leaves alone too)."""
-    planned = {p.name for p in plan.packages} if plan is not None else set()
-    return [f"{name}<0" if name not in installed else f"{name}=={installed[name]}"
-            for name in sorted(family - planned)]

@@ -21,8 +21,9 @@ from pipguard.commands.planning import Guarded
 from pipguard.errors import GuardError, UsageError
 from pipguard.options import settings
 from pipguard.pipargs import parse
+from pipguard.pipcommand import strict_constraints
 from pipguard.plan import Plan, PlannedPackage
-from pipguard.uvcommand import check, guard_constraints, install_argv
+from pipguard.uvcommand import check, install_argv
 from scripts.serve_index import IndexServer
 from tests.test_reliability import GPU, Box, make_box, torch_args
 
@@ -153,7 +154,7 @@ def test_options_uv_cannot_take_are_refused_by_name(argv: list[str], named: str)
 
 def test_guard_constraints_also_hold_installed_unplanned_names_where_they_are() -> None:
     family = frozenset({"torch", "torchvision", "torchaudio", "triton"})
-    assert guard_constraints(family, PLAN, {"torchaudio": "2.5.1+cu124"}) == [
+    assert strict_constraints(family, PLAN, {"torchaudio": "2.5.1+cu124"}) == [
         "torchaudio==2.5.1+cu124", "torchvision<0", "triton<0"]
 
 

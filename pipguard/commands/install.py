@@ -1,10 +1,14 @@
 """``pipguard install`` (and ``download``, ``wheel``, ``lock``): plan, delegate to pip, verify.
 
 1. Plan the family for what the command names, asking the real pip
-   (``--dry-run --report``) what it pulls in transitively (:mod:`.planning`).
+   (``--dry-run --report``) what it pulls in transitively (:mod:`.planning`). A closed
+   command (torch-family names only, on the command line) skips that run: the planner
+   reads the whole family closure, the install below is constrained so that pip fails
+   before installing anything should it need another family file, and only then is the
+   dry run made (:func:`_install_closed`).
 2. Hand pip the user's command unchanged, preceded by a pin of every planned
    family package to its file on the torch index, as a direct reference with
-   the index's ``#sha256=`` (:mod:`pipguard.pipcommand`).
+   the index's ``#sha256=`` (:mod:`pipguard.pipcommand`), and the guard's constraints.
 3. When pip fails on a corrupt download, retry that file once without pip's
    cache; when it runs out of memory downloading or caching, retry once without
    the cache; when it fails otherwise, print the diagnosis (made once).
@@ -22,8 +26,17 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from pipguard import console, pipcommand, pipreport, render, uvbin, uvcommand
-from pipguard.commands.planning import guard, installed_family, preview, run_with_retry, wanted_of
+from pipguard import console, pipcommand, pipreport, render, runner, uvbin, uvcommand
+from pipguard.commands.planning import (
+    closed,
+    diagnose,
+    guard,
+    installed_family,
+    plan_closed,
+    preview,
+    run_with_retry,
+    wanted_of,
+)
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
 from pipguard.errors import CheckFailed, GuardError
@@ -62,53 +75,100 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
             shown = (uvcommand.install_argv(cl, uv, s.interp.python, pins) if uv is not None
                      else pipcommand.command_argv(cl, s.pip, pins))
             return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(shown))
+        if uv is None and is_install and closed(s) and cl.options("--report")[-1:] != ["-"]:
+            return _install_closed(s, tmp, installed, elsewhere), None
         checked = guard(s, tmp, installed)
-        constraints = tmp / "guard-constraints.txt"
-        lines = (uvcommand.guard_constraints(s.family, checked.plan, {
+        lines = (pipcommand.strict_constraints(s.family, checked.plan, {
             n: d.version for n, d in installed.items()}) if uv is not None else
             pipcommand.guard_constraints(s.family, checked.plan, frozenset(installed)))
-        constraints.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        argv = (uvcommand.install_argv(cl, uv, s.interp.python, checked.pins, str(constraints))
-                if uv is not None else
-                pipcommand.command_argv(cl, s.pip, checked.pins, str(constraints)))
-        plan = checked.plan
-        report_path: Path | None = None
-        if uv is not None:
-            for var in s.settings.pip_only_vars:
-                console.warn(f"uv does not read {var}; pip's audit did (uv reads UV_* "
-                             "variables and its own configuration)")
-        elif is_install:
-            user_report = cl.options("--report")
-            if user_report and user_report[-1] != "-":
-                report_path = Path(user_report[-1])
-            elif not user_report:
-                report_path = tmp / "report.json"
-                argv += ["--report", str(report_path)]
-        if plan is not None:
-            console.say(render.summary_line(plan, s.hw))
-            for w in plan.warnings:
-                console.warn(w)
-        console.detail("running: " + pipcommand.quote_argv(argv))
-        rc = run_with_retry(argv, plan or Plan("", ()), s).returncode
-        if rc != 0 or not is_install:
-            return rc, None
-        if uv is not None and not elsewhere:
-            _family_unmoved(s, plan, installed)
-        if report_path is not None:
-            leaks = pipreport.audit(pipreport.parse_report(_read(report_path)), plan, s.family)
-            if leaks:
-                # Cannot happen after the audit and the constraints; if it does, say it loudly.
-                raise GuardError("pip installed torch-family files that were not planned: "
-                                 + "; ".join(map(str, leaks[:3])),
-                                 hint="run `pipguard verify` and `pipguard doctor`, and report "
-                                      "this to pipguard")
-        if plan is None:
-            return 0, None
-        if elsewhere or cl.has("--user"):
-            console.say("installed outside the interpreter's environment; run `pipguard verify` "
-                        "with --python on an interpreter that sees it")
-            return 0, None
-        return _verify_and_repair(s, plan), None
+        done, report = _run(s, tmp, checked.plan, checked.pins, lines, uv)
+        if done.returncode != 0 or not is_install:
+            return done.returncode, None
+        return _after(s, checked.plan, installed, uv, elsewhere, report), None
+
+
+def _install_closed(s: Session, tmp: Path, installed: dict[str, InstalledDist],
+                    elsewhere: bool) -> int:
+    """Install a closed command (torch-family names only, see ``planning.closed``) with one
+    pip resolution: the planner read the whole family closure, so pip's resolution of the
+    install itself is the audit. Every planned file is pinned with its hash, and every other
+    family name is constrained to stay as it is (not installed: never); a resolution that
+    needs anything else fails in pip before anything is installed. Only then is pip asked
+    (the guard's dry run) what it needs, and the command planned and installed again."""
+    plan, pins = plan_closed(s, installed)
+    lines = pipcommand.strict_constraints(s.family, plan,
+                                          {n: d.version for n, d in installed.items()})
+    done, report = _run(s, tmp, plan, pins, lines, None, explain_failure=False)
+    if done.returncode == 0:
+        return _after(s, plan, installed, None, elsewhere, report)
+    # pip refused, or failed: its dry run (audited) says whether the plan fell short. When
+    # pip cannot resolve the command at all, that is the guard's stop (exit 6), as always.
+    installed = installed_family(s) if not elsewhere else {}
+    checked = guard(s, tmp, installed, echo=False)
+    if checked.pins == pins:  # the plan was whole: the failure is pip's own
+        for line in render.diagnosis_lines(diagnose(done.stdout + "\n" + done.stderr, s,
+                                                    plan or Plan("", ()))):
+            console.say(line)
+        return done.returncode
+    console.say("pip needs more of the torch family than the command names; planned again "
+                "with pip's own resolution")
+    lines = pipcommand.guard_constraints(s.family, checked.plan, frozenset(installed))
+    done, report = _run(s, tmp, checked.plan, checked.pins, lines, None)
+    if done.returncode != 0:
+        return done.returncode
+    return _after(s, checked.plan, installed, None, elsewhere, report)
+
+
+def _run(s: Session, tmp: Path, plan: Plan | None, pins: tuple[str, ...], lines: list[str],
+         uv: str | None, *, explain_failure: bool = True) -> tuple[runner.Completed, Path | None]:
+    """Run the user's command with the pins and the guard's constraints; pip writes its
+    report (for the audit after the install) unless the user asked for one on stdout."""
+    cl = s.cl
+    constraints = tmp / "guard-constraints.txt"
+    constraints.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    argv = (uvcommand.install_argv(cl, uv, s.interp.python, pins, str(constraints))
+            if uv is not None else pipcommand.command_argv(cl, s.pip, pins, str(constraints)))
+    report_path: Path | None = None
+    if uv is not None:
+        for var in s.settings.pip_only_vars:
+            console.warn(f"uv does not read {var}; pip's audit did (uv reads UV_* "
+                         "variables and its own configuration)")
+    elif cl.command == "install":
+        user_report = cl.options("--report")
+        if user_report and user_report[-1] != "-":
+            report_path = Path(user_report[-1])
+        elif not user_report:
+            report_path = tmp / "report.json"
+            argv += ["--report", str(report_path)]
+    if plan is not None:
+        console.say(render.summary_line(plan, s.hw))
+        for w in plan.warnings:
+            console.warn(w)
+    console.detail("running: " + pipcommand.quote_argv(argv))
+    return (run_with_retry(argv, plan or Plan("", ()), s, explain_failure=explain_failure),
+            report_path)
+
+
+def _after(s: Session, plan: Plan | None, installed: dict[str, InstalledDist], uv: str | None,
+           elsewhere: bool, report_path: Path | None) -> int:
+    """After a successful install: audit pip's report, verify, repair."""
+    if uv is not None and not elsewhere:
+        _family_unmoved(s, plan, installed)
+    if report_path is not None:
+        leaks = pipreport.audit(pipreport.parse_report(_read(report_path)), plan, s.family)
+        if leaks:
+            # Cannot happen after the pins and the constraints; if it does, say it loudly.
+            raise GuardError("pip installed torch-family files that were not planned: "
+                             + "; ".join(map(str, leaks[:3])),
+                             hint="run `pipguard verify` and `pipguard doctor`, and report "
+                                  "this to pipguard")
+    if plan is None:
+        return 0
+    if elsewhere or s.cl.has("--user"):
+        console.say("installed outside the interpreter's environment; run `pipguard verify` "
+                    "with --python on an interpreter that sees it")
+        return 0
+    return _verify_and_repair(s, plan)
 
 
 def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDist]) -> None:

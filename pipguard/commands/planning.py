@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 
 from pipguard import console, pipcommand, pipreport, render, runner, wheelmeta
 from pipguard.detect import detect_overridden
-from pipguard.errors import GuardError, NoMatchingBuild
+from pipguard.errors import GuardError, NoMatchingBuild, Unresolvable
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import Finding
@@ -131,7 +131,8 @@ class Guarded:
 MAX_ROUNDS = 3
 
 
-def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guarded:
+def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist], *,
+          echo: bool = True) -> Guarded:
     """Plan the family and check it against pip's own reading of the command.
 
     pip decides what the command means (nested and quoted ``-r``, stacked and abbreviated
@@ -142,17 +143,8 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
     when pip cannot resolve, or keeps naming family files that are not planned.
     """
     wanted = wanted_of(s.cl, s.constraint_files)
-    env = {**marker_environment(s.interp), "extra": ""}
-    # A requirement whose marker is false for the target is not installed by pip.
-    requests = [r for r in family_requests(list(wanted.requirements), s.family)
-                if r.requirement.marker is None or r.requirement.marker.evaluate(env)]
+    requests, plan, keep = _first_round(s, wanted, installed)
     no_deps = s.cl.has("--no-deps")
-    keep = {n: d.version for n, d in installed.items() if d.installer is not None}
-    plan: Plan | None = make_plan(s, requests, wanted) if requests else None
-    moved = _companions_to_move(s, plan, keep, requests)
-    if moved:
-        requests = requests + moved
-        plan = make_plan(s, requests, wanted)
     leaks: list[pipreport.Leak] = []
     for _ in range(MAX_ROUNDS):
         only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
@@ -160,7 +152,7 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
         pins = pipcommand.pin_lines(plan, _planned_copies(plan, installed),
                                     reinstall=pipcommand.wants_reinstall(s.cl),
                                     only=only) if plan is not None else ()
-        report = _resolve(s, tmp, plan, pins)
+        report = _resolve(s, tmp, plan, pins, echo)
         leaks = pipreport.audit(report, plan, s.family)
         if not leaks:
             return Guarded(plan, pins, report)
@@ -175,6 +167,43 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist]) -> Guar
         "ones: " + "; ".join(str(leak) for leak in leaks[:3]),
         hint="nothing was installed; a constraint or a pin of the command forces another "
              "build (see `pipguard plan`), or an index serves a look-alike")
+
+
+def closed(s: Session) -> bool:
+    """The command names torch-family requirements only, on its command line (no ``-r``,
+    ``-e``, URL, path or other name): the planner reads the whole family closure itself."""
+    wanted = wanted_of(s.cl, s.constraint_files)
+    return bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family) \
+        and not s.cl.has("-r", "--requirement", "-e", "--editable")
+
+
+def plan_closed(s: Session, installed: Mapping[str, InstalledDist]
+                ) -> tuple[Plan | None, tuple[str, ...]]:
+    """The plan and pins of a :func:`closed` command, without asking pip: the first round
+    of :func:`guard` (companions of a torch that moves move with it)."""
+    requests, plan, _ = _first_round(s, wanted_of(s.cl, s.constraint_files), installed)
+    if plan is None:
+        return None, ()
+    only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
+        if s.cl.has("--no-deps") else None
+    return plan, pipcommand.pin_lines(plan, _planned_copies(plan, installed),
+                                      reinstall=pipcommand.wants_reinstall(s.cl), only=only)
+
+
+def _first_round(s: Session, wanted: Wanted, installed: Mapping[str, InstalledDist]
+                 ) -> tuple[list[Request], Plan | None, dict[str, str]]:
+    """What the command line asks of the family, its plan, and the installed versions
+    (pip's installs): a torch that moves takes its installed companions along."""
+    env = {**marker_environment(s.interp), "extra": ""}
+    # A requirement whose marker is false for the target is not installed by pip.
+    requests = [r for r in family_requests(list(wanted.requirements), s.family)
+                if r.requirement.marker is None or r.requirement.marker.evaluate(env)]
+    keep = {n: d.version for n, d in installed.items() if d.installer is not None}
+    plan: Plan | None = make_plan(s, requests, wanted) if requests else None
+    if moved := _companions_to_move(s, plan, keep, requests):
+        requests = requests + moved
+        plan = make_plan(s, requests, wanted)
+    return requests, plan, keep
 
 
 def preview(s: Session, tmp: Path) -> Plan | None:
@@ -218,17 +247,18 @@ def _companions_to_move(s: Session, plan: Plan | None, keep: Mapping[str, str],
             for n in s.kn.companion_names() if n in keep and n not in named]
 
 
-def _resolve(s: Session, tmp: Path, plan: Plan | None, pins: tuple[str, ...]
+def _resolve(s: Session, tmp: Path, plan: Plan | None, pins: tuple[str, ...], echo: bool
              ) -> dict[str, Any]:
-    """pip's resolution of the command with the pins, as its report; fails closed."""
+    """pip's resolution of the command with the pins, as its report; fails closed. ``echo``
+    False: pip's words on failure are not shown (they were, by the install just before)."""
     report_path = tmp / "resolution.json"
     report_path.unlink(missing_ok=True)
     argv = pipcommand.discovery_argv(s.cl, s.pip, str(report_path), pins)
-    done = run_with_retry(argv, plan or Plan("", ()), s, quiet=True)
+    done = run_with_retry(argv, plan or Plan("", ()), s, quiet=True, echo=echo)
     report = pipreport.parse_report(_read(report_path)) if done.returncode == 0 else {}
     if done.returncode != 0 or "install" not in report:
         why = _last_error(done.stderr) or f"pip exited with {done.returncode}"
-        raise GuardError(f"pip could not resolve the command, so where the torch family "
+        raise Unresolvable(f"pip could not resolve the command, so where the torch family "
                          f"comes from cannot be checked: {why}")
     return report
 
@@ -263,8 +293,8 @@ def run_pip(argv: list[str], *, quiet: bool = False) -> runner.Completed:
     return runner.run(argv, capture=True) if quiet else runner.run(argv, capture=False, tee=True)
 
 
-def run_with_retry(argv: list[str], plan: Plan, s: Session, *, quiet: bool = False
-                   ) -> runner.Completed:
+def run_with_retry(argv: list[str], plan: Plan, s: Session, *, quiet: bool = False,
+                   explain_failure: bool = True, echo: bool = True) -> runner.Completed:
     """Run pip; retry each corrupt file once (without pip's cache); stop on a repeat.
 
     pip out of memory while downloading or caching: one more try without its cache. Any
@@ -286,10 +316,11 @@ def run_with_retry(argv: list[str], plan: Plan, s: Session, *, quiet: bool = Fal
             argv = pipcommand.no_cache(argv)
             continue
         if bad is None:
-            if quiet:
+            if quiet and echo:
                 console.show(done.stderr)
-            for line in render.diagnosis_lines(findings):
-                console.say(line)
+            if explain_failure:
+                for line in render.diagnosis_lines(findings):
+                    console.say(line)
             return done
         if bad.key in failed or len(failed) >= _MAX_RETRIES:
             raise integrity_error(plan, bad)

@@ -1,0 +1,167 @@
+"""A closed command (torch-family names only) installs with one pip resolution.
+
+At the runner seam: the install itself carries the pins and constraints that keep every
+other family file out (pip fails before installing anything should it need one); pip's
+dry run (the guard) is asked only when that install fails, and decides what happens next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipguard import runner
+from pipguard.commands import install as install_cmd
+from pipguard.commands.planning import Guarded
+from pipguard.errors import Unresolvable
+from pipguard.hardware import Hardware
+from pipguard.knowledge_tables import load_knowledge
+from pipguard.options import settings
+from pipguard.pipargs import parse
+from pipguard.plan import Plan, PlannedPackage
+from pipguard.session import Session
+from pipguard.target import Interpreter
+from pipguard.verify import DistVerification
+
+PY = "/venv/bin/python"
+TORCH = PlannedPackage("torch", "2.15.0+cu130", "https://x/whl/cu130/torch-2.15.0%2Bcu130-cp312"
+                       "-cp312-manylinux_2_28_x86_64.whl", "ab" * 32, "torch-2.15.0+cu130-….whl")
+TRITON = PlannedPackage("triton", "3.5.0", "https://x/whl/cu130/triton-3.5.0-cp312-cp312-"
+                        "manylinux_2_28_x86_64.whl", "cd" * 32, "triton-3.5.0-….whl")
+PLAN = Plan("cu130", (TORCH,), index_url="https://x/whl/cu130")
+BIGGER = Plan("cu130", (TORCH, TRITON), index_url="https://x/whl/cu130")
+PIN = f"torch @ {TORCH.url}#sha256={'ab' * 32}"
+TRITON_PIN = f"triton @ {TRITON.url}#sha256={'cd' * 32}"
+
+
+def _item(p: PlannedPackage) -> dict[str, Any]:
+    return {"metadata": {"name": p.name, "version": p.version},
+            "download_info": {"url": p.url, "archive_info": {"hashes": {"sha256": p.sha256}}}}
+
+
+class FakePip:
+    """pip install (rc per run, writing its report), and the target's metadata reads."""
+
+    def __init__(self, rcs: Sequence[int], installed: Sequence[dict[str, Any]] = (),
+                 reported: Sequence[PlannedPackage] = (TORCH,)) -> None:
+        self.rcs = list(rcs)
+        self.installed = list(installed)
+        self.reported = list(reported)
+        self.installs: list[list[str]] = []
+        self.constraints: list[str] = []
+
+    def __call__(self, argv: Sequence[str], **_: object) -> runner.Completed:
+        argv = list(argv)
+        if argv[1:3] == ["-I", "-c"]:  # inspect_named
+            return runner.Completed(tuple(argv), 0, json.dumps(
+                {"version": "1", "installed": self.installed}), "")
+        assert argv[1:4] == ["-m", "pip", "install"] and "--dry-run" not in argv, argv
+        self.installs.append(argv)
+        self.constraints.append(Path(argv[argv.index("-c") + 1]).read_text(encoding="utf-8"))
+        rc = self.rcs.pop(0)
+        if rc == 0:
+            Path(argv[argv.index("--report") + 1]).write_text(json.dumps(
+                {"version": "1", "install": [_item(p) for p in self.reported]}))
+        return runner.Completed(tuple(argv), rc, "", "ERROR: pip failed" if rc else "")
+
+
+def _session(tmp_path: Path, argv: list[str]) -> Session:
+    interp = Interpreter(PY, (3, 12, 0), "cpython", "linux", "x86_64", False, "25.0",
+                         str(tmp_path), ())
+    cl = parse(argv)
+    return Session(cl, settings(cl, {"PATH": "/usr/bin", "PIP_CONFIG_FILE": os.devnull}),
+                   interp, Hardware(), load_knowledge())
+
+
+@pytest.fixture
+def seam(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The planner's answer is PLAN; each guard (dry-run) call is recorded, and fails the
+    test unless a test replaces it."""
+    calls: list[str] = []
+    monkeypatch.setattr(install_cmd, "plan_closed", lambda s, installed: (PLAN, (PIN,)))
+    monkeypatch.setattr(install_cmd, "verify_many",
+                        lambda dists, **_: [DistVerification(d.name, d.version, 1, (), False)
+                                            for d in dists])
+
+    def no_guard(s: Session, tmp: Path, installed: object, **_: object) -> Guarded:
+        calls.append("guard")
+        raise AssertionError("the dry run was not needed")
+
+    monkeypatch.setattr(install_cmd, "guard", no_guard)
+    return calls
+
+
+def _dist(name: str, version: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "version": version}, "installer": "pip"}
+
+
+def test_a_closed_command_installs_with_one_pip_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    fake = FakePip([0], installed=[_dist("torchaudio", "2.5.1+cu124")])
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan: 0)
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    assert rc == 0 and seam == []
+    [argv] = fake.installs
+    assert argv[4:6] == [PIN, "-c"] and argv[7] == "torch"
+    lines = fake.constraints[0].splitlines()
+    assert "torchvision<0" in lines and "triton<0" in lines  # never installed
+    assert "torchaudio==2.5.1+cu124" in lines  # installed, not planned: stays as it is
+    assert not any(line.startswith("torch") and line[5:6] in "<=" for line in lines)
+
+
+def test_when_pip_refuses_its_dry_run_decides_and_the_plan_grows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    fake = FakePip([1, 0], reported=(TORCH, TRITON))
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan: 0)
+    monkeypatch.setattr(install_cmd, "guard",
+                        lambda s, tmp, installed, **_: Guarded(BIGGER, (PIN, TRITON_PIN), {}))
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    assert rc == 0 and len(fake.installs) == 2
+    assert fake.installs[1][4:7] == [PIN, TRITON_PIN, "-c"]
+    assert "triton<0" not in fake.constraints[1].splitlines()
+
+
+def test_a_failure_that_is_not_the_plans_is_pips_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    fake = FakePip([1])
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    monkeypatch.setattr(install_cmd, "guard",
+                        lambda s, tmp, installed, **_: Guarded(PLAN, (PIN,), {}))
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    assert rc == 1 and len(fake.installs) == 1
+
+
+def test_pip_unable_to_resolve_at_all_is_the_guards_stop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    fake = FakePip([1])
+    monkeypatch.setattr(runner, "RUNNER", fake)
+
+    def unresolvable(s: Session, tmp: Path, installed: object, **_: object) -> Guarded:
+        raise Unresolvable("pip could not resolve the command")
+
+    monkeypatch.setattr(install_cmd, "guard", unresolvable)
+    with pytest.raises(Unresolvable):  # exit 6, as when the dry run comes first
+        install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    assert len(fake.installs) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["install", "-r", "reqs.txt"],
+    ["install", "torch", "numpy"],  # a name outside the family: pip must say what it pulls
+    ["install", "torch", "--report", "-"],  # no report of ours to audit afterwards
+])
+def test_other_commands_ask_pip_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      seam: list[str], argv: list[str]) -> None:
+    (tmp_path / "reqs.txt").write_text("torch\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
+    with pytest.raises(AssertionError, match="the dry run was not needed"):
+        install_cmd.run_install(_session(tmp_path, argv))
+    assert seam == ["guard"]
