@@ -125,8 +125,10 @@ def main() -> None:
               f"median of {args.repeat}; cpus {os.cpu_count()}")
         rows: list[tuple[str, float]] = []
         cache = tmp / "pgcache"
-        env = {**os.environ, "PIPGUARD_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO),
-               "PIPGUARD_SYSROOT": str(tmp / "noroot")}
+        # A user's machine: no site pip configuration (this one's caps torch's version).
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
+               "PIP_CONFIG_FILE": os.devnull, "PIPGUARD_CACHE_DIR": str(cache),
+               "PYTHONPATH": str(REPO), "PIPGUARD_SYSROOT": str(tmp / "noroot")}
         plan = [sys.executable, "-m", "pipguard", "plan", "torch", "--torch-backend", "cpu",
                 "--torch-index-url", f"{url}/whl", "--json"]
         rows.append(("pipguard plan, cold cache", median(
@@ -164,6 +166,9 @@ def main() -> None:
                      median(lambda: simple.scan_html(page, page_url), args.repeat)))
         rows.append(("scan_html, this platform only (in-process)",
                      median(lambda: simple.scan_html(page, page_url, here), args.repeat)))
+        mine = namefilter.tag_filter(ptags.sys_tags())
+        rows.append(("html_links, this interpreter's tags (in-process)",
+                     median(lambda: simple.html_links(page, page_url, mine), args.repeat)))
         rows.append(("parse_html_stdlib: html.parser (in-process)",
                      median(lambda: parse_html_stdlib(page, page_url), args.repeat)))
         rows.append(("HTMLParser.feed, no-op (in-process)", median(feed_only, args.repeat)))

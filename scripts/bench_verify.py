@@ -2,9 +2,12 @@
 
 All three read the same files, those a RECORD lists with a sha256, in the same run:
 
-* ``verify_dist`` (in-process, default workers, and ``--workers 1``);
+* ``verify_dist`` (in-process, default workers, and ``--workers 1``): every file hashed;
+* ``verify_remembering`` (in-process): after the warm-up run, files whose stat fingerprint
+  is unchanged since it matched are not read (what ``pipguard verify`` does by default);
 * ``pipguard --python PY verify NAME`` end to end (interpreter start, reading the
-  named distribution's metadata, RECORD, hashing) when ``--python`` is given;
+  named distribution's metadata, RECORD, hashing) when ``--python`` is given, with
+  ``--full`` (every file hashed) and without (fingerprints remembered by the warm-up);
 * a one-thread loop: ``open`` + ``hashlib.sha256`` in 1 MiB reads, per file;
 * ``sha256sum`` in argv batches of 200 files, one process at a time.
 
@@ -38,6 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipguard import runner
+from pipguard.fingerprints import verify_remembering
 from pipguard.installed import InstalledDist
 from pipguard.record import read_record
 from pipguard.verify import default_workers, verify_dist
@@ -128,9 +132,18 @@ def verify(dist: InstalledDist, workers: int | None) -> Callable[[], None]:
     return call
 
 
-def cli(python: str, name: str) -> Callable[[], None]:
-    argv = [sys.executable, "-m", "pipguard", "--python", python, "verify", name]
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+def remembering(dist: InstalledDist, cache: Path) -> Callable[[], None]:
+    def call() -> None:
+        (result,) = verify_remembering([dist], cache)
+        if not result.ok:
+            raise SystemExit(f"verify reported problems: {result.problems[:3]}")
+    return call
+
+
+def cli(python: str, name: str, cache: Path, *extra: str) -> Callable[[], None]:
+    argv = [sys.executable, "-m", "pipguard", "--python", python, "verify", name, *extra]
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "PIPGUARD_CACHE_DIR": str(cache)}
 
     def call() -> None:
         done = runner.run(argv, capture=True, env=env)
@@ -162,12 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         print("sha256sum not found; install coreutils", file=sys.stderr)
         return 2
     root = None
+    scratch = Path(tempfile.mkdtemp(prefix="pipguard-bench-cache-"))
     try:
         if args.site:
             dist = existing(args.site, args.name)
         else:
             root = Path(tempfile.mkdtemp(prefix="pipguard-bench-"))
             dist = build(root, file_sizes(args.files, args.mb * MB))
+            time.sleep(2.1)  # files changed in the last 2 s are never remembered (SETTLE_NS)
         paths = hashed_paths(dist)
         total = sum(os.path.getsize(p) for p in paths)
         print(f"{dist.name}: {len(paths)} files, {total / MB:.0f} MB; cpus {os.cpu_count()}, "
@@ -178,16 +193,21 @@ def main(argv: list[str] | None = None) -> int:
             ("sha256sum, batches of 200", lambda: sha256sum(paths)),
             ("verify_dist, 1 worker", verify(dist, 1)),
             (f"verify_dist, default ({default_workers()} workers)", verify(dist, None)),
+            ("verify_remembering, repeat (fingerprints)",
+             remembering(dist, scratch / "in-process")),
         ]
         if args.python:
-            rows.append((f"pipguard verify {args.name} (CLI, end to end)",
-                         cli(args.python, args.name)))
+            rows.append((f"pipguard verify {args.name} --full (CLI, end to end)",
+                         cli(args.python, args.name, scratch / "cli", "--full")))
+            rows.append((f"pipguard verify {args.name} (CLI, repeat: fingerprints)",
+                         cli(args.python, args.name, scratch / "cli")))
         base = None
         for label, fn in rows:
             t = median(fn, args.repeat)
             base = base or t
             print(f"{label:45s} {t:7.3f} s {total / MB / t:7.0f} MB/s  {t / base:5.2f}x")
     finally:
+        shutil.rmtree(scratch, ignore_errors=True)
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
     return 0
