@@ -67,9 +67,12 @@ def load(root: Path, dist_info: str | None) -> dict[str, Fingerprint]:
         return {}
     if not isinstance(files, dict):
         return {}
-    return {k: (v[0], v[1], v[2], v[3], v[4], v[5]) for k, v in files.items()
-            if isinstance(v, list) and len(v) == 6 and isinstance(v[0], str)
-            and all(type(n) is int for n in v[1:])}
+    # No check of each value's shape: one that is not a fingerprint never equals a file's
+    # own (``verify`` compares whole tuples), so that file is simply hashed.
+    try:
+        return {str(k): tuple(v) for k, v in files.items()}
+    except TypeError:
+        return {}
 
 
 def save(root: Path, dist_info: str | None, prints: Mapping[str, Fingerprint]) -> None:

@@ -126,3 +126,8 @@ def _regular(st: os.stat_result) -> None:
     if st.st_size > MAX_RECORD_BYTES:
         raise RecordDamaged(f"it is longer than {MAX_RECORD_BYTES >> 20} MiB "
                             f"({st.st_size} bytes)")
+
+
+def installed_size(dist_info: str | None) -> int:
+    """The bytes a distribution's RECORD lists (0 when it has no readable RECORD)."""
+    return sum(e.size or 0 for e in read_record(dist_info).entries or ())

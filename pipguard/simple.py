@@ -154,7 +154,7 @@ def _scan_links(text: str, page_url: str, keep: Keep | None = None
 
 
 # An anchor as PyTorch's index (and PyPI) writes it: href="…" first, with no entity in it.
-_FIRST_HREF = re.compile(r'\s+href="([^"&]*)"')
+_FIRST_HREF = re.compile(r'\s+href="(?:[^"&?#]*/)?([^"&/?#]*)[^"&]*"')
 
 
 def _quick_name(raw: str) -> str:
@@ -164,7 +164,7 @@ def _quick_name(raw: str) -> str:
     m = _FIRST_HREF.match(raw)
     if m is None:
         return ""
-    name = m.group(1).partition("#")[0].partition("?")[0].rpartition("/")[2]
+    name = m.group(1)
     if "%" in name and name.count("%") != name.count("%2B"):
         return ""
     return name.replace("%2B", "+")

@@ -1,10 +1,9 @@
 """Check installed files against the RECORD their installer wrote.
 
-A wheel's RECORD lists every file with its hash and size; pip keeps the list
-(re-pointed at where it put scripts) in ``<name>-<ver>.dist-info/RECORD``.
-Comparing the disk with it finds truncated or half-overwritten installs (the
-"corrupt-install" failure) without any network. RECORD itself is read within
-limits (:mod:`pipguard.record`); a damaged one makes the distribution unverifiable.
+A wheel's RECORD lists every file with its hash and size; pip keeps the list (re-pointed at
+where it put scripts) in ``<name>-<ver>.dist-info/RECORD``. Comparing the disk with it finds
+truncated or half-overwritten installs ("corrupt-install") without any network. RECORD is
+read within limits (:mod:`pipguard.record`); a damaged one makes the dist unverifiable.
 
 Rules (from the wheel spec and what installers actually write):
 
@@ -20,13 +19,11 @@ Rules (from the wheel spec and what installers actually write):
   cleaned away at any time;
 * other algorithms (the spec forbids md5/sha1) are checked for size only.
 
-Speed: the work is spread over one thread per usable core (:func:`default_workers`).
-Large files are hashed in 1 MiB reads (hashlib and the read both release the
-GIL); small files go in batches so that the per-file Python work stays small.
-A file whose stat fingerprint is the one remembered from an earlier matching hash is
-not read again (see :data:`Fingerprint`; :mod:`pipguard.fingerprints` keeps them between
-runs); ``hash_files=False`` checks presence and sizes only (after an install: pip has just
-checked the archive's hash).
+Speed: hashing is spread over one thread per usable core (:func:`default_workers`); large
+files in 1 MiB reads (hashlib and the read release the GIL), small ones in batches. A file
+whose stat fingerprint is one remembered from an earlier match is not read (see
+:data:`Fingerprint`; :mod:`pipguard.fingerprints` keeps them); ``hash_files=False`` checks
+presence and sizes only (after an install: pip has just checked the archive's hash).
 """
 
 from __future__ import annotations
@@ -54,12 +51,11 @@ _NEW: dict[str, Callable[..., hashlib._Hash]] = {
 _PYTHON_DIR = re.compile(r"python\d*(\.\d+)?t?|pypy\d*(\.\d+)?", re.IGNORECASE)
 _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
-# A file's stat fingerprint when its content matched RECORD: the RECORD hash it matched,
-# then size, mtime_ns, ctime_ns, inode, device. A file with the same fingerprint later is
-# not read again (``git status`` trusts its index the same way). The kernel sets the
-# change time on every write, chmod, rename or link and no user can set it back, so an
-# overwritten file is read again even when its mtime was restored. Windows has no change
-# time (st_ctime is the creation time there): nothing is trusted there.
+# A file's stat fingerprint when its content matched RECORD: the RECORD hash it matched, then
+# size, mtime_ns, ctime_ns, inode, device; the same fingerprint later is not read again (as
+# ``git status`` trusts its index). The kernel sets ctime on every write, chmod, rename or
+# link and no user can set it back: an overwritten file is read again even with its mtime
+# restored. Windows has no ctime (st_ctime is the creation time): nothing is trusted there.
 Fingerprint = tuple[str, int, int, int, int, int]
 FINGERPRINTS = os.name != "nt"
 # A file changed this recently may change again within the same timestamp tick (git's
@@ -142,11 +138,6 @@ def environment_root(location: str) -> str:
     if os.path.basename(head).lower() in ("lib", "lib64", "lib32"):
         head = os.path.dirname(head)
     return head
-
-
-def installed_size(dist: Distribution) -> int:
-    """The bytes a distribution's RECORD lists (0 when it has no readable RECORD)."""
-    return sum(e.size or 0 for e in read_record(dist.dist_info).entries or ())
 
 
 def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerification:
@@ -247,9 +238,23 @@ def _needs_check(entry: RecordEntry) -> bool:
 
 
 def _run(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
-    """Check every job; results come back in ``jobs`` order."""
+    """Check every job; results come back in ``jobs`` order.
+
+    Files that need no reading (a size check, an unchanged fingerprint) are checked
+    inline: that is Python work under the GIL, which threads would only slow down. The
+    files left to hash are spread over the pool.
+    """
+    first = [_check(job, read=False) for job in jobs]
+    left = [job for job, outcome in zip(jobs, first, strict=True) if outcome is None]
+    if not left:
+        return [o for o in first if o is not None]
+    hashed = iter(_hash_all(left, workers))
+    return [o if o is not None else next(hashed) for o in first]
+
+
+def _hash_all(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
     if workers == 1 or len(jobs) < 2:
-        return [_check(job) for job in jobs]
+        return [_read_and_check(job) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
     results: list[_Outcome] = [_OK_STAT] * len(jobs)
@@ -284,24 +289,39 @@ def _batches(jobs: Sequence[_Job]) -> Iterator[list[int]]:
 
 
 def _check_batch(jobs: Sequence[_Job]) -> list[_Outcome]:
-    return [_check(job) for job in jobs]
+    return [_read_and_check(job) for job in jobs]
 
 
-def _check(job: _Job) -> _Outcome:
+def _read_and_check(job: _Job) -> _Outcome:
+    outcome = _check(job)
+    assert outcome is not None  # reading allowed: always an answer
+    return outcome
+
+
+def _check(job: _Job, *, read: bool = True) -> _Outcome | None:
     """Compare one file with its RECORD entry: its problem (None when it matches), its
-    fingerprint when its hash matched, and how it was checked."""
-    problem, st, how = _compare(job)
+    fingerprint when its hash matched, and how it was checked; None when the file would
+    have to be read and ``read`` is False."""
+    compared = _compare(job, read)
+    if compared is None:
+        return None
+    problem, st, how = compared
     if (problem is None and how != _STAT and st is not None and job.entry.hash is not None
             and FINGERPRINTS and time.time_ns() - st.st_ctime_ns > SETTLE_NS):
         return None, _fingerprint(job.entry.hash, st), how
     return problem, None, how
 
 
-def _compare(job: _Job) -> tuple[FileProblem | None, os.stat_result | None, int]:
+def _compare(job: _Job, read: bool
+             ) -> tuple[FileProblem | None, os.stat_result | None, int] | None:
     entry = job.entry
     # RECORD uses "/"; normpath collapses "../../bin" lexically, the way the
     # installer computed it, so a symlinked lib dir cannot change the answer.
-    path = os.path.normpath(os.path.join(job.base, entry.path.replace("/", os.sep)))
+    rel = entry.path
+    plain = (job.base and rel[:1] not in "./\\" and "/." not in rel and "//" not in rel
+             and ":" not in rel and "\\" not in rel and not rel.endswith("/"))  # nothing to fold
+    path = (job.base + os.sep + rel.replace("/", os.sep) if plain
+            else os.path.normpath(os.path.join(job.base, rel.replace("/", os.sep))))
     if not path.startswith(job.root) or "\x00" in path:
         return FileProblem(entry.path, "outside", entry.hash or _size_text(entry.size),
                            "outside the environment; not read"), None, _STAT
@@ -326,6 +346,8 @@ def _compare(job: _Job) -> tuple[FileProblem | None, os.stat_result | None, int]
         return None, st, _STAT
     if FINGERPRINTS and job.known is not None and job.known == _fingerprint(entry.hash, st):
         return None, st, _UNCHANGED
+    if not read:
+        return None
     try:
         actual = _digest(path, new, st.st_size)
     except OSError as exc:

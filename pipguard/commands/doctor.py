@@ -22,10 +22,10 @@ from pipguard.knowledge import Knowledge
 from pipguard.options import DEFAULT_INDEX_URL, settings
 from pipguard.orphans import find_orphans
 from pipguard.pipargs import CommandLine
+from pipguard.record import installed_size
 from pipguard.results import Diagnosed
 from pipguard.session import find_target, load_tables
 from pipguard.target import marker_environment
-from pipguard.verify import installed_size
 
 
 def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagnosed]:
@@ -45,7 +45,7 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
                       marker_environment(interp), trusted,
                       find_orphans([d.location for d in dists.values()], dists,
                                    kn.import_owners()),
-                      {n: installed_size(d) for n, d in dists.items()
+                      {n: installed_size(d.dist_info) for n, d in dists.items()
                        if n == "torch" or n.startswith(GPU_ONLY)}, record)
     findings = check(env, kn)
     facts = None
