@@ -109,7 +109,7 @@ def read_entry(path: Path) -> tuple[dict[str, Any], bytes] | None:
         return None
     try:
         header = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deep on purpose
         return None
     if not isinstance(header, dict):
         return None

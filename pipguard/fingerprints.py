@@ -63,7 +63,7 @@ def load(root: Path, dist_info: str | None) -> dict[str, Fingerprint]:
         return {}
     try:
         files = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deep on purpose
         return {}
     if not isinstance(files, dict):
         return {}

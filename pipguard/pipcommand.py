@@ -22,16 +22,16 @@ _DISCOVERY_DROP = frozenset({"--report", "--dry-run", "-d", "--dest", "-w", "--w
 
 
 def pin_lines(plan: Plan, keep: Mapping[str, str], *, reinstall: bool,
-              only: frozenset[str] | None = None) -> tuple[str, ...]:
+              only: frozenset[str] | None = None, exact: bool = False) -> tuple[str, ...]:
     """Pin each planned package: to its file, or to its version when it is already there.
 
     ``keep`` names the packages whose installed copy *is* the planned file (version, URL
     and hash; see :mod:`pipguard.provenance`): those are pinned by version, so pip keeps
     them instead of downloading them again. ``only`` limits the pins to these names
-    (``--no-deps``: pinning torch would make pip install it).
+    (``--no-deps``: pinning torch would make pip install it). ``exact``: by ``===``.
     """
     return tuple(
-        f"{p.name}=={p.version}"
+        f"{p.name}{'===' if exact else '=='}{p.version}"
         if not reinstall and keep.get(p.name) == p.version
         else file_pin(plan, p.name)
         for p in plan.packages
@@ -49,15 +49,19 @@ def guard_constraints(family: frozenset[str], plan: Plan | None,
 
 
 def strict_constraints(family: frozenset[str], plan: Plan | None,
-                       installed: Mapping[str, str]) -> list[str]:
+                       installed: Mapping[str, str], *,
+                       pinned: frozenset[str] | None = None, exact: bool = False) -> list[str]:
     """:func:`guard_constraints`, and each installed family name that is not planned stays
     at its installed version: no family file but the planned ones can change. For an
     install that no audit run preceded (a closed command, see ``commands.install``), and
     for uv, whose ``--upgrade`` upgrades everything it resolves (pip's only what it must):
-    what pip's audit left alone, uv leaves alone too."""
-    planned = {p.name for p in plan.packages} if plan is not None else set()
-    return [f"{name}<0" if name not in installed else f"{name}=={installed[name]}"
-            for name in sorted(family - planned)]
+    what pip's audit left alone, uv leaves alone too. ``pinned``: the names the command's
+    pins cover (``--no-deps`` pins fewer than are planned); ``exact``: ``===``."""
+    if pinned is None:
+        pinned = frozenset(p.name for p in plan.packages) if plan is not None else frozenset()
+    eq = "===" if exact else "=="
+    return [f"{name}<0" if name not in installed else f"{name}{eq}{installed[name]}"
+            for name in sorted(family - pinned)]
 
 
 def file_pin(plan: Plan, name: str) -> str:

@@ -99,3 +99,9 @@ def audit(report: Mapping[str, Any], plan: Plan | None, family: frozenset[str]) 
         elif p.sha256 and (_sha256(item) or p.sha256) != p.sha256:
             leaks.append(Leak(name, version, url, f"sha256 {_sha256(item)}, planned {p.sha256}"))
     return leaks
+
+
+def installed_names(report: Mapping[str, Any]) -> frozenset[str]:
+    """The names pip's report says it installed (canonical)."""
+    return frozenset(canonicalize_name(str(item.get("metadata", {}).get("name", "")))
+                     for item in report.get("install", ()) if isinstance(item, dict))

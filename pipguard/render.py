@@ -123,17 +123,17 @@ def plan_lines(p: Plan, hw: Hardware) -> Iterable[str]:
 def how_verified(results: Iterable[DistVerification]) -> str:
     """What a check did: sizes only, files hashed, files found unchanged since a match."""
     results = tuple(results)
-    files = sum(r.files_checked for r in results)
-    if any(r.sizes_only for r in results):
-        return (f"{files:,} files present at their RECORD sizes; pip checked each archive's "
-                "hash (--verify full hashes every file)")
+    sized = sum(r.files_checked for r in results if r.sizes_only)
     hashed = sum(r.files_hashed for r in results)
     unchanged = sum(r.files_unchanged for r in results)
-    text = f"{hashed:,} hashed against RECORD"
+    parts = [f"{sized:,} files present at their RECORD sizes; pip checked each archive's "
+             "hash (--verify full hashes every file)"] if sized else []
+    if hashed or not sized:
+        parts.append(f"{hashed:,} hashed against RECORD")
     if unchanged:
-        text += (f", {unchanged:,} unchanged since an earlier check matched their hash "
-                 "(--full hashes them too)")
-    return text
+        parts.append(f"{unchanged:,} unchanged since an earlier check matched their hash "
+                     "(--full hashes them too)")
+    return ", ".join(parts)
 
 
 def verify_lines(v: Verified) -> Iterable[str]:

@@ -58,8 +58,8 @@ _O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0
 # restored. Windows has no ctime (st_ctime is the creation time): nothing is trusted there.
 Fingerprint = tuple[str, int, int, int, int, int]
 FINGERPRINTS = os.name != "nt"
-# A file changed this recently may change again within the same timestamp tick (git's
-# "racily clean" case; FAT ticks in 2 s): it is not fingerprinted, and is read next time.
+# A file changed this recently (before the check began) may change again within the same
+# timestamp tick (git's "racily clean" case; FAT ticks in 2 s): not fingerprinted.
 SETTLE_NS = 2_000_000_000
 
 
@@ -100,9 +100,8 @@ class DistVerification:
     files_hashed: int = 0  # files read and hashed in this check
     files_unchanged: int = 0  # not read: their fingerprint is that of an earlier match
     sizes_only: bool = False  # nothing was hashed on purpose (hash_files=False)
-    # Files whose hash matched in this check or an earlier one, for the next check.
-    fingerprints: Mapping[str, Fingerprint] = field(default_factory=dict, compare=False,
-                                                    repr=False)
+    # Files whose hash matched, in this check or before: for the next check.
+    fingerprints: Mapping[str, Fingerprint] = field(default_factory=dict, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -156,12 +155,13 @@ def verify_many(
     docstring); ``hash_files=False`` compares presence, kind and size only.
     """
     records = [read_record(d.dist_info) for d in dists]
+    started = time.time_ns()  # before any stat: the settle window counts from here
     jobs: list[_Job] = []
     for index, (dist, read) in enumerate(zip(dists, records, strict=True)):
         base = os.path.abspath(dist.location) if dist.location else ""
         root = environment_root(base) + os.sep
         seen = known[index] if known is not None else {}
-        jobs.extend(_Job(index, base, root, e, seen.get(e.path), hash_files)
+        jobs.extend(_Job(index, base, root, e, seen.get(e.path), hash_files, started)
                     for e in read.entries or () if _needs_check(e))
     outcomes = _run(jobs, default_workers() if workers is None else max(1, workers))
     problems: list[list[FileProblem]] = [[] for _ in dists]
@@ -224,12 +224,12 @@ class _Job:
     entry: RecordEntry
     known: Fingerprint | None = None  # remembered from an earlier match of this file
     hash_files: bool = True
+    started: int = 0  # time.time_ns() before any stat
 
 
 # How a file was checked: by stat alone, read and hashed, or found unchanged (fingerprint).
 _STAT, _HASHED, _UNCHANGED = 0, 1, 2
 _Outcome = tuple[FileProblem | None, Fingerprint | None, int]
-_OK_STAT: _Outcome = (None, None, _STAT)
 
 
 def _needs_check(entry: RecordEntry) -> bool:
@@ -257,7 +257,7 @@ def _hash_all(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
         return [_read_and_check(job) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
-    results: list[_Outcome] = [_OK_STAT] * len(jobs)
+    results: list[_Outcome] = [(None, None, _STAT)] * len(jobs)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipguard-verify")
     try:
         # One task per batch (not per file) keeps the pool's overhead small on
@@ -307,7 +307,7 @@ def _check(job: _Job, *, read: bool = True) -> _Outcome | None:
         return None
     problem, st, how = compared
     if (problem is None and how != _STAT and st is not None and job.entry.hash is not None
-            and FINGERPRINTS and time.time_ns() - st.st_ctime_ns > SETTLE_NS):
+            and FINGERPRINTS and job.started - st.st_ctime_ns > SETTLE_NS):
         return None, _fingerprint(job.entry.hash, st), how
     return problem, None, how
 

@@ -18,7 +18,7 @@ import pytest
 from pipguard import runner
 from pipguard.commands import install as install_cmd
 from pipguard.commands.planning import Guarded
-from pipguard.errors import Unresolvable
+from pipguard.errors import GuardError, Unresolvable
 from pipguard.hardware import Hardware
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import settings
@@ -83,7 +83,8 @@ def seam(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The planner's answer is PLAN; each guard (dry-run) call is recorded, and fails the
     test unless a test replaces it."""
     calls: list[str] = []
-    monkeypatch.setattr(install_cmd, "plan_closed", lambda s, installed: (PLAN, (PIN,)))
+    monkeypatch.setattr(install_cmd, "plan_closed",
+                        lambda s, installed: (PLAN, (PIN,), frozenset({"torch"})))
     monkeypatch.setattr(install_cmd, "verify_many",
                         lambda dists, **_: [DistVerification(d.name, d.version, 1, (), False)
                                             for d in dists])
@@ -104,14 +105,14 @@ def test_a_closed_command_installs_with_one_pip_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
     fake = FakePip([0], installed=[_dist("torchaudio", "2.5.1+cu124")])
     monkeypatch.setattr(runner, "RUNNER", fake)
-    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan: 0)
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
     rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
     assert rc == 0 and seam == []
     [argv] = fake.installs
     assert argv[4:6] == [PIN, "-c"] and argv[7] == "torch"
     lines = fake.constraints[0].splitlines()
     assert "torchvision<0" in lines and "triton<0" in lines  # never installed
-    assert "torchaudio==2.5.1+cu124" in lines  # installed, not planned: stays as it is
+    assert "torchaudio===2.5.1+cu124" in lines  # installed, not planned: stays, this very one
     assert not any(line.startswith("torch") and line[5:6] in "<=" for line in lines)
 
 
@@ -119,7 +120,7 @@ def test_when_pip_refuses_its_dry_run_decides_and_the_plan_grows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
     fake = FakePip([1, 0], reported=(TORCH, TRITON))
     monkeypatch.setattr(runner, "RUNNER", fake)
-    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan: 0)
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
     monkeypatch.setattr(install_cmd, "guard",
                         lambda s, tmp, installed, **_: Guarded(BIGGER, (PIN, TRITON_PIN), {}))
     rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
@@ -156,6 +157,9 @@ def test_pip_unable_to_resolve_at_all_is_the_guards_stop(
     ["install", "-r", "reqs.txt"],
     ["install", "torch", "numpy"],  # a name outside the family: pip must say what it pulls
     ["install", "torch", "--report", "-"],  # no report of ours to audit afterwards
+    ["install", "--req=reqs.txt", "torch"],  # pip's abbreviation of --requirement
+    ["install", "--group", "dev", "torch"],  # requirements from pyproject.toml
+    ["install", "--force-reinstall", "torch"],  # another file of a version may come in
 ])
 def test_other_commands_ask_pip_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       seam: list[str], argv: list[str]) -> None:
@@ -165,3 +169,86 @@ def test_other_commands_ask_pip_first(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(AssertionError, match="the dry run was not needed"):
         install_cmd.run_install(_session(tmp_path, argv))
     assert seam == ["guard"]
+
+
+def test_pips_configuration_can_open_a_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    """PIP_FORCE_REINSTALL (or a config file's requirement=) is pip's reading, not the
+    command line's: such a command is not closed, and pip is asked first."""
+    s = _session(tmp_path, ["install", "torch"])
+    s._pip_config = {"force-reinstall": ("1", "PIP_FORCE_REINSTALL")}
+    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
+    with pytest.raises(AssertionError, match="the dry run was not needed"):
+        install_cmd.run_install(s)
+
+
+def test_no_deps_keeps_the_planned_names_it_does_not_pin_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    """With --no-deps only the named packages are pinned; another planned name pip might
+    meet (a PIP_REQUIREMENT naming it) must not come from the user's index unpinned."""
+    fake = FakePip([0], reported=(TRITON,))
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    monkeypatch.setattr(install_cmd, "plan_closed",
+                        lambda s, installed: (BIGGER, (TRITON_PIN,), frozenset({"triton"})))
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "--no-deps", "triton"]))
+    assert rc == 0 and "torch<0" in fake.constraints[0].splitlines()
+
+
+def test_a_missing_report_is_not_a_passed_audit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    class NoReport(FakePip):
+        def __call__(self, argv: Sequence[str], **kw: object) -> runner.Completed:
+            done = super().__call__(argv, **kw)
+            if "--report" in argv:
+                Path(argv[list(argv).index("--report") + 1]).write_text("")
+            return done
+
+    monkeypatch.setattr(runner, "RUNNER", NoReport([0]))
+    with pytest.raises(GuardError, match="no report"):
+        install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+
+
+def test_a_failure_part_way_is_not_followed_by_a_second_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    class PartWay(FakePip):
+        def __call__(self, argv: Sequence[str], **kw: object) -> runner.Completed:
+            done = super().__call__(argv, **kw)
+            if argv[1:4] == ["-m", "pip", "install"]:
+                self.installed = [_dist("torch", TORCH.version)]  # then the disk filled up
+            return done
+
+    fake = PartWay([1])
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    assert rc == 1 and len(fake.installs) == 1 and seam == []
+
+
+def test_after_install_only_what_pip_just_installed_is_checked_by_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A planned copy pip left in place (or uv took from its cache) was not hash-checked
+    in this run: it is hashed (trusting only fingerprints of earlier matches)."""
+    from pipguard.installed import InstalledDist
+
+    seen: dict[str, list[str]] = {"sizes": [], "hashed": []}
+
+    def sizes(dists: Sequence[InstalledDist], **_: object) -> list[DistVerification]:
+        seen["sizes"] += [d.name for d in dists]
+        return [DistVerification(d.name, d.version, 1, (), False, sizes_only=True)
+                for d in dists]
+
+    def hashed(dists: Sequence[InstalledDist], *_: object, **__: object
+               ) -> list[DistVerification]:
+        seen["hashed"] += [d.name for d in dists]
+        return [DistVerification(d.name, d.version, 1, (), False, files_hashed=1)
+                for d in dists]
+
+    monkeypatch.setattr(install_cmd, "verify_many", sizes)
+    monkeypatch.setattr(install_cmd, "verify_remembering", hashed)
+    family = {p.name: InstalledDist(p.name, p.version, str(tmp_path), None, "pip", False,
+                                    {"url": p.url, "archive_info": {"hashes": {
+                                        "sha256": p.sha256}}}, (), None)
+              for p in BIGGER.packages}
+    install_cmd._verify_planned(_session(tmp_path, ["install", "torch"]), BIGGER, family,
+                                frozenset({"torch"}))
+    assert seen == {"sizes": ["torch"], "hashed": ["triton"]}

@@ -95,20 +95,25 @@ def _install_closed(s: Session, tmp: Path, installed: dict[str, InstalledDist],
     family name is constrained to stay as it is (not installed: never); a resolution that
     needs anything else fails in pip before anything is installed. Only then is pip asked
     (the guard's dry run) what it needs, and the command planned and installed again."""
-    plan, pins = plan_closed(s, installed)
-    lines = pipcommand.strict_constraints(s.family, plan,
-                                          {n: d.version for n, d in installed.items()})
+    plan, pins, pinned = plan_closed(s, installed)
+    lines = pipcommand.strict_constraints(
+        s.family, plan, {n: d.version for n, d in installed.items()}, pinned=pinned, exact=True)
     done, report = _run(s, tmp, plan, pins, lines, None, explain_failure=False)
     if done.returncode == 0:
+        if report is None or "install" not in pipreport.parse_report(_read(report)):
+            raise GuardError("pip wrote no report of what it installed, so it cannot be "
+                             "checked", hint="run `pipguard verify` and `pipguard doctor`")
         return _after(s, plan, installed, None, elsewhere, report)
-    # pip refused, or failed: its dry run (audited) says whether the plan fell short. When
-    # pip cannot resolve the command at all, that is the guard's stop (exit 6), as always.
-    installed = installed_family(s) if not elsewhere else {}
+    now = installed_family(s) if not elsewhere else {}
+    if _state(now) != _state(installed):  # pip failed part way: no second install
+        _explain(s, done, plan)
+        return done.returncode
+    # pip refused before installing: its dry run (audited) says whether the plan fell
+    # short. When pip cannot resolve the command at all, that is the guard's stop (exit 6).
     checked = guard(s, tmp, installed, echo=False)
-    if checked.pins == pins:  # the plan was whole: the failure is pip's own
-        for line in render.diagnosis_lines(diagnose(done.stdout + "\n" + done.stderr, s,
-                                                    plan or Plan("", ()))):
-            console.say(line)
+    if checked.plan is not None and plan is not None and \
+            set(checked.plan.packages) == set(plan.packages):  # the plan was whole
+        _explain(s, done, plan)
         return done.returncode
     console.say("pip needs more of the torch family than the command names; planned again "
                 "with pip's own resolution")
@@ -117,6 +122,17 @@ def _install_closed(s: Session, tmp: Path, installed: dict[str, InstalledDist],
     if done.returncode != 0:
         return done.returncode
     return _after(s, checked.plan, installed, None, elsewhere, report)
+
+
+def _state(dists: dict[str, InstalledDist]) -> dict[str, tuple[str, str | None]]:
+    return {n: (d.version, d.dist_info) for n, d in dists.items()}
+
+
+def _explain(s: Session, done: runner.Completed, plan: Plan | None) -> None:
+    """The diagnosis of pip's failed install (it is pip's own, not the plan's)."""
+    for line in render.diagnosis_lines(diagnose(done.stdout + "\n" + done.stderr, s,
+                                                plan or Plan("", ()))):
+        console.say(line)
 
 
 def _run(s: Session, tmp: Path, plan: Plan | None, pins: tuple[str, ...], lines: list[str],
@@ -154,8 +170,11 @@ def _after(s: Session, plan: Plan | None, installed: dict[str, InstalledDist], u
     """After a successful install: audit pip's report, verify, repair."""
     if uv is not None and not elsewhere:
         _family_unmoved(s, plan, installed)
+    fresh: frozenset[str] = frozenset()  # what pip installed now, from a hash-checked file
     if report_path is not None:
-        leaks = pipreport.audit(pipreport.parse_report(_read(report_path)), plan, s.family)
+        report = pipreport.parse_report(_read(report_path))
+        fresh = pipreport.installed_names(report)
+        leaks = pipreport.audit(report, plan, s.family)
         if leaks:
             # Cannot happen after the pins and the constraints; if it does, say it loudly.
             raise GuardError("pip installed torch-family files that were not planned: "
@@ -168,7 +187,7 @@ def _after(s: Session, plan: Plan | None, installed: dict[str, InstalledDist], u
         console.say("installed outside the interpreter's environment; run `pipguard verify` "
                     "with --python on an interpreter that sees it")
         return 0
-    return _verify_and_repair(s, plan)
+    return _verify_and_repair(s, plan, fresh)
 
 
 def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDist]) -> None:
@@ -185,11 +204,11 @@ def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDi
                               "to pipguard")
 
 
-def _verify_and_repair(s: Session, plan: Plan) -> int:
+def _verify_and_repair(s: Session, plan: Plan, fresh: frozenset[str]) -> int:
     # One read of the installed family serves the RECORD check and the companion check
     # (each read starts the target interpreter).
     family = installed_family(s)
-    broken, checked = _verify_planned(s, plan, family)
+    broken, checked = _verify_planned(s, plan, family, fresh)
     if broken:
         console.say("repairing " + ", ".join(n for n, _ in broken) + " from the torch index")
         # pip cannot uninstall a distribution whose RECORD is gone (a killed
@@ -202,7 +221,7 @@ def _verify_and_repair(s: Session, plan: Plan) -> int:
                 if rc != 0:
                     return rc
         family = installed_family(s)
-        broken, checked = _verify_planned(s, plan, family)
+        broken, checked = _verify_planned(s, plan, family, fresh | {n for n, _ in broken})
         if broken:
             raise CheckFailed("installed files still differ from their RECORD after a repair",
                               hint="pipguard verify names them; pipguard doctor explains")
@@ -224,8 +243,9 @@ def _companions_agree(s: Session, dists: dict[str, InstalledDist]) -> None:
         raise CheckFailed(bad[0].message, hint=bad[0].fix)
 
 
-def _verify_planned(s: Session, plan: Plan, family: dict[str, InstalledDist]
-                    ) -> tuple[list[tuple[str, bool]], tuple[DistVerification, ...]]:
+def _verify_planned(s: Session, plan: Plan, family: dict[str, InstalledDist],
+                    fresh: frozenset[str]) -> tuple[list[tuple[str, bool]],
+                                                    tuple[DistVerification, ...]]:
     """Planned distributions that are broken, and whether their RECORD is gone; and the
     checks themselves.
 
@@ -233,8 +253,13 @@ def _verify_planned(s: Session, plan: Plan, family: dict[str, InstalledDist]
     planned file (a look-alike at exactly the planned version: see provenance).
     """
     dists = [family[p.name] for p in plan.packages if p.name in family]
-    results = (verify_remembering(dists, s.settings.cache_dir, full=True)
-               if s.settings.verify_full else verify_many(dists, hash_files=False))
+    # Sizes only for what pip just installed from a file whose hash it checked; a copy it
+    # left alone (or uv installed from its cache) is hashed, trusting only fingerprints.
+    quick = [d for d in dists if d.name in fresh and not s.settings.verify_full]
+    hashed = [d for d in dists if d not in quick]
+    by_name = {r.name: r for r in (*verify_many(quick, hash_files=False), *verify_remembering(
+        hashed, s.settings.cache_dir, full=s.settings.verify_full))}
+    results = tuple(by_name[d.name] for d in dists)
     for d, r in zip(dists, results, strict=True):
         if d.dist_info and any(p.problem == "incomplete" for p in r.problems):
             _drop_temp_files(Path(d.dist_info))

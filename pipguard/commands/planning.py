@@ -169,25 +169,50 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist], *,
              "build (see `pipguard plan`), or an index serves a look-alike")
 
 
+# Options that neither add requirements nor change whether installed files are replaced:
+# a command with only these (and family names) is closed. Anything else, from the command
+# line or pip's configuration (abbreviations, --group, PIP_FORCE_REINSTALL …), is not.
+_CLOSED_SAFE = frozenset({
+    "-q", "--quiet", "-v", "--verbose", "-i", "--index-url", "--extra-index-url", "-f",
+    "--find-links", "--no-index", "--pre", "--no-cache-dir", "--cache-dir", "--timeout",
+    "--retries", "--proxy", "--cert", "--client-cert", "--trusted-host", "--no-deps", "-U",
+    "--upgrade", "--upgrade-strategy", "--no-compile", "--compile", "--no-warn-conflicts",
+    "--no-warn-script-location", "--disable-pip-version-check", "--progress-bar",
+    "--root-user-action", "--break-system-packages", "-c", "--constraint", "--only-binary",
+    "--prefer-binary", "--isolated", "--require-virtualenv", "--log", "--no-input",
+    "--keyring-provider", "--exists-action", "--no-build-isolation", "--no-clean",
+    "-t", "--target", "--prefix", "--root", "--user",
+})
+_CLOSED_SAFE_CONFIG = frozenset(o.lstrip("-") for o in _CLOSED_SAFE if o.startswith("--")) \
+    | {"default-timeout", "config-file"}
+
+
 def closed(s: Session) -> bool:
-    """The command names torch-family requirements only, on its command line (no ``-r``,
-    ``-e``, URL, path or other name): the planner reads the whole family closure itself."""
+    """The command names torch-family requirements only, on its command line, with options
+    that neither add requirements nor force reinstalls (:data:`_CLOSED_SAFE`, on the command
+    line and in pip's configuration): the planner reads the whole family closure itself."""
     wanted = wanted_of(s.cl, s.constraint_files)
-    return bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family) \
-        and not s.cl.has("-r", "--requirement", "-e", "--editable")
+    options = [o.name for o in (*s.cl.pip_globals, *s.cl.rest) if not isinstance(o, str)]
+    return (bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family)
+            and all(o in _CLOSED_SAFE or o == "--python" for o in options)
+            and set(s.pip_config) <= _CLOSED_SAFE_CONFIG)
 
 
 def plan_closed(s: Session, installed: Mapping[str, InstalledDist]
-                ) -> tuple[Plan | None, tuple[str, ...]]:
-    """The plan and pins of a :func:`closed` command, without asking pip: the first round
-    of :func:`guard` (companions of a torch that moves move with it)."""
+                ) -> tuple[Plan | None, tuple[str, ...], frozenset[str]]:
+    """The plan, pins and pinned names of a :func:`closed` command, without asking pip: the
+    first round of :func:`guard` (companions of a torch that moves move with it). A planned
+    copy already installed is pinned by its exact version string (``===``): no other file
+    of that version, from any index, satisfies it."""
     requests, plan, _ = _first_round(s, wanted_of(s.cl, s.constraint_files), installed)
     if plan is None:
-        return None, ()
+        return None, (), frozenset()
     only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
         if s.cl.has("--no-deps") else None
-    return plan, pipcommand.pin_lines(plan, _planned_copies(plan, installed),
-                                      reinstall=pipcommand.wants_reinstall(s.cl), only=only)
+    pins = pipcommand.pin_lines(plan, _planned_copies(plan, installed), exact=True,
+                                reinstall=pipcommand.wants_reinstall(s.cl), only=only)
+    return plan, pins, frozenset(p.name for p in plan.packages
+                                 if only is None or p.name in only)
 
 
 def _first_round(s: Session, wanted: Wanted, installed: Mapping[str, InstalledDist]
