@@ -175,7 +175,7 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist], *,
 _CLOSED_SAFE = frozenset({
     "-q", "--quiet", "-v", "--verbose", "-i", "--index-url", "--extra-index-url", "-f",
     "--find-links", "--no-index", "--pre", "--no-cache-dir", "--cache-dir", "--timeout",
-    "--retries", "--proxy", "--cert", "--client-cert", "--trusted-host", "--no-deps", "-U",
+    "--retries", "--proxy", "--cert", "--client-cert", "--no-deps", "-U",
     "--upgrade", "--upgrade-strategy", "--no-compile", "--compile", "--no-warn-conflicts",
     "--no-warn-script-location", "--disable-pip-version-check", "--progress-bar",
     "--root-user-action", "--break-system-packages", "-c", "--constraint", "--only-binary",
