@@ -141,7 +141,7 @@ def test_rtx5090_gets_cu128_builds_verify_rerun_and_uninstall(
                      "--index-url", index_server.pypi_url, server=index_server)
     assert again.rc == 0, again
     assert wheel_gets(index_server) == []
-    assert "torch==2.11.0+cu128" in again.err  # pinned by version, not by file (-v shows it)
+    assert "torch===2.11.0+cu128" in again.err  # pinned by exact version, not by file (-v)
     assert pip_list(venv, env) == got
 
     # A changed file of torch: verify fails (exit 1) and names it.
