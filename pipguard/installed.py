@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +174,18 @@ def inspect_named(python: str, names: Sequence[str]) -> tuple[InstalledDist, ...
     Reads the target's metadata with ``importlib.metadata`` in the target
     interpreter, the way ``import`` finds it; the first match of each name wins.
     """
-    done = runner.run([python, "-I", "-c", _NAMED, *names], capture=True, timeout=_TIMEOUT_S,
-                      env={"PYTHONIOENCODING": "utf-8"})
+    return start_inspect_named(python, names)()
+
+
+def start_inspect_named(python: str, names: Sequence[str]
+                        ) -> Callable[[], tuple[InstalledDist, ...]]:
+    """:func:`inspect_named`, started now; the returned function waits for the answer."""
+    pending = runner.start([python, "-I", "-c", _NAMED, *names], timeout=_TIMEOUT_S,
+                           env={"PYTHONIOENCODING": "utf-8"})
+    return lambda: _named_answer(python, pending.result())
+
+
+def _named_answer(python: str, done: runner.Completed) -> tuple[InstalledDist, ...]:
     if done.returncode != 0:
         raise _failure(python, done.returncode, done.stderr, done.timed_out)
     try:

@@ -165,16 +165,18 @@ def run(
 class Pending:
     """A process started by :func:`start`, running while the caller does other work."""
 
-    def __init__(self, argv: Sequence[str], timeout: float | None) -> None:
+    def __init__(self, argv: Sequence[str], timeout: float | None,
+                 env: Mapping[str, str] | None = None) -> None:
         self._done: Completed | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, args=(argv, timeout), daemon=True,
-                                        name="pipguard-pending")
+        self._thread = threading.Thread(target=self._work, args=(argv, timeout, env),
+                                        daemon=True, name="pipguard-pending")
         self._thread.start()
 
-    def _work(self, argv: Sequence[str], timeout: float | None) -> None:
+    def _work(self, argv: Sequence[str], timeout: float | None,
+              env: Mapping[str, str] | None) -> None:
         try:
-            self._done = run(argv, capture=True, timeout=timeout)
+            self._done = run(argv, capture=True, timeout=timeout, env=env)
         except BaseException as exc:  # handed to whoever asks for the result
             self._error = exc
 
@@ -187,9 +189,10 @@ class Pending:
         return self._done
 
 
-def start(argv: Sequence[str], *, timeout: float | None = None) -> Pending:
+def start(argv: Sequence[str], *, timeout: float | None = None,
+          env: Mapping[str, str] | None = None) -> Pending:
     """Start ``argv`` (captured, no shell) in the background: :meth:`Pending.result` waits.
 
     It goes through :data:`RUNNER` like every other process (tests see it as a call).
     """
-    return Pending(argv, timeout)
+    return Pending(argv, timeout, env)

@@ -10,23 +10,26 @@ from pipguard.errors import UsageError
 from pipguard.fingerprints import verify_remembering
 from pipguard.install_record import read as read_record
 from pipguard.install_record import swapped
-from pipguard.installed import InstalledDist, inspect, inspect_named
-from pipguard.interpreter import pip_command
+from pipguard.installed import InstalledDist, inspect, start_inspect_named
+from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
 from pipguard.options import Settings, settings
 from pipguard.orphans import find_orphans
 from pipguard.pipargs import CommandLine
 from pipguard.results import Verified
-from pipguard.session import find_target, load_tables
+from pipguard.session import load_tables
 
 
 def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verified]:
     """Verify the named distributions, all of them, or the torch family (the default)."""
     s = settings(cl, environ)
-    interp = find_target(s)
     names = {canonicalize_name(n) for n in cl.positionals()}
-    if names:
-        # Only the named distributions' metadata: no whole `pip inspect` to wait for.
-        chosen = [d for d in inspect_named(interp.python, sorted(names)) if d.name in names]
+    python = choose_python(s.python, (s.virtual_env, s.conda_prefix))
+    # Only the named distributions' metadata (no whole `pip inspect`), read while the
+    # target interpreter is probed: two starts of it, side by side.
+    named = start_inspect_named(python, sorted(names)) if names else None
+    interp = inspect_interpreter(python)
+    if named is not None:
+        chosen = [d for d in named() if d.name in names]
         unknown = names - {d.name for d in chosen}
         if unknown:
             raise UsageError(f"not installed: {', '.join(sorted(unknown))}",
