@@ -69,8 +69,12 @@ def family_needs(report: Mapping[str, Any], family: frozenset[str]) -> list[Requ
 
 def family_items(report: Mapping[str, Any], family: frozenset[str]) -> list[dict[str, Any]]:
     """Report items that are torch-family packages."""
-    return [i for i in report.get("install", []) or []
-            if canonicalize_name(str((i.get("metadata") or {}).get("name", ""))) in family]
+    return [i for i in report.get("install", []) or [] if _name(i) in family]
+
+
+def _name(item: Mapping[str, Any]) -> str:
+    """A report item's canonical name."""
+    return canonicalize_name(str((item.get("metadata") or {}).get("name", "")))
 
 
 def _sha256(item: Mapping[str, Any]) -> str | None:
@@ -103,5 +107,5 @@ def audit(report: Mapping[str, Any], plan: Plan | None, family: frozenset[str]) 
 
 def installed_names(report: Mapping[str, Any]) -> frozenset[str]:
     """The names pip's report says it installed (canonical)."""
-    return frozenset(canonicalize_name(str(item.get("metadata", {}).get("name", "")))
-                     for item in report.get("install", ()) if isinstance(item, dict))
+    return frozenset(_name(item) for item in report.get("install", []) or []
+                     if isinstance(item, dict))

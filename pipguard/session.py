@@ -21,6 +21,7 @@ from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import Settings, parse_python_version
 from pipguard.pipargs import CommandLine
 from pipguard.pipconfig import constraint_files, network_settings, start_pip_config
+from pipguard.reqfiles import Wanted, read_wanted
 from pipguard.target import Interpreter, cross_target
 
 
@@ -56,6 +57,7 @@ class Session:
     _pip_config: dict[str, tuple[str, str]] | None = field(default=None, repr=False)
     _pip_config_answer: Callable[[], dict[str, tuple[str, str]]] | None = field(
         default=None, repr=False)
+    _wanted: Wanted | None = field(default=None, repr=False)
 
     def ask_pip_config(self) -> None:
         """Start asking pip for its configuration now (it answers in the background)."""
@@ -72,6 +74,21 @@ class Session:
             assert self._pip_config_answer is not None
             self._pip_config = self._pip_config_answer()
         return self._pip_config
+
+    @property
+    def wanted(self) -> Wanted:
+        """What the command line names, with every constraint file pip reads (bad
+        requirements are usage errors here); read once per command."""
+        if self._wanted is None:
+            cl = self.cl
+            self._wanted = read_wanted(
+                [p for p in cl.positionals() if p != "--"],
+                cl.options("-r", "--requirement"),
+                [*self.constraint_files, *cl.options("-c", "--constraint")],
+                cl.options("-e", "--editable"),
+                pre=cl.has("--pre"),
+            )
+        return self._wanted
 
     @property
     def constraint_files(self) -> tuple[str, ...]:

@@ -35,7 +35,6 @@ from pipguard.commands.planning import (
     plan_closed,
     preview,
     run_with_retry,
-    wanted_of,
 )
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_packages import companions
@@ -60,7 +59,7 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
     # with --target, --prefix or --root it installs elsewhere (--target even ignores what
     # is installed), and download/wheel/lock ignore it: there, always the file.
     elsewhere = cl.has("--target", "-t", "--prefix", "--root")
-    wanted_of(cl, s.constraint_files)  # bad requirements: usage errors, before pip
+    s.wanted  # noqa: B018 - bad requirements: usage errors, before pip
     uv = uvbin.choose(s.settings.installer, s.settings.path) if is_install else None
     if uv is not None:
         uvcommand.check(cl)  # an option uv cannot take: refused before anything runs
@@ -75,7 +74,7 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
             shown = (uvcommand.install_argv(cl, uv, s.interp.python, pins) if uv is not None
                      else pipcommand.command_argv(cl, s.pip, pins))
             return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(shown))
-        if uv is None and is_install and closed(s) and cl.options("--report")[-1:] != ["-"]:
+        if uv is None and is_install and closed(s):
             return _install_closed(s, tmp, installed, elsewhere), None
         checked = guard(s, tmp, installed)
         lines = (pipcommand.strict_constraints(s.family, checked.plan, {

@@ -19,8 +19,6 @@ from packaging.utils import canonicalize_name
 from pipguard import console, pipcommand, pipreport, render, runner, wheelmeta
 from pipguard.detect import detect_overridden
 from pipguard.errors import GuardError, NoMatchingBuild, Unresolvable
-from pipguard.explain import explain
-from pipguard.explain_doc import Context
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.index import IndexClient
@@ -31,7 +29,7 @@ from pipguard.pipfailure import corrupt_download, integrity_error, out_of_memory
 from pipguard.plan import Plan
 from pipguard.planner import candidate_variants, family_requests, plan
 from pipguard.provenance import is_planned_copy
-from pipguard.reqfiles import Wanted, read_wanted
+from pipguard.reqfiles import Wanted
 from pipguard.resolution import Request
 from pipguard.session import Session, find_target, load_tables
 from pipguard.simple import IndexFile
@@ -70,18 +68,6 @@ def open_session(cl: CommandLine, environ: Mapping[str, str]) -> Session:
     session.ask_pip_config()
     session.hw = detect_overridden(s.sysroot, s.path, s.overrides)
     return session
-
-
-def wanted_of(cl: CommandLine, constraint_files: tuple[str, ...] = ()) -> Wanted:
-    """What the command line names (bad requirements are usage errors here), with the
-    constraint files pip reads from its environment (``PIP_CONSTRAINT``)."""
-    return read_wanted(
-        [p for p in cl.positionals() if p != "--"],
-        cl.options("-r", "--requirement"),
-        [*constraint_files, *cl.options("-c", "--constraint")],
-        cl.options("-e", "--editable"),
-        pre=cl.has("--pre"),
-    )
 
 
 def make_plan(s: Session, requests: list[Request], wanted: Wanted) -> Plan:
@@ -142,7 +128,7 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist], *,
     itself is only a first guess. Fails closed (:class:`GuardError`): nothing is installed
     when pip cannot resolve, or keeps naming family files that are not planned.
     """
-    wanted = wanted_of(s.cl, s.constraint_files)
+    wanted = s.wanted
     requests, plan, keep = _first_round(s, wanted, installed)
     no_deps = s.cl.has("--no-deps")
     leaks: list[pipreport.Leak] = []
@@ -191,7 +177,7 @@ def closed(s: Session) -> bool:
     """The command names torch-family requirements only, on its command line, with options
     that neither add requirements nor force reinstalls (:data:`_CLOSED_SAFE`, on the command
     line and in pip's configuration): the planner reads the whole family closure itself."""
-    wanted = wanted_of(s.cl, s.constraint_files)
+    wanted = s.wanted
     options = [o.name for o in (*s.cl.pip_globals, *s.cl.rest) if not isinstance(o, str)]
     return (bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family)
             and all(o in _CLOSED_SAFE or o == "--python" for o in options)
@@ -204,7 +190,7 @@ def plan_closed(s: Session, installed: Mapping[str, InstalledDist]
     first round of :func:`guard` (companions of a torch that moves move with it). A planned
     copy already installed is pinned by its exact version string (``===``): no other file
     of that version, from any index, satisfies it."""
-    requests, plan, _ = _first_round(s, wanted_of(s.cl, s.constraint_files), installed)
+    requests, plan, _ = _first_round(s, s.wanted, installed)
     if plan is None:
         return None, (), frozenset()
     only = frozenset(canonicalize_name(r.requirement.name) for r in requests) \
@@ -235,7 +221,7 @@ def preview(s: Session, tmp: Path) -> Plan | None:
     """``pipguard plan``: what install would take. When the command names only family
     requirements on its command line the planner answers alone (no pip run); otherwise
     pip resolves it, exactly as :func:`guard` does for ``install``."""
-    wanted = wanted_of(s.cl, s.constraint_files)
+    wanted = s.wanted
     if pipcommand.has_opaque(wanted, s.family) or s.cl.has("-r", "--requirement"):
         return guard(s, tmp, {}).plan
     env = {**marker_environment(s.interp), "extra": ""}
@@ -362,6 +348,10 @@ def diagnose(output: str, s: Session, plan: Plan) -> list[Finding]:
     # The torch index the user chose (a mirror, say) is the one we route to on
     # purpose: a warning that its builds come from a non-pytorch.org host is noise.
     own_host = urlsplit(plan.index_url).netloc
+    # Imported here: only a failed pip run needs the rules (hundreds of regexes compiled).
+    from pipguard.explain import explain
+    from pipguard.explain_doc import Context
+
     return [f for f in explain(output, Context(s.kn, hardware=s.hw))
             if not (f.category == "dependency-confusion" and f.severity == "warning"
                     and own_host and own_host in f.message)]
