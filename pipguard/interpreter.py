@@ -18,22 +18,19 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from packaging import tags as ptags
 
 from pipguard import runner
 from pipguard.errors import TargetError
+from pipguard.installed import version_on
 from pipguard.target import Interpreter, tags_for
 
 # Runs inside the target interpreter: standard library only, prints one JSON object.
 _PROBE = r"""
 import json, os, platform, sys, sysconfig
-try:
-    from importlib.metadata import version as _v
-    pip = _v("pip")
-except Exception:
-    pip = None
 try:
     glibc = os.confstr("CS_GNU_LIBC_VERSION")
 except (AttributeError, ValueError, OSError):
@@ -46,8 +43,8 @@ print(json.dumps({
     "machine": platform.machine(),
     "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "glibc": glibc,
-    "pip": pip,
     "prefix": sys.prefix,
+    "path": sys.path,
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
 }))
@@ -107,6 +104,14 @@ def _same_interpreter(python: str) -> bool:
 
 def inspect_interpreter(python: str) -> Interpreter:
     """Ask the target interpreter about itself (in-process when it is ours)."""
+    return start_inspect_interpreter(python)()
+
+
+def start_inspect_interpreter(python: str) -> Callable[[], Interpreter]:
+    """:func:`inspect_interpreter`, started now; the returned function waits for the answer.
+
+    The caller imports what it needs while the target starts (on another core).
+    """
     if _same_interpreter(python):
         facts: dict[str, object] = {
             "executable": sys.executable,
@@ -119,22 +124,36 @@ def inspect_interpreter(python: str) -> Interpreter:
             ),
             "pip": _own_pip_version(),
             "prefix": sys.prefix,
+            "path": sys.path,
         }
-        tags: tuple[ptags.Tag, ...] = tuple(ptags.sys_tags())
-    else:
-        done = runner.run([python, "-I", "-c", _PROBE], timeout=30)
-        if done.returncode != 0:
-            raise TargetError(
-                f"could not run the target interpreter {python}",
-                hint=(done.stderr.strip().splitlines() or ["check --python"])[-1],
-            )
-        try:
-            facts = json.loads(done.stdout)
-        except ValueError as exc:
-            raise TargetError(f"target interpreter {python} gave no facts") from exc
-        v = facts["version"]
-        assert isinstance(v, list)
-        tags = tags_for((int(v[0]), int(v[1])), bool(facts["free_threaded"]), None)
+        own = _interpreter(python, facts, tuple(ptags.sys_tags()))
+        return lambda: own
+    pending = runner.start([python, "-I", "-c", _PROBE], timeout=30)
+    # Loaded while the target starts: the answer reads the target's pip version with it.
+    import importlib.metadata  # noqa: F401
+    return lambda: _probed(python, pending.result())
+
+
+def _probed(python: str, done: runner.Completed) -> Interpreter:
+    if done.returncode != 0:
+        raise TargetError(
+            f"could not run the target interpreter {python}",
+            hint=(done.stderr.strip().splitlines() or ["check --python"])[-1],
+        )
+    try:
+        facts = json.loads(done.stdout)
+    except ValueError as exc:
+        raise TargetError(f"target interpreter {python} gave no facts") from exc
+    if not isinstance(facts, dict) or not isinstance(facts.get("version"), list):
+        raise TargetError(f"target interpreter {python} gave no facts")
+    v = facts["version"]
+    tags = tags_for((int(v[0]), int(v[1])), bool(facts["free_threaded"]), None)
+    facts["pip"] = version_on(_path(facts), "pip")
+    return _interpreter(python, facts, tags)
+
+
+def _interpreter(python: str, facts: dict[str, object],
+                 tags: tuple[ptags.Tag, ...]) -> Interpreter:
     ver = facts["version"]
     assert isinstance(ver, list)
     return Interpreter(
@@ -147,7 +166,13 @@ def inspect_interpreter(python: str) -> Interpreter:
         pip_version=None if facts.get("pip") is None else str(facts["pip"]),
         prefix=str(facts["prefix"]),
         tags=tags,
+        path=_path(facts),
     )
+
+
+def _path(facts: dict[str, object]) -> tuple[str, ...]:
+    path = facts.get("path")
+    return tuple(str(p) for p in path) if isinstance(path, list) else ()
 
 
 def _own_pip_version() -> str | None:
@@ -157,8 +182,6 @@ def _own_pip_version() -> str | None:
         return version("pip")
     except Exception:
         return None
-
-
 
 
 def pip_command(interp: Interpreter) -> list[str]:

@@ -21,18 +21,19 @@ crash pipguard or make it hang:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import stat
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_RECORD_BYTES = 64 << 20  # 64 MiB
 MAX_FIELD_CHARS = 128 << 10  # 128 KiB
 
 
-@dataclass(frozen=True)
-class RecordEntry:
-    """One line of a RECORD file."""
+class RecordEntry(NamedTuple):
+    """One line of a RECORD file (a tuple: torch's RECORD has 15,000 of them)."""
 
     path: str  # as written, "/"-separated, relative to the dist's location
     hash: str | None  # "<algorithm>=<urlsafe b64 digest, no padding>"
@@ -46,6 +47,7 @@ class RecordRead:
     entries: tuple[RecordEntry, ...] | None
     missing: bool = False  # there is no RECORD file at all (or no .dist-info)
     damage: str | None = None  # why an existing RECORD could not be used
+    digest: str | None = None  # sha256 of the bytes the entries were parsed from
 
 
 class RecordDamaged(ValueError):
@@ -67,7 +69,7 @@ def parse_record(text: str) -> tuple[RecordEntry, ...]:
         for row in csv.reader(io.StringIO(text, newline="")):
             if not row or not row[0]:
                 continue
-            if any(len(field) > MAX_FIELD_CHARS for field in row):
+            if max(map(len, row)) > MAX_FIELD_CHARS:
                 raise RecordDamaged(f"a field is longer than {MAX_FIELD_CHARS // 1024} KiB")
             path = row[0]
             digest = row[1].strip() if len(row) > 1 and row[1].strip() else None
@@ -79,8 +81,17 @@ def parse_record(text: str) -> tuple[RecordEntry, ...]:
     return tuple(entries)
 
 
-def read_record(dist_info: str | None) -> RecordRead:
-    """The entries of ``<dist_info>/RECORD``, read within the limits above."""
+# A RECORD's digest and the entries parsed from those bytes (by an earlier read).
+Parsed = tuple[str, tuple[RecordEntry, ...]]
+
+
+def read_record(dist_info: str | None, parsed: Parsed | None = None) -> RecordRead:
+    """The entries of ``<dist_info>/RECORD``, read within the limits above.
+
+    ``parsed``: an earlier read's digest and entries; when RECORD's bytes have that
+    digest, its entries are those (parsing is a function of the bytes) and the text is
+    not parsed again: 2 ms instead of 60 for torch's 15,000 lines.
+    """
     if dist_info is None:
         return RecordRead(None, missing=True)
     path = os.path.join(dist_info, "RECORD")
@@ -94,8 +105,11 @@ def read_record(dist_info: str | None) -> RecordRead:
         return RecordRead(None, damage=str(exc))
     except OSError as exc:
         return RecordRead(None, damage=f"it cannot be read ({exc.strerror or exc})")
+    digest = hashlib.sha256(data).hexdigest()
+    if parsed is not None and parsed[0] == digest:
+        return RecordRead(parsed[1], digest=digest)
     try:
-        return RecordRead(parse_record(data.decode("utf-8")))
+        return RecordRead(parse_record(data.decode("utf-8")), digest=digest)
     except UnicodeDecodeError:
         return RecordRead(None, damage="it is not UTF-8 text")
     except RecordDamaged as exc:

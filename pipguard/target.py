@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packaging import tags as ptags
-from packaging.requirements import InvalidRequirement, Requirement
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class Interpreter:
     tags: tuple[ptags.Tag, ...]
     # True when tags came from --platform/--python-version (a cross target).
     cross: bool = False
+    # Its sys.path (as `python -I` has it): where its installed distributions are found.
+    path: tuple[str, ...] = ()
 
     @property
     def python_tag(self) -> str:
@@ -108,6 +113,7 @@ def cross_target(
         prefix=base.prefix,
         tags=tags,
         cross=True,
+        path=base.path,
     )
 
 
@@ -139,6 +145,9 @@ def applicable(lines: Iterable[str], environment: Mapping[str, str],
 
     Unparseable lines are skipped: metadata is the package's word, not ours to reject.
     """
+    # Here, not at the top: finding the target (verify, pass-through) never needs it.
+    from packaging.requirements import InvalidRequirement, Requirement
+
     wanted = tuple(extras) or ("",)
     out: list[Requirement] = []
     for line in lines:

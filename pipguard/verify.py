@@ -5,7 +5,8 @@ where it put scripts) in ``<name>-<ver>.dist-info/RECORD``. Comparing the disk w
 truncated or half-overwritten installs ("corrupt-install") without any network. RECORD is
 read within limits (:mod:`pipguard.record`); a damaged one makes the dist unverifiable.
 
-Rules (from the wheel spec and what installers actually write):
+Rules (from the wheel spec and what installers actually write; one file's check is
+:mod:`pipguard.filecheck`):
 
 * paths are relative to the directory holding the ``.dist-info`` (scripts
   appear as ``../../bin/x``), and are only ever *read*, never written;
@@ -21,47 +22,40 @@ Rules (from the wheel spec and what installers actually write):
 
 Speed: hashing is spread over one thread per usable core (:func:`default_workers`); large
 files in 1 MiB reads (hashlib and the read release the GIL), small ones in batches. A file
-whose stat fingerprint is one remembered from an earlier match is not read (see
-:data:`Fingerprint`; :mod:`pipguard.fingerprints` keeps them); ``hash_files=False`` checks
+whose stat fingerprint is one remembered from an earlier match is not even handed to a
+job, only stat-ed (see :data:`pipguard.filecheck.Fingerprint`; :mod:`pipguard.fingerprints`
+keeps them); ``hash_files=False`` checks
 presence and sizes only (after an install: pip has just checked the archive's hash).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import re
-import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pipguard.filecheck import (
+    FINGERPRINTS,
+    HASHED,
+    STAT,
+    UNCHANGED,
+    FileJob,
+    FileProblem,
+    Fingerprint,
+    Outcome,
+    check,
+    read_and_check,
+    unchanged,
+)
 from pipguard.record import RecordEntry, RecordRead, read_record
 
-PROBLEMS = ("missing", "changed", "size", "unreadable", "incomplete", "outside")
-HASH_ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
 MAX_WORKERS = 8  # beyond this a disk, not the cores, is the limit
-_CHUNK = 1 << 20  # 1 MiB reads: fits the CPU cache, long enough that hashlib drops the GIL
 _BATCH_BYTES = 32 << 20  # group small files so one thread task is never trivially short
 _BATCH_FILES = 256
-_NEW: dict[str, Callable[..., hashlib._Hash]] = {
-    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 _PYTHON_DIR = re.compile(r"python\d*(\.\d+)?t?|pypy\d*(\.\d+)?", re.IGNORECASE)
-_O_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-
-# A file's stat fingerprint when its content matched RECORD: the RECORD hash it matched, then
-# size, mtime_ns, ctime_ns, inode, device; the same fingerprint later is not read again (as
-# ``git status`` trusts its index). The kernel sets ctime on every write, chmod, rename or
-# link and no user can set it back: an overwritten file is read again even with its mtime
-# restored. Windows has no ctime (st_ctime is the creation time): nothing is trusted there.
-Fingerprint = tuple[str, int, int, int, int, int]
-FINGERPRINTS = os.name != "nt"
-# A file changed this recently (before the check began) may change again within the same
-# timestamp tick (git's "racily clean" case; FAT ticks in 2 s): not fingerprinted.
-SETTLE_NS = 2_000_000_000
-
 
 class Distribution(Protocol):
     """What verification needs of an installed distribution
@@ -75,16 +69,6 @@ class Distribution(Protocol):
     def location(self) -> str: ...  # RECORD paths are relative to it
     @property
     def dist_info(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """One installed file that does not match its RECORD entry."""
-
-    path: str  # as written in RECORD
-    problem: str  # one of PROBLEMS
-    expected: str | None  # "sha256=..." or a size in bytes
-    actual: str | None
 
 
 @dataclass(frozen=True)
@@ -147,32 +131,41 @@ def verify_dist(dist: Distribution, *, workers: int | None = None) -> DistVerifi
 def verify_many(
     dists: Sequence[Distribution], *, workers: int | None = None, hash_files: bool = True,
     known: Sequence[Mapping[str, Fingerprint]] | None = None,
+    records: Sequence[RecordRead] | None = None,
 ) -> tuple[DistVerification, ...]:
     """Check several distributions, sharing one pool of hashing threads.
 
     ``workers`` defaults to :func:`default_workers`; 1 hashes inline. ``known`` holds,
     per distribution, the fingerprints remembered from earlier matches (see the module
-    docstring); ``hash_files=False`` compares presence, kind and size only.
+    docstring); ``hash_files=False`` compares presence, kind and size only. ``records``:
+    each distribution's RECORD as the caller read it (default: read here).
     """
-    records = [read_record(d.dist_info) for d in dists]
+    if records is None:
+        records = [read_record(d.dist_info) for d in dists]
     started = time.time_ns()  # before any stat: the settle window counts from here
-    jobs: list[_Job] = []
+    jobs: list[FileJob] = []
+    prints: list[dict[str, Fingerprint]] = [{} for _ in dists]
     for index, (dist, read) in enumerate(zip(dists, records, strict=True)):
         base = os.path.abspath(dist.location) if dist.location else ""
         root = environment_root(base) + os.sep
-        seen = known[index] if known is not None else {}
-        jobs.extend(_Job(index, base, root, e, seen.get(e.path), hash_files, started)
-                    for e in read.entries or () if _needs_check(e))
+        seen = known[index] if known is not None and hash_files and FINGERPRINTS else {}
+        for e in read.entries or ():
+            if not _needs_check(e):
+                continue
+            fingerprint = seen.get(e.path)
+            if fingerprint is None or not unchanged(base, e, fingerprint):
+                jobs.append(FileJob(index, base, root, e, fingerprint, hash_files, started))
+            else:
+                prints[index][e.path] = fingerprint
     outcomes = _run(jobs, default_workers() if workers is None else max(1, workers))
     problems: list[list[FileProblem]] = [[] for _ in dists]
-    counts = [0] * len(dists)
+    same = [len(p) for p in prints]
+    counts = same.copy()
     hashed = [0] * len(dists)
-    unchanged = [0] * len(dists)
-    prints: list[dict[str, Fingerprint]] = [{} for _ in dists]
     for job, (problem, fingerprint, how) in zip(jobs, outcomes, strict=True):
         counts[job.dist] += 1
-        hashed[job.dist] += how == _HASHED
-        unchanged[job.dist] += how == _UNCHANGED
+        hashed[job.dist] += how == HASHED
+        same[job.dist] += how == UNCHANGED
         if problem is not None:
             problems[job.dist].append(problem)
         elif fingerprint is not None:
@@ -188,7 +181,7 @@ def verify_many(
             record_missing=records[i].entries is None,
             record_damage=records[i].damage,
             files_hashed=hashed[i],
-            files_unchanged=unchanged[i],
+            files_unchanged=same[i],
             sizes_only=not hash_files,
             fingerprints=prints[i],
         )
@@ -216,35 +209,19 @@ def _unfinished(dist: Distribution, read: RecordRead) -> list[FileProblem]:
     return [FileProblem(installer, "incomplete", "present", "missing")]
 
 
-@dataclass(frozen=True)
-class _Job:
-    dist: int  # index into the dists being verified
-    base: str  # the absolute folder RECORD's paths are relative to
-    root: str  # environment_root(base) + os.sep: no path may leave it
-    entry: RecordEntry
-    known: Fingerprint | None = None  # remembered from an earlier match of this file
-    hash_files: bool = True
-    started: int = 0  # time.time_ns() before any stat
-
-
-# How a file was checked: by stat alone, read and hashed, or found unchanged (fingerprint).
-_STAT, _HASHED, _UNCHANGED = 0, 1, 2
-_Outcome = tuple[FileProblem | None, Fingerprint | None, int]
-
-
 def _needs_check(entry: RecordEntry) -> bool:
     # A .pyc without a hash is a byte-compilation product, not wheel content.
     return entry.hash is not None or not entry.path.endswith(".pyc")
 
 
-def _run(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
+def _run(jobs: Sequence[FileJob], workers: int) -> list[Outcome]:
     """Check every job; results come back in ``jobs`` order.
 
     Files that need no reading (a size check, an unchanged fingerprint) are checked
     inline: that is Python work under the GIL, which threads would only slow down. The
     files left to hash are spread over the pool.
     """
-    first = [_check(job, read=False) for job in jobs]
+    first = [check(job, read=False) for job in jobs]
     left = [job for job, outcome in zip(jobs, first, strict=True) if outcome is None]
     if not left:
         return [o for o in first if o is not None]
@@ -252,12 +229,12 @@ def _run(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
     return [o if o is not None else next(hashed) for o in first]
 
 
-def _hash_all(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
+def _hash_all(jobs: Sequence[FileJob], workers: int) -> list[Outcome]:
     if workers == 1 or len(jobs) < 2:
-        return [_read_and_check(job) for job in jobs]
+        return [read_and_check(job) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor
 
-    results: list[_Outcome] = [(None, None, _STAT)] * len(jobs)
+    results: list[Outcome] = [(None, None, STAT)] * len(jobs)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipguard-verify")
     try:
         # One task per batch (not per file) keeps the pool's overhead small on
@@ -274,7 +251,7 @@ def _hash_all(jobs: Sequence[_Job], workers: int) -> list[_Outcome]:
     return results
 
 
-def _batches(jobs: Sequence[_Job]) -> Iterator[list[int]]:
+def _batches(jobs: Sequence[FileJob]) -> Iterator[list[int]]:
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].entry.size or 0, reverse=True)
     batch: list[int] = []
     total = 0
@@ -288,113 +265,7 @@ def _batches(jobs: Sequence[_Job]) -> Iterator[list[int]]:
         yield batch
 
 
-def _check_batch(jobs: Sequence[_Job]) -> list[_Outcome]:
-    return [_read_and_check(job) for job in jobs]
+def _check_batch(jobs: Sequence[FileJob]) -> list[Outcome]:
+    return [read_and_check(job) for job in jobs]
 
 
-def _read_and_check(job: _Job) -> _Outcome:
-    outcome = _check(job)
-    assert outcome is not None  # reading allowed: always an answer
-    return outcome
-
-
-def _check(job: _Job, *, read: bool = True) -> _Outcome | None:
-    """Compare one file with its RECORD entry: its problem (None when it matches), its
-    fingerprint when its hash matched, and how it was checked; None when the file would
-    have to be read and ``read`` is False."""
-    compared = _compare(job, read)
-    if compared is None:
-        return None
-    problem, st, how = compared
-    if (problem is None and how != _STAT and st is not None and job.entry.hash is not None
-            and FINGERPRINTS and job.started - st.st_ctime_ns > SETTLE_NS):
-        return None, _fingerprint(job.entry.hash, st), how
-    return problem, None, how
-
-
-def _compare(job: _Job, read: bool
-             ) -> tuple[FileProblem | None, os.stat_result | None, int] | None:
-    entry = job.entry
-    # RECORD uses "/"; normpath collapses "../../bin" lexically, the way the
-    # installer computed it, so a symlinked lib dir cannot change the answer.
-    rel = entry.path
-    plain = (job.base and rel[:1] not in "./\\" and "/." not in rel and "//" not in rel
-             and ":" not in rel and "\\" not in rel and not rel.endswith("/"))  # nothing to fold
-    path = (job.base + os.sep + rel.replace("/", os.sep) if plain
-            else os.path.normpath(os.path.join(job.base, rel.replace("/", os.sep))))
-    if not path.startswith(job.root) or "\x00" in path:
-        return FileProblem(entry.path, "outside", entry.hash or _size_text(entry.size),
-                           "outside the environment; not read"), None, _STAT
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return (FileProblem(entry.path, "missing", entry.hash or _size_text(entry.size), None),
-                None, _STAT)
-    except OSError as exc:
-        return (FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc)),
-                None, _STAT)
-    if entry.hash is None:
-        return None, st, _STAT
-    if not stat.S_ISREG(st.st_mode):
-        # Never open a FIFO or device a RECORD points at: reading could block forever.
-        return FileProblem(entry.path, "changed", entry.hash, "not a regular file"), st, _STAT
-    if entry.size is not None and st.st_size != entry.size:
-        return FileProblem(entry.path, "size", str(entry.size), str(st.st_size)), st, _STAT
-    algorithm, _, expected = entry.hash.partition("=")
-    new = _NEW.get(algorithm.lower())
-    if new is None or not job.hash_files:
-        return None, st, _STAT
-    if FINGERPRINTS and job.known is not None and job.known == _fingerprint(entry.hash, st):
-        return None, st, _UNCHANGED
-    if not read:
-        return None
-    try:
-        actual = _digest(path, new, st.st_size)
-    except OSError as exc:
-        return (FileProblem(entry.path, "unreadable", entry.hash, exc.strerror or str(exc)),
-                st, _HASHED)
-    if actual is None:
-        return FileProblem(entry.path, "changed", entry.hash, "changed while read"), st, _HASHED
-    if actual != expected.rstrip("="):
-        return (FileProblem(entry.path, "changed", entry.hash, f"{algorithm.lower()}={actual}"),
-                st, _HASHED)
-    return None, st, _HASHED
-
-
-def _fingerprint(record_hash: str, st: os.stat_result) -> Fingerprint:
-    return (record_hash, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-
-def _digest(path: str, new: Callable[..., hashlib._Hash], size: int) -> str | None:
-    """The file's digest in RECORD's encoding (urlsafe base64, no padding).
-
-    Reads at most ``size`` bytes (what ``stat`` said); None when the file turned
-    out longer or shorter, i.e. it changed under us.
-    """
-    fd = os.open(path, _O_READ)  # O_NONBLOCK: a FIFO swapped in after stat cannot block
-    try:
-        if size <= _CHUNK:
-            data = os.read(fd, size + 1)
-            while len(data) < size and (more := os.read(fd, size + 1 - len(data))):
-                data += more
-            if len(data) != size:
-                return None
-            h = new(data)
-        else:
-            h = new()
-            buffer = bytearray(_CHUNK)
-            view = memoryview(buffer)
-            left = size
-            with open(fd, "rb", buffering=0, closefd=False) as f:
-                while left > 0 and (n := f.readinto(buffer)):
-                    h.update(view[:n])
-                    left -= n
-                if left != 0 or f.read(1):
-                    return None
-    finally:
-        os.close(fd)
-    return base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii")
-
-
-def _size_text(size: int | None) -> str | None:
-    return None if size is None else str(size)

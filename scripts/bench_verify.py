@@ -11,8 +11,8 @@ All three read the same files, those a RECORD lists with a sha256, in the same r
 * a one-thread loop: ``open`` + ``hashlib.sha256`` in 1 MiB reads, per file;
 * ``sha256sum`` in argv batches of 200 files, one process at a time.
 
-Each is run once to warm the page cache, then ``--repeat`` times (default 5);
-the median is printed, with MB/s and the ratio to the hashlib loop.
+Each is run once to warm the page cache, then ``--repeat`` rounds (default 5) run
+each once in turn; the median is printed, with MB/s and the ratio to the hashlib loop.
 
     python scripts/bench_verify.py --site SITE_PACKAGES --name torch [--python PY]
     python scripts/bench_verify.py [--mb 300 --files 2000]   # a synthetic dist
@@ -142,8 +142,11 @@ def remembering(dist: InstalledDist, cache: Path) -> Callable[[], None]:
 
 def cli(python: str, name: str, cache: Path, *extra: str) -> Callable[[], None]:
     argv = [sys.executable, "-m", "pipguard", "--python", python, "verify", name, *extra]
+    # PYTHONDONTWRITEBYTECODE empty: a user's installed pipguard has its bytecode (pip
+    # compiles it at install); without it each start compiles pipguard's modules again
+    # (~50 ms), which is not what a user waits for. The warm-up run writes it.
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-           "PIPGUARD_CACHE_DIR": str(cache)}
+           "PIPGUARD_CACHE_DIR": str(cache), "PYTHONDONTWRITEBYTECODE": ""}
 
     def call() -> None:
         done = runner.run(argv, capture=True, env=env)
@@ -152,14 +155,18 @@ def cli(python: str, name: str, cache: Path, *extra: str) -> Callable[[], None]:
     return call
 
 
-def median(fn: Callable[[], None], repeat: int) -> float:
-    fn()  # warm the page cache
-    times = []
+def medians(fns: list[Callable[[], None]], repeat: int) -> list[float]:
+    """Each function's median time over ``repeat`` rounds, every round running each once
+    in turn: on a shared machine, a slow minute then slows every row alike, not one."""
+    for fn in fns:
+        fn()  # warm the page cache (and the fingerprints, and the bytecode)
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, row in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            row.append(time.perf_counter() - start)
+    return [statistics.median(row) for row in times]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,11 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                          cli(args.python, args.name, scratch / "cli", "--full")))
             rows.append((f"pipguard verify {args.name} (CLI, repeat: fingerprints)",
                          cli(args.python, args.name, scratch / "cli")))
-        base = None
-        for label, fn in rows:
-            t = median(fn, args.repeat)
-            base = base or t
-            print(f"{label:45s} {t:7.3f} s {total / MB / t:7.0f} MB/s  {t / base:5.2f}x")
+        results = medians([fn for _, fn in rows], args.repeat)
+        for (label, _), t in zip(rows, results, strict=True):
+            print(f"{label:50s} {t:7.3f} s {total / MB / t:7.0f} MB/s  {t / results[0]:5.2f}x")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if root is not None:

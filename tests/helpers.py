@@ -52,3 +52,23 @@ def run(argv: Sequence[str], env: Mapping[str, str] | None = None, timeout: floa
 def pipguard(*args: str, python: str = sys.executable, env: Mapping[str, str] | None = None,
              timeout: float = 600, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return run([python, "-m", "pipguard", *args], env=env, timeout=timeout, stdin=stdin)
+
+
+def write_installed(site: Path, entry: Mapping[str, Any]) -> Path:
+    """Write a ``.dist-info`` under ``site`` for one ``pip inspect``-shaped entry
+    (``metadata.name``/``version``, ``installer``, ``direct_url``): what an installer
+    leaves, for the in-process metadata reads (:func:`pipguard.installed.inspect_named`)."""
+    import json
+
+    meta = entry["metadata"]
+    dist_info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
+    dist_info.mkdir(parents=True, exist_ok=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n",
+        encoding="utf-8")
+    if entry.get("installer"):
+        (dist_info / "INSTALLER").write_text(f"{entry['installer']}\n", encoding="utf-8")
+    if entry.get("direct_url"):
+        (dist_info / "direct_url.json").write_text(json.dumps(entry["direct_url"]),
+                                                   encoding="utf-8")
+    return dist_info

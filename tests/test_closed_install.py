@@ -27,6 +27,7 @@ from pipguard.plan import Plan, PlannedPackage
 from pipguard.session import Session
 from pipguard.target import Interpreter
 from pipguard.verify import DistVerification
+from tests.helpers import write_installed
 
 PY = "/venv/bin/python"
 TORCH = PlannedPackage("torch", "2.15.0+cu130", "https://x/whl/cu130/torch-2.15.0%2Bcu130-cp312"
@@ -45,7 +46,7 @@ def _item(p: PlannedPackage) -> dict[str, Any]:
 
 
 class FakePip:
-    """pip install (rc per run, writing its report), and the target's metadata reads."""
+    """pip install (rc per run, writing its report); what is installed (:meth:`site`)."""
 
     def __init__(self, rcs: Sequence[int], installed: Sequence[dict[str, Any]] = (),
                  reported: Sequence[PlannedPackage] = (TORCH,)) -> None:
@@ -55,11 +56,15 @@ class FakePip:
         self.installs: list[list[str]] = []
         self.constraints: list[str] = []
 
+    def site(self, tmp_path: Path) -> Path:
+        """The target's site-packages, holding what is installed there."""
+        site = tmp_path / "site"
+        for entry in self.installed:
+            write_installed(site, entry)
+        return site
+
     def __call__(self, argv: Sequence[str], **_: object) -> runner.Completed:
         argv = list(argv)
-        if argv[1:3] == ["-I", "-c"]:  # inspect_named
-            return runner.Completed(tuple(argv), 0, json.dumps(
-                {"version": "1", "installed": self.installed}), "")
         assert argv[1:4] == ["-m", "pip", "install"] and "--dry-run" not in argv, argv
         self.installs.append(argv)
         self.constraints.append(Path(argv[argv.index("-c") + 1]).read_text(encoding="utf-8"))
@@ -70,9 +75,9 @@ class FakePip:
         return runner.Completed(tuple(argv), rc, "", "ERROR: pip failed" if rc else "")
 
 
-def _session(tmp_path: Path, argv: list[str]) -> Session:
+def _session(tmp_path: Path, argv: list[str], site: Path | None = None) -> Session:
     interp = Interpreter(PY, (3, 12, 0), "cpython", "linux", "x86_64", False, "25.0",
-                         str(tmp_path), ())
+                         str(tmp_path), (), path=(str(site or tmp_path / "site"),))
     cl = parse(argv)
     return Session(cl, settings(cl, {"PATH": "/usr/bin", "PIP_CONFIG_FILE": os.devnull}),
                    interp, Hardware(), load_knowledge())
@@ -106,7 +111,8 @@ def test_a_closed_command_installs_with_one_pip_run(
     fake = FakePip([0], installed=[_dist("torchaudio", "2.5.1+cu124")])
     monkeypatch.setattr(runner, "RUNNER", fake)
     monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
-    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"]))
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torch"],
+                                             fake.site(tmp_path)))
     assert rc == 0 and seam == []
     [argv] = fake.installs
     assert argv[4:6] == [PIN, "-c"] and argv[7] == "torch"
@@ -214,8 +220,8 @@ def test_a_failure_part_way_is_not_followed_by_a_second_install(
     class PartWay(FakePip):
         def __call__(self, argv: Sequence[str], **kw: object) -> runner.Completed:
             done = super().__call__(argv, **kw)
-            if argv[1:4] == ["-m", "pip", "install"]:
-                self.installed = [_dist("torch", TORCH.version)]  # then the disk filled up
+            if argv[1:4] == ["-m", "pip", "install"]:  # torch landed, then the disk filled up
+                write_installed(tmp_path / "site", _dist("torch", TORCH.version))
             return done
 
     fake = PartWay([1])

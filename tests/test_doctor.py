@@ -24,12 +24,13 @@ from pipguard import runner
 from pipguard.commands.doctor import check
 from pipguard.commands.doctor import deep as _deep
 from pipguard.doctor_environment import Environment
+from pipguard.filecheck import FileProblem
 from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
 from pipguard.installed import InstalledDist
 from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
-from pipguard.verify import DistVerification, FileProblem
+from pipguard.verify import DistVerification
 from tests.helpers import clean_env, pipguard
 
 KN = load_knowledge()

@@ -1,6 +1,6 @@
 """verify remembers what it hashed: unchanged files are not read again, changed ones are.
 
-The rule (:data:`pipguard.verify.Fingerprint`): a file whose size, mtime, ctime, inode and device
+The rule (:data:`pipguard.filecheck.Fingerprint`): a file whose size, mtime, ctime, inode and device
 are those of an earlier check that matched its RECORD hash is trusted; anything else is
 hashed. ``--full`` hashes every file; ``hash_files=False`` (after an install) checks sizes.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipguard import verify
+from pipguard import filecheck
 from pipguard.cache import read_entry, write_entry
 from pipguard.fingerprints import verify_remembering
 from pipguard.installed import InstalledDist
@@ -21,15 +21,15 @@ from pipguard.render import how_verified
 from pipguard.verify import verify_many
 from tests.test_verify import make_dist, record_hash
 
-pytestmark = pytest.mark.skipif(not verify.FINGERPRINTS, reason="no change time on Windows")
+pytestmark = pytest.mark.skipif(not filecheck.FINGERPRINTS, reason="no change time on Windows")
 
 FILES = {f"p/f{i}": bytes([i]) * (1000 + i) for i in range(20)}
 
 
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files written by the test count as settled at once (see verify.SETTLE_NS)."""
-    monkeypatch.setattr(verify, "SETTLE_NS", -10**12)
+    """Files written by the test count as settled at once (see filecheck.SETTLE_NS)."""
+    monkeypatch.setattr(filecheck, "SETTLE_NS", -10**12)
 
 
 def _dist(tmp_path: Path) -> tuple[Path, InstalledDist]:
@@ -93,11 +93,21 @@ def test_files_changed_just_now_are_not_remembered(tmp_path: Path) -> None:
     assert (again.files_hashed, again.files_unchanged) == (20, 0)
 
 
+_FOREIGN = {"record": "0" * 64, "paths": ["p/f0"], "hashes": [None], "sizes": [None],
+            "prints": [None]}
+
+
 @pytest.mark.parametrize(("header", "body"), [
     (None, b"not an entry at all"),
-    ({"format": 1, "dist_info": "SELF"}, b"not json"),
-    ({"format": 1, "dist_info": "SELF"}, b"[7]"),
-    ({"format": 1, "dist_info": "/elsewhere"}, b"{}"),
+    ({"format": 2, "dist_info": "SELF"}, b"not json"),
+    ({"format": 2, "dist_info": "SELF"}, b"[7]"),
+    ({"format": 2, "dist_info": "SELF"}, b"{}"),
+    ({"format": 2, "dist_info": "SELF"}, json.dumps({**_FOREIGN, "paths": []}).encode()),
+    ({"format": 2, "dist_info": "SELF"}, json.dumps({**_FOREIGN, "paths": [7]}).encode()),
+    ({"format": 2, "dist_info": "SELF"}, json.dumps({**_FOREIGN, "sizes": ["1"]}).encode()),
+    ({"format": 2, "dist_info": "SELF"}, json.dumps({**_FOREIGN, "prints": [7]}).encode()),
+    ({"format": 2, "dist_info": "/elsewhere"}, b"{}"),
+    ({"format": 1, "dist_info": "SELF"}, b"{}"),  # an older pipguard's entry
     ({"format": 99, "dist_info": "SELF"}, b"{}"),
 ])
 def test_a_damaged_store_means_hash_it(tmp_path: Path, settled: None,
@@ -126,14 +136,15 @@ def test_a_forged_store_entry_must_match_the_file_it_names(tmp_path: Path,
     entry = read_entry(stored)
     assert entry is not None
     header, body = entry
-    files = json.loads(body)
+    columns = json.loads(body)
     target = site / "p/f5"
     target.write_bytes(b"Y" * len(FILES["p/f5"]))
     st = target.stat()
     # The changed file's own stat in every field but one: the inode.
-    files["p/f5"] = [files["p/f5"][0], st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                     st.st_ino + 1, st.st_dev]
-    write_entry(stored, header, json.dumps(files).encode())
+    row = columns["paths"].index("p/f5")
+    columns["prints"][row] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino + 1,
+                              st.st_dev]
+    write_entry(stored, header, json.dumps(columns).encode())
     again = verify_remembering([dist], cache)[0]
     assert [p.path for p in again.problems] == ["p/f5"]
 
@@ -148,3 +159,31 @@ def test_sizes_only_checks_presence_and_size(tmp_path: Path) -> None:
                                                              ("p/f4", "missing")]
     assert result.sizes_only and result.files_hashed == 0
     assert "present at their RECORD sizes" in how_verified([result])
+
+
+def test_an_unchanged_record_is_not_parsed_again(tmp_path: Path, settled: None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store keeps RECORD's parse with the digest of its bytes: the same bytes next
+    time are not parsed again; other bytes are (and their files checked against them)."""
+    from pipguard import record
+
+    site, dist = _dist(tmp_path)
+    cache = tmp_path / "cache"
+    verify_remembering([dist], cache)
+    parse = record.parse_record
+
+    def refuse(text: str) -> object:
+        raise AssertionError("RECORD parsed again")
+
+    monkeypatch.setattr(record, "parse_record", refuse)
+    again = verify_remembering([dist], cache)[0]
+    assert again.ok and (again.files_checked, again.files_unchanged) == (20, 20)
+
+    monkeypatch.setattr(record, "parse_record", parse)
+    assert dist.dist_info is not None
+    rows = [[k, record_hash(v), str(len(v))] for k, v in FILES.items() if k != "p/f1"]
+    rows.append(["p/gone", record_hash(b"x"), "1"])  # other bytes: a file RECORD now lists
+    make_dist(site, {}, rows)
+    changed = verify_remembering([dist], cache)[0]
+    assert [(p.path, p.problem) for p in changed.problems] == [("p/gone", "missing")]
+    assert changed.files_checked == 20 and changed.files_unchanged == 19

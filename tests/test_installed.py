@@ -1,4 +1,5 @@
-"""Tests for pipguard.installed: reading `pip inspect` from the target interpreter."""
+"""Tests for pipguard.installed: what the target has installed (`pip inspect`, and the
+named distributions read from the target's sys.path)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 
 from pipguard import runner
 from pipguard.errors import EXIT_TARGET, TargetError
-from pipguard.installed import InstalledDist, inspect, parse_inspect
+from pipguard.installed import InstalledDist, inspect, inspect_named, parse_inspect
+from pipguard.interpreter import inspect_interpreter
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pip_inspect_venv.json"
 SITE = "/tmp/pipguard-fixture/venv/lib/python3.11/site-packages"
@@ -191,6 +193,76 @@ def test_inspect_rejects_output_that_is_not_a_report(
     fake(monkeypatch, 0, stdout)
     with pytest.raises(TargetError, match="JSON"):
         inspect("py")
+
+
+# --- inspect_named: the target's sys.path, read here --------------------------------------
+
+
+def _installed(site: Path, name: str, version: str, **files: str) -> Path:
+    dist_info = site / f"{name}-{version}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        "Requires-Dist: filelock\nRequires-Python: >=3.10\n", encoding="utf-8")
+    for filename, text in files.items():
+        (dist_info / filename.replace("_json", ".json")).write_text(text, encoding="utf-8")
+    return dist_info
+
+
+def test_named_reads_the_first_copy_on_the_path_as_import_does(tmp_path: Path) -> None:
+    first, second = tmp_path / "venv-site", tmp_path / "global-site"
+    url = {"url": "https://x/torch-2.9.0.whl", "archive_info": {}}
+    dist_info = _installed(first, "torch", "2.9.0+cu128", INSTALLER="pip\n", REQUESTED="",
+                           direct_url_json=json.dumps(url))
+    _installed(second, "torch", "2.1.0")
+    _installed(second, "Torch_Audio", "2.9.0")  # found by its canonical name
+
+    found = by_name(inspect_named([str(tmp_path / "missing"), str(first), str(second)],
+                                  ["torch", "torch-audio", "torchvision"]))
+
+    assert sorted(found) == ["torch", "torch-audio"]  # not installed: simply absent
+    torch = found["torch"]
+    assert (torch.version, torch.location, torch.dist_info) == (
+        "2.9.0+cu128", str(first), str(dist_info))
+    assert torch.installer == "pip" and torch.requested and torch.direct_url == url
+    assert torch.requires_dist == ("filelock",) and torch.requires_python == ">=3.10"
+    assert found["torch-audio"].location == str(second)
+
+
+def test_named_skips_metadata_without_a_name_and_bad_direct_url(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "half-1.0.dist-info").mkdir(parents=True)  # killed before METADATA was written
+    _installed(site, "torch", "2.9.0", direct_url_json="{not json")
+    found = by_name(inspect_named([str(site)], ["half", "torch"]))
+    assert list(found) == ["torch"] and found["torch"].direct_url is None
+
+
+def test_the_probe_reports_the_path_and_pip_is_read_from_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One start of the target: its facts and sys.path; its pip's version is read here."""
+    site = tmp_path / "site"
+    _installed(site, "pip", "25.1")
+    facts = {"executable": "/t/python", "version": [3, 12, 4], "implementation": "cpython",
+             "platform": "linux", "machine": "x86_64", "free_threaded": False,
+             "glibc": "glibc 2.39", "prefix": "/t", "path": [str(site)]}
+    calls: list[list[str]] = []
+
+    def fake(argv: Sequence[str], **_: object) -> runner.Completed:
+        calls.append(list(argv))
+        return runner.Completed(tuple(argv), 0, json.dumps(facts), "")
+
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    interp = inspect_interpreter("/t/python")
+    assert [c[:3] for c in calls] == [["/t/python", "-I", "-c"]]
+    assert interp.path == (str(site),) and interp.pip_version == "25.1"
+    assert interp.prefix == "/t" and interp.version == (3, 12, 4)
+
+
+def test_a_probe_without_facts_is_a_target_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "RUNNER", lambda argv, **_: runner.Completed(
+        tuple(argv), 0, "[1, 2]", ""))
+    with pytest.raises(TargetError, match="gave no facts"):
+        inspect_interpreter("/t/python")
 
 
 # --- one real run ---------------------------------------------------------------------

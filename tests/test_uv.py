@@ -25,6 +25,7 @@ from pipguard.pipcommand import strict_constraints
 from pipguard.plan import Plan, PlannedPackage
 from pipguard.uvcommand import check, install_argv
 from scripts.serve_index import IndexServer
+from tests.helpers import write_installed
 from tests.test_reliability import GPU, Box, make_box, torch_args
 
 UV = "/opt/uv/bin/uv"
@@ -162,9 +163,11 @@ def test_guard_constraints_also_hold_installed_unplanned_names_where_they_are() 
 
 
 class FakeRunner:
-    """Answers the target's metadata reads; records and answers the uv call."""
+    """Records and answers the uv call, which installs ``after`` into :attr:`site`."""
 
-    def __init__(self, uv_rc: int = 0, after: Sequence[dict[str, Any]] = ()) -> None:
+    def __init__(self, uv_rc: int = 0, after: Sequence[dict[str, Any]] = (),
+                 site: Path | None = None) -> None:
+        self.site = site or Path(os.devnull)  # no `after`: never written
         self.uv_rc = uv_rc
         self.after = list(after)
         self.calls: list[list[str]] = []
@@ -176,12 +179,10 @@ class FakeRunner:
         self.calls.append(argv)
         if argv[0] == UV:
             self.uv_ran = True
+            for entry in self.after:  # what uv installed
+                write_installed(self.site, entry)
             self.constraints = Path(argv[argv.index("-c") + 1]).read_text(encoding="utf-8")
             return runner.Completed(tuple(argv), self.uv_rc, "", "")
-        if argv[1:3] == ["-I", "-c"]:  # inspect_named
-            found = self.after if self.uv_ran else []
-            return runner.Completed(tuple(argv), 0, json.dumps(
-                {"version": "1", "installed": found}), "")
         raise AssertionError(f"unexpected process {argv}")
 
 
@@ -192,7 +193,7 @@ def _session(tmp_path: Path, argv: list[str]) -> Any:
     from pipguard.target import Interpreter
 
     interp = Interpreter(PY, (3, 12, 0), "cpython", "linux", "x86_64", False, "25.0",
-                         str(tmp_path), ())
+                         str(tmp_path), (), path=(str(tmp_path / "site"),))
     cl = parse(argv)
     env = {"PATH": "/usr/bin", "PIP_CONFIG_FILE": os.devnull}
     return Session(cl, settings(cl, env), interp, Hardware(), load_knowledge())
@@ -213,7 +214,8 @@ def _dist(name: str, version: str, url: str | None = None) -> dict[str, Any]:
 
 def test_install_runs_uv_with_the_pins_and_the_guard_constraints(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: None) -> None:
-    fake = FakeRunner(uv_rc=0, after=[_dist("torch", TORCH.version, TORCH.url)])
+    fake = FakeRunner(uv_rc=0, after=[_dist("torch", TORCH.version, TORCH.url)],
+                      site=tmp_path / "site")
     monkeypatch.setattr(runner, "RUNNER", fake)
     s = _session(tmp_path, ["install", "torch", "--installer", "uv", "-q"])
     monkeypatch.setattr("pipguard.commands.install.verify_many",
@@ -240,7 +242,7 @@ def _ok(name: str) -> Any:
 def test_an_unplanned_family_change_after_uv_is_a_guard_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: None) -> None:
     fake = FakeRunner(uv_rc=0, after=[_dist("torch", TORCH.version, TORCH.url),
-                                      _dist("torchaudio", "99.0.0")])
+                                      _dist("torchaudio", "99.0.0")], site=tmp_path / "site")
     monkeypatch.setattr(runner, "RUNNER", fake)
     with pytest.raises(GuardError, match=r"torchaudio 99\.0\.0"):
         install_cmd.run_install(_session(tmp_path, ["install", "torch", "--installer", "uv"]))

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from pipguard.filecheck import FileProblem
 from pipguard.installed import InstalledDist, parse_inspect
 from pipguard.record import RecordEntry, parse_record
 from pipguard.verify import (
     DistVerification,
-    FileProblem,
     default_workers,
     environment_root,
     verify_dist,

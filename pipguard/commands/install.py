@@ -193,7 +193,7 @@ def _family_unmoved(s: Session, plan: Plan | None, before: dict[str, InstalledDi
     """After uv: no family distribution but the planned ones changed (uv writes no pip
     report to audit; the planned ones are checked against their files by verify)."""
     planned = {p.name for p in plan.packages} if plan is not None else set()
-    moved = [f"{d.name} {d.version}" for d in inspect_named(s.interp.python, sorted(s.family))
+    moved = [f"{d.name} {d.version}" for d in inspect_named(s.interp.path, sorted(s.family))
              if d.name in s.family and d.name not in planned
              and (before.get(d.name) is None or before[d.name].version != d.version)]
     if moved:

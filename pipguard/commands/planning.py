@@ -283,7 +283,7 @@ def _last_error(stderr: str) -> str:
 def installed_family(s: Session) -> dict[str, InstalledDist]:
     """Family distributions installed in the target (pip writes INSTALLER last: one
     without it was interrupted, and is reinstalled from its file)."""
-    return {d.name: d for d in inspect_named(s.interp.python, sorted(s.family))}
+    return {d.name: d for d in inspect_named(s.interp.path, sorted(s.family))}
 
 
 def _read(path: Path) -> str:

@@ -38,7 +38,7 @@ def run_sync(s: Session) -> tuple[int, None]:
     env = marker_environment(s.interp)
     wanted = [p for p in choice.lock.packages if applies(p.marker, env)]
     files = {p.name: _file_for(p, s) for p in wanted if p.directory is None}
-    installed = {d.name: d for d in inspect_named(s.interp.python, sorted(files))}
+    installed = {d.name: d for d in inspect_named(s.interp.path, sorted(files))}
     force = cl.has("--force-reinstall")
     todo = {n: f for n, f in files.items()
             if force or not _same_file(installed.get(n), _package(wanted, n), f)}
@@ -111,7 +111,7 @@ def _same_file(d: InstalledDist | None, p: LockedPackage, f: LockedFile) -> bool
 
 def _verify(s: Session, wanted: list[LockedPackage]) -> None:
     names = sorted(p.name for p in wanted)
-    dists = [d for d in inspect_named(s.interp.python, names) if d.name in names]
+    dists = [d for d in inspect_named(s.interp.path, names) if d.name in names]
     by_name = {d.name: d for d in dists}
     problems = [f"{p.name}: not installed" for p in wanted if p.name not in by_name]
     problems += [f"{p.name}: {by_name[p.name].version} installed, {p.version} locked"

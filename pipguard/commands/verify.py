@@ -3,38 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from pipguard.errors import UsageError
-from pipguard.fingerprints import verify_remembering
-from pipguard.install_record import read as read_record
-from pipguard.install_record import swapped
-from pipguard.installed import InstalledDist, inspect, start_inspect_named
-from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
+from pipguard.interpreter import choose_python, start_inspect_interpreter
 from pipguard.options import Settings, settings
-from pipguard.orphans import find_orphans
 from pipguard.pipargs import CommandLine
-from pipguard.results import Verified
-from pipguard.session import load_tables
+
+if TYPE_CHECKING:
+    from pipguard.installed import InstalledDist
+    from pipguard.results import Verified
 
 
 def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verified]:
     """Verify the named distributions, all of them, or the torch family (the default)."""
     s = settings(cl, environ)
     names = {canonicalize_name(n) for n in cl.positionals()}
-    python = choose_python(s.python, (s.virtual_env, s.conda_prefix))
-    # Only the named distributions' metadata (no whole `pip inspect`), read while the
-    # target interpreter is probed: two starts of it, side by side.
-    named = start_inspect_named(python, sorted(names)) if names else None
-    interp = inspect_interpreter(python)
-    if named is not None:
-        chosen = [d for d in named() if d.name in names]
+    probe = start_inspect_interpreter(choose_python(s.python, (s.virtual_env, s.conda_prefix)))
+    # Loaded while the target interpreter starts (on another core): a repeat check of a
+    # torch install takes about as long as these imports. (_result imports them by name.)
+    import pipguard.fingerprints
+    import pipguard.install_record
+    import pipguard.results  # noqa: F401
+    from pipguard.errors import UsageError
+    from pipguard.installed import inspect, inspect_named
+    from pipguard.interpreter import pip_command
+
+    interp = probe()
+    if names:
+        # Only the named distributions' metadata, found on the target's sys.path: no
+        # whole `pip inspect`, and no start of the target beyond its probe.
+        chosen = [d for d in inspect_named(interp.path, sorted(names)) if d.name in names]
         unknown = names - {d.name for d in chosen}
         if unknown:
             raise UsageError(f"not installed: {', '.join(sorted(unknown))}",
                              hint="pipguard list shows what is installed")
         return _result(chosen, (), interp.prefix, named=True, s=s)
+    from pipguard.orphans import find_orphans
+    from pipguard.session import load_tables  # the tables: only for the family and orphans
+
     dists = inspect(interp.python, pip_command(interp))
     kn = load_tables(s)  # once: a user's tables file is read and parsed each time
     if s.all:
@@ -51,6 +59,11 @@ def run_verify(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Verifi
 
 def _result(chosen: Sequence[InstalledDist], orphans: Sequence[str], prefix: str, *,
             named: bool, s: Settings) -> tuple[int, Verified]:
+    from pipguard.fingerprints import verify_remembering
+    from pipguard.install_record import read as read_record
+    from pipguard.install_record import swapped
+    from pipguard.results import Verified
+
     # A copy that is not the file pipguard installed there (a look-alike, same version).
     record = read_record(prefix)
     swaps = tuple(f"{d.name} {d.version}: {why}" for d in chosen
