@@ -107,6 +107,18 @@ class Doc:
         out = self.text[start : end if end >= 0 else len(self.text)].strip()
         return out if len(out) <= 400 else out[:397] + "..."
 
+    def stopped_short(self, end: int) -> str | None:
+        """The last download progress before ``end`` when it is short of complete
+        ("42.6/607.0 MB", or "7%" from an older pip's bar), else None."""
+        before = self.text[:end]
+        bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", before)
+        if bars and float(bars[-1][0]) < float(bars[-1][1]):
+            return f"{bars[-1][0]}/{bars[-1][1]} {bars[-1][2]}"
+        percent = re.findall(r"(?<![\d.])(\d{1,3})% \|", before)
+        if not bars and percent and int(percent[-1]) < 100:
+            return f"{percent[-1]}%"
+        return None
+
     def installed(self, name: str) -> str | None:
         """The version of ``name`` from the context, else as the text names it."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
@@ -174,7 +186,9 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
                  r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
                  r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
-                 r"Requirements contain conflicting indexes for package", re.M)
+                 r"Requirements contain conflicting indexes for package|only has wheels for the "
+                 r"following platforms|has no wheels (?:are available )?with a matching|"
+                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`", re.M)
 _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
                      r"solving failed|Installing dependencies from lock file|Updating dependencies"
                      r"|Package operations: \d+ install|Unable to find installation candidates|"

@@ -78,18 +78,25 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       r"Wheel '[^']+' located at \S+ is invalid|InvalidWheel|corrupt(?:ed)? "
                       r"(?:zip|archive|wheel)|archive is corrupt|Bad local file header|Compressed "
                       r"file ended before|invalid stored block lengths|Error -3 while "
-                      r"decompressing|Failed to read (?:from )?(?:the )?zip")
+                      r"decompressing|Failed to read (?:from )?(?:the )?zip|"
+                      r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
+    crash = doc.find(r"(?:^|ERROR: )Exception:\s*\n\s*Traceback", re.M)  # pip's own
+    if not broken and crash and doc.stopped_short(crash.start()):
+        broken = crash  # pip crashed part way through a download: the connection, mostly
+    if not broken and not doc.find(r"status client error|\b40[134]\b|Not Found|Forbidden|"
+                                   r"Unauthorized"):
+        broken = doc.find(r"^\s*(?:[×x]|error:) Failed to download `[^`]+`\s*$", re.M)  # uv
     # A damaged member of a wheel names the package's own folder: torch/lib/..., nvidia/...
     member = doc.find(r"for file '([A-Za-z]\w*)[/\\]")
     wheel = member and (member.group(1) == "nvidia"
                         or canonicalize_name(member.group(1)) in doc.facts.family())
     if not hashes and not (broken and (wheel or doc.find(
             r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)|"
-            r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org"))):
+            r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org|conda\.anaconda\.org|"
+            r"target_path:"))):
         return  # (a timeout elsewhere, e.g. a model download, is not an install problem)
     error_at = min(m.start() for m in (hashes, broken) if m)
-    bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", doc.text[:error_at])
-    cut = bars[-1] if bars and float(bars[-1][0]) < float(bars[-1][1]) else None  # stopped short
+    cut = doc.stopped_short(error_at)
     src = doc.find(r"([\w.-]+==\S+) from (https?://\S+?\.whl)|Hash mismatch for `([^`]+)`|"
                    r"Failed to (?:download|fetch wheel:?) `?([\w.-]+==[^`\s]+)")
     last = re.findall(r"Downloading (?:\S*/)?([A-Za-z]\w*)-(\d[^-\s]*)-\S*\.whl", doc.text)
@@ -104,9 +111,11 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     refetch = f"pip cache remove {req.name} && {_cmd('pipguard', 'install', str(req))}"
     if cut or (broken and not re.search(r"zip|magic|invalid|CRC|central", broken.group(0), re.I)):
         yield Finding("download-integrity", "error", f"the download of {req.name} was cut off"
-                      + (f" at {cut[0]}/{cut[1]} {cut[2]}" if cut else "") + ": pip hashed a "
-                      "partial file, so the 'got' hash changes with every attempt; a flaky "
-                      "connection or proxy, not tampering: retry on a stable network", evidence,
+                      + (f" at {cut}" if cut else "") + (": pip hashed a partial file, so the "
+                      "'got' hash changes with every attempt; " if hashes else ": ") + "a flaky "
+                      "connection or proxy, not tampering (the largest wheels fail first): "
+                      "retry on a stable network, with more retries and a longer timeout",
+                      evidence,
                       _cmd("pipguard", "install", "--retries", "10", "--timeout", "120", str(req)))
     elif hashes:
         yield Finding("download-integrity", "error",
@@ -120,7 +129,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       "often left in pip's cache by an interrupted download", evidence, refetch)
 
 def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
-    hard = doc.find(r"ResolutionImpossible|conflicting dependencies|The conflict is caused by|"
+    hard = doc.find(r"ResolutionImpossible|conflicting\s+dependencies|The conflict is caused by|"
                     r"No solution found when resolving|The user requested|version solving failed|"
                     r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
                     r"UnsatisfiableError|conflicting indexes for package")
@@ -196,7 +205,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           f"{pkg} {ver} requires {need} but {mine} was requested", doc.line(m),
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
-    if doc.find(r"only \S+ is available|there is no version of"):
+    if doc.find(r"only \S+ is available|there is no version of|has no wheels"):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = [f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}"
                for m, r in deps]

@@ -279,15 +279,19 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         req = _req(m.group(1))
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
                     and not (req and req.name == "torch" and v.release[:2] == (0, 1))]
-    elif m := doc.near("there is no version of|was not found in the|has no wheels with|can't be "
+    elif m := doc.near("there is no version of|was not found in the|has no wheels|can't be "
                        "installed", r"there is no version of (\S+)|(\S+) was not found in the "
                        r"(?:package registry|provided package locations)|(\S+) has no wheels "
-                       r"with a matching [\w ]*?tag(?: \(e\.g\., `([^`]+)`\))?|Distribution "
+                       r"(?:are available )?with a matching [\w ]*?(?:tag|implementation)"
+                       r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
                        r"`(\S+) @ [^`]*` can't be installed"):
         req, tag = _req(next(g for g in m.groups() if g)), m.group(4)
         if m.group(5):  # uv's hint names the interpreter's tag
             hint = doc.find(r"You're using \w+ [\d.]+ \(`([^`]+)`\)|following platforms")
             tag = (hint.group(1) or "this platform") if hint else "this interpreter"
+    elif m := doc.find(r"You're on \w+ \(`([^`]+)`\), but `([\w.-]+)` \(v(\S+?)\) only has "
+                       r"wheels for the following platforms"):  # uv >= 0.8: the platform's tag
+        req, tag = _req(f"{m.group(2)}=={m.group(3)}"), m.group(1)
     elif m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available"):  # uv: the newest there
         need = doc.find(rf"(?:you require|depends on) ({re.escape(m.group(1))}[<>=!~][^\s,]+)")
         req, bound = _req(need.group(1) if need else m.group(1)), True

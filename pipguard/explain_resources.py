@@ -64,8 +64,7 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
     if not crash or doc.find(r"IncompleteRead|Connection (?:broken|reset|aborted)|timed out|"
                              r"ProtocolError|SSLError|ConnectionError|HTTPError"):
         return None  # the network, not memory
-    bars = re.findall(r"([\d.]+)/([\d.]+) ?[kMG]B\b", doc.text[: crash.start()])
-    if bars and float(bars[-1][0]) < float(bars[-1][1]):
+    if doc.stopped_short(crash.start()):
         return None  # the download stopped short: cut off, not cached
     sizes = re.findall(r"Downloading [^\n]*?\.whl[^\n(]*\(([\d.]+ ?[kMG]B)\)",
                        doc.text[: crash.start()])

@@ -211,9 +211,12 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
 
     torch's ``_ops.py`` frames are skipped: ``load_library`` loads a companion's library.
     """
-    frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?",
-                        doc.text[: m.start()])
-    last = next((pkg for pkg, ops in reversed(frames) if not ops), "torch")
+    before = doc.text[: m.start()]
+    frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
+    # No frames (a bare ImportError): the statement that was running names the package.
+    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)[-1:]
+    last = next((pkg for pkg, ops in reversed(frames) if not ops), None) or (
+        stated[0] if stated and not frames else "torch")
     return None if last == "torch" else last
 
 

@@ -155,12 +155,14 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
               f"{accuracy:.1%}, fix validity {validity:.1%}")
 
 
-# Measured when the rules were last tuned (on the training set only): held-out category
-# accuracy 89.0% (89/100), fix validity 92.0%, after 73 new records (C2-*) joined the corpus
-# under the same split rule (31 of them held out; before: 61/69, 88.4%). The target is not
-# met: the floor below can fail today; the target is an expected failure until it is met
+# Measured when the rules were last tuned (on the training set only), as the corpus grew
+# under the same split rule: 61/69 (88.4%) on the first corpus; 89/100 (89.0%, fix validity
+# 92.0%) after 73 records (C2-*) joined; 105/124 (84.7%, fix validity 90.3%) after 65 more
+# (C3-*, 24 held out) joined and the rules were tuned on their 41 training records: the
+# first 100 held-out records still 89/100, the 24 new ones 16/24. The target is not met:
+# the floor below can fail today; the target is an expected failure until it is met
 # (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 89 / 100
+MEASURED_ACCURACY = 105 / 124
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -179,7 +181,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MIN_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out category accuracy 89.0% < 90% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out category accuracy 84.7% < 90% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

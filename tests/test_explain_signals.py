@@ -128,3 +128,45 @@ def test_undefined_symbol_in_an_old_torch_library_is_a_mixed_install() -> None:
     f = first('    from torch._C import *\nImportError: /opt/conda/lib/python3.5/site-packages/'
               "torch/lib/libTHC.so.1: undefined symbol: THLongStorage_inferSizeN")
     assert f is not None and f.category == "corrupt-install"
+
+
+# -- round C3 (training records only): general forms of signals already known ------------
+
+
+def test_pips_conflict_sentence_wrapped_over_lines_is_a_resolver_conflict() -> None:
+    text = ("ERROR: Cannot install torch==2.0.0, torchvision==0.15.2 and torchvision==0.16.0 "
+            "because these package versions have conflicting\n                         "
+            "dependencies.\n")
+    f = first(text)
+    assert f is not None and f.category == "resolver-conflict"
+
+
+@pytest.mark.parametrize("text", [
+    # an older uv's wording of "no wheel for this interpreter"
+    "  × No solution found when resolving dependencies:\n  ╰─▶ Because torch==2.3.1 has no "
+    "wheels are available with a matching Python implementation and you require torch==2.3.1, "
+    "we can conclude that the requirements are unsatisfiable.",
+    # uv >= 0.8 names the platform and the ones the release has
+    "You're on macOS (`macosx_15_0_arm64`), but `torch` (v2.8.0+cu128) only has wheels for "
+    "the following platforms: `manylinux_2_28_x86_64`, `win_amd64`",
+])
+def test_uvs_no_wheel_for_this_target_is_no_matching_distribution(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "no-matching-distribution"
+    assert f.fix.startswith("uv pip ")
+
+
+def test_condas_partial_download_is_a_download_problem() -> None:
+    text = ("  url: https://conda.anaconda.org/pytorch/linux-64/pytorch-2.0.1-py3.10_cuda11.8_"
+            "cudnn8.7.0_0.tar.bz2\n  target_path: /opt/conda/pkgs/pytorch-2.0.1.tar.bz2\n"
+            "  Content-Length: 1318400419\n  downloaded bytes: 607480247\n")
+    f = first(text)
+    assert f is not None and f.category == "download-integrity"
+
+
+def test_a_bare_import_error_names_the_package_whose_import_failed() -> None:
+    """No traceback frames: the `from X import` line that was running names the package
+    that needs the missing CUDA runtime (not torch's own libraries)."""
+    f = first("from vllm import cuda_utils\nImportError: libcudart.so.12: cannot open shared "
+              "object file: No such file or directory")
+    assert f is not None and f.category == "cuda-libraries" and f.message.startswith("vllm ")

@@ -80,7 +80,29 @@ def test_a_cut_download_is_not_memory() -> None:
     text = ("Collecting torch\n  Downloading torch-2.3.1-cp310-cp310-manylinux1_x86_64.whl "
             "(779.1 MB)\n     401.2/779.1 MB 3.1 MB/s eta 0:02:03\nERROR: Exception:\nTraceback "
             "(most recent call last):\n  File \"/u/pip/_internal/x.py\"\n")
-    assert explain(text, Context(facts=KNOWLEDGE)) == ()
+    found = explain(text, Context(facts=KNOWLEDGE))
+    assert [f.category for f in found] == ["download-integrity"]  # cut off: not memory
+    assert "cut off at 401.2/779.1 MB" in found[0].message
+
+
+def test_an_old_pips_bar_short_of_100_percent_before_a_crash_is_a_cut_download() -> None:
+    text = ("  Downloading http://download.pytorch.org/whl/cu91/torch-0.4.0-cp36-cp36m-linux_"
+            "x86_64.whl (519.5MB)\n    63% |████████████▋       | 327.2MB 1.1MB/s eta 0:02:51\n"
+            "Exception:\nTraceback (most recent call last):\n")
+    found = explain(text, Context(facts=KNOWLEDGE))
+    assert [f.category for f in found] == ["download-integrity"] and "63%" in found[0].message
+    done = text.replace("63% |████████████▋       | 327.2MB 1.1MB/s eta 0:02:51",
+                        "100% |████████████████████████████████| 519.5MB 1.1MB/s")
+    assert first(done)[0] == "resource-exhausted"  # all of it arrived: the cache's memory
+
+
+def test_uvs_bare_download_failure_is_a_download_problem_but_not_a_404() -> None:
+    category, fix = first("  × Failed to download `torch==2.11.0+cu130`\n")
+    assert category == "download-integrity" and fix.startswith("UV_HTTP_TIMEOUT=120 uv pip ")
+    gone = ("  × Failed to download `torch==2.11.0+cu130`\n  ╰─▶ HTTP status client error "
+            "(404 Not Found) for url (https://x/torch.whl)\n")
+    assert not any(f.category == "download-integrity"
+                   for f in explain(gone, Context(facts=KNOWLEDGE)))
 
 
 def test_free_threaded_python_given_a_gil_build() -> None:
