@@ -235,11 +235,12 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
-    # Windows: c10.dll loads first; once it has, the VC++ runtime is there, and a later DLL of
-    # torch's failing "or one of its dependencies" is missing CUDA DLLs or libomp.
+    # Windows: c10.dll loads first, and needs the VC++ runtime (its usual failure: a missing
+    # runtime, not a missing c10.dll); a later DLL of torch's failing "or one of its
+    # dependencies" is missing CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading \"[^\"]*[/\\]"
-                       r"torch[/\\]+lib[/\\]+(?!c10\.dll)\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
-                       r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+(?!c10\.dll)\w+"
+                       r"torch[/\\]+lib[/\\]+\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
+                       r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"
                        r"\.dll' \(or one of its dependencies\)"):
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "

@@ -534,8 +534,12 @@ def test_missing_torch_library_on_linux() -> None:
 
 
 def test_windows_dll_of_torch_itself() -> None:
-    f = first(fixture("win_dll_c10.txt"))
-    assert f.category == "corrupt-install" and "VC++" in f.message
+    """c10.dll is the first DLL torch loads: failing "or one of its dependencies", it is
+    the VC++ runtime that is missing (what the fix in real threads was); a damaged torch
+    comes second."""
+    found = explain(fixture("win_dll_c10.txt"), Context(facts=REAL))
+    assert [f.category for f in found[:2]] == ["cuda-libraries", "corrupt-install"]
+    assert "VC++" in found[0].message and found[0].fix.startswith("winget install")
 
 
 def test_half_renamed_leftover_directory() -> None:
