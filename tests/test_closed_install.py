@@ -1,8 +1,9 @@
-"""A closed command (torch-family names only) installs with one pip resolution.
+"""An install that forces no reinstall resolves once: family names or not.
 
 At the runner seam: the install itself carries the pins and constraints that keep every
 other family file out (pip fails before installing anything should it need one); pip's
-dry run (the guard) is asked only when that install fails, and decides what happens next.
+dry run (the guard) is asked only when that install fails before resolving, and decides
+what happens next.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from pipguard import runner
 from pipguard.commands import install as install_cmd
+from pipguard.commands import planning
 from pipguard.commands.planning import Guarded
 from pipguard.errors import GuardError, Unresolvable
 from pipguard.hardware import Hardware
@@ -88,7 +90,7 @@ def seam(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The planner's answer is PLAN; each guard (dry-run) call is recorded, and fails the
     test unless a test replaces it."""
     calls: list[str] = []
-    monkeypatch.setattr(install_cmd, "plan_closed",
+    monkeypatch.setattr(install_cmd, "plan_once",
                         lambda s, installed: (PLAN, (PIN,), frozenset({"torch"})))
     monkeypatch.setattr(install_cmd, "verify_many",
                         lambda dists, **_: [DistVerification(d.name, d.version, 1, (), False)
@@ -106,7 +108,7 @@ def _dist(name: str, version: str) -> dict[str, Any]:
     return {"metadata": {"name": name, "version": version}, "installer": "pip"}
 
 
-def test_a_closed_command_installs_with_one_pip_run(
+def test_a_family_command_installs_with_one_pip_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
     fake = FakePip([0], installed=[_dist("torchaudio", "2.5.1+cu124")])
     monkeypatch.setattr(runner, "RUNNER", fake)
@@ -160,8 +162,6 @@ def test_pip_unable_to_resolve_at_all_is_the_guards_stop(
 
 
 @pytest.mark.parametrize("argv", [
-    ["install", "-r", "reqs.txt"],
-    ["install", "torch", "numpy"],  # a name outside the family: pip must say what it pulls
     ["install", "torch", "--report", "-"],  # no report of ours to audit afterwards
     ["install", "--req=reqs.txt", "torch"],  # pip's abbreviation of --requirement
     ["install", "--group", "dev", "torch"],  # requirements from pyproject.toml
@@ -194,7 +194,7 @@ def test_no_deps_keeps_the_planned_names_it_does_not_pin_out(
     meet (a PIP_REQUIREMENT naming it) must not come from the user's index unpinned."""
     fake = FakePip([0], reported=(TRITON,))
     monkeypatch.setattr(runner, "RUNNER", fake)
-    monkeypatch.setattr(install_cmd, "plan_closed",
+    monkeypatch.setattr(install_cmd, "plan_once",
                         lambda s, installed: (BIGGER, (TRITON_PIN,), frozenset({"triton"})))
     monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
     rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "--no-deps", "triton"]))
@@ -258,3 +258,84 @@ def test_after_install_only_what_pip_just_installed_is_checked_by_size(
     install_cmd._verify_planned(_session(tmp_path, ["install", "torch"]), BIGGER, family,
                                 frozenset({"torch"}))
     assert seen == {"sizes": ["torch"], "hashed": ["triton"]}
+
+
+# -- commands that name other packages (and requirements files) ---------------------------
+
+
+class Resolved(FakePip):
+    """pip resolved (and wrote its report), then failed installing (rc 1)."""
+
+    def __call__(self, argv: Sequence[str], **kw: object) -> runner.Completed:
+        done = super().__call__(argv, **kw)
+        Path(argv[list(argv).index("--report") + 1]).write_text(
+            json.dumps({"version": "1", "install": []}))
+        return done
+
+
+@pytest.mark.parametrize("argv", [
+    ["install", "requests"],
+    ["install", "-r", "reqs.txt"],
+    ["install", "-U", "requests", "-e", "./proj"],
+])
+def test_a_command_naming_no_family_package_resolves_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str],
+        argv: list[str]) -> None:
+    """Nothing to plan: the install is pip's, under constraints that keep every family name
+    out (or exactly as installed); no dry run first."""
+    (tmp_path / "reqs.txt").write_text("requests==2.32.3\nrich\n")
+    (tmp_path / "proj").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(install_cmd, "plan_once", planning.plan_once)
+    fake = FakePip([0], installed=[_dist("torch", "2.5.1+cu124")], reported=())
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    rc, _ = install_cmd.run_install(_session(tmp_path, argv, fake.site(tmp_path)))
+    assert rc == 0 and seam == [] and len(fake.installs) == 1
+    [install] = fake.installs
+    assert install[4] == "-c" and install[6:] == [*argv[1:], "--report", install[-1]]
+    lines = fake.constraints[0].splitlines()
+    assert "torch===2.5.1+cu124" in lines and "torchvision<0" in lines
+
+
+@pytest.mark.parametrize("argv", [
+    ["install", "--upgrade-strategy", "eager", "requests"],  # would move installed torch
+    ["install", "--force-reinstall", "requests"],
+    ["install", "--req=reqs.txt"],  # pip's abbreviation: pip's parser, not pipguard's
+])
+def test_a_command_with_other_options_asks_pip_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str],
+        argv: list[str]) -> None:
+    (tmp_path / "reqs.txt").write_text("requests\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
+    with pytest.raises(AssertionError, match="the dry run was not needed"):
+        install_cmd.run_install(_session(tmp_path, argv))
+    assert seam == ["guard"]
+
+
+def test_a_failure_after_pip_resolved_is_not_followed_by_a_dry_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    """pip wrote its report: it resolved, so the constraints held; what failed is pip's
+    own (a build, the disk), and nothing is run again."""
+    monkeypatch.setattr(install_cmd, "plan_once", planning.plan_once)
+    fake = Resolved([1], reported=())
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "requests"]))
+    assert rc == 1 and len(fake.installs) == 1 and seam == []
+
+
+def test_a_package_that_needs_torch_is_planned_after_pip_refuses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str]) -> None:
+    """`torch<0` keeps torch out of the first run; pip's dry run then says torchmetrics
+    needs it, and the install runs again with torch planned and pinned."""
+    monkeypatch.setattr(install_cmd, "plan_once", planning.plan_once)
+    fake = FakePip([1, 0])
+    monkeypatch.setattr(runner, "RUNNER", fake)
+    monkeypatch.setattr(install_cmd, "_verify_and_repair", lambda s, plan, fresh: 0)
+    monkeypatch.setattr(install_cmd, "guard",
+                        lambda s, tmp, installed, **_: Guarded(PLAN, (PIN,), {}))
+    rc, _ = install_cmd.run_install(_session(tmp_path, ["install", "torchmetrics"]))
+    assert rc == 0 and len(fake.installs) == 2
+    assert "torch<0" in fake.constraints[0].splitlines()
+    assert fake.installs[1][4:6] == [PIN, "-c"]
+    assert "torch<0" not in fake.constraints[1].splitlines()

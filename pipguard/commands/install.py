@@ -1,11 +1,11 @@
 """``pipguard install`` (and ``download``, ``wheel``, ``lock``): plan, delegate to pip, verify.
 
 1. Plan the family for what the command names, asking the real pip
-   (``--dry-run --report``) what it pulls in transitively (:mod:`.planning`). A closed
-   command (torch-family names only, on the command line) skips that run: the planner
-   reads the whole family closure, the install below is constrained so that pip fails
-   before installing anything should it need another family file, and only then is the
-   dry run made (:func:`_install_closed`).
+   (``--dry-run --report``) what it pulls in transitively (:mod:`.planning`). A command
+   with only options that force no reinstall (``planning.resolves_once``: the common case,
+   family names or not, requirements files included) skips that run: the install below is
+   constrained so that pip fails before installing anything should it need a family file
+   that is not planned, and only then is the dry run made (:func:`_install_once`).
 2. Hand pip the user's command unchanged, preceded by a pin of every planned
    family package to its file on the torch index, as a direct reference with
    the index's ``#sha256=`` (:mod:`pipguard.pipcommand`), and the guard's constraints.
@@ -28,12 +28,12 @@ from pathlib import Path
 
 from pipguard import console, pipcommand, pipreport, render, runner, uvbin, uvcommand
 from pipguard.commands.planning import (
-    closed,
     diagnose,
     guard,
     installed_family,
-    plan_closed,
+    plan_once,
     preview,
+    resolves_once,
     run_with_retry,
 )
 from pipguard.doctor_environment import Environment
@@ -42,7 +42,7 @@ from pipguard.errors import CheckFailed, GuardError
 from pipguard.fingerprints import verify_remembering
 from pipguard.install_record import Installed, record_install
 from pipguard.installed import InstalledDist, inspect_named
-from pipguard.plan import Plan
+from pipguard.plan import Plan, PlannedPackage
 from pipguard.provenance import is_planned_copy
 from pipguard.results import DryRun
 from pipguard.session import Session
@@ -74,8 +74,8 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
             shown = (uvcommand.install_argv(cl, uv, s.interp.python, pins) if uv is not None
                      else pipcommand.command_argv(cl, s.pip, pins))
             return 0, DryRun(plan, s.hw, pins, pipcommand.quote_argv(shown))
-        if uv is None and is_install and closed(s):
-            return _install_closed(s, tmp, installed, elsewhere), None
+        if uv is None and is_install and resolves_once(s):
+            return _install_once(s, tmp, installed, elsewhere), None
         checked = guard(s, tmp, installed)
         lines = (pipcommand.strict_constraints(s.family, checked.plan, {
             n: d.version for n, d in installed.items()}) if uv is not None else
@@ -86,15 +86,18 @@ def run_install(s: Session) -> tuple[int, DryRun | None]:
         return _after(s, checked.plan, installed, uv, elsewhere, report), None
 
 
-def _install_closed(s: Session, tmp: Path, installed: dict[str, InstalledDist],
-                    elsewhere: bool) -> int:
-    """Install a closed command (torch-family names only, see ``planning.closed``) with one
-    pip resolution: the planner read the whole family closure, so pip's resolution of the
-    install itself is the audit. Every planned file is pinned with its hash, and every other
-    family name is constrained to stay as it is (not installed: never); a resolution that
-    needs anything else fails in pip before anything is installed. Only then is pip asked
-    (the guard's dry run) what it needs, and the command planned and installed again."""
-    plan, pins, pinned = plan_closed(s, installed)
+def _install_once(s: Session, tmp: Path, installed: dict[str, InstalledDist],
+                  elsewhere: bool) -> int:
+    """Install with one pip resolution (see ``planning.resolves_once``): pip's resolution
+    of the install itself is the audit. Every planned file is pinned with its hash, and
+    every other family name is constrained to stay as it is (not installed: never); a
+    resolution that needs anything else fails in pip before anything is installed. Only
+    then is pip asked (the guard's dry run) what it needs, and the command planned and
+    installed again.
+
+    pip writes its report once it has resolved, before it installs: a failed run that
+    left one (or moved the family) failed part way, and is not run again."""
+    plan, pins, pinned = plan_once(s, installed)
     lines = pipcommand.strict_constraints(
         s.family, plan, {n: d.version for n, d in installed.items()}, pinned=pinned, exact=True)
     done, report = _run(s, tmp, plan, pins, lines, None, explain_failure=False)
@@ -104,23 +107,27 @@ def _install_closed(s: Session, tmp: Path, installed: dict[str, InstalledDist],
                              "checked", hint="run `pipguard verify` and `pipguard doctor`")
         return _after(s, plan, installed, None, elsewhere, report)
     now = installed_family(s) if not elsewhere else {}
-    if _state(now) != _state(installed):  # pip failed part way: no second install
+    resolved = report is not None and report.is_file()
+    if resolved or _state(now) != _state(installed):  # failed part way: no second install
         _explain(s, done, plan)
         return done.returncode
     # pip refused before installing: its dry run (audited) says whether the plan fell
     # short. When pip cannot resolve the command at all, that is the guard's stop (exit 6).
     checked = guard(s, tmp, installed, echo=False)
-    if checked.plan is not None and plan is not None and \
-            set(checked.plan.packages) == set(plan.packages):  # the plan was whole
+    if _packages(checked.plan) == _packages(plan):  # the plan was whole: pip's own failure
         _explain(s, done, plan)
         return done.returncode
-    console.say("pip needs more of the torch family than the command names; planned again "
-                "with pip's own resolution")
+    console.say("pip needs torch-family packages the plan did not hold (the conflict above "
+                "is pipguard's guard): planned again with pip's own resolution")
     lines = pipcommand.guard_constraints(s.family, checked.plan, frozenset(installed))
     done, report = _run(s, tmp, checked.plan, checked.pins, lines, None)
     if done.returncode != 0:
         return done.returncode
     return _after(s, checked.plan, installed, None, elsewhere, report)
+
+
+def _packages(plan: Plan | None) -> frozenset[PlannedPackage]:
+    return frozenset(plan.packages) if plan is not None else frozenset()
 
 
 def _state(dists: dict[str, InstalledDist]) -> dict[str, tuple[str, str | None]]:

@@ -155,41 +155,54 @@ def guard(s: Session, tmp: Path, installed: Mapping[str, InstalledDist], *,
              "build (see `pipguard plan`), or an index serves a look-alike")
 
 
-# Options that neither add requirements nor change whether installed files are replaced:
-# a command with only these (and family names) is closed. Anything else, from the command
-# line or pip's configuration (abbreviations, --group, PIP_FORCE_REINSTALL …), is not.
-_CLOSED_SAFE = frozenset({
+# Options that neither change whether installed files are replaced nor make pip write a
+# report of its own: a command with only these resolves once (see resolves_once). Anything
+# else, from the command line or pip's configuration (abbreviations, --group,
+# PIP_FORCE_REINSTALL, --report …), is not.
+_ONCE_SAFE = frozenset({
     "-q", "--quiet", "-v", "--verbose", "-i", "--index-url", "--extra-index-url", "-f",
     "--find-links", "--no-index", "--pre", "--no-cache-dir", "--cache-dir", "--timeout",
     "--retries", "--proxy", "--cert", "--client-cert", "--no-deps", "-U",
-    "--upgrade", "--upgrade-strategy", "--no-compile", "--compile", "--no-warn-conflicts",
+    "--upgrade", "--no-compile", "--compile", "--no-warn-conflicts",
     "--no-warn-script-location", "--disable-pip-version-check", "--progress-bar",
     "--root-user-action", "--break-system-packages", "-c", "--constraint", "--only-binary",
     "--prefer-binary", "--isolated", "--require-virtualenv", "--log", "--no-input",
     "--keyring-provider", "--exists-action", "--no-build-isolation", "--no-clean",
-    "-t", "--target", "--prefix", "--root", "--user",
+    "-t", "--target", "--prefix", "--root", "--user", "-r", "--requirement", "-e", "--editable",
 })
-_CLOSED_SAFE_CONFIG = frozenset(o.lstrip("-") for o in _CLOSED_SAFE if o.startswith("--")) \
-    | {"default-timeout", "config-file"}
+# Only where the command names nothing but family requirements (the planner then moves the
+# family itself): with other names, an eager upgrade would want to move installed family
+# packages the install's constraints hold where they are.
+_FAMILY_ONLY = frozenset({"--upgrade-strategy"})
 
 
-def closed(s: Session) -> bool:
-    """The command names torch-family requirements only, on its command line, with options
-    that neither add requirements nor force reinstalls (:data:`_CLOSED_SAFE`, on the command
-    line and in pip's configuration): the planner reads the whole family closure itself."""
+def resolves_once(s: Session) -> bool:
+    """Whether the install can be its own audit: one pip resolution, with options from
+    :data:`_ONCE_SAFE` only (on the command line and in pip's configuration).
+
+    What pipguard reads of the command (its names, its requirements files) is only a first
+    guess; the install carries the plan's pins and constraints under which every other
+    family name never installs or stays exactly as installed, so a resolution that needs
+    any family file pipguard did not plan, however pip read the command, fails in pip
+    before anything is installed (:func:`pipguard.commands.install._install_once`)."""
     wanted = s.wanted
+    family_only = bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family)
+    allowed = _ONCE_SAFE | _FAMILY_ONLY if family_only else _ONCE_SAFE
+    config = {o.lstrip("-") for o in allowed if o.startswith("--")} \
+        - {"requirement", "editable"} | {"default-timeout", "config-file"}
     options = [o.name for o in (*s.cl.pip_globals, *s.cl.rest) if not isinstance(o, str)]
-    return (bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family)
-            and all(o in _CLOSED_SAFE or o == "--python" for o in options)
-            and set(s.pip_config) <= _CLOSED_SAFE_CONFIG)
+    return (bool(wanted.requirements or wanted.opaque)
+            and all(o in allowed or o == "--python" for o in options)
+            and set(s.pip_config) <= config)
 
 
-def plan_closed(s: Session, installed: Mapping[str, InstalledDist]
-                ) -> tuple[Plan | None, tuple[str, ...], frozenset[str]]:
-    """The plan, pins and pinned names of a :func:`closed` command, without asking pip: the
-    first round of :func:`guard` (companions of a torch that moves move with it). A planned
-    copy already installed is pinned by its exact version string (``===``): no other file
-    of that version, from any index, satisfies it."""
+def plan_once(s: Session, installed: Mapping[str, InstalledDist]
+              ) -> tuple[Plan | None, tuple[str, ...], frozenset[str]]:
+    """The plan, pins and pinned names of a command that :func:`resolves_once`, without
+    asking pip: the first round of :func:`guard` (companions of a torch that moves move
+    with it; no plan when the command names no family requirement). A planned copy already
+    installed is pinned by its exact version string (``===``): no other file of that
+    version, from any index, satisfies it."""
     requests, plan, _ = _first_round(s, s.wanted, installed)
     if plan is None:
         return None, (), frozenset()
