@@ -52,6 +52,12 @@ _PIP_VARS_NOT_NETWORK = frozenset({
     "PIP_REQUIRE_VIRTUALENV", "PIP_NO_WARN_SCRIPT_LOCATION", "PIP_VERBOSE", "PIP_CACHE_DIR",
     "PIP_NO_CACHE_DIR",
 })  # fmt: skip
+# Where pip looks for its configuration files (platformdirs' inputs, and the venv): with
+# the PIP_* variables, what pip's configuration answer depends on besides the files.
+_CONFIG_LOCATION_VARS = frozenset({
+    "HOME", "USERPROFILE", "APPDATA", "LOCALAPPDATA", "PROGRAMDATA", "ALLUSERSPROFILE",
+    "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "VIRTUAL_ENV",
+})
 FRESH_FOR_S = 600.0  # an index page cached this recently is used without asking again
 
 
@@ -92,6 +98,9 @@ class Settings:
     # PIP_* variables that change what pip resolves or where from, which uv does not read
     # (uv reads its own configuration): named in a warning when uv installs.
     pip_only_vars: tuple[str, ...] = ()
+    # Every PIP_* variable and those that place pip's configuration files, sorted: with the
+    # files, what `pip config list` answers (pipguard.configfiles remembers it).
+    pip_config_env: tuple[tuple[str, str], ...] = ()
 
 
 def flag(value: str, name: str) -> bool:
@@ -197,6 +206,8 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
         pip_only_vars=tuple(sorted(
             k for k, v in environ.items() if v and k.startswith("PIP_")
             and k not in _PIP_VARS_NOT_NETWORK)) if installer != "pip" else (),
+        pip_config_env=tuple(sorted((k, v) for k, v in environ.items()
+                                    if k.startswith("PIP_") or k in _CONFIG_LOCATION_VARS)),
     )
 
 

@@ -23,8 +23,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
-from pipguard import runner
+from pipguard.configfiles import start_config_list
 from pipguard.errors import UsageError
 from pipguard.pipargs import CommandLine, Option
 from pipguard.redact import split_credentials
@@ -89,20 +90,24 @@ def read_pip_config(pip: Sequence[str], cl: CommandLine, inert: bool
     return start_pip_config(pip, cl, inert)()
 
 
-def start_pip_config(pip: Sequence[str], cl: CommandLine, inert: bool
+def start_pip_config(pip: Sequence[str], cl: CommandLine, inert: bool, *,
+                     key: Mapping[str, object] | None = None, cache_root: Path | None = None
                      ) -> Callable[[], dict[str, tuple[str, str]]]:
     """Start asking pip for its configuration; the returned function waits for the answer.
 
-    ``pip config list`` is a whole pip start (~0.4 s): started early, it runs on another
-    core while pipguard detects the hardware and reads the index.
+    ``pip config list`` is a whole pip start (~0.5 s): started early, it runs on another
+    core while pipguard detects the hardware and reads the index; with ``key`` (what else
+    the answer depends on) and ``cache_root``, pip's answer is remembered while the files
+    it read are unchanged (:mod:`pipguard.configfiles`).
     """
     if inert:
         return dict
     isolated = ["--isolated"] if any(o.name == "--isolated" for o in _cli(cl)) else []
-    pending = runner.start([*pip, *isolated, "config", "list"], timeout=120)
+    pending = start_config_list(pip, isolated, {**(key or {}), "isolated": bool(isolated)},
+                                cache_root if key is not None else None)
 
     def answer() -> dict[str, tuple[str, str]]:
-        done = pending.result()
+        done = pending()
         return merged(parse_config_list(done.stdout), cl.command) if done.returncode == 0 \
             else {}
 

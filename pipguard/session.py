@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pipguard.cache import cache_dir
 from pipguard.errors import UsageError
 from pipguard.hardware import Hardware
 from pipguard.index import IndexClient
@@ -62,8 +63,12 @@ class Session:
     def ask_pip_config(self) -> None:
         """Start asking pip for its configuration now (it answers in the background)."""
         if self._pip_config is None and self._pip_config_answer is None:
-            self._pip_config_answer = start_pip_config(self.pip, self.cl,
-                                                       self.settings.pip_config_inert)
+            s, interp = self.settings, self.interp
+            key = {"pip": list(self.pip), "prefix": interp.prefix, "pip_version":
+                   interp.pip_version, "env": [list(kv) for kv in s.pip_config_env]}
+            self._pip_config_answer = start_pip_config(
+                self.pip, self.cl, s.pip_config_inert, key=key,
+                cache_root=s.cache_dir if s.cache_dir is not None else cache_dir())
 
     @property
     def pip_config(self) -> dict[str, tuple[str, str]]:
