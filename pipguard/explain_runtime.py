@@ -1,9 +1,8 @@
 """``explain`` rules for failures at import time and run time of an installed torch.
 
-Driver too old, GPU architecture unsupported, CPU build on a GPU machine, CUDA
-libraries, companion mismatch, corrupt install (NumPy ABI and torch's Python
-dependencies are in :mod:`pipguard.explain_pydeps`). The framework
-(:mod:`pipguard.explain`) orders and merges their findings.
+Driver too old, GPU architecture unsupported, CPU build on a GPU machine, CUDA libraries,
+companion mismatch, corrupt install (NumPy ABI and torch's Python dependencies are in
+:mod:`pipguard.explain_pydeps`). The framework (:mod:`pipguard.explain`) orders and merges them.
 """
 
 from __future__ import annotations
@@ -207,17 +206,15 @@ def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
 
 
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
-    """The package whose code was loading when ``m`` failed; ``None`` when it is torch itself.
-
-    torch's ``_ops.py`` frames are skipped: ``load_library`` loads a companion's library.
-    """
+    """The package whose code was loading when ``m`` failed (its last frame, torch's
+    ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
+    that ran); ``None`` when it is torch itself."""
     before = doc.text[: m.start()]
     frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
-    # No frames (a bare ImportError): the statement that was running names the package.
-    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)[-1:]
-    last = next((pkg for pkg, ops in reversed(frames) if not ops), None) or (
-        stated[0] if stated and not frames else "torch")
-    return None if last == "torch" else last
+    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)
+    last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
+        stated[-1] if stated else None)
+    return None if last in (None, "torch") else last
 
 
 def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
@@ -235,9 +232,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
-    # Windows: c10.dll loads first, and needs the VC++ runtime (its usual failure: a missing
-    # runtime, not a missing c10.dll); a later DLL of torch's failing "or one of its
-    # dependencies" is missing CUDA DLLs or libomp.
+    # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
+    # the first one loaded, needs it), CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading \"[^\"]*[/\\]"
                        r"torch[/\\]+lib[/\\]+\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
                        r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"

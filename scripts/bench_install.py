@@ -16,10 +16,14 @@ Two cases, each against a baseline measured in the same run:
   wheel as the ``cpu`` variant of a one-file ``file://`` torch index built here; uv, which
   does not read pip's configuration, gets the same find-links and indexes on its command line.
   ``--breakdown`` also times the parts of a guarded install on their own.
+* ``other`` (``--other``): no torch at all, ``pip install requests rich click attrs tqdm six``
+  (and their dependencies, 12 wheels) through the site configuration's file:// index, warm
+  caches, against ``pipguard install`` of the same names: what pipguard costs a user who
+  aliased ``pip`` to it for everything else.
 
 Runs alternate; the median of ``--runs`` is reported, and the ratio to the baseline's median.
 
-Usage: ``python scripts/bench_install.py [--runs 5] [--real [--breakdown]] [--uv PATH]``
+Usage: ``python scripts/bench_install.py [--runs 5] [--real [--breakdown] | --other] [--uv PATH]``
 """
 
 from __future__ import annotations
@@ -73,12 +77,17 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
 
 
 def _report(times: dict[str, list[float]], baseline: str) -> None:
+    """Medians and their ratio, and the median of each round's own ratio ("paired"): the
+    rounds alternate the contenders, so a slow minute of a shared machine slows both sides
+    of a round and cancels in its ratio, where it moves the medians apart."""
     base = statistics.median(times[baseline])
-    print(f"{'command':<34}{'median s':>10}{'ratio':>8}   runs")
+    print(f"{'command':<34}{'median s':>10}{'ratio':>8}{'paired':>8}   runs")
     for kind, values in times.items():
         if values:
             med = statistics.median(values)
-            print(f"{kind:<34}{med:>10.2f}{med / base:>7.2f}x   "
+            paired = statistics.median(v / b for v, b in zip(values, times[baseline],
+                                                              strict=False))
+            print(f"{kind:<34}{med:>10.2f}{med / base:>7.2f}x{paired:>7.2f}x   "
                   + " ".join(f"{v:.2f}" for v in values))
 
 
@@ -258,17 +267,48 @@ def _breakdown(runs: int, tmp: Path, template: Path, wheel: Path, torch_index: s
     return parts
 
 
+OTHER = ["requests", "rich", "click", "attrs", "tqdm", "six"]
+
+
+def other(runs: int) -> None:
+    """A non-family install: pipguard's fixed cost over plain pip (one pip resolution each)."""
+    with tempfile.TemporaryDirectory(prefix="pipguard-bench-other-") as tmpname:
+        tmp = Path(tmpname)
+        template = tmp / "template"
+        subprocess.run([sys.executable, "-m", "venv", str(template)], check=True)
+        print(f"no torch: {' '.join(OTHER)} through the site pip configuration")
+        kinds = ["pip install (baseline)", "pipguard install"]
+
+        def command(kind: str, python: str, run: Path, env: dict[str, str]) -> list[str]:
+            if kind.startswith("pip "):
+                return [python, "-m", "pip", "install", *OTHER]
+            return [*PG, "--python", python, "install", *OTHER]
+
+        def env_of(run: Path, kind: str) -> dict[str, str]:
+            env = _env(tmp, "warm", site_config=True)  # caches shared: warm after the warm-up
+            env["PIPGUARD_CACHE_DIR"] = str(tmp / "pg-warm")
+            return env
+
+        times = _loop(runs, kinds, tmp, template, command, env_of, warmup=True)
+        _report(times, "pip install (baseline)")
+        base, mine = (statistics.median(times[k]) for k in kinds)
+        print(f"pipguard - pip: {mine - base:+.2f} s (median)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--real", action="store_true", help="the real torch wheel (site config)")
     ap.add_argument("--breakdown", action="store_true", help="with --real: time the parts")
+    ap.add_argument("--other", action="store_true", help="a non-family install (site config)")
     ap.add_argument("--uv", help="the uv binary (default: the uv extra, else PATH)")
     args = ap.parse_args(argv)
     uv = args.uv or find_uv(os.environ.get("PATH", ""))
     print(f"uv: {uv or 'not found (uv rows skipped)'}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if args.real:
+    if args.other:
+        other(args.runs)
+    elif args.real:
         real(args.runs, uv, args.breakdown)
     else:
         imitation(args.runs, uv)
