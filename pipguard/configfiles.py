@@ -13,8 +13,9 @@ only notices whether any of them changed (appeared, vanished, or was written: si
 mtime and ctime in ns, inode, device, as :mod:`pipguard.filecheck` trusts an unchanged
 file). A file changed in the 2 s before it was looked at is not trusted (the same tick may
 hold another write). An answer holding a credential (a URL with a user or token, from a
-file or a ``PIP_*`` variable) is never stored: pipguard keeps no secret in its cache. The
-store is a cache: anything unreadable means "ask pip".
+file or a ``PIP_*`` variable; any ``@``, so a schemeless ``user:pw@proxy`` too) is never
+stored: pipguard keeps no secret in its cache. The store is a cache: anything unreadable
+means "ask pip".
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def _fingerprint(path: str) -> _Print:
 
 def _remember(where: Path, stdout: str, files: Sequence[tuple[str, str]],
               started: int) -> None:
-    if not files or redact_text(stdout) != stdout:
-        return  # debug output not understood here, or a secret in the answer: ask pip
+    if not files or redact_text(stdout) != stdout or "@" in stdout:
+        return  # debug output not understood here, or a secret in the answer (a URL's
+        # credentials, a proxy's user:password@ without a scheme): ask pip each time
     prints = [(path, _fingerprint(path)) for path, _ in files]
     for (_, exists), (_, fp) in zip(files, prints, strict=True):
         if (exists == "True") != (fp is not None):

@@ -30,11 +30,19 @@ from pipguard.target import Interpreter, tags_for
 
 # Runs inside the target interpreter: standard library only, prints one JSON object.
 _PROBE = r"""
-import json, os, platform, sys, sysconfig
+import json, os, platform, site, sys, sysconfig
 try:
     glibc = os.confstr("CS_GNU_LIBC_VERSION")
 except (AttributeError, ValueError, OSError):
     glibc = None
+user = None  # -I leaves the user site out; pip's run (no -I) has it, outside a plain venv
+base = getattr(sys, "base_prefix", sys.prefix)
+if sys.prefix == base or any(p.startswith(base) and p.endswith("-packages") for p in sys.path):
+    try:
+        user = site.getusersitepackages()
+    except Exception:
+        user = None
+    user = user if user and os.path.isdir(user) else None
 print(json.dumps({
     "executable": sys.executable,
     "version": list(sys.version_info[:3]),
@@ -45,6 +53,7 @@ print(json.dumps({
     "glibc": glibc,
     "prefix": sys.prefix,
     "path": sys.path,
+    "user_site": user,
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
     "pointer_bits": 64 if sys.maxsize > 2**32 else 32,
 }))
@@ -167,6 +176,7 @@ def _interpreter(python: str, facts: dict[str, object],
         prefix=str(facts["prefix"]),
         tags=tags,
         path=_path(facts),
+        user_site=user if isinstance(user := facts.get("user_site"), str) else None,
     )
 
 

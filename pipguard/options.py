@@ -101,6 +101,10 @@ class Settings:
     # Every PIP_* variable and those that place pip's configuration files, sorted: with the
     # files, what `pip config list` answers (pipguard.configfiles remembers it).
     pip_config_env: tuple[tuple[str, str], ...] = ()
+    # PYTHONPATH is set: pip's run sees more than the target's isolated probe does.
+    pythonpath: bool = False
+    # PYTHONNOUSERSITE is set: pip's run leaves the user site out, as the probe does.
+    no_user_site: bool = False
 
 
 def flag(value: str, name: str) -> bool:
@@ -208,6 +212,8 @@ def settings(cl: CommandLine, environ: Mapping[str, str]) -> Settings:
             and k not in _PIP_VARS_NOT_NETWORK)) if installer != "pip" else (),
         pip_config_env=tuple(sorted((k, v) for k, v in environ.items()
                                     if k.startswith("PIP_") or k in _CONFIG_LOCATION_VARS)),
+        pythonpath=bool(environ.get("PYTHONPATH", "").strip()),
+        no_user_site=bool(environ.get("PYTHONNOUSERSITE")),
     )
 
 

@@ -35,6 +35,10 @@ class Interpreter:
     cross: bool = False
     # Its sys.path (as `python -I` has it): where its installed distributions are found.
     path: tuple[str, ...] = ()
+    # The user site pip's own run has on its path (unless PYTHONNOUSERSITE) and `python -I`
+    # leaves out (outside a venv, or one with the system's site-packages): None when there
+    # is none, or no folder.
+    user_site: str | None = None
 
     @property
     def python_tag(self) -> str:
@@ -114,6 +118,7 @@ def cross_target(
         tags=tags,
         cross=True,
         path=base.path,
+        user_site=base.user_site,
     )
 
 

@@ -273,14 +273,16 @@ class Resolved(FakePip):
         return done
 
 
-@pytest.mark.parametrize("argv", [
-    ["install", "requests"],
-    ["install", "-r", "reqs.txt"],
-    ["install", "-U", "requests", "-e", "./proj"],
+@pytest.mark.parametrize(("argv", "installed_torch"), [
+    (["install", "requests"], "torch===2.5.1+cu124"),  # stays, this very one
+    # pip rebuilds a local project (an editable, a path, an sdist) even at the installed
+    # version: with one in the command, or a file that may hold one, torch may not move
+    (["install", "-r", "reqs.txt"], "torch<0"),
+    (["install", "-U", "requests", "-e", "./proj"], "torch<0"),
 ])
 def test_a_command_naming_no_family_package_resolves_once(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str],
-        argv: list[str]) -> None:
+        argv: list[str], installed_torch: str) -> None:
     """Nothing to plan: the install is pip's, under constraints that keep every family name
     out (or exactly as installed); no dry run first."""
     (tmp_path / "reqs.txt").write_text("requests==2.32.3\nrich\n")
@@ -294,7 +296,7 @@ def test_a_command_naming_no_family_package_resolves_once(
     [install] = fake.installs
     assert install[4] == "-c" and install[6:] == [*argv[1:], "--report", install[-1]]
     lines = fake.constraints[0].splitlines()
-    assert "torch===2.5.1+cu124" in lines and "torchvision<0" in lines
+    assert installed_torch in lines and "torchvision<0" in lines
 
 
 @pytest.mark.parametrize("argv", [
@@ -339,3 +341,37 @@ def test_a_package_that_needs_torch_is_planned_after_pip_refuses(
     assert "torch<0" in fake.constraints[0].splitlines()
     assert fake.installs[1][4:6] == [PIN, "-c"]
     assert "torch<0" not in fake.constraints[1].splitlines()
+
+
+@pytest.mark.parametrize("where", [
+    {"target": ("/opt/t", "PIP_TARGET")},  # pip ignores what is installed there
+    {"prefix": ("/opt/p", "pip config (install.prefix)")},
+    {"user": ("1", "PIP_USER")},
+])
+def test_a_place_to_install_from_pips_configuration_asks_pip_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str],
+        where: dict[str, tuple[str, str]]) -> None:
+    """What is installed would be another environment's: the snapshot the constraints keep
+    in place is not pip's, so pip's dry run comes first."""
+    s = _session(tmp_path, ["install", "torchmetrics"])
+    s._pip_config = where
+    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
+    with pytest.raises(AssertionError, match="the dry run was not needed"):
+        install_cmd.run_install(s)
+
+
+@pytest.mark.parametrize("seen", ["pythonpath", "user_site"])
+def test_what_pip_sees_beyond_the_probe_makes_pip_answer_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str], seen: str) -> None:
+    """PYTHONPATH, or a user site outside a venv: pip's run sees distributions the target's
+    isolated probe does not (an older torch there), so the snapshot is not pip's."""
+    from dataclasses import replace
+
+    s = _session(tmp_path, ["install", "torchmetrics"])
+    if seen == "pythonpath":
+        s.settings = replace(s.settings, pythonpath=True)
+    else:
+        s.interp = replace(s.interp, user_site=str(tmp_path / "user-site"))
+    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
+    with pytest.raises(AssertionError, match="the dry run was not needed"):
+        install_cmd.run_install(s)

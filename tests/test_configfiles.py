@@ -99,6 +99,8 @@ def test_a_file_written_just_now_is_not_trusted(tmp_path: Path, files: list[Path
 @pytest.mark.parametrize("listed", [
     "global.index-url='https://user:s3cret@mirror.example/simple'\n",
     ":env:.proxy='http://me:pw@proxy:3128'\n",
+    "global.proxy='me:pw@proxy.corp:3128'\n",  # no scheme: requests adds one, pip takes it
+    'global.index-url="https://me:p\'w@mirror.example/simple"\n',  # a quote in the password
 ])
 def test_an_answer_with_a_credential_is_never_stored(
         tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch,

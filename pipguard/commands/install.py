@@ -98,8 +98,12 @@ def _install_once(s: Session, tmp: Path, installed: dict[str, InstalledDist],
     pip writes its report once it has resolved, before it installs: a failed run that
     left one (or moved the family) failed part way, and is not run again."""
     plan, pins, pinned = plan_once(s, installed)
-    lines = pipcommand.strict_constraints(
-        s.family, plan, {n: d.version for n, d in installed.items()}, pinned=pinned, exact=True)
+    # A local project, sdist or editable is rebuilt and reinstalled by pip even at the
+    # installed version: with one in the command (or a requirements file that may hold
+    # one), an installed family name that is not planned may not be touched at all.
+    local = bool(s.wanted.opaque) or s.cl.has("-r", "--requirement", "-e", "--editable")
+    kept = {} if local else {n: d.version for n, d in installed.items()}
+    lines = pipcommand.strict_constraints(s.family, plan, kept, pinned=pinned, exact=True)
     done, report = _run(s, tmp, plan, pins, lines, None, explain_failure=False)
     if done.returncode == 0:
         if report is None or "install" not in pipreport.parse_report(_read(report)):

@@ -188,10 +188,17 @@ def resolves_once(s: Session) -> bool:
     wanted = s.wanted
     family_only = bool(wanted.requirements) and not pipcommand.has_opaque(wanted, s.family)
     allowed = _ONCE_SAFE | _FAMILY_ONLY if family_only else _ONCE_SAFE
-    config = {o.lstrip("-") for o in allowed if o.startswith("--")} \
-        - {"requirement", "editable"} | {"default-timeout", "config-file"}
+    # From pip's configuration, no place to install to: what is installed would then be
+    # another environment's (or none), not the snapshot the constraints are made from.
+    config = {o.lstrip("-") for o in allowed if o.startswith("--")} - {
+        "requirement", "editable", "target", "prefix", "root", "user"} | {
+        "default-timeout", "config-file"}
     options = [o.name for o in (*s.cl.pip_globals, *s.cl.rest) if not isinstance(o, str)]
-    return (bool(wanted.requirements or wanted.opaque)
+    # pip sees PYTHONPATH and (outside a venv) the user site; pipguard's snapshot of what is
+    # installed (the target's probe, run isolated) does not: there pip is asked first.
+    seen_alike = not s.settings.pythonpath and (s.interp.user_site is None
+                                                 or s.settings.no_user_site)
+    return (bool(wanted.requirements or wanted.opaque) and seen_alike
             and all(o in allowed or o == "--python" for o in options)
             and set(s.pip_config) <= config)
 
