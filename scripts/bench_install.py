@@ -98,9 +98,13 @@ def _loop(runs: int, kinds: list[str], tmp: Path, template: Path,
     times: dict[str, list[float]] = {k: [] for k in kinds}
     for i in range(-1 if warmup else 0, runs):
         for kind in kinds:
-            run = tmp / f"run-{i}-{re.sub(r'[^a-z0-9]+', '-', kind)}"
+            slug = re.sub(r"[^a-z0-9]+", "-", kind)
+            run = tmp / f"run-{i}-{slug}"
             run.mkdir()
-            venv = run / "venv"
+            # A fresh environment each run, at the same path: a user's venv does not move
+            # between installs (and what pipguard remembers about it is keyed on its path).
+            venv = tmp / f"venv-{slug}"
+            shutil.rmtree(venv, ignore_errors=True)
             shutil.copytree(template, venv, symlinks=True)
             elapsed = _timed(command(kind, str(venv / "bin" / "python"), run, env_of(run, kind)),
                              env_of(run, kind))
