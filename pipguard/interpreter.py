@@ -194,6 +194,11 @@ def _own_pip_version() -> str | None:
         return None
 
 
+def running_pip_version(interp: Interpreter) -> str | None:
+    """The version of the pip that :func:`pip_command` runs: the target's, else pipguard's."""
+    return interp.pip_version if interp.pip_version is not None else _own_pip_version()
+
+
 def pip_command(interp: Interpreter) -> list[str]:
     """The argv prefix that runs pip for the target."""
     if interp.pip_version is not None:

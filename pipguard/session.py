@@ -16,7 +16,12 @@ from pipguard.cache import cache_dir
 from pipguard.errors import UsageError
 from pipguard.hardware import Hardware
 from pipguard.index import IndexClient
-from pipguard.interpreter import choose_python, inspect_interpreter, pip_command
+from pipguard.interpreter import (
+    choose_python,
+    inspect_interpreter,
+    pip_command,
+    running_pip_version,
+)
 from pipguard.knowledge import Knowledge
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.options import Settings, parse_python_version
@@ -65,7 +70,7 @@ class Session:
         if self._pip_config is None and self._pip_config_answer is None:
             s, interp = self.settings, self.interp
             key = {"pip": list(self.pip), "prefix": interp.prefix, "pip_version":
-                   interp.pip_version, "env": [list(kv) for kv in s.pip_config_env]}
+                   running_pip_version(interp), "env": [list(kv) for kv in s.pip_config_env]}
             self._pip_config_answer = start_pip_config(
                 self.pip, self.cl, s.pip_config_inert, key=key,
                 cache_root=s.cache_dir if s.cache_dir is not None else cache_dir())

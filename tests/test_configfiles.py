@@ -142,3 +142,33 @@ def test_a_damaged_store_means_asking_pip(tmp_path: Path, files: list[Path],
     [stored] = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     write_entry(stored, {"format": 1}, body)
     assert _ask(tmp_path, fake) == fake.listed and len(fake.calls) == 4
+
+
+def test_the_remembered_answer_is_keyed_on_the_pip_that_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A target without pip of its own runs pipguard's pip: upgrading that one is a new
+    answer too (its version is in the key, not the target's None)."""
+    from pipguard import interpreter, session
+    from pipguard.hardware import Hardware
+    from pipguard.knowledge_tables import load_knowledge
+    from pipguard.options import settings
+    from pipguard.pipargs import parse
+    from pipguard.target import Interpreter
+
+    keys: list[object] = []
+
+    def capture(pip: object, cl: object, inert: bool, *, key: object = None,
+                cache_root: object = None) -> object:
+        keys.append(key)
+        return dict
+
+    monkeypatch.setattr(session, "start_pip_config", capture)
+    interp = Interpreter("/t/python", (3, 12, 0), "cpython", "linux", "x86_64", False, None,
+                         "/t", ())
+    cl = parse(["install", "torch"])
+    for own in ("24.0", "25.1"):
+        monkeypatch.setattr(interpreter, "_own_pip_version", lambda own=own: own)
+        s = session.Session(cl, settings(cl, {"PATH": "/usr/bin"}), interp, Hardware(),
+                            load_knowledge())
+        s.ask_pip_config()
+    assert [k["pip_version"] for k in keys] == ["24.0", "25.1"]  # type: ignore[index]
