@@ -69,10 +69,13 @@ class Session:
         """Start asking pip for its configuration now (it answers in the background)."""
         if self._pip_config is None and self._pip_config_answer is None:
             s, interp = self.settings, self.interp
+            if s.pip_config_inert:  # nothing to ask: no key, no cache folder to look up
+                self._pip_config_answer = dict
+                return
             key = {"pip": list(self.pip), "prefix": interp.prefix, "pip_version":
                    running_pip_version(interp), "env": [list(kv) for kv in s.pip_config_env]}
             self._pip_config_answer = start_pip_config(
-                self.pip, self.cl, s.pip_config_inert, key=key,
+                self.pip, self.cl, False, key=key,
                 cache_root=s.cache_dir if s.cache_dir is not None else cache_dir())
 
     @property
