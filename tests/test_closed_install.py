@@ -166,6 +166,9 @@ def test_pip_unable_to_resolve_at_all_is_the_guards_stop(
     ["install", "--req=reqs.txt", "torch"],  # pip's abbreviation of --requirement
     ["install", "--group", "dev", "torch"],  # requirements from pyproject.toml
     ["install", "--force-reinstall", "torch"],  # another file of a version may come in
+    ["install", "--upgrade-strategy", "eager", "requests"],  # would move installed torch
+    ["install", "--force-reinstall", "requests"],
+    ["install", "--req=reqs.txt"],  # pip's abbreviation: pip's parser, not pipguard's
 ])
 def test_other_commands_ask_pip_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       seam: list[str], argv: list[str]) -> None:
@@ -297,22 +300,6 @@ def test_a_command_naming_no_family_package_resolves_once(
     assert install[4] == "-c" and install[6:] == [*argv[1:], "--report", install[-1]]
     lines = fake.constraints[0].splitlines()
     assert installed_torch in lines and "torchvision<0" in lines
-
-
-@pytest.mark.parametrize("argv", [
-    ["install", "--upgrade-strategy", "eager", "requests"],  # would move installed torch
-    ["install", "--force-reinstall", "requests"],
-    ["install", "--req=reqs.txt"],  # pip's abbreviation: pip's parser, not pipguard's
-])
-def test_a_command_with_other_options_asks_pip_first(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: list[str],
-        argv: list[str]) -> None:
-    (tmp_path / "reqs.txt").write_text("requests\n")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(runner, "RUNNER", FakePip([0]))
-    with pytest.raises(AssertionError, match="the dry run was not needed"):
-        install_cmd.run_install(_session(tmp_path, argv))
-    assert seam == ["guard"]
 
 
 def test_a_failure_after_pip_resolved_is_not_followed_by_a_dry_run(
