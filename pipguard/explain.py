@@ -19,10 +19,10 @@ for uv and Poetry in :mod:`pipguard.explain_wording`, the context
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from pipguard import (
+    explain_gpu,
     explain_install,
     explain_nomatch,
     explain_pydeps,
@@ -30,6 +30,7 @@ from pipguard import (
     explain_runtime,
 )
 from pipguard.explain_doc import Context, Doc, Rule
+from pipguard.explain_paste import clean, rereadings
 from pipguard.explain_wording import word_for
 from pipguard.findings import SEVERITIES, Finding
 
@@ -42,19 +43,8 @@ RULES: tuple[Rule, ...] = (
     *explain_resources.RULES, *explain_install.BEFORE_NO_MATCH,
     explain_nomatch.free_threaded, explain_nomatch.no_matching_distribution,
     *explain_install.AFTER_NO_MATCH,
-    *explain_runtime.RULES, *explain_pydeps.RULES,
+    *explain_gpu.RULES, *explain_runtime.RULES, *explain_pydeps.RULES,
 )
-
-_ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-# Docker BuildKit ("#10 98.65 "), GitHub Actions and bracketed log timestamps.
-_PREFIX = re.compile(r"^(?:#\d+ \d+(?:\.\d+)? |\d{4}-\d\d-\d\dT[\d:.]+Z "
-                     r"|\[\d{4}-\d\d-\d\d[^\]]*\] )", re.M)
-
-
-def clean(text: str) -> str:
-    """Strip ANSI colour, CR/CRLF, BuildKit and CI prefixes; decode ``%2B`` in wheel URLs."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _PREFIX.sub("", text).replace("%2B", "+").replace("%2b", "+")
 
 
 def explain(text: str, context: Context) -> tuple[Finding, ...]:
@@ -64,10 +54,17 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     known about the machine; the caller loads them, this does no I/O.
     """
     doc = Doc(clean(text), context)
-    found = [(SEVERITIES.index(f.severity), rank, f)
-             for rank, rule in enumerate(RULES) for f in rule(doc)]
+    found = _read(doc)
+    for text in () if found else rereadings(doc.text):  # wrapped: a sentence spans rows
+        if found := _read(Doc(text, context)):
+            break
     out: dict[tuple[str, str], Finding] = {}
     tool = doc.installer() if context.wording == "auto" else "pip"
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):
         out.setdefault((f.category, f.message), replace(f, fix=word_for(tool, f.fix)))
     return tuple(out.values())
+
+
+def _read(doc: Doc) -> list[tuple[int, int, Finding]]:
+    return [(SEVERITIES.index(f.severity), rank, f)
+            for rank, rule in enumerate(RULES) for f in rule(doc)]

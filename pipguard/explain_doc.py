@@ -123,7 +123,7 @@ class Doc:
         """The version of ``name`` from the context, else as the text names it."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
-        label = "PyTorch version: " if name == "torch" else "(?!)"  # collect_env's line
+        label = r"PyTorch(?: version)?: `?" if name == "torch" else "(?!)"  # collect_env's
         m = self.find(rf"(?:(?<![\w-]){re.escape(name)}(?:==| |-)|{label})(\d+\.\d+[\w.]*"
                       r"(?:\+\w[\w.]*)?)")
         return m.group(1).rstrip(".") if m else None
@@ -247,4 +247,30 @@ def _cuda_of(label: str | None) -> str | None:
     return str(cuda) if cuda is not None else None
 
 
+def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | None = None) -> str:
+    """``pipguard install --force-reinstall torch==V [companions]``: re-plans the variant."""
+    torch = doc.installed("torch")
+    version = torch if exact else (_public(torch) if torch else None)
+    have, limit = _v(version or ""), _v(upto or "")
+    spec = f"torch<={upto}" if limit and not (have and have <= limit) else None
+    return _cmd("pipguard", "install", "--force-reinstall", *extra, spec or _pin("torch", version),
+                *(c for c in doc.facts.companion_names() if c in doc.ctx.installed))
+
+
+def _importer(doc: Doc, m: re.Match[str]) -> str | None:
+    """The package whose code was loading when ``m`` failed (its last frame, torch's
+    ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
+    that ran); ``None`` when it is torch itself."""
+    before = doc.text[: m.start()]
+    frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
+    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)
+    last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
+        stated[-1] if stated else None)
+    return None if last in (None, "torch") else last
+
+
 Rule = Callable[[Doc], Iterable[Finding]]
+
+# pip crashing (an exception it did not expect, not an error it reports): its traceback
+# follows "Exception:", on the next line or, in a reflowed paste, the same one.
+PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"

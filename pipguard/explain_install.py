@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _pin, _public, _req
+from pipguard.explain_doc import PIP_CRASH, Doc, Rule, _cmd, _pin, _public, _req
 from pipguard.findings import Finding
 
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
@@ -80,7 +80,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       r"file ended before|invalid stored block lengths|Error -3 while "
                       r"decompressing|Failed to read (?:from )?(?:the )?zip|"
                       r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
-    crash = doc.find(r"(?:^|ERROR: )Exception:\s*\n\s*Traceback", re.M)  # pip's own
+    crash = doc.find(PIP_CRASH, re.M)
     if not broken and crash and doc.stopped_short(crash.start()):
         broken = crash  # pip crashed part way through a download: the connection, mostly
     if not broken and not doc.find(r"status client error|\b40[134]\b|Not Found|Forbidden|"

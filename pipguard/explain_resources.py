@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _req
+from pipguard.explain_doc import PIP_CRASH, Doc, Rule, _cmd, _req
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
@@ -33,7 +33,6 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|"
           r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
           r"MemoryError")
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.
-_CRASH = r"(?:^|ERROR: )Exception:\s*\n\s*Traceback"
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # The text is an install: a download, an installer's frames or command line.
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\]_(?:internal|vendor)|\bpip3? install|"
@@ -60,7 +59,7 @@ def _megabytes(size: str) -> float:
 
 def _crash_after_download(doc: Doc) -> re.Match[str] | None:
     """pip's own traceback right after it downloaded a wheel of hundreds of MB."""
-    crash = doc.find(_CRASH, re.M)
+    crash = doc.find(PIP_CRASH, re.M)
     if not crash or doc.find(r"IncompleteRead|Connection (?:broken|reset|aborted)|timed out|"
                              r"ProtocolError|SSLError|ConnectionError|HTTPError"):
         return None  # the network, not memory
@@ -92,7 +91,7 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
                       f"pip cache purge && {_cmd('pipguard', 'install', '--no-cache-dir', req)}")
         return
     assert memory is not None
-    cache, crash = doc.find(_CACHE), re.match(_CRASH, memory.group(0))
+    cache, crash = doc.find(_CACHE), re.match(PIP_CRASH, memory.group(0))
     why = (f"{tool}'s HTTP cache cannot serialise {req}{size}, a wheel this large (its msgpack "
            "layer holds the whole body in memory); upgrade pip or install without the cache"
            if cache and not re.search(r"Killed|137", memory.group(0)) else

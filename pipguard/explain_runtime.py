@@ -1,8 +1,9 @@
-"""``explain`` rules for failures at import time and run time of an installed torch.
+"""``explain`` rules for torch's compiled code failing to load or link.
 
-Driver too old, GPU architecture unsupported, CPU build on a GPU machine, CUDA libraries,
-companion mismatch, corrupt install (NumPy ABI and torch's Python dependencies are in
-:mod:`pipguard.explain_pydeps`). The framework (:mod:`pipguard.explain`) orders and merges them.
+CUDA libraries missing or shadowed, a companion built for another torch, torch's own
+files damaged (the build against the machine is :mod:`pipguard.explain_gpu`; NumPy's ABI
+and torch's Python dependencies are :mod:`pipguard.explain_pydeps`). The framework
+(:mod:`pipguard.explain`) orders and merges them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _cuda_of, _label, _pin, _public, _v
+from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _label, _pin, _public, _reinstall_torch
 from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
@@ -21,179 +22,6 @@ _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitl
 _OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
 _TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
-# When the tables can't answer: the variant that keeps sm_50..sm_70 (pytorch_facts.md §5).
-_LEGACY_VARIANT = "cu126"
-
-
-def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | None = None) -> str:
-    """``pipguard install --force-reinstall torch==V [companions]``: re-plans the variant."""
-    torch = doc.installed("torch")
-    version = torch if exact else (_public(torch) if torch else None)
-    have, limit = _v(version or ""), _v(upto or "")
-    spec = f"torch<={upto}" if limit and not (have and have <= limit) else None
-    return _cmd("pipguard", "install", "--force-reinstall", *extra, spec or _pin("torch", version),
-                *(c for c in doc.facts.companion_names() if c in doc.ctx.installed))
-
-
-def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | None] | None:
-    """``collect_env`` output: a CUDA build, CUDA unavailable, a driver under its floor."""
-    build = doc.find(r"CUDA used to build PyTorch: (\d+)\.\d+[\s\S]*Is CUDA available: False")
-    drv = doc.find(r"Nvidia driver version: (\d[\d.]*)")
-    driver = _v(drv.group(1)) if drv else None
-    floor = doc.facts.compat_floor(int(build.group(1)), os_name) if build and driver else None
-    if not (drv and driver and floor and driver < floor):
-        return None
-    have = doc.facts.driver_cuda_api(driver, os_name)
-    return drv, str(have) if have else None
-
-
-def _driver_too_old(doc: Doc) -> Iterator[Finding]:
-    m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
-                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|NVIDIA "
-                 r"driver[^\n]{0,40}? too old(?! \(found)|forward compatibility was attempted on "
-                 r"non supported HW|unsupported display driver / cuda driver combination|"
-                 r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
-    hw, torch = doc.ctx.hardware, doc.installed("torch")
-    os_name = "win32" if doc.platform() == "win32" else "linux"
-    env = None if m else _collect_env_driver(doc, os_name)
-    if not (m := m or (env[0] if env else None)):
-        return
-    if m.groupdict().get("none"):
-        if hw is not None and hw.accelerator != "nvidia":
-            yield Finding("gpu-build-without-gpu", "warning", "this machine has no NVIDIA GPU, so "
-                          "a CUDA build of torch cannot use one: install the CPU build",
-                          doc.line(m), _reinstall_torch(doc, "--torch-backend", "cpu"))
-        elif hw is None and "Found no NVIDIA driver" in m.group(0):  # said of GPU-less
-            yield Finding("gpu-build-without-gpu", "error", "CUDA code ran, but no NVIDIA driver "
-                          "answers: on a machine without an NVIDIA GPU run on the CPU (device "
-                          "'cpu'; the CPU build is the right one and much smaller); with an "
-                          "NVIDIA GPU, install its driver (in a container: --gpus all); "
-                          "pipguard detects which and installs the build that fits",
-                          doc.line(m), _reinstall_torch(doc))
-        else:
-            yield Finding("driver-too-old", "error", "no NVIDIA driver is visible to this process "
-                          "(none installed, or a container started without --gpus all)",
-                          doc.line(m), "pipguard detect")
-        return
-    code = int(m["code"]) if m.groupdict().get("code") else None
-    have = (f"{code // 1000}.{code % 1000 // 10}" if code else env[1] if env
-            else hw.cuda_driver_api if hw else None)
-    need = _cuda_of(_label(torch))
-    floor = doc.facts.compat_floor(int(need.split(".")[0]), os_name) if need else None
-    text = (f"the NVIDIA driver only supports CUDA up to {have}" + (
-            f" (found version {code} = CUDA {have})" if code else "") if have
-            else "the NVIDIA driver is older than the CUDA runtime of this torch build")
-    if need:
-        text += f"; torch {torch} is a CUDA {need} build" + (
-            f" that needs driver >= {floor}" if floor else "")
-    if have:
-        major = have.split(".")[0]
-        release = _v(_public(torch)) if torch else None
-        runs = [v for v in (doc.facts.variants_for(release, doc.kb_platform()) if release else ())
-                if (_cuda_of(v) or "").split(".")[0] == major]
-        text += (f"; install a build for CUDA {major}.x (" + (f"{', '.join(runs)} for torch "
-                 f"{_public(torch)}" if torch and runs else f"a cu{major}x variant") + ": CUDA "
-                 "minor-version compatibility lets this driver run them; pipguard picks one "
-                 "from the driver) or update the driver")
-    yield Finding("driver-too-old", "error", text, doc.line(m), _reinstall_torch(doc))
-
-
-def _cc(text: str) -> tuple[int, int]:
-    """``"120"``, ``"sm_86"``, ``"3.7"`` -> ``(12, 0)``, ``(8, 6)``, ``(3, 7)``."""
-    digits = re.sub(r"\D", "", text)
-    return int(digits[:-1] or 0), int(digits[-1])
-
-
-def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
-    new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
-                   r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
-                   r"CUDA capabilities ((?:(?:sm|compute)_\d+\w* ?)+))?", after=2)
-    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
-    any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
-                    r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
-                    r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
-                    r"capabilities")
-    if not (m := new or old or any_):
-        return
-    hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
-    have = [_cc(s) for s in (new.group(3) or "").split() if "sm_" in s] if new else []
-    if hit := new or old:
-        gpu, cc = re.sub(r"^.*Warning:\s*", "", hit.group(1)).strip() or gpu, _cc(hit.group(2))
-    elif hw and (ccs := [(g.name, c) for g in hw.gpus if (c := g.nvidia_cc())]):
-        gpu, cc = ccs[0]
-    if cc is None:
-        cuda, gfx = (any_.group(1), any_.group(2)) if any_ else (None, None)
-        yield Finding("gpu-arch-unsupported", "error", "the installed build (or a compiled "
-                      "extension) has no kernels for this GPU's architecture" + (
-                      f"; the GPU needs a build for CUDA >= {int(cuda) // 1000}."
-                      f"{int(cuda) % 1000 // 10}" if cuda else f"; the ROCm build has no {gfx} "
-                      "kernels (HSA_OVERRIDE_GFX_VERSION can map a consumer GPU to a supported "
-                      "target)" if gfx else ""), doc.line(m), _reinstall_torch(doc))
-        return
-    arch, platform = f"sm_{cc[0]}{cc[1]}", doc.kb_platform()
-    family = doc.facts.gpu_family_name(cc)  # (sm_XY when the tables have no name for it)
-    gpu += f" ({arch}{', ' + family if family != arch else ''})"
-    target = [] if hw else ["--gpu-arch", arch]  # explained elsewhere: say which GPU to plan for
-    if old or (have and cc < min(have)) or (not have and cc < (7, 5)):
-        last, newest = doc.facts.last_release_with_cc(cc, platform), doc.newest_release()
-        variant = str(last[1]) if last else ("cu118" if cc < (5, 0) else _LEGACY_VARIANT)
-        gone = last and newest and variant not in (doc.facts.variants_for(newest) or (variant,))
-        upto = str(last[0]) if last and gone else None  # newest releases lack that variant
-        yield Finding("gpu-arch-unsupported", "error",
-                      f"{gpu} is older than this build supports: newer CUDA variants dropped it; "
-                      f"{variant} is the variant that still has kernels for it"
-                      + (f" (up to torch {upto})" if upto else ""), doc.line(m),
-                      _reinstall_torch(doc, "--torch-backend", variant, *target, upto=upto))
-        return
-    first = doc.facts.first_release_with_cc(cc, platform)
-    yield Finding("gpu-arch-unsupported", "error",
-                  f"{gpu} is newer than the kernels in this torch build"
-                  + (f" (they stop at sm_{max(have)[0]}{max(have)[1]})" if have else "")
-                  + "; it needs a build for a newer CUDA"
-                  + (f": torch {first[0]} (+{first[1]}) is the first with {arch}" if first else ""),
-                  doc.line(m), _cmd("pipguard", "install", "--force-reinstall", *target,
-                                    f"torch>={first[0]}" if first else "torch",
-                                    *(c for c in doc.facts.companion_names()
-                                      if c in doc.ctx.installed)))
-
-
-def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
-    torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
-    env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
-    false = doc.find(r"is_available\(\)[^\n]*\n?[^\n]*\bFalse\b")
-    got = doc.find(r"Successfully installed [^\n]*?\btorch-(\d[^\s]*)|Downloading \S*?torch-(\d["
-                   r"^-\s]*\+cpu)-")  # what an install just put in place
-    torch = torch or (next(g for g in got.groups() if g) if got else None)
-    cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
-    gpu_seen = doc.find(r"nvidia-smi|CUDA Version: \d|GeForce|\bRTX ?\d|Quadro|Tesla|cuda:0|"
-                        r"device=.cuda|\.cuda\(\)|is_available\(\)")
-    built = doc.find(r"built for:?\s*PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)") or (
-        got if cpu and got and gpu_seen else None)
-    if built and built is not got:  # a CUDA extension next to a CPU torch
-        torch = torch or built.group(1)
-    cuda_lib = doc.find(  # torch's CUDA library absent: a CPU torch under CUDA code
-        r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
-        r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
-    if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
-        built = built or cuda_lib
-    m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
-                          r"None") or (
-        false if cpu or doc.find(r"\d\+cpu\b") else None) or (
-        doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
-        if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU
-    if not m:
-        return
-    what = (f"torch {torch} is a CPU-only build" if torch else "this torch is a CPU-only build") + (
-        " (PyPI's Windows wheel is the CPU build)" if cpu and not _label(torch) else "")
-    if plat == "darwin" or (hw is not None and hw.accelerator in ("none", "apple")):
-        yield Finding("cpu-build-on-gpu", "warning", f"{what}, and this machine has no CUDA GPU: "
-                      "use device='cpu' (or 'mps' on Apple silicon; map_location='cpu' for "
-                      "torch.load)", doc.line(m), "pipguard detect")
-        return
-    gpu = hw.gpus[0].name if hw and hw.gpus else env_gpu.group(1) if env_gpu else None
-    yield Finding("cpu-build-on-gpu", "error", what + (f" on a machine with {gpu}" if gpu else "")
-                  + ": reinstall the variant that matches the GPU and driver", doc.line(m),
-                  _reinstall_torch(doc))
 
 
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
@@ -203,18 +31,6 @@ def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
                     r"undefined symbol: (?P<sym>\S+)") or doc.near(
         "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
         r"not found: _?(?P<sym>\S+)")
-
-
-def _importer(doc: Doc, m: re.Match[str]) -> str | None:
-    """The package whose code was loading when ``m`` failed (its last frame, torch's
-    ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
-    that ran); ``None`` when it is torch itself."""
-    before = doc.text[: m.start()]
-    frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
-    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)
-    last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
-        stated[-1] if stated else None)
-    return None if last in (None, "torch") else last
 
 
 def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
@@ -234,7 +50,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
-    if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading \"[^\"]*[/\\]"
+    if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"
                        r"torch[/\\]+lib[/\\]+\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
                        r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"
                        r"\.dll' \(or one of its dependencies\)"):
@@ -293,7 +109,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
     m = doc.find(rf"operator ({names})::\w+ does not exist|No such operator ({names})::|"
                  rf"Couldn't load custom C\+\+ ops|"
-                 rf"PyTorch and ({names}) were compiled with different CUDA|[/\\]({names})[/\\]"
+                 rf"PyTorch and ({names}) were compiled with different CUDA|"
+                 rf"incompatible torch version \S+ for ({names}) version|[/\\]({names})[/\\]"
                  rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
                  rf"library: \S*?({names})|(xFormers) was built for|(torchvision)\S* was compiled "
                  rf"with a different|partially initialized module '({names})' has no attribute "
@@ -394,7 +211,4 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
 
 
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
-RULES: tuple[Rule, ...] = (
-    _driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu, _cuda_libraries,
-    _companion_mismatch, _corrupt_install,
-)
+RULES: tuple[Rule, ...] = (_cuda_libraries, _companion_mismatch, _corrupt_install)

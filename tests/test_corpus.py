@@ -161,11 +161,14 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # out) joined and the rules were tuned on their 41 training records; 118/142 (83.1%, 88.7%)
 # after 48 more (C4-*, 18 held out; 31 training records, 29 of them right before tuning).
 # By collection: the first 100 held-out records 89/100, C3's 16/24, C4's 13/18: on sources
-# the rules never saw, 70-75%. The target is not met: the floors below can fail today; the
-# target is an expected failure until it is met (strict: reaching it fails the test, so the
-# marker must then go).
-MEASURED_ACCURACY = 118 / 142
-MEASURED_FIX_VALIDITY = 126 / 142
+# the rules never saw, 70-75%. Then 144/168 (85.7%, fix validity 90.5%) after pastes are
+# read as the tool printed them (pipguard.explain_paste: tuned on training records re-pasted,
+# tests/test_explain_paste.py) and 58 more (C5-*, 26 held out; its 32 training records 28
+# right before tuning) joined: C5's held-out records 23/26 at first sight. The target is not
+# met: the floors below can fail today; the target is an expected failure until it is met
+# (strict: reaching it fails the test, so the marker must then go).
+MEASURED_ACCURACY = 144 / 168
+MEASURED_FIX_VALIDITY = 152 / 168
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -184,7 +187,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 83.1%, fix validity 88.7% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 85.7%, fix validity 90.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -32,9 +32,40 @@ def test_no_nvidia_driver_without_context_is_a_gpu_build_without_gpu() -> None:
     assert f.fix.startswith("pipguard install --force-reinstall")
 
 
-def test_no_nvidia_driver_on_an_nvidia_machine_is_the_driver() -> None:
-    f = first("RuntimeError: Found no NVIDIA driver on your system.", NVIDIA)
-    assert f is not None and f.category == "driver-too-old"
+@pytest.mark.parametrize("text", [
+    "RuntimeError: Found no NVIDIA driver on your system.",
+    "    from torch._C import *\nImportError: libcuda.so.1: cannot open shared object file: No "
+    "such file or directory",
+])
+@pytest.mark.parametrize("hardware", [None, NVIDIA])
+def test_no_driver_at_all_is_not_an_old_driver(text: str, hardware: Hardware | None) -> None:
+    """No driver visible (none loaded, a container without --gpus all) is a CUDA build with
+    no usable GPU: updating a driver that is not there fixes nothing."""
+    f = first(text, hardware)
+    assert f is not None and f.category == "gpu-build-without-gpu"
+    assert ("--gpus all" in f.message) == (hardware is None or "container" in f.message)
+
+
+def test_a_cpu_torch_stated_next_to_an_nvidia_gpu() -> None:
+    f = first("- PyTorch: `2.11.0+cpu`\n- GPU: NVIDIA GeForce RTX 5080 (16 GB)\n"
+              "- NVIDIA driver: `580.88`")
+    assert f is not None and f.category == "cpu-build-on-gpu" and "2.11.0+cpu" in f.message
+    assert first("- PyTorch: `2.11.0+cpu`\n- OS: Ubuntu 22.04") is None  # no GPU in sight
+
+
+def test_uv_run_syncing_away_the_cuda_extra() -> None:
+    text = ("> uv sync --locked --extra cuda\nResolved 288 packages in 1ms\n + torch==2.11.0+cu128"
+            "\n> uv run python -m app\nUninstalled 2 packages in 771ms\nInstalled 2 packages")
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert f.fix == "uv run --extra cuda python"
+    assert first(text.replace("Uninstalled 2 packages", "Audited 2 packages")) is None
+
+
+def test_torchao_skipping_its_extensions_for_another_torch() -> None:
+    f = first("Skipping import of cpp extensions due to incompatible torch version 2.7.1+cu128 "
+              "for torchao version 0.15.0 Please see https://github.com/pytorch/ao/issues/2919")
+    assert f is not None and f.category == "companion-mismatch" and "torchao" in f.message
 
 
 @pytest.mark.parametrize("text", [

@@ -1,0 +1,215 @@
+"""``explain`` rules for a torch build against the machine it runs on.
+
+The NVIDIA driver too old for the build's CUDA (or absent: a CUDA build with no GPU or no
+driver visible), the GPU's architecture missing from the build, a CPU-only build on a
+machine with a GPU. Run before :mod:`pipguard.explain_runtime`'s rules (a missing
+``libcuda`` is the driver, not a CUDA library); the framework (:mod:`pipguard.explain`)
+orders and merges their findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipguard.explain_doc import (
+    Doc,
+    Rule,
+    _cmd,
+    _cuda_of,
+    _importer,
+    _label,
+    _public,
+    _reinstall_torch,
+    _v,
+)
+from pipguard.findings import Finding
+
+# When the tables can't answer: the variant that keeps sm_50..sm_70 (pytorch_facts.md §5).
+_LEGACY_VARIANT = "cu126"
+
+
+def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | None] | None:
+    """``collect_env`` output: a CUDA build, CUDA unavailable, a driver under its floor."""
+    build = doc.find(r"CUDA used to build PyTorch: (\d+)\.\d+[\s\S]*Is CUDA available: False")
+    drv = doc.find(r"Nvidia driver version: (\d[\d.]*)")
+    driver = _v(drv.group(1)) if drv else None
+    floor = doc.facts.compat_floor(int(build.group(1)), os_name) if build and driver else None
+    if not (drv and driver and floor and driver < floor):
+        return None
+    have = doc.facts.driver_cuda_api(driver, os_name)
+    return drv, str(have) if have else None
+
+
+def _driver_too_old(doc: Doc) -> Iterator[Finding]:
+    m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
+                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|NVIDIA "
+                 r"driver[^\n]{0,40}? too old(?! \(found)|forward compatibility was attempted on "
+                 r"non supported HW|unsupported display driver / cuda driver combination|"
+                 r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
+    hw, torch = doc.ctx.hardware, doc.installed("torch")
+    os_name = "win32" if doc.platform() == "win32" else "linux"
+    env = None if m else _collect_env_driver(doc, os_name)
+    if not (m := m or (env[0] if env else None)):
+        return
+    if m.groupdict().get("none"):  # no driver at all (libcuda absent): not an old one
+        if hw is not None and hw.accelerator != "nvidia":
+            yield Finding("gpu-build-without-gpu", "warning", "this machine has no NVIDIA GPU, so "
+                          "a CUDA build of torch cannot use one: install the CPU build",
+                          doc.line(m), _reinstall_torch(doc, "--torch-backend", "cpu"))
+        elif hw is not None:
+            yield Finding("gpu-build-without-gpu", "error", "this machine has an NVIDIA GPU, but "
+                          "no driver is visible to this process (none loaded, or a container "
+                          "started without --gpus all / the NVIDIA runtime)", doc.line(m),
+                          "pipguard detect")
+        else:
+            yield Finding("gpu-build-without-gpu", "error", "CUDA code ran, but no NVIDIA driver "
+                          "answers (libcuda is not there): on a machine without an NVIDIA GPU run "
+                          "on the CPU (device 'cpu'; the CPU build is the right one and much "
+                          "smaller); with an NVIDIA GPU, install its driver, and in a container "
+                          "start it with --gpus all (the NVIDIA container runtime); pipguard "
+                          "detects which and installs the build that fits",
+                          doc.line(m), _reinstall_torch(doc))
+        return
+    code = int(m["code"]) if m.groupdict().get("code") else None
+    have = (f"{code // 1000}.{code % 1000 // 10}" if code else env[1] if env
+            else hw.cuda_driver_api if hw else None)
+    need = _cuda_of(_label(torch))
+    floor = doc.facts.compat_floor(int(need.split(".")[0]), os_name) if need else None
+    text = (f"the NVIDIA driver only supports CUDA up to {have}" + (
+            f" (found version {code} = CUDA {have})" if code else "") if have
+            else "the NVIDIA driver is older than the CUDA runtime of this torch build")
+    if need:
+        text += f"; torch {torch} is a CUDA {need} build" + (
+            f" that needs driver >= {floor}" if floor else "")
+    if have:
+        major = have.split(".")[0]
+        release = _v(_public(torch)) if torch else None
+        runs = [v for v in (doc.facts.variants_for(release, doc.kb_platform()) if release else ())
+                if (_cuda_of(v) or "").split(".")[0] == major]
+        text += (f"; install a build for CUDA {major}.x (" + (f"{', '.join(runs)} for torch "
+                 f"{_public(torch)}" if torch and runs else f"a cu{major}x variant") + ": CUDA "
+                 "minor-version compatibility lets this driver run them; pipguard picks one "
+                 "from the driver) or update the driver")
+    yield Finding("driver-too-old", "error", text, doc.line(m), _reinstall_torch(doc))
+
+
+def _cc(text: str) -> tuple[int, int]:
+    """``"120"``, ``"sm_86"``, ``"3.7"`` -> ``(12, 0)``, ``(8, 6)``, ``(3, 7)``."""
+    digits = re.sub(r"\D", "", text)
+    return int(digits[:-1] or 0), int(digits[-1])
+
+
+def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
+    new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
+                   r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
+                   r"CUDA capabilities ((?:(?:sm|compute)_\d+\w* ?)+))?", after=2)
+    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
+    any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
+                    r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
+                    r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
+                    r"capabilities")
+    if not (m := new or old or any_):
+        return
+    hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
+    have = [_cc(s) for s in (new.group(3) or "").split() if "sm_" in s] if new else []
+    if hit := new or old:
+        gpu, cc = re.sub(r"^.*Warning:\s*", "", hit.group(1)).strip() or gpu, _cc(hit.group(2))
+    elif hw and (ccs := [(g.name, c) for g in hw.gpus if (c := g.nvidia_cc())]):
+        gpu, cc = ccs[0]
+    if cc is None:
+        cuda, gfx = (any_.group(1), any_.group(2)) if any_ else (None, None)
+        yield Finding("gpu-arch-unsupported", "error", "the installed build (or a compiled "
+                      "extension) has no kernels for this GPU's architecture" + (
+                      f"; the GPU needs a build for CUDA >= {int(cuda) // 1000}."
+                      f"{int(cuda) % 1000 // 10}" if cuda else f"; the ROCm build has no {gfx} "
+                      "kernels (HSA_OVERRIDE_GFX_VERSION can map a consumer GPU to a supported "
+                      "target)" if gfx else ""), doc.line(m), _reinstall_torch(doc))
+        return
+    arch, platform = f"sm_{cc[0]}{cc[1]}", doc.kb_platform()
+    family = doc.facts.gpu_family_name(cc)  # (sm_XY when the tables have no name for it)
+    gpu += f" ({arch}{', ' + family if family != arch else ''})"
+    target = [] if hw else ["--gpu-arch", arch]  # explained elsewhere: say which GPU to plan for
+    if old or (have and cc < min(have)) or (not have and cc < (7, 5)):
+        last, newest = doc.facts.last_release_with_cc(cc, platform), doc.newest_release()
+        variant = str(last[1]) if last else ("cu118" if cc < (5, 0) else _LEGACY_VARIANT)
+        gone = last and newest and variant not in (doc.facts.variants_for(newest) or (variant,))
+        upto = str(last[0]) if last and gone else None  # newest releases lack that variant
+        yield Finding("gpu-arch-unsupported", "error",
+                      f"{gpu} is older than this build supports: newer CUDA variants dropped it; "
+                      f"{variant} is the variant that still has kernels for it"
+                      + (f" (up to torch {upto})" if upto else ""), doc.line(m),
+                      _reinstall_torch(doc, "--torch-backend", variant, *target, upto=upto))
+        return
+    first = doc.facts.first_release_with_cc(cc, platform)
+    yield Finding("gpu-arch-unsupported", "error",
+                  f"{gpu} is newer than the kernels in this torch build"
+                  + (f" (they stop at sm_{max(have)[0]}{max(have)[1]})" if have else "")
+                  + "; it needs a build for a newer CUDA"
+                  + (f": torch {first[0]} (+{first[1]}) is the first with {arch}" if first else ""),
+                  doc.line(m), _cmd("pipguard", "install", "--force-reinstall", *target,
+                                    f"torch>={first[0]}" if first else "torch",
+                                    *(c for c in doc.facts.companion_names()
+                                      if c in doc.ctx.installed)))
+
+
+def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
+    torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
+    env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
+    false = doc.find(r"is_available\(\)[^\n]*\n?[^\n]*\bFalse\b")
+    got = doc.find(r"Successfully installed [^\n]*?\btorch-(\d[^\s]*)|Downloading \S*?torch-(\d["
+                   r"^-\s]*\+cpu)-")  # what an install just put in place
+    torch = torch or (next(g for g in got.groups() if g) if got else None)
+    cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
+    gpu_seen = doc.find(r"nvidia-smi|CUDA Version: \d|GeForce|\bRTX ?\d|Quadro|Tesla|cuda:0|"
+                        r"device=.cuda|\.cuda\(\)|is_available\(\)")
+    built = doc.find(r"built for:?\s*PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)") or (
+        got if cpu and got and gpu_seen else None)
+    if built and built is not got:  # a CUDA extension next to a CPU torch
+        torch = torch or built.group(1)
+    cuda_lib = doc.find(  # torch's CUDA library absent: a CPU torch under CUDA code
+        r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
+        r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
+    if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
+        built = built or cuda_lib
+    stated = doc.find(r"\d\+cpu\b") if _label(torch) == "cpu" and doc.find(
+        r"nvidia-smi|NVIDIA (?:GeForce|RTX|driver)|\bRTX ?\d|Quadro|Tesla|\b[AHB]100\b") else None
+    if resync := _uv_run_resync(doc):
+        sync = doc.find(r"\buv sync\b[^\n]*?--extra[= ](\S+)")
+        extra = f" --extra {sync.group(1)}" if sync else ""
+        yield Finding("cpu-build-on-gpu", "error", "`uv run` synced the project again to its "
+                      f"default extras and replaced the CUDA torch that `uv sync{extra}` "
+                      "installed with the default (CPU) one: run with the same extra, or with "
+                      "--no-sync",
+                      doc.line(resync), _cmd("uv", "run", *(("--extra", sync.group(1)) if sync
+                                                   else ("--no-sync",)), "python"))
+        return
+    m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
+                          r"None") or stated or (
+        false if cpu or doc.find(r"\d\+cpu\b") else None) or (
+        doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
+        if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU
+    if not m:
+        return
+    what = (f"torch {torch} is a CPU-only build" if torch else "this torch is a CPU-only build") + (
+        " (PyPI's Windows wheel is the CPU build)" if cpu and not _label(torch) else "")
+    if plat == "darwin" or (hw is not None and hw.accelerator in ("none", "apple")):
+        yield Finding("cpu-build-on-gpu", "warning", f"{what}, and this machine has no CUDA GPU: "
+                      "use device='cpu' (or 'mps' on Apple silicon; map_location='cpu' for "
+                      "torch.load)", doc.line(m), "pipguard detect")
+        return
+    gpu = hw.gpus[0].name if hw and hw.gpus else env_gpu.group(1) if env_gpu else None
+    yield Finding("cpu-build-on-gpu", "error", what + (f" on a machine with {gpu}" if gpu else "")
+                  + ": reinstall the variant that matches the GPU and driver", doc.line(m),
+                  _reinstall_torch(doc))
+
+
+def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
+    """``uv run`` syncing the project again, to its default extras, after a ``uv sync
+    --extra <cuda>`` installed a CUDA torch: it uninstalls that torch for the default one."""
+    cuda = doc.find(r"^\s*\+ torch==\S+\+cu\d+", re.M)
+    run = doc.find(r"\buv run\b[^\n]*\n(?:[^\n]*\n){0,3}?\s*Uninstalled \d+ packages?")
+    return run if cuda and run and cuda.start() < run.start() else None
+
+
+RULES: tuple[Rule, ...] = (_driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu)
