@@ -81,19 +81,25 @@ class Doc:
     def find(self, pattern: str, flags: int = re.I) -> re.Match[str] | None:
         return re.search(pattern, self.text, flags)
 
-    def near(self, key: str, pattern: str, after: int = 0) -> re.Match[str] | None:
+    def near(self, key: str, pattern: str, after: int = 0,
+             before: int = 0) -> re.Match[str] | None:  # fmt: skip
         """The first of :meth:`near_all`."""
-        return next(self.near_all(key, pattern, after), None)
+        return next(self.near_all(key, pattern, after, before), None)
 
-    def near_all(self, key: str, pattern: str, after: int = 0) -> Iterator[re.Match[str]]:
-        """``pattern`` searched only around each ``key`` hit (its line, ``after`` lines more).
+    def near_all(self, key: str, pattern: str, after: int = 0,
+                 before: int = 0) -> Iterator[re.Match[str]]:  # fmt: skip
+        """``pattern`` searched only around each ``key`` hit (its line, ``after`` lines more,
+        ``before`` lines earlier, at most 300 characters before it per line).
 
         For patterns that begin with an open-ended capture (``(\\S+) was not found``):
         searched over the whole text they cost quadratic time on long lines.
         """
         compiled, size = re.compile(pattern, re.I | re.S), len(self.text)
         for hit in itertools.islice(re.finditer(key, self.text, re.I), 20):
-            start = max(self.text.rfind("\n", 0, hit.start()) + 1, hit.start() - 300)
+            start = hit.start()
+            for _ in range(before + 1):
+                start = self.text.rfind("\n", 0, max(start - 1, 0)) + 1
+            start = max(start, hit.start() - 300 * (before + 1))
             end = hit.end()
             for _ in range(after + 1):
                 end = self.text.find("\n", end + 1) if 0 <= end < size else size

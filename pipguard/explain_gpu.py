@@ -163,8 +163,11 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     cpu = bool(torch) and (_label(torch) == "cpu" or (not _label(torch) and plat == "win32"))
     gpu_seen = doc.find(r"nvidia-smi|CUDA Version: \d|GeForce|\bRTX ?\d|Quadro|Tesla|cuda:0|"
                         r"device=.cuda|\.cuda\(\)|is_available\(\)")
+    # An unsuffixed pin next to the CUDA wheels of a find-links page (the old
+    # torch_stable.html instructions): pip took PyPI's wheel, which is the CPU build there.
+    links = doc.find(r"(?<!\S)(?:-f|--find-links)[= ]\S*pytorch\.org|Looking in links: \S*pytorch")
     built = doc.find(r"built for:?\s*PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)") or (
-        got if cpu and got and gpu_seen else None)
+        got if cpu and got and (gpu_seen or (links and not _label(torch))) else None)
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)
     cuda_lib = doc.find(  # torch's CUDA library absent: a CPU torch under CUDA code

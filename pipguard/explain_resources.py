@@ -71,6 +71,15 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
 
 
 def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
+    if page := doc.find(r"WinError 1455|paging file is too small"):
+        yield Finding("resource-exhausted", "error",
+                      "Windows ran out of commit memory (RAM plus the page file) while loading "
+                      "torch's DLLs: the CUDA ones reserve gigabytes in every process that loads "
+                      "them, and each DataLoader worker is one more; let Windows size the page "
+                      "file (or enlarge it), or start fewer worker processes", doc.line(page),
+                      'wmic computersystem where name="%computername%" set '
+                      "AutomaticManagedPagefile=True")
+        return
     disk = doc.find(DISK_FULL)
     # The shell's "Killed", also where a log or a translation runs it into other words.
     memory = (doc.find(_MEMORY, re.I | re.M) or doc.find(_CACHE) or _crash_after_download(doc)

@@ -27,8 +27,8 @@ _TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
     """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
     (macOS, whose C symbols carry one more leading underscore; ``lib`` may be empty)."""
-    return doc.near("undefined symbol: ", r"(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*): "
-                    r"undefined symbol: (?P<sym>\S+)") or doc.near(
+    return doc.near("undefined symbol:", r"(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*"
+                    r"undefined symbol:\s*(?P<sym>\S+)", after=1, before=1) or doc.near(
         "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
         r"not found: _?(?P<sym>\S+)")
 

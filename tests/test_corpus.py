@@ -66,14 +66,14 @@ def diagnose(r: Record) -> tuple[Finding, ...]:
 # The programs a fix may start with, per tool that produced the text (after any leading
 # `VAR=value` assignments). A run-time text names no installer: any of them will do, and so
 # will a shell command (an `export`, removing a leftover directory, winget installing the
-# VC++ runtime).
+# VC++ runtime, wmic letting Windows size its page file).
 PROGRAMS = {
     "pip": ("pipguard", "pip", "python -m pip"),
     "uv": ("uv",),
     "poetry": ("poetry",),
     "conda": ("conda", "mamba", "pipguard", "pip"),
 }
-SHELL = ("export", "set", "rm", "rmdir", "del", "python", "winget")
+SHELL = ("export", "set", "rm", "rmdir", "del", "python", "winget", "wmic")
 # Categories whose remedy is outside any installer (upgrade the NVIDIA driver; use another
 # GPU or an older release): there, advice without a command is a valid fix.
 ADVICE_ONLY = frozenset({"driver-too-old", "gpu-arch-unsupported"})
@@ -164,11 +164,13 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # the rules never saw, 70-75%. Then 144/168 (85.7%, fix validity 90.5%) after pastes are
 # read as the tool printed them (pipguard.explain_paste: tuned on training records re-pasted,
 # tests/test_explain_paste.py) and 58 more (C5-*, 26 held out; its 32 training records 28
-# right before tuning) joined: C5's held-out records 23/26 at first sight. The target is not
-# met: the floors below can fail today; the target is an expected failure until it is met
-# (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 144 / 168
-MEASURED_FIX_VALIDITY = 152 / 168
+# right before tuning) joined: C5's held-out records 23/26 at first sight. Then 161/190
+# (84.7%, fix validity 88.9%) after 41 more (C6-*, 22 held out; its 19 training records 17
+# right before tuning) joined: C6's held-out records 17/22. The target is not met: the
+# floors below can fail today; the target is an expected failure until it is met (strict:
+# reaching it fails the test, so the marker must then go).
+MEASURED_ACCURACY = 161 / 190
+MEASURED_FIX_VALIDITY = 169 / 190
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -187,7 +189,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 85.7%, fix validity 90.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 84.7%, fix validity 88.9% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

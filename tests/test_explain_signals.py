@@ -201,3 +201,22 @@ def test_a_bare_import_error_names_the_package_whose_import_failed() -> None:
     f = first("from vllm import cuda_utils\nImportError: libcudart.so.12: cannot open shared "
               "object file: No such file or directory")
     assert f is not None and f.category == "cuda-libraries" and f.message.startswith("vllm ")
+
+
+def test_the_page_file_too_small_for_torchs_dlls() -> None:
+    f = first("OSError: [WinError 1455] The paging file is too small for this operation to "
+              'complete. Error loading "C:\\env\\lib\\site-packages\\torch\\lib\\'
+              'cudnn_ops64_9.dll" or one of its dependencies.')
+    assert f is not None and f.category == "resource-exhausted" and "page file" in f.message
+
+
+def test_an_unsuffixed_pin_with_the_torch_stable_page_gets_pypis_cpu_wheel_on_windows() -> None:
+    text = ("> python -m pip install torch===1.7.1 -f https://download.pytorch.org/whl/torch_stable"
+            ".html\nCollecting torch===1.7.1\n  Downloading torch-1.7.1-cp38-cp38-win_amd64.whl "
+            "(184.0 MB)\nSuccessfully installed torch-1.7.1")
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert f.fix.startswith("pipguard install --force-reinstall torch==1.7.1")
+    linux = text.replace("win_amd64", "manylinux1_x86_64")  # PyPI's Linux wheel is CUDA's
+    assert all(f.category != "cpu-build-on-gpu" for f in explain(linux, Context(
+        facts=REAL, platform="linux")))
