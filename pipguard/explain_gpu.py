@@ -42,11 +42,15 @@ def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | No
 
 
 def _driver_too_old(doc: Doc) -> Iterator[Finding]:
-    m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|CUDA driver "
-                 r"version is insufficient for CUDA runtime|cudaErrorInsufficientDriver|NVIDIA "
-                 r"driver[^\n]{0,40}? too old(?! \(found)|forward compatibility was attempted on "
-                 r"non supported HW|unsupported display driver / cuda driver combination|"
-                 r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open)")
+    m = doc.find(r"driver on your system is too old \(found version (?P<code>\d+)\)|"
+                 r"(?:CUDA )?driver version is insufficient for (?:CUDA )?runtime|"
+                 r"cudaErrorInsufficientDriver|NVIDIA driver[^\n]{0,40}? too old(?! \(found)|"
+                 r"forward compatibility was attempted on non supported HW|"
+                 r"unsupported display driver / cuda driver combination|"
+                 r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
+                 r"No CUDA GPUs are available|CUDA driver initialization failed|"
+                 r"no ROCm-capable device is detected|__cuda [^\n]*which is missing on the system)|"
+                 r"incompatible with your system:(?s:.{0,2000}?)__cuda\[version='>=")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
     env = None if m else _collect_env_driver(doc, os_name)
@@ -63,11 +67,12 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                           "started without --gpus all / the NVIDIA runtime)", doc.line(m),
                           "pipguard detect")
         else:
-            yield Finding("gpu-build-without-gpu", "error", "CUDA code ran, but no NVIDIA driver "
-                          "answers (libcuda is not there): on a machine without an NVIDIA GPU run "
-                          "on the CPU (device 'cpu'; the CPU build is the right one and much "
-                          "smaller); with an NVIDIA GPU, install its driver, and in a container "
-                          "start it with --gpus all (the NVIDIA container runtime); pipguard "
+            yield Finding("gpu-build-without-gpu", "error", "GPU code ran, but no GPU answers "
+                          "this process (no driver, libcuda absent, a container started without "
+                          "--gpus all, or CUDA_VISIBLE_DEVICES hiding every device): on a machine "
+                          "without a GPU run on the CPU (device 'cpu'; the CPU build is the right "
+                          "one and much smaller); with one, install its driver, and start a "
+                          "container with --gpus all (the NVIDIA container runtime); pipguard "
                           "detects which and installs the build that fits",
                           doc.line(m), _reinstall_torch(doc))
         return
@@ -108,7 +113,7 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
-                    r"capabilities")
+                    r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -187,8 +192,8 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                       doc.line(resync), _cmd("uv", "run", *(("--extra", sync.group(1)) if sync
                                                    else ("--no-sync",)), "python"))
         return
-    m = built or doc.find(r"not compiled with CUDA enabled|torch\.version\.cuda\)?[\s:=>-]*"
-                          r"None") or stated or (
+    m = built or doc.find(r"not compiled with CUDA enabled|compiled without CUDA support|"
+                          r"torch\.version\.cuda\)?[\s:=>-]*None") or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
         if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU

@@ -19,6 +19,11 @@ from pipguard.findings import Finding
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
 
 def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
+    if m := doc.find(r"`([\w.-]+)` is often confused for `([\w.-]+)`"):  # uv's hint
+        yield Finding("dependency-confusion", "error",
+                      f"{m.group(1)} on PyPI is a placeholder, not the project meant: the "
+                      f"requirement names the wrong project; write {m.group(2)} instead",
+                      doc.line(m), _cmd("pipguard", "install", m.group(2)))
     if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\""):
         yield Finding("dependency-confusion", "error",
                       "`pytorch` on PyPI is a placeholder that only raises this error (conda "
@@ -64,8 +69,30 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "verify", m["file"].split("-")[0]))
 
 
+# A downloaded file whose hash (or size) is not the published one: pip, uv, Poetry (lock
+# file checksums, old and new wordings), conda (MD5Mismatch, SafetyError's sha256) and mamba.
+_HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad hash|not found in "
+           r"known hashes|Invalid hash for|did not match any known checksums|Retrieved digest "
+           r"for link|MD5MismatchError|mismatch between the expected content and downloaded "
+           r"content|SHA256 doesn't match expectation|sha256 mismatch|hash didn't match|Found "
+           r"incorrect downloads?")
+# An installer saying in its own words that a download stopped part way or never finished.
+_CUT_OFF = (r"Connection (?:timed out|interrupted) while downloading|resume incomplete download|"
+            r"incomplete-download|not enough bytes were received|didn't respond within|took too "
+            r"long to respond|Transferred a partial file|transfer closed with \d+ bytes remaining|"
+            r"file size doesn't match expectation|has an incorrect size|tarball has incorrect size|"
+            r"All attempts to connect to \S+ failed|HTTP 000 CONNECTION FAILED")
+# ... or that the file it got is not a valid archive.
+_DAMAGED = (r"has an invalid wheel|appears to be corrupted|Cannot unpack file|"
+            r"cannot detect archive format|Invalid (?:tar|zip) file|Failed to extract archive|"
+            r"The wheel is invalid|"
+            r"RECORD file doesn't match wheel contents|truncated (?:bzip2|gzip|xz) input|"
+            r"Error when extracting package")
+
+
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
-    hashes = doc.find(r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256")
+    hashes = doc.find(_HASHES)
+    own = doc.find(_CUT_OFF) or doc.find(_DAMAGED)  # an installer's own words: no context needed
     broken = doc.find(r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|"
                       r"error decoding response body|request or response body error|unexpected "
                       r"EOF|Connection reset by peer|RemoteDisconnected|Connection aborted|"
@@ -90,7 +117,8 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     member = doc.find(r"for file '([A-Za-z]\w*)[/\\]")
     wheel = member and (member.group(1) == "nvidia"
                         or canonicalize_name(member.group(1)) in doc.facts.family())
-    if not hashes and not (broken and (wheel or doc.find(
+    broken = broken or own
+    if not hashes and not own and not (broken and (wheel or doc.find(
             r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)|"
             r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org|conda\.anaconda\.org|"
             r"target_path:"))):
@@ -109,7 +137,8 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
         f"expected sha256 {got[1]}, got {got[2]}" if got else "",
         doc.line(broken) if broken else "") if x)
     refetch = f"pip cache remove {req.name} && {_cmd('pipguard', 'install', str(req))}"
-    if cut or (broken and not re.search(r"zip|magic|invalid|CRC|central", broken.group(0), re.I)):
+    if cut or (broken and not re.search(r"zip|magic|invalid|CRC|central|corrupt|archive|RECORD|"
+                                        r"\btar\b|unpack", broken.group(0), re.I)):
         yield Finding("download-integrity", "error", f"the download of {req.name} was cut off"
                       + (f" at {cut}" if cut else "") + (": pip hashed a partial file, so the "
                       "'got' hash changes with every attempt; " if hashes else ": ") + "a flaky "
@@ -125,14 +154,44 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       "against the index", evidence, refetch)
     else:
         yield Finding("download-integrity", "error",
-                      f"the {req.name} wheel is not a valid zip: a truncated or corrupt file, "
-                      "often left in pip's cache by an interrupted download", evidence, refetch)
+                      f"the downloaded {req.name} archive is damaged (not a valid zip or tar, or "
+                      "its files are not what its manifest lists): a truncated or corrupt file, "
+                      "often left in the installer's cache by an interrupted download", evidence,
+                      refetch)
+
+def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
+    """uv's check of the environment after an install: "The package `torchvision` requires
+    `torch==2.5.1`, but `2.6.0` is installed" (pip's is "... which is incompatible")."""
+    for m in re.finditer(r"The package `([\w.-]+)` requires `([^`]+)`,? but `([^`]+)` is "
+                         r"installed", doc.text):
+        pkg, need, have = m.group(1), _req(m.group(2)), m.group(3)
+        if not need:
+            continue
+        if canonicalize_name(need.name) == "torch" and \
+                canonicalize_name(pkg) in doc.facts.companion_names():
+            partner = doc.companion_for(have, pkg)
+            yield Finding("companion-mismatch", "error",
+                          f"{pkg} requires {need}, but torch {have} is installed: install the "
+                          f"{pkg} built for it" + (f" ({pkg} {partner})" if partner else ""),
+                          doc.line(m), _cmd("pipguard", "install", f"torch=={_public(have)}",
+                                            _pin(pkg, partner)))
+        else:
+            yield Finding("resolver-conflict", "warning", f"{pkg} requires {need}, but "
+                          f"{need.name} {have} is installed", doc.line(m),
+                          _cmd("pipguard", "install", str(need)))
+        return
+
 
 def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     hard = doc.find(r"ResolutionImpossible|conflicting\s+dependencies|The conflict is caused by|"
                     r"No solution found when resolving|The user requested|version solving failed|"
                     r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
-                    r"UnsatisfiableError|conflicting indexes for package")
+                    r"UnsatisfiableError|conflicting indexes for package|To fix this you could try|"
+                    r"resolution-too-deep|exceeded maximum depth|we can conclude that|is not "
+                    r"compatible with some of the required packages Python requirement|"
+                    r"Incompatible constraints in requirements|none of the providers can be "
+                    r"installed|cannot install both|The following packages are incompatible|"
+                    r"conflicts with any installable versions")
     broken = list(doc.near_all("which is incompatible", r"([\w.-]+) (\S+) (?:requires|has "
                   r"requirement) ([^,\n]+), but you(?: have|'ll have) ([\w.-]+) (\S+) which is "
                   r"incompatible"))
@@ -169,8 +228,8 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                       _cmd("pipguard", "install", f"torch=={hver}",
                            *(_pin(p, v) for p, v in pairs.items())))
         return
-    if not hard:
-        return
+    if not hard or doc.find(r"incompatible with your system:(?s:.{0,2000}?)__cuda\b"):
+        return  # (conda's virtual __cuda package is the driver it found, not a release)
     user = {canonicalize_name(r.name): r for m in re.finditer(
         r"(?:The user requested (?:\(constraint\) )?|you require |your project depends on )"
         r"([^\s,]+)", doc.text) if (r := _req(m.group(1)))}
@@ -205,7 +264,8 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           f"{pkg} {ver} requires {need} but {mine} was requested", doc.line(m),
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
-    if doc.find(r"only \S+ is available|there is no version of|has no wheels"):
+    if doc.find(r"only \S+ is available|there is no version of|has no (?:usable |[\w-]+-compatible "
+                r")?wheels|no matching distributions available"):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = [f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}"
                for m, r in deps]
@@ -240,4 +300,5 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
 # The framework (pipguard.explain.RULES) puts no_matching_distribution between these two
 # groups: causes before their symptoms.
 BEFORE_NO_MATCH: tuple[Rule, ...] = (_dependency_confusion, _download_integrity)
-AFTER_NO_MATCH: tuple[Rule, ...] = (_companion_replaced_torch, _resolver_conflict)
+AFTER_NO_MATCH: tuple[Rule, ...] = (_companion_replaced_torch, _uv_installed_check,
+                                    _resolver_conflict)

@@ -279,19 +279,26 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         req = _req(m.group(1))
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
                     and not (req and req.name == "torch" and v.release[:2] == (0, 1))]
-    elif m := doc.near("there is no version of|was not found in the|has no wheels|can't be "
+    elif m := doc.near("there is no version of|was not found in the|has no |can't be "
                        "installed", r"there is no version of (\S+)|(\S+) was not found in the "
                        r"(?:package registry|provided package locations)|(\S+) has no wheels "
-                       r"(?:are available )?with a matching [\w ]*?(?:tag|implementation)"
+                       r"(?:are available )?with a matching (?:[\w ]*?(?:tag|implementation)|"
+                       r"platform|Python ABI)"
                        r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
-                       r"`(\S+) @ [^`]*` can't be installed"):
+                       r"`(\S+) @ [^`]*` can't be installed|(\S+) has no (?:usable|[\w-]+-"
+                       r"compatible) wheels"):
         req, tag = _req(next(g for g in m.groups() if g)), m.group(4)
         if m.group(5):  # uv's hint names the interpreter's tag
             hint = doc.find(r"You're using \w+ [\d.]+ \(`([^`]+)`\)|following platforms")
             tag = (hint.group(1) or "this platform") if hint else "this interpreter"
     elif m := doc.find(r"You're on \w+ \(`([^`]+)`\), but `([\w.-]+)` \(v(\S+?)\) only has "
-                       r"wheels for the following platforms"):  # uv >= 0.8: the platform's tag
-        req, tag = _req(f"{m.group(2)}=={m.group(3)}"), m.group(1)
+                       r"wheels for the following platforms|You require \w+ [\d.]+ \(`([^`]+)`\),"
+                       r" but we only found wheels for `([\w.-]+)` \(v(\S+?)\)|Wheels are "
+                       r"available for `([\w.-]+)` \(v(\S+?)\) on the following platforms"):
+        # uv's hints, naming the platform's or the interpreter's tag where it knows it
+        name, version = (m.group(2), m.group(3)) if m.group(2) else (
+            (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
+        req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
     elif m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available"):  # uv: the newest there
         need = doc.find(rf"(?:you require|depends on) ({re.escape(m.group(1))}[<>=!~][^\s,]+)")
         req, bound = _req(need.group(1) if need else m.group(1)), True
@@ -308,8 +315,17 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"find a version that satisfies the requirement ([^\s\"'(]+)|can't be "
                        r"installed because it doesn't have a (?:source distribution or )?wheel "
                        r"for the current platform|not available from current channels:\s*-\s*"
-                       r"(\S+)"):  # (the last: conda's PackagesNotFoundError)
-        asked = m.group(1) or m.group(2) or m.group(3) or m.group(4) or m.group(5)
+                       r"(\S+)|Packages missing in current \S+ channels:\s*-\s*(\S+)|nothing "
+                       r"provides (?:requested )?(\S+)|(\S+) [^\n]*?does not exist \(perhaps a "
+                       r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"
+                       r"No valid distribution links found for package: \"([\w.-]+)\"|no matching "
+                       r"distributions available for your environment:\s*(\S+)|Ignored the "
+                       r"following versions that require a different python version|Packages "
+                       r"require a different Python|wheel\(s\) were skipped as your project's "
+                       r"environment does not support|cannot be installed in the current "
+                       r"environment"):  # conda, mamba, Poetry, pip's notes on what it skipped
+        asked = next((g for g in m.groups()[:8] if g), None)
+        asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked
         req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \
             else None
         tag = None if asked else "this platform"  # uv: no wheel for this platform

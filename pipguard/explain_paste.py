@@ -11,7 +11,7 @@ those back, whatever wrapped them, so one rule serves every way of pasting.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = ["clean", "rereadings"]
 
@@ -28,74 +28,85 @@ _PREFIX = re.compile(
     r"|\[?\d\d:\d\d:\d\d(?:[.,]\d+)?\]? +"
     r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [\w.-]+ [\w./-]+(?:\[\d+\])?: )", re.M)
 # A quoted reply ("> ", "> > ") and Docker Compose's service column ("web-1  | "): only when
-# most lines carry one, since a lone "> " or "a | b" can be the tool's own text.
+# most lines carry one, since a lone "> " or "a | b" can be the tool's own text; Compose's
+# column also names few services and puts its bar at one place (a table's first column does
+# neither).
 _QUOTE = re.compile(r"^[ \t]{0,3}(?:> ?)+", re.M)
-_COMPOSE = re.compile(r"^[\w.-]{1,40} +\| ?", re.M)
+_COMPOSE = re.compile(r"^([\w.-]{1,40} +)\| ?", re.M)
 # Terminal widths a hard-wrapped copy is cut at (a row of exactly this many characters
 # continues on the next one).
 _MIN_WIDTH = 60
+# Past this size a paste is a whole log, read as it is: another reading would cost as much.
+_REREAD_LIMIT = 256 * 1024
+_WHEEL_PLUS = re.compile(r"%2[Bb](?=[^\s\"'<>]*?\.whl\b)")
 
 
 def clean(text: str) -> str:
     """The paste as the tool printed it: no colour, LF only, no per-line log prefix or reply
-    quoting, terminal rows joined back into lines; ``%2B`` in wheel URLs decoded."""
+    quoting; ``%2B`` in wheel URLs decoded."""
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _PREFIX.sub("", text)
-    for column in (_QUOTE, _COMPOSE):
-        text = _strip_column(text, column)
-    return text.replace("%2B", "+").replace("%2b", "+")
+    stripped = _strip_column(_strip_column(text, _QUOTE), _COMPOSE, names=3)
+    if stripped != text:  # a timestamp may follow the column (`docker compose logs -t`)
+        text = _PREFIX.sub("", stripped)
+    return _WHEEL_PLUS.sub("+", text)
 
 
-def _strip_column(text: str, column: re.Pattern[str]) -> str:
+def _strip_column(text: str, column: re.Pattern[str], names: int = 0) -> str:
     lines = [line for line in text.split("\n") if line.strip()]
-    marked = sum(1 for line in lines if column.match(line))
-    if not lines or marked < 0.6 * len(lines):
+    marks = [m for line in lines if (m := column.match(line))]
+    if not lines or len(marks) < 0.6 * len(lines):
+        return text
+    few = min(names, max(1, len(marks) // 4))  # a service logs many lines
+    if names and (len({m.group(1).strip() for m in marks}) > few
+                  or len({m.end(1) for m in marks}) > 1):
         return text
     return column.sub("", text)
 
 
-def _join_rows(text: str) -> str:
-    """Rows a terminal cut at its width joined back: a row exactly the longest row's length
-    (at least ``_MIN_WIDTH``) continues on the next."""
-    rows = text.split("\n")
-    width = max((len(r) for r in rows), default=0)
-    if width < _MIN_WIDTH:
-        return text
-    out: list[str] = []
-    joining = False
+def _joined(rows: list[str], glue: str, continues: Callable[[str], bool]) -> str:
+    """``rows`` with each row for which ``continues`` holds joined to the next by ``glue``
+    (the next row stripped of its indent when ``glue`` is a space; a blank row ends a line)."""
+    lines: list[str] = []
+    parts: list[str] = []
     for row in rows:
-        if joining:
-            out[-1] += row
+        if parts and not (glue and not row.strip()):
+            parts.append(row.strip() if glue else row)
         else:
-            out.append(row)
-        joining = len(row) == width
-    return "\n".join(out)
+            if parts:
+                lines.append(glue.join(parts))
+            parts = [row]
+        if not continues(row):
+            lines.append(glue.join(parts))
+            parts = []
+    if parts:
+        lines.append(glue.join(parts))
+    return "\n".join(lines)
 
 
 def rereadings(text: str) -> Iterator[str]:
     """Other readings of a cleaned paste, for when no rule recognised it as it is: rows cut at
-    a terminal's width joined back, then rows wrapped at a word joined with a space (a paste
-    reflowed by a forum, an e-mail or an editor). A wrapped paste's width is its longest row,
-    or its longest row with a space in it when a long path or URL ran past the width."""
+    a terminal's width joined back (a row exactly the longest row's length continues on the
+    next), then rows wrapped at a word joined with a space (a paste reflowed by a forum, an
+    e-mail or an editor: a row that ends within 30 characters of the width continues). A
+    wrapped paste's width is its longest row, or its longest row with a space in it when a
+    long path or URL ran past the width. None for a whole log (``_REREAD_LIMIT``)."""
+    if len(text) > _REREAD_LIMIT:
+        return
     seen = {text}
     rows = text.split("\n")
-    widths = (max((len(r.rstrip()) for r in rows), default=0),
-              max((len(r.rstrip()) for r in rows if " " in r.strip()), default=0))
-    for reading in (_join_rows(text), *(_reflow(rows, w) for w in widths if w >= _MIN_WIDTH)):
+    longest = max((len(r) for r in rows), default=0)
+    widths = dict.fromkeys((max((len(r.rstrip()) for r in rows), default=0),
+                            max((len(r.rstrip()) for r in rows if " " in r.strip()), default=0)))
+    readings = [_joined(rows, "", lambda r: len(r) == longest)] if longest >= _MIN_WIDTH else []
+    readings += [_joined(rows, " ", _ends_near(w)) for w in widths if w >= _MIN_WIDTH]
+    for reading in readings:
         if reading not in seen:
             seen.add(reading)
             yield reading
 
 
-def _reflow(rows: list[str], width: int) -> str:
-    """A row that ends near ``width`` continues, after a space, on the next row (unless that
-    one is blank); "near" leaves room for the word that did not fit."""
-    out: list[str] = []
-    joining = False
-    for row in rows:
-        if joining and row.strip():
-            out[-1] += " " + row.strip()
-        else:
-            out.append(row)
-        joining = len(row.rstrip()) >= width - 30
-    return "\n".join(out)
+def _ends_near(width: int) -> Callable[[str], bool]:
+    """A row wrapped at a word: it ends within 30 characters (the word that did not fit) of
+    ``width``."""
+    return lambda row: len(row.rstrip()) >= width - 30

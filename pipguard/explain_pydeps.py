@@ -30,9 +30,10 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
                     r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
                     r"is 0x2|Numpy is not available")
-    up = doc.find(r"No module named 'numpy\._core'|compiled against (?:API|ABI) version 0x(\w+) "
-                  r"but this version of numpy is 0x(\w+)|dtype size changed[^\n]*?Expected "
-                  r"(\d+) from C header, got (\d+)")
+    up = doc.find(r"No module named 'numpy\._core'|numpy\._core\.multiarray failed to import|"
+                  r"compiled against (?:NumPy C-API|API|ABI) version 0x(\w+)[^\n]*? (?:but this "
+                  r"version of numpy is|running NumPy has C-API version) 0x(\w+)|"
+                  r"dtype size changed[^\n]*?Expected (\d+) from C header, got (\d+)")
     if up and ((up.group(1) and int(up.group(1), 16) < int(up.group(2), 16))
                or (up.group(3) and int(up.group(3)) < int(up.group(4)))):
         down, up = down or up, None  # built for an older numpy than the one running

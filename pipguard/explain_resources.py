@@ -22,8 +22,9 @@ from pipguard.findings import Finding
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
 DISK_FULL = (r"No space left on device|\[Errno 28\]|\bENOSPC\b|os error 28|not enough space on "
              r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]")
-_MEMORY = (r"\bMemoryError\b|Memoryview is too large|Out of memory: Kill(?:ed)? process|memory "
-           r"allocation of \d+ bytes failed|Cannot allocate memory|std::bad_alloc|"
+_MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryview is too "
+           r"large|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|"
+           r"Cannot allocate memory|std::bad_alloc|"
            r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^\s*Killed\s*$|"
            r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
            r"bytes object is too large|cannot serialize a bytes object larger|"
@@ -37,7 +38,8 @@ _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fai
 # The text is an install: a download, an installer's frames or command line.
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\]_(?:internal|vendor)|\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
-               r"packages|\.whl\b|Unpacking ")
+               r"packages|\.whl\b|Unpacking |Failed to (?:download|install|extract)|distribution "
+               r"cache|\bconda (?:install|create|env)|NoSpaceLeftError|CondaMemoryError")
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -65,6 +67,10 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
         return None  # the network, not memory
     if doc.stopped_short(crash.start()):
         return None  # the download stopped short: cut off, not cached
+    raised = re.findall(r"^(?:[\w.]+\.)?(\w*(?:Error|Exception|BadZipFile)|error)(?=:|$)",
+                        doc.text[crash.end():], re.M)
+    if raised and "MemoryError" not in raised:
+        return None  # the traceback ends in another error (a bad zip, say): not memory
     sizes = re.findall(r"Downloading [^\n]*?\.whl[^\n(]*\(([\d.]+ ?[kMG]B)\)",
                        doc.text[: crash.start()])
     return crash if sizes and _megabytes(sizes[-1]) >= _BIG else None

@@ -110,7 +110,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     m = doc.find(rf"operator ({names})::\w+ does not exist|No such operator ({names})::|"
                  rf"Couldn't load custom C\+\+ ops|"
                  rf"PyTorch and ({names}) were compiled with different CUDA|"
-                 rf"incompatible torch version \S+ for ({names}) version|[/\\]({names})[/\\]"
+                 rf"incompatible torch version \S+ for ({names}) version|"
+                 rf"'_OpNamespace' '({names})' object has no attribute|[/\\]({names})[/\\]"
                  rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
                  rf"library: \S*?({names})|(xFormers) was built for|(torchvision)\S* was compiled "
                  rf"with a different|partially initialized module '({names})' has no attribute "
@@ -160,7 +161,11 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
                  r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "
                  r"\(unknown location\)|"
-                 r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|distutils installed project|"
+                 r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|(?-i:RECORD)`? file not found|missing `"
+                 r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "
+                 r"installed package|None METADATA metadata found|is broken or incomplete \(unable "
+                 r"to read|has multiple installed distributions|CorruptedEnvironmentError|"
+                 r"ClobberError|path collision for|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
                  r"packages[/\\]+(?:~|torch[/\\])")
     if not m and lib and not _importer(doc, lib):
@@ -183,8 +188,8 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                       f'rmdir /s /q "{site}\\~{m.group(1)}"' if "\\" in site
                       else f"rm -rf '{site}'/~{m.group(1)}*")
         return
-    dist = doc.find(r"Cannot uninstall '?([\w.-]+)'?(?: (\d[\w.+]*))?|site-packages[/\\]+([\w.]+)-"
-                    r"(\d[^'/\\-]*)\.dist-info")
+    dist = doc.find(r"Cannot uninstall (?!package\b)'?([\w.-]+)'?(?: (\d[\w.+]*))?|"
+                    r"site-packages[/\\]+([\w.]+)-(\d[^'/\\-]*)\.dist-info")
     name, version = ((dist.group(1) or dist.group(3)), (dist.group(2) or dist.group(4))) if dist \
         else ("torch", doc.installed("torch"))
     if "WinError 5]" in m.group(0):
@@ -195,7 +200,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                       "site-packages, and reinstall", doc.line(m),
                       _cmd("pipguard", "install", "--force-reinstall", _pin(name, version)))
         return
-    if re.search(r"RECORD file|distutils", m.group(0)):  # pip can't uninstall what it can't list
+    if re.search(r"RECORD`? file|top_level|distutils", m.group(0)):  # (nothing to uninstall by)
         yield Finding("corrupt-install", "error",
                       f"{name} has no usable install record (RECORD), so pip cannot uninstall or "
                       "upgrade it: install over it without uninstalling", doc.line(m),

@@ -166,11 +166,14 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # tests/test_explain_paste.py) and 58 more (C5-*, 26 held out; its 32 training records 28
 # right before tuning) joined: C5's held-out records 23/26 at first sight. Then 161/190
 # (84.7%, fix validity 88.9%) after 41 more (C6-*, 22 held out; its 19 training records 17
-# right before tuning) joined: C6's held-out records 17/22. The target is not met: the
+# right before tuning) joined: C6's held-out records 17/22. Then 164/190 (86.3%, fix
+# validity 90.0%) after the rules were made to read every failure message of pip, uv,
+# Poetry, conda/mamba, torch, its companions and NumPy as their source code words it
+# (tests/test_explain_templates.py; no corpus record involved). The target is not met: the
 # floors below can fail today; the target is an expected failure until it is met (strict:
 # reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 161 / 190
-MEASURED_FIX_VALIDITY = 169 / 190
+MEASURED_ACCURACY = 164 / 190
+MEASURED_FIX_VALIDITY = 171 / 190
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -189,7 +192,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 84.7%, fix validity 88.9% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.3%, fix validity 90.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -78,7 +78,11 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     ("2024-05-01 12:00:01,123   - cudatoolkit=11.1", "  - cudatoolkit=11.1"),  # a list item
     ("Jan  2 03:04:05 node python3[42]: import torch", "import torch"),
     ("\x1b[31mERROR\x1b[0m: x\r\n", "ERROR: x\n"),
-    ("torch-2.1.0%2Bcu121-cp311", "torch-2.1.0+cu121-cp311"),
+    ("https://x/torch-2.1.0%2Bcu121-cp311-cp311-linux_x86_64.whl 50%2B",
+     "https://x/torch-2.1.0+cu121-cp311-cp311-linux_x86_64.whl 50%2B"),  # only in wheel names
+    ("api-1  | 2024-05-01T12:00:00.123456789Z error: Failed to download `torch`\n"
+     "api-1  | 2024-05-01T12:00:01.123456789Z   Caused by: error decoding response body",
+     "error: Failed to download `torch`\n  Caused by: error decoding response body"),
 ])
 def test_clean_gives_back_the_tools_lines(pasted: str, printed: str) -> None:
     assert clean(pasted) == printed
@@ -87,6 +91,10 @@ def test_clean_gives_back_the_tools_lines(pasted: str, printed: str) -> None:
 @pytest.mark.parametrize("text", [
     "name | version\ntorch | 2.1.0\nERROR: nothing here\nhint: more\nand more",  # a minority
     "> a lone quote is kept among\nother\nlines\nof\ntext",
+    "Package | Version\n--- | ---\ntorch | 2.1.0+cpu\ntorchvision | 0.16.0+cpu\nnumpy | 1.26.4",
+    "package                    |            build\n---------------------------|------\n"
+    "pytorch-2.1.0              |py3.11_cpu_0        1.4 GB  pytorch\n"
+    "torchvision-0.16.0         |      py311_cpu         7.8 MB  pytorch",  # conda's table
 ])
 def test_clean_keeps_columns_that_only_some_lines_have(text: str) -> None:
     assert clean(text) == text
@@ -103,3 +111,10 @@ def test_rereadings_join_rows_cut_at_the_terminal_width_then_rows_wrapped_at_a_w
         "ERROR: Could not find a version that satisfies the requirement torch==1.4.0 (from "
         "versions: 2.5.0, 2.5.1)\nshort\nrows")
     assert list(rereadings("short\nrows")) == []  # no row as wide as a terminal
+
+
+def test_a_whole_log_is_read_once() -> None:
+    """Another reading costs a whole pass of the rules: past 256 KB there is none."""
+    row = "Requirement already satisfied: x in ./venv/lib/python3.11/site-packages (1.0)"
+    assert list(rereadings("\n".join([row] * 5000))) == []
+    assert list(rereadings("\n".join([row] * 50)))  # a paste that size is read again

@@ -1,0 +1,54 @@
+"""explain on every wording the tools can print, read from their source code.
+
+``fixtures/explain/templates.json`` holds the failure messages of pip (and the urllib3 and
+zipfile errors it shows), uv, Poetry, conda and mamba (and libsolv), torch, its companions
+and NumPy, as their source code writes them (``repo``, ``path``, ``template``), each with one
+instantiation in the shape the tool prints it (``example``) and the category it points to.
+A real failure text is an instance of one of these: where the corpus measures how the rules
+generalise, this checks that no wording a tool can print is left unread.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypedDict
+
+import pytest
+
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
+from pipguard.findings import CATEGORIES
+from pipguard.knowledge_tables import load_knowledge
+
+TEMPLATES = Path(__file__).parent / "fixtures" / "explain" / "templates.json"
+KNOWLEDGE = load_knowledge()
+
+
+class Template(TypedDict):
+    producer: str
+    repo: str
+    path: str
+    category: str
+    template: str
+    example: str
+
+
+def _load() -> list[Template]:
+    items: list[Template] = json.loads(TEMPLATES.read_text(encoding="utf-8"))
+    return items
+
+
+ITEMS = _load()
+
+
+def test_every_template_names_its_source_and_a_category() -> None:
+    for t in ITEMS:
+        assert t["category"] in CATEGORIES and t["repo"] and t["path"] and t["example"], t
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda t: f"{t['producer']}-{t['template'][:40]}")
+def test_each_wording_is_read_as_its_cause(item: Template) -> None:
+    found = explain(item["example"], Context(facts=KNOWLEDGE, wording="auto"))
+    assert found, "no finding"
+    assert found[0].category == item["category"], found[0]
