@@ -41,7 +41,8 @@ __all__ = ["RULES", "clean", "explain"]
 # (the install rules all come first).
 RULES: tuple[Rule, ...] = (
     *explain_resources.RULES, *explain_install.BEFORE_NO_MATCH,
-    explain_nomatch.free_threaded, explain_nomatch.no_matching_distribution,
+    explain_nomatch.free_threaded, explain_nomatch.built_for_another_target,
+    explain_nomatch.no_matching_distribution, explain_nomatch.built_from_source,
     *explain_install.AFTER_NO_MATCH,
     *explain_gpu.RULES, *explain_runtime.RULES, *explain_pydeps.RULES,
 )

@@ -49,7 +49,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"unsupported display driver / cuda driver combination|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  r"No CUDA GPUs are available|CUDA driver initialization failed|"
-                 r"no ROCm-capable device is detected|__cuda [^\n]*which is missing on the system)|"
+                 r"no ROCm-capable device is detected|__cuda [^\n]*which is missing on the system|"
+                 r"libcuda\.so cannot found!\s*Please make sure GPU is set up)|"
                  r"incompatible with your system:(?s:.{0,2000}?)__cuda\[version='>=")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
@@ -113,7 +114,9 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
-                    r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)")
+                    r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)|is not "
+                    r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
+                    r"supported by the triton GPU compiler")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"

@@ -24,7 +24,8 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       f"{m.group(1)} on PyPI is a placeholder, not the project meant: the "
                       f"requirement names the wrong project; write {m.group(2)} instead",
                       doc.line(m), _cmd("pipguard", "install", m.group(2)))
-    if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\""):
+    if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\"|"
+                     r"You should install pytorch from http"):
         yield Finding("dependency-confusion", "error",
                       "`pytorch` on PyPI is a placeholder that only raises this error (conda "
                       "calls the package pytorch; pip and PyPI call it torch): a requirement "
@@ -191,10 +192,12 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                     r"compatible with some of the required packages Python requirement|"
                     r"Incompatible constraints in requirements|none of the providers can be "
                     r"installed|cannot install both|The following packages are incompatible|"
-                    r"conflicts with any installable versions")
-    broken = list(doc.near_all("which is incompatible", r"([\w.-]+) (\S+) (?:requires|has "
-                  r"requirement) ([^,\n]+), but you(?: have|'ll have) ([\w.-]+) (\S+) which is "
-                  r"incompatible"))
+                    r"conflicts with any installable versions|Found conflicts! Looking for "
+                    r"incompatible packages|Double requirement given")
+    broken = list(doc.near_all("which is incompatible|, but you(?: have|'ll have) ",  # pip < 20.2
+                               r"([\w.-]+) (\S+) (?:requires|has requirement) ([^,\n]+), but "
+                               r"you(?: have|'ll have) ([\w.-]+) ([^\s,]+?)\.?(?: which is "
+                               r"incompatible|$)"))
     if broken and not hard:  # pip installed anyway: the environment is now inconsistent
         companions = doc.facts.companion_names()
         pkgs = {m.group(1): m for m in broken if canonicalize_name(m.group(4)) == "torch"
@@ -265,7 +268,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
     if doc.find(r"only \S+ is available|there is no version of|has no (?:usable |[\w-]+-compatible "
-                r")?wheels|no matching distributions available"):
+                r")?wheels|no matching distributions available|is unusable because no wheels"):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = [f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}"
                for m, r in deps]

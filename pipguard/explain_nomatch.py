@@ -256,6 +256,49 @@ def free_threaded(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", "torch>=2.6"))
 
 
+def built_for_another_target(doc: Doc) -> Iterator[Finding]:
+    """An installed build the loader refuses as made for another machine or Python: a 32-bit
+    or 64-bit mismatch (Windows' "not a valid Win32 application", ELF's class), another CPU
+    architecture (macOS' x86_64 vs arm64), another Python's DLL, a newer glibc than this
+    system's. The wheel for this interpreter and platform is the fix."""
+    m = doc.find(r"%1 is not a valid Win32 application|wrong ELF class: \w+|incompatible "
+                 r"architecture \(have '([^']+)', need '([^']+)'|mach-o, but wrong architecture|"
+                 r"Module use of python\d+\.dll conflicts with this version of Python|version "
+                 r"`GLIBC_(\d+\.\d+)' not found")
+    if not m:
+        return
+    why = (f"a {m.group(1)} build on a machine that needs {m.group(2)} (an x86_64 Python under "
+           "Rosetta installs x86_64 wheels)" if m.group(1) else
+           f"a build for glibc {m.group(3)} or newer on an older system (a wheel for another "
+           "manylinux tag, copied from another machine or forced with --platform)"
+           if m.group(3) else "a build for another architecture or Python (a 32-bit Python "
+           "with 64-bit files, or files from another Python's install)")
+    yield Finding("no-matching-distribution", "error", f"the loader refuses {why}: install the "
+                  "wheel for this interpreter and platform (a native 64-bit Python; on an Apple "
+                  "silicon Mac an arm64 one)", doc.line(m),
+                  _cmd("pipguard", "install", "--force-reinstall", "torch"))
+
+
+def built_from_source(doc: Doc) -> Iterator[Finding]:
+    """pip building a package from source and failing, with nothing more decisive in the
+    text: no wheel of it fits this Python, platform or torch (the usual case for the CUDA
+    extensions: flash-attn, xformers, apex, mamba-ssm), so pip took the sdist. A warning, so
+    any other finding (the build's own cause) goes first."""
+    m = doc.find(r"Failed building wheel for ([\w.-]+)|Could not build wheels for ([\w.-]+)|"
+                 r"Building wheel for ([\w.-]+) \S+ did not run successfully|Command \S*\"?python "
+                 r"setup\.py egg_info\"? failed with error code \d+ in \S*?([\w-]+)[/\\]?$|Command "
+                 r"errored out with exit status \d+: \S*python\S* setup\.py egg_info", re.I | re.M)
+    if not m:
+        return
+    name = next((g for g in m.groups() if g), None)
+    yield Finding("no-matching-distribution", "warning",
+                  f"no wheel of {name or 'the package'} fits this Python, platform or torch, so "
+                  "pip built it from source, and the build failed (it needs what the wheel would "
+                  "have brought: a compiler, the CUDA toolkit of torch's CUDA, ninja): install a "
+                  "release that publishes a wheel for this combination", doc.line(m),
+                  _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
+
+
 def _unsupported_wheel(doc: Doc, m: re.Match[str]) -> Finding:
     try:
         name, version, _, tags = parse_wheel_filename(m.group(1).split("/")[-1])
@@ -280,13 +323,15 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
                     and not (req and req.name == "torch" and v.release[:2] == (0, 1))]
     elif m := doc.near("there is no version of|was not found in the|has no |can't be "
-                       "installed", r"there is no version of (\S+)|(\S+) was not found in the "
+                       "installed|is unusable because",
+                       r"there is no version of (\S+)|(\S+) was not found in the "
                        r"(?:package registry|provided package locations)|(\S+) has no wheels "
                        r"(?:are available )?with a matching (?:[\w ]*?(?:tag|implementation)|"
                        r"platform|Python ABI)"
                        r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
                        r"`(\S+) @ [^`]*` can't be installed|(\S+) has no (?:usable|[\w-]+-"
-                       r"compatible) wheels"):
+                       r"compatible) wheels|(\S+) is unusable because no wheels are available "
+                       r"with a matching"):
         req, tag = _req(next(g for g in m.groups() if g)), m.group(4)
         if m.group(5):  # uv's hint names the interpreter's tag
             hint = doc.find(r"You're using \w+ [\d.]+ \(`([^`]+)`\)|following platforms")
@@ -323,8 +368,9 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"following versions that require a different python version|Packages "
                        r"require a different Python|wheel\(s\) were skipped as your project's "
                        r"environment does not support|cannot be installed in the current "
-                       r"environment"):  # conda, mamba, Poetry, pip's notes on what it skipped
-        asked = next((g for g in m.groups()[:8] if g), None)
+                       r"environment|([\w.-]+) requires Python '[^']+' but the running Python "
+                       r"is"):  # conda, mamba, Poetry, pip's notes on what it skipped
+        asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked
         req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \
             else None

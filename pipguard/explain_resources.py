@@ -27,16 +27,17 @@ _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryvi
            r"Cannot allocate memory|std::bad_alloc|"
            r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^\s*Killed\s*$|"
            r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
-           r"bytes object is too large|cannot serialize a bytes object larger|"
+           r"bytes object is too large|cannot serialize a bytes object larger|bytes is too large|"
            r"(?:eta \S+|[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed\s*$")
 # pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
-_CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|"
+_CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|bytes is too large|"
           r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
           r"MemoryError")
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # The text is an install: a download, an installer's frames or command line.
-_INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\]_(?:internal|vendor)|\bpip3? install|"
+_INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
+               r"\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
                r"packages|\.whl\b|Unpacking |Failed to (?:download|install|extract)|distribution "
                r"cache|\bconda (?:install|create|env)|NoSpaceLeftError|CondaMemoryError")

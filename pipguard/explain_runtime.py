@@ -47,13 +47,18 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                  rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
-    m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path")
+    m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "
+                      rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
+                      rf"library was not detected|libcudart\.so not found in any environmental "
+                      rf"path|cuDNN/MIOpen library not found|libcuda\.so cannot found!\s*Possible "
+                      rf"files")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"
                        r"torch[/\\]+lib[/\\]+\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
-                       r"Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"
-                       r"\.dll' \(or one of its dependencies\)"):
+                       r"DLL load failed while importing _C: The specified module could not be "
+                       r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"
+                       r"\.dll'"):
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "
@@ -97,6 +102,25 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(m), _reinstall_torch(doc, exact=True))
 
 
+def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
+    """Building a CUDA extension (DeepSpeed ops, apex, flash-attn from source) with no CUDA
+    toolkit, or one whose version is not torch's CUDA: nvcc must match the build."""
+    m = doc.find(r"Installed CUDA version (\S+) does not match the version torch was compiled "
+                 r"with (\S+)|CUDA_HOME does not exist|nvcc was not found|Cuda extensions are "
+                 r"being compiled with a version of Cuda that does not match[^\n]*?compiled with "
+                 r"Cuda (\d+\.\d+)|(?:The detected )?CUDA version \((\S+)\) mismatches the version "
+                 r"that was used to compile\s+PyTorch \((\S+)\)")
+    if not m:
+        return
+    want = (m.group(2) or m.group(3) or m.group(5) or "").rstrip(".,")
+    yield Finding("cuda-libraries", "error",
+                  "building this CUDA extension needs the CUDA toolkit (nvcc) of torch's own "
+                  "CUDA" + (f" {want}" if want else "") + ": install that toolkit and point "
+                  "CUDA_HOME at it, or install a prebuilt wheel of the extension", doc.line(m),
+                  f"export CUDA_HOME=/usr/local/cuda-{want}" if want else
+                  "export CUDA_HOME=/usr/local/cuda")
+
+
 def _ext_package(path: str) -> str:
     """``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash-attn``."""
     m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
@@ -107,16 +131,27 @@ def _ext_package(path: str) -> str:
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
-    m = doc.find(rf"operator ({names})::\w+ does not exist|No such operator ({names})::|"
-                 rf"Couldn't load custom C\+\+ ops|"
-                 rf"PyTorch and ({names}) were compiled with different CUDA|"
-                 rf"incompatible torch version \S+ for ({names}) version|"
-                 rf"'_OpNamespace' '({names})' object has no attribute|[/\\]({names})[/\\]"
-                 rf"\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)|Could not load this "
-                 rf"library: \S*?({names})|(xFormers) was built for|(torchvision)\S* was compiled "
-                 rf"with a different|partially initialized module '({names})' has no attribute "
-                 rf"'extension'|[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?"
-                 rf"[/\\]torch[/\\]_?library)")
+    # Each alternative captures the package (or names it): an extension built for another
+    # torch, CUDA or variant, as torch, the companion itself or the loader says it.
+    m = doc.find("|".join((
+        rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
+        r"Couldn't load custom C\+\+ ops",
+        r"PyTorch and ([\w-]+) were compiled with different CUDA",
+        rf"incompatible torch version \S+ for ({names}) version",
+        rf"'_OpNamespace' '({names})' object has no attribute",
+        rf"[/\\]({names})[/\\]\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)",
+        r"Could not load this library: \S*?(?:site|dist)-packages[/\\]+"
+        r"([A-Za-z][a-z]*(?:_[a-z]+)*?)[/\\_]",
+        r"(DeepSpeed) ops were compiled and installed with a different",
+        r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
+        r"version not found)(?: at)?:? \S*?(bitsandbytes)",
+        r"CUDA VERSION MISMATCH(?s:.{0,800}?)(bitsandbytes)",
+        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext)?: The "
+        r"specified procedure could not be found",
+        r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        rf"partially initialized module '({names})' has no attribute 'extension'",
+        rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
+    )))
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
         user = _importer(doc, old)
@@ -165,7 +200,8 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "
                  r"installed package|None METADATA metadata found|is broken or incomplete \(unable "
                  r"to read|has multiple installed distributions|CorruptedEnvironmentError|"
-                 r"ClobberError|path collision for|"
+                 r"ClobberError|path collision for|No files were found to uninstall|"
+                 r"site-packages[/\\]\S+\.so[\d.]*: (?:invalid ELF header|file too short)|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
                  r"packages[/\\]+(?:~|torch[/\\])")
     if not m and lib and not _importer(doc, lib):
@@ -216,4 +252,4 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
 
 
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
-RULES: tuple[Rule, ...] = (_cuda_libraries, _companion_mismatch, _corrupt_install)
+RULES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _companion_mismatch, _corrupt_install)

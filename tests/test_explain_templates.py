@@ -1,8 +1,10 @@
 """explain on every wording the tools can print, read from their source code.
 
-``fixtures/explain/templates.json`` holds the failure messages of pip (and the urllib3 and
-zipfile errors it shows), uv, Poetry, conda and mamba (and libsolv), torch, its companions
-and NumPy, as their source code writes them (``repo``, ``path``, ``template``), each with one
+``fixtures/explain/templates.json`` holds the failure messages of pip back to pip 8 (and the
+urllib3, msgpack and zipfile errors it shows), uv, Poetry, conda and mamba (and libsolv),
+torch, its companions, the libraries around it (bitsandbytes, DeepSpeed, apex, triton,
+torch-geometric), NumPy and the loaders (CPython on Windows, glibc, dyld), as their source
+code writes them (``repo``, ``path``, ``template``), each with one
 instantiation in the shape the tool prints it (``example``) and the category it points to.
 A real failure text is an instance of one of these: where the corpus measures how the rules
 generalise, this checks that no wording a tool can print is left unread.
