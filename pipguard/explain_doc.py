@@ -194,12 +194,23 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
                  r"Requirements contain conflicting indexes for package|only has wheels for the "
                  r"following platforms|has no wheels (?:are available )?with a matching|"
-                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`", re.M)
+                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|we can conclude that|^hint: (?:You "
+                 r"require|Wheels are available for)|was found on \S+, but not at the requested|"
+                 r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
+                 r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "
+                 r"requires `|Cannot uninstall package; `RECORD`|^error: Distribution `", re.M)
 _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
                      r"solving failed|Installing dependencies from lock file|Updating dependencies"
                      r"|Package operations: \d+ install|Unable to find installation candidates|"
                      r"pypoetry|SolverProblemError|\bpoetry\.lock\b|^So, because |(?:depends "
-                     r"on|requires) [\w.-]+ \([<>=!~^\d]", re.I | re.M)
+                     r"on|requires) [\w.-]+ \([<>=!~^\d]|were skipped as your project's "
+                     r"environment|No valid distribution links found|Could not find a matching "
+                     r"version of package|current project's (?:supported )?Python (?:range|"
+                     r"requirement)|IncompatibleConstraintsError|Installing \S+ \(\S+\): Failed|"
+                     r"not found in known hashes|Invalid hash for|known checksums in your lock "
+                     r"file|Retrieved digest for link|All attempts to connect to|^\s*Package \S+ "
+                     r"\(\S+\) not found\.|cannot be installed in the current environment \{",
+                     re.I | re.M)
 
 
 def installer_of(text: str) -> str:

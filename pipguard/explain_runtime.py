@@ -191,6 +191,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
 
 
+def _leftover_of(stem: str, doc: Doc) -> str:
+    """The family package a half-renamed ``~orch`` folder belongs to (pip drops the first
+    letter): ``torch``; else the name as written."""
+    return next((f for f in sorted(doc.facts.family()) if f[1:] == stem), stem)
+
+
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
@@ -221,8 +227,9 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                       f"an interrupted install or uninstall left a half-renamed '~{m.group(1)}' "
                       "directory in site-packages; pip ignores it, but the package next to it may "
                       "be broken: delete it, then pipguard verify", doc.line(m),
-                      f'rmdir /s /q "{site}\\~{m.group(1)}"' if "\\" in site
-                      else f"rm -rf '{site}'/~{m.group(1)}*")
+                      (f'rmdir /s /q "{site}\\~{m.group(1)}"' if "\\" in site
+                       else f"rm -rf '{site}'/~{m.group(1)}*")
+                      + f" && pipguard verify {_leftover_of(m.group(1), doc)}")
         return
     dist = doc.find(r"Cannot uninstall (?!package\b)'?([\w.-]+)'?(?: (\d[\w.+]*))?|"
                     r"site-packages[/\\]+([\w.]+)-(\d[^'/\\-]*)\.dist-info")

@@ -548,12 +548,14 @@ def test_half_renamed_leftover_directory() -> None:
             "site-packages (1.26.4)")  # fmt: skip
     f = first(text)
     assert (f.category, f.severity) == ("corrupt-install", "warning")
-    assert f.fix == "rm -rf '/home/u/.venv/lib/python3.11/site-packages'/~orch*"
+    assert f.fix == ("rm -rf '/home/u/.venv/lib/python3.11/site-packages'/~orch* "
+                     "&& pipguard verify torch")
 
 
 def test_half_renamed_leftover_directory_on_windows() -> None:
     text = r"WARNING: Ignoring invalid distribution ~orch (C:\Python311\Lib\site-packages)"
-    assert first(text).fix == r'rmdir /s /q "C:\Python311\Lib\site-packages\~orch"'
+    assert first(text).fix == (r'rmdir /s /q "C:\Python311\Lib\site-packages\~orch"'
+                               " && pipguard verify torch")
 
 
 def test_torch_symbol_missing_from_torch_itself_is_a_mixed_install() -> None:

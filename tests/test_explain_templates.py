@@ -22,6 +22,7 @@ from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import CATEGORIES
 from pipguard.knowledge_tables import load_knowledge
+from tests.test_corpus import fix_is_valid
 
 TEMPLATES = Path(__file__).parent / "fixtures" / "explain" / "templates.json"
 KNOWLEDGE = load_knowledge()
@@ -54,3 +55,16 @@ def test_each_wording_is_read_as_its_cause(item: Template) -> None:
     found = explain(item["example"], Context(facts=KNOWLEDGE, wording="auto"))
     assert found, "no finding"
     assert found[0].category == item["category"], found[0]
+
+
+# The installer whose words a fix must be in, by the producer of the message; the others
+# (torch, the companions, NumPy, the loaders) print at run time, where any will do.
+INSTALLER = {"pip": "pip", "urllib3": "pip", "msgpack": "pip", "uv": "uv", "poetry": "poetry",
+             "conda": "conda", "mamba": "conda"}
+
+
+@pytest.mark.parametrize("item", ITEMS, ids=lambda t: f"{t['producer']}-{t['template'][:40]}")
+def test_each_fix_is_worded_for_the_tool_that_printed_it(item: Template) -> None:
+    found = explain(item["example"], Context(facts=KNOWLEDGE, wording="auto"))
+    installer = INSTALLER.get(item["producer"].split()[0], "runtime")
+    assert found and fix_is_valid(found[0], installer), found[0].fix if found else None
