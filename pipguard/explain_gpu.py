@@ -47,15 +47,31 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"cudaErrorInsufficientDriver|NVIDIA driver[^\n]{0,40}? too old(?! \(found)|"
                  r"forward compatibility was attempted on non supported HW|"
                  r"unsupported display driver / cuda driver combination|"
+                 r"PTX was compiled with an unsupported toolchain|"
+                 r"unsatisfied condition: (?:cuda|driver) ?>=|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
-                 r"No CUDA GPUs are available|CUDA driver initialization failed|"
-                 r"no ROCm-capable device is detected|__cuda [^\n]*which is missing on the system|"
-                 r"libcuda\.so cannot found!\s*Please make sure GPU is set up)|"
+                 r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
+                 r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
+                 r"__cuda [^\n]*which is missing on the system|Can't initialize NVML|"
+                 r"libcuda\.so cannot found!\s*Please make sure GPU is set up|"
+                 r"Driver/library version mismatch|Driver Not Loaded|NVML Shared Library Not Found|"
+                 r"(?P<box>nvml error: driver not loaded|"
+                 r"initialization error: load library failed: libnvidia-ml|"
+                 r"could not select device driver \S* with "
+                 r"capabilities: \[\[gpu\]\]|unknown or invalid runtime name: nvidia|"
+                 r"unresolvable CDI devices nvidia\.com/gpu))|"
                  r"incompatible with your system:(?s:.{0,2000}?)__cuda\[version='>=")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
     env = None if m else _collect_env_driver(doc, os_name)
     if not (m := m or (env[0] if env else None)):
+        return
+    if m.groupdict().get("box"):  # Docker could not hand the container a GPU
+        yield Finding("gpu-build-without-gpu", "error", "Docker could not give this container a "
+                      "GPU: the NVIDIA Container Toolkit is not installed or not configured as a "
+                      "runtime (nvidia-ctk runtime configure), or the host has no driver loaded; "
+                      "fix the host, then start the container with --gpus all", doc.line(m),
+                      "pipguard detect")
         return
     if m.groupdict().get("none"):  # no driver at all (libcuda absent): not an old one
         if hw is not None and hw.accelerator != "nvidia":
@@ -116,7 +132,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
                     r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)|is not "
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
-                    r"supported by the triton GPU compiler")
+                    r"supported by the triton GPU compiler|device kernel image is invalid|"
+                    r"HSA_STATUS_ERROR_INVALID_ISA")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -195,7 +212,8 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                       doc.line(resync), _cmd("uv", "run", *(("--extra", sync.group(1)) if sync
                                                    else ("--no-sync",)), "python"))
         return
-    m = built or doc.find(r"not compiled with CUDA enabled|compiled without CUDA support|"
+    m = built or doc.find(r"not compiled with (?:CUDA|XPU|MPS) enabled|compiled without CUDA "
+                          r"support|not linked with support for (?:cuda|mps|xpu) devices|"
                           r"torch\.version\.cuda\)?[\s:=>-]*None") or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")

@@ -51,7 +51,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
                       rf"library was not detected|libcudart\.so not found in any environmental "
                       rf"path|cuDNN/MIOpen library not found|libcuda\.so cannot found!\s*Possible "
-                      rf"files")
+                      rf"files|PTX JIT compiler library not found|CUDA driver is a stub library")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"

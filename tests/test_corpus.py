@@ -171,11 +171,13 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # Poetry, conda/mamba, torch, its companions and NumPy as their source code words it
 # (tests/test_explain_templates.py; no corpus record involved; 84 more templates, older pip,
 # the CUDA-stack libraries and the loaders, left it there; fix validity 90.5% once every
-# template's fix is worded for the tool that printed it). The target is not met: the
+# template's fix is worded for the tool that printed it). Then 165/190 (86.8%, fix validity
+# 91.1%) with 31 more: the CUDA runtime's own error texts, torch 1.x's, the NVIDIA container
+# toolkit's, Docker's, NVML's and ROCm's. The target is not met: the
 # floors below can fail today; the target is an expected failure until it is met (strict:
 # reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 164 / 190
-MEASURED_FIX_VALIDITY = 172 / 190
+MEASURED_ACCURACY = 165 / 190
+MEASURED_FIX_VALIDITY = 173 / 190
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -194,7 +196,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.3%, fix validity 90.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.8%, fix validity 91.1% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
