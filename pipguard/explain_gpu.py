@@ -52,7 +52,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
                  r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
-                 r"__cuda [^\n]*which is missing on the system|Can't initialize NVML|"
+                 r"__cuda,? [^\n]*which is missing on the system|nothing provides __cuda\b|"
+                 r"Can't initialize NVML|"
                  r"libcuda\.so cannot found!\s*Please make sure GPU is set up|"
                  r"Driver/library version mismatch|Driver Not Loaded|NVML Shared Library Not Found|"
                  r"(?P<box>nvml error: driver not loaded|"
@@ -200,8 +201,9 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
         r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
     if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
         built = built or cuda_lib
-    stated = doc.find(r"\d\+cpu\b") if _label(torch) == "cpu" and doc.find(
-        r"nvidia-smi|NVIDIA (?:GeForce|RTX|driver)|\bRTX ?\d|Quadro|Tesla|\b[AHB]100\b") else None
+    nvidia = doc.find(r"nvidia-smi|(?-i:NVIDIA (?:GeForce|RTX|driver))|\bRTX ?\d|Quadro|Tesla|"
+                      r"\b[AHB]100\b")  # (collect_env's "Nvidia driver version: No CUDA" is not)
+    stated = doc.find(r"\d\+cpu\b") if _label(torch) == "cpu" and nvidia else None
     if resync := _uv_run_resync(doc):
         sync = doc.find(r"\buv sync\b[^\n]*?--extra[= ](\S+)")
         extra = f" --extra {sync.group(1)}" if sync else ""

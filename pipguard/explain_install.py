@@ -78,36 +78,57 @@ _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad h
            r"content|SHA256 doesn't match expectation|sha256 mismatch|hash didn't match|Found "
            r"incorrect downloads?")
 # An installer saying in its own words that a download stopped part way or never finished.
-_CUT_OFF = (r"Connection (?:timed out|interrupted) while downloading|resume incomplete download|"
-            r"incomplete-download|not enough bytes were received|didn't respond within|took too "
-            r"long to respond|Transferred a partial file|transfer closed with \d+ bytes remaining|"
-            r"file size doesn't match expectation|has an incorrect size|tarball has incorrect size|"
-            r"All attempts to connect to \S+ failed|HTTP 000 CONNECTION FAILED")
+_CUT_OFF = (r"incomplete-download|Download failed after \d+ attempts? because not enough bytes|"
+            r"didn't respond within|"
+            r"Transferred a partial file|transfer closed with \d+ bytes remaining|"
+            r"file size doesn't match expectation|has an incorrect size|tarball has incorrect size")
 # ... or that the file it got is not a valid archive.
-_DAMAGED = (r"has an invalid wheel|appears to be corrupted|Cannot unpack file|"
-            r"cannot detect archive format|Invalid (?:tar|zip) file|Failed to extract archive|"
+_DAMAGED = (r"has an invalid wheel|appears to be corrupted|"
+            r"Cannot unpack file(?![^\n]*content-type: text/html)|Invalid (?:tar|zip) file|"
+            r"Failed to extract archive|"
             r"The wheel is invalid|"
             r"RECORD file doesn't match wheel contents|truncated (?:bzip2|gzip|xz) input|"
             r"Error when extracting package")
 
 
+# The connection or the file failing, as the network libraries and archive readers say it.
+_BROKEN = (r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|error decoding "
+           r"response body|request or response body error|unexpected EOF|Connection reset by peer|"
+           r"RemoteDisconnected|Connection aborted|network timeout|operation timed out|timed out "
+           r"while|ChunkedEncodingError|SSLEOFError|EOF occurred in violation|error sending "
+           r"request|connection closed before message completed|unexpected end of file|Range Not "
+           r"Satisfiable|BadZipFile|File is not a zip file|Bad CRC-32|Bad magic number|\.whl'? is "
+           r"invalid|invalid zip|central directory|Wheel '[^']+' located at \S+ is invalid|"
+           r"InvalidWheel|corrupt(?:ed)? (?:zip|archive|wheel)|archive is corrupt|Bad local file "
+           r"header|Compressed file ended before|invalid stored block lengths|Error -3 while "
+           r"decompressing|Failed to read (?:from )?(?:the )?zip|"
+           r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
+# A failure of another kind, decided after pip's retries.
+_DECIDED = re.compile(r"Could not find a version that satisfies|No matching distribution|"
+                      r"we can conclude that|"
+                      r"ResolutionImpossible|No solution found when resolving|conflicting "
+                      r"dependencies|is not a supported wheel", re.I)
+# The install going on to succeed after what looked like a failure.
+_SUCCEEDED = re.compile(r"Successfully installed|^\s*\+ \S+==|^Installed \d+ packages?|"
+                        r"Executing transaction: done", re.M)
+# conda's and mamba's package cache holding a file that is not the channel's.
+_CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and downloaded content|"
+                r"The package for \S+ located at \S+\s+appears to be corrupted|File not valid: "
+                r"(?:SHA256|file size) doesn't match expectation|tarball has incorrect size|"
+                r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
+                r"extracting package|Transferred a partial file|HTTP 000 CONNECTION FAILED for url "
+                r"<?\S+\.(?:tar\.bz2|conda)\b")
+
+
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
     hashes = doc.find(_HASHES)
     own = doc.find(_CUT_OFF) or doc.find(_DAMAGED)  # an installer's own words: no context needed
-    broken = doc.find(r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|"
-                      r"error decoding response body|request or response body error|unexpected "
-                      r"EOF|Connection reset by peer|RemoteDisconnected|Connection aborted|"
-                      r"network timeout|operation timed out|timed out while|"
-                      r"ChunkedEncodingError|SSLEOFError|EOF occurred in violation|error sending "
-                      r"request|connection closed before message completed|"
-                      r"unexpected "
-                      r"end of file|Range Not Satisfiable|BadZipFile|File is not a zip file|Bad "
-                      r"CRC-32|Bad magic number|\.whl'? is invalid|invalid zip|central directory|"
-                      r"Wheel '[^']+' located at \S+ is invalid|InvalidWheel|corrupt(?:ed)? "
-                      r"(?:zip|archive|wheel)|archive is corrupt|Bad local file header|Compressed "
-                      r"file ended before|invalid stored block lengths|Error -3 while "
-                      r"decompressing|Failed to read (?:from )?(?:the )?zip|"
-                      r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
+    if own and doc.find(r"Permission denied|os error 13|\[Errno 13\]"):
+        own = None  # (an archive that could not be written out is not a damaged one)
+    broken = doc.find(_BROKEN)
+    if broken and re.match(r"\s*(?:WARNING|warning):", doc.line(broken)) and _DECIDED.search(
+            doc.text, broken.end()):
+        broken = None  # a warning (a retry) and then a failure of another kind: that is the cause
     crash = doc.find(PIP_CRASH, re.M)
     if not broken and crash and doc.stopped_short(crash.start()):
         broken = crash  # pip crashed part way through a download: the connection, mostly
@@ -119,6 +140,17 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     wheel = member and (member.group(1) == "nvidia"
                         or canonicalize_name(member.group(1)) in doc.facts.family())
     broken = broken or own
+    if broken and not hashes and _SUCCEEDED.search(doc.text, broken.end()):
+        return  # the install went on and succeeded: the connection recovered
+    if conda := doc.find(_CONDA_CACHE):
+        pkg = doc.find(r"package for ([\w.-]+) located at|pkgs[/\\]([A-Za-z][\w.-]*?)-\d")
+        name = next((g for g in pkg.groups() if g), "pytorch") if pkg else "pytorch"
+        yield Finding("download-integrity", "error",
+                      f"conda's package cache holds a damaged or incomplete {name} (its checksum "
+                      "or size is not the channel's): an interrupted download, a full disk or a "
+                      "proxy; clear the cached packages and run the same conda command again",
+                      doc.line(conda), "conda clean --packages --tarballs --yes")
+        return
     if not hashes and not own and not (broken and (wheel or doc.find(
             r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)|"
             r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org|conda\.anaconda\.org|"
@@ -166,8 +198,9 @@ def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
     for m in re.finditer(r"The package `([\w.-]+)` requires `([^`]+)`,? but `([^`]+)` is "
                          r"installed", doc.text):
         pkg, need, have = m.group(1), _req(m.group(2)), m.group(3)
-        if not need:
-            continue
+        if not need or any(need.specifier.contains(v, prereleases=True) for v in re.findall(
+                rf"^\s*\+ {re.escape(need.name)}==(\S+)", doc.text[m.end():], re.M)):
+            continue  # (a later install put the required version in place)
         if canonicalize_name(need.name) == "torch" and \
                 canonicalize_name(pkg) in doc.facts.companion_names():
             partner = doc.companion_for(have, pkg)
@@ -231,7 +264,8 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                       _cmd("pipguard", "install", f"torch=={hver}",
                            *(_pin(p, v) for p, v in pairs.items())))
         return
-    if not hard or doc.find(r"incompatible with your system:(?s:.{0,2000}?)__cuda\b"):
+    if not hard or doc.find(r"incompatible with your system:(?s:.{0,2000}?)__cuda\b|nothing "
+                            r"provides __cuda\b|__cuda,? which is missing"):
         return  # (conda's virtual __cuda package is the driver it found, not a release)
     user = {canonicalize_name(r.name): r for m in re.finditer(
         r"(?:The user requested (?:\(constraint\) )?|you require |your project depends on )"

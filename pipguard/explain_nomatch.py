@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from pipguard.explain_doc import Doc, _cmd, _pin, _req, _v
+from pipguard.explain_doc import Doc, _cmd, _importer, _pin, _req, _v
 from pipguard.findings import Finding
 
 
@@ -264,7 +264,7 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"%1 is not a valid Win32 application|wrong ELF class: \w+|incompatible "
                  r"architecture \(have '([^']+)', need '([^']+)'|mach-o, but wrong architecture|"
                  r"Module use of python\d+\.dll conflicts with this version of Python|version "
-                 r"`GLIBC_(\d+\.\d+)' not found")
+                 r"`GLIBC_(\d+\.\d+)' not found \(required by \S*(?:site|dist)-packages")
     if not m:
         return
     why = (f"a {m.group(1)} build on a machine that needs {m.group(2)} (an x86_64 Python under "
@@ -273,10 +273,14 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
            "manylinux tag, copied from another machine or forced with --platform)"
            if m.group(3) else "a build for another architecture or Python (a 32-bit Python "
            "with 64-bit files, or files from another Python's install)")
+    owner = doc.find(r"required by \S*?(?:site|dist)-packages[/\\]+([A-Za-z]\w*)|(?:site|dist)-"
+                     r"packages[/\\]+([A-Za-z]\w*)[^\n]*\n?[^\n]*" + re.escape(m.group(0)))
+    pkg = next((g for g in owner.groups() if g), None) if owner else _importer(doc, m)
+    name = str(canonicalize_name(pkg or "torch")).replace("-", "_") if pkg else "torch"
     yield Finding("no-matching-distribution", "error", f"the loader refuses {why}: install the "
                   "wheel for this interpreter and platform (a native 64-bit Python; on an Apple "
                   "silicon Mac an arm64 one)", doc.line(m),
-                  _cmd("pipguard", "install", "--force-reinstall", "torch"))
+                  _cmd("pipguard", "install", "--force-reinstall", name.replace("_", "-")))
 
 
 def built_from_source(doc: Doc) -> Iterator[Finding]:
@@ -291,6 +295,10 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
     if not m:
         return
     name = next((g for g in m.groups() if g), None)
+    if name and re.compile(rf"Successfully installed [^\n]*\b{re.escape(name)}-|Running setup\.py "
+                           rf"install for {re.escape(name)} \.\.\. done", re.I).search(doc.text,
+                                                                                    m.end()):
+        return  # pip fell back to setup.py install, and that worked
     yield Finding("no-matching-distribution", "warning",
                   f"no wheel of {name or 'the package'} fits this Python, platform or torch, so "
                   "pip built it from source, and the build failed (it needs what the wheel would "
@@ -361,11 +369,11 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"installed because it doesn't have a (?:source distribution or )?wheel "
                        r"for the current platform|not available from current channels:\s*-\s*"
                        r"(\S+)|Packages missing in current \S+ channels:\s*-\s*(\S+)|nothing "
-                       r"provides (?:requested )?(\S+)|(\S+) [^\n]*?does not exist \(perhaps a "
+                       r"provides (?:requested )?(?!__)(\S+)|"
+                       r"(\S+) [^\n]*?does not exist \(perhaps a "
                        r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"
                        r"No valid distribution links found for package: \"([\w.-]+)\"|no matching "
-                       r"distributions available for your environment:\s*(\S+)|Ignored the "
-                       r"following versions that require a different python version|Packages "
+                       r"distributions available for your environment:\s*(\S+)|Packages "
                        r"require a different Python|wheel\(s\) were skipped as your project's "
                        r"environment does not support|cannot be installed in the current "
                        r"environment|([\w.-]+) requires Python '[^']+' but the running Python "

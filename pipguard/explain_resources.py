@@ -39,8 +39,9 @@ _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fai
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
                r"\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
-               r"packages|\.whl\b|Unpacking |Failed to (?:download|install|extract)|distribution "
-               r"cache|\bconda (?:install|create|env)|NoSpaceLeftError|CondaMemoryError")
+               r"packages|\.whl\b|Unpacking |(?m-i:^\s*(?:[×x]|error:)\s+Failed to "
+               r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|"
+               r"CondaMemoryError")
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -91,7 +92,7 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
     # The shell's "Killed", also where a log or a translation runs it into other words.
     memory = (doc.find(_MEMORY, re.I | re.M) or doc.find(_CACHE) or _crash_after_download(doc)
               or doc.find(r"(?<![A-Za-z])Killed(?![A-Za-z])", 0))
-    if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError"):
+    if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError|DataLoader worker"):
         return
     if not (doc.find(_INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install

@@ -49,9 +49,9 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                  rf"incompatibility[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
-                      rf"library was not detected|libcudart\.so not found in any environmental "
-                      rf"path|cuDNN/MIOpen library not found|libcuda\.so cannot found!\s*Possible "
-                      rf"files|PTX JIT compiler library not found|CUDA driver is a stub library")
+                      rf"library was not detected|cuDNN/MIOpen library not found|"
+                      rf"libcuda\.so cannot found!\s*Possible files|PTX JIT compiler library not "
+                      rf"found|CUDA driver is a stub library")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"
@@ -106,12 +106,13 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
     """Building a CUDA extension (DeepSpeed ops, apex, flash-attn from source) with no CUDA
     toolkit, or one whose version is not torch's CUDA: nvcc must match the build."""
     m = doc.find(r"Installed CUDA version (\S+) does not match the version torch was compiled "
-                 r"with (\S+)|CUDA_HOME does not exist|nvcc was not found|Cuda extensions are "
-                 r"being compiled with a version of Cuda that does not match[^\n]*?compiled with "
+                 r"with (\S+)(?![^\n]*accepting this combination)|CUDA_HOME does not exist|"
+                 r"nvcc was not found|Cuda extensions are being compiled with a version of Cuda "
+                 r"that does not match[^\n]*?compiled with "
                  r"Cuda (\d+\.\d+)|(?:The detected )?CUDA version \((\S+)\) mismatches the version "
                  r"that was used to compile\s+PyTorch \((\S+)\)")
-    if not m:
-        return
+    if not m or re.compile(r"Successfully (?:built|installed)").search(doc.text, m.end()):
+        return  # (a warning the build went past)
     want = (m.group(2) or m.group(3) or m.group(5) or "").rstrip(".,")
     yield Finding("cuda-libraries", "error",
                   "building this CUDA extension needs the CUDA toolkit (nvcc) of torch's own "
@@ -146,7 +147,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
         r"version not found)(?: at)?:? \S*?(bitsandbytes)",
         r"CUDA VERSION MISMATCH(?s:.{0,800}?)(bitsandbytes)",
-        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext)?: The "
+        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
         rf"partially initialized module '({names})' has no attribute 'extension'",
@@ -206,7 +207,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "
                  r"installed package|None METADATA metadata found|is broken or incomplete \(unable "
                  r"to read|has multiple installed distributions|CorruptedEnvironmentError|"
-                 r"ClobberError|path collision for|No files were found to uninstall|"
+                 r"(?:ClobberError|path collision for)(?![\s\S]*Executing transaction: done)|"
                  r"site-packages[/\\]\S+\.so[\d.]*: (?:invalid ELF header|file too short)|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
                  r"packages[/\\]+(?:~|torch[/\\])")

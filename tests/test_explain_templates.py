@@ -68,3 +68,16 @@ def test_each_fix_is_worded_for_the_tool_that_printed_it(item: Template) -> None
     found = explain(item["example"], Context(facts=KNOWLEDGE, wording="auto"))
     installer = INSTALLER.get(item["producer"].split()[0], "runtime")
     assert found and fix_is_valid(found[0], installer), found[0].fix if found else None
+
+
+NEAR_MISSES = json.loads((TEMPLATES.parent / "near_misses.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", NEAR_MISSES, ids=lambda c: str(c["name"]))
+def test_a_warning_the_tool_went_past_is_not_its_failure(case: dict[str, str | None]) -> None:
+    """Healthy outputs with warnings in them (a retry or a resumed download that then
+    succeeded, a wheel build pip fell back from, a library's start-up banner, `collect_env` on
+    a CPU machine) give nothing; a failure whose text also holds such a warning is read as
+    its own cause. Written by an independent review of the templates above."""
+    found = explain(str(case["text"]), Context(facts=KNOWLEDGE, wording="auto"))
+    assert (found[0].category if found else None) == case["want"], found[:1]
