@@ -56,6 +56,16 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"Can't initialize NVML|"
                  r"libcuda\.so cannot found!\s*Please make sure GPU is set up|"
                  r"Driver/library version mismatch|Driver Not Loaded|NVML Shared Library Not Found|"
+                 # launchers' and frameworks' own checks (A1111, Forge, SD.Next, kohya, Unsloth,
+                 # vLLM, InvokeAI, transformers, diffusers)
+                 r"Torch is not able to use GPU|Your device does not support the current version "
+                 r"of Torch/CUDA|Torch reports (?:CUDA|GPU) not available|No ROCm agent was found|"
+                 r"cannot find any torch accelerator|only works on NVIDIA, AMD and Intel GPUs|"
+                 r"CUDA platform is not available because no GPU is found|No platform detected, "
+                 r"vLLM is running on UnspecifiedPlatform|no CUDA devices are available|"
+                 r"is not available on CPU\. Please make sure torch can access a CUDA device|"
+                 r"No GPU found\. A GPU is needed|"
+                 r"torch\.cuda\.is_available\(\) should be True but is False|"
                  r"(?P<box>nvml error: driver not loaded|"
                  r"initialization error: load library failed: libnvidia-ml|"
                  r"could not select device driver \S* with "
@@ -134,7 +144,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)|is not "
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
-                    r"HSA_STATUS_ERROR_INVALID_ISA")
+                    r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
+                    r"compute capability >= \d")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -216,6 +227,9 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
         return
     m = built or doc.find(r"not compiled with (?:CUDA|XPU|MPS) enabled|compiled without CUDA "
                           r"support|not linked with support for (?:cuda|mps|xpu) devices|"
+                          r"CPU version installed and (?:CUDA|ROCm) is (?:available|selected)|"
+                          r"ROCm GPU, but your current PyTorch build has no usable HIP|vLLM is "
+                          r"built with CPU|Invalid CUDA '?device=|"
                           r"torch\.version\.cuda\)?[\s:=>-]*None") or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")

@@ -377,7 +377,8 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"require a different Python|wheel\(s\) were skipped as your project's "
                        r"environment does not support|cannot be installed in the current "
                        r"environment|([\w.-]+) requires Python '[^']+' but the running Python "
-                       r"is"):  # conda, mamba, Poetry, pip's notes on what it skipped
+                       r"is|INCOMPATIBLE PYTHON VERSION|Python incompatible: current"):
+        # (conda, mamba, Poetry, pip's notes on what it skipped, launchers' Python checks)
         asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked
         req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \

@@ -51,7 +51,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
                       rf"library was not detected|cuDNN/MIOpen library not found|"
                       rf"libcuda\.so cannot found!\s*Possible files|PTX JIT compiler library not "
-                      rf"found|CUDA driver is a stub library")
+                      rf"found|CUDA driver is a stub library|CUDA is not linked properly")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"
@@ -150,6 +150,11 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
+        r"requires (torchvision)>=\S+, but found torchvision==",
+        r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "
+        r"broken", r"You are running (xformers) \S+\s+The program is tested to work with",
+        r"(torchvision)==\S+ is incompatible with torch==",
         rf"partially initialized module '({names})' has no attribute 'extension'",
         rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
     )))
@@ -172,6 +177,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         m, pkg = lib, str(canonicalize_name(user))
     elif m:
         pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
+        pkg = "flash-attn" if pkg == "flash-attention" else pkg
     else:
         return
     torch, mine = doc.installed("torch"), doc.installed(pkg)

@@ -3,7 +3,9 @@
 ``fixtures/explain/templates.json`` holds the failure messages of pip back to pip 8 (and the
 urllib3, msgpack and zipfile errors it shows), uv, Poetry, conda and mamba (and libsolv),
 torch, its companions, the libraries around it (bitsandbytes, DeepSpeed, apex, triton,
-torch-geometric), NumPy and the loaders (CPython on Windows, glibc, dyld), as their source
+torch-geometric), NumPy, the loaders (CPython on Windows, glibc, dyld), the CUDA runtime,
+NVML, Docker and the NVIDIA container toolkit, ROCm, and the launchers and frameworks that
+check torch for their users (A1111, SD.Next, Unsloth, vLLM, transformers ...), as their source
 code writes them (``repo``, ``path``, ``template``), each with one
 instantiation in the shape the tool prints it (``example``) and the category it points to.
 A real failure text is an instance of one of these: where the corpus measures how the rules
