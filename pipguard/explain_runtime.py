@@ -26,8 +26,9 @@ _TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
 
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
     """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
-    (macOS, whose C symbols carry one more leading underscore; ``lib`` may be empty)."""
-    return doc.near("undefined symbol:", r"(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*"
+    (macOS, whose C symbols carry one more leading underscore); ``lib`` may be empty (a
+    paste of the last line only)."""
+    return doc.near("undefined symbol:", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
                     r"undefined symbol:\s*(?P<sym>\S+)", after=1, before=1) or doc.near(
         "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
         r"not found: _?(?P<sym>\S+)")
@@ -54,11 +55,13 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"found|CUDA driver is a stub library|CUDA is not linked properly")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
-    if win := doc.find(r"WinError 1114[^\n]*|WinError 126\][^\n]*?Error loading\s*\"[^\"]*[/\\]"
-                       r"torch[/\\]+lib[/\\]+\w+\.dll\"[^\n]*|DLL load failed: [^\n]*|"
-                       r"DLL load failed while importing _C: The specified module could not be "
-                       r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+"
-                       r"\.dll'"):
+    win = doc.find(r"WinError 1114[^\n]*|(?:WinError 126\][^\n]*?|(?m:^))Error loading\s*\""
+                   r"[^\"\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll\"?[^\n]*|Error loading\s*\"[^\"\n]*"
+                   r"\.dll\"? or one of its dependencies|DLL load failed: [^\n]*|"
+                   r"DLL load failed while importing _C: The specified module could not be "
+                   r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'")
+    # (127: a procedure missing, so mixed DLLs; 1455: memory, not a DLL)
+    if win and not re.search(r"WinError 127|WinError 1455|paging file", doc.line(win)):
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "
@@ -69,7 +72,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         return
     und = _undefined_symbol(doc)
     if und and re.search(rf"^(?:__)?(?:{_CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
-                         + und["lib"], re.I) and not re.search(_TORCH_SYMBOL, und["sym"]):
+                         + (und["lib"] or ""), re.I) and not re.search(_TORCH_SYMBOL, und["sym"]):
         m = und
     if not m or doc.find(r"WinError 1455|paging file is too small"):  # memory, not a library
         return
@@ -171,8 +174,17 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         return
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     if und and re.search(_TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
-                                                                       und["lib"]):
-        m, pkg = m or und, _ext_package(und["lib"])
+                                                                       (und["lib"] or "")):
+        user = _importer(doc, und)
+        if not (und["lib"] or user):  # the symbol alone: no library or frame names the package
+            yield Finding("companion-mismatch", "error", "a compiled extension was built "
+                          "against another torch release (the torch symbol it needs, "
+                          f"{und['sym']}, is not in the installed torch): install the build of "
+                          "that extension made for this torch; pipguard doctor names the "
+                          "packages that do not match it", doc.line(und), "pipguard doctor")
+            return
+        m, pkg = m or und, (_ext_package(und["lib"]) if und["lib"]
+                            else str(canonicalize_name(user or "")))
     elif not m and lib and (user := _importer(doc, lib)):
         m, pkg = lib, str(canonicalize_name(user))
     elif m:
@@ -219,7 +231,8 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"packages[/\\]+(?:~|torch[/\\])")
     if not m and lib and not _importer(doc, lib):
         m = lib
-    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)", und["lib"]) \
+    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)",
+                                   und["lib"] or "") \
             and not re.search(rf"^(?:__)?(?:{_CUDA_LIB})", und["sym"], re.I):
         m = und
     if not m:

@@ -173,11 +173,16 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # the CUDA-stack libraries and the loaders, left it there; fix validity 90.5% once every
 # template's fix is worded for the tool that printed it). Then 165/190 (86.8%, fix validity
 # 91.1%) with 31 more: the CUDA runtime's own error texts, torch 1.x's, the NVIDIA container
-# toolkit's, Docker's, NVML's and ROCm's. The target is not met: the
+# toolkit's, Docker's, NVML's and ROCm's (34 of the launchers' and frameworks' own checks
+# left it there). Then 182/206 (88.3%, fix validity 92.7%) after 34 more (C7-*, 16 held out;
+# its 18 training records 15 right before tuning) joined: C7's held-out records 14/16 at
+# first sight, and the tuning on its training records (torch's own DLL message without the
+# WinError, a torch symbol with no library named) put three older held-out records right.
+# The target is not met: the
 # floors below can fail today; the target is an expected failure until it is met (strict:
 # reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 165 / 190
-MEASURED_FIX_VALIDITY = 173 / 190
+MEASURED_ACCURACY = 182 / 206
+MEASURED_FIX_VALIDITY = 191 / 206
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -196,7 +201,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.8%, fix validity 91.1% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 92.7% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

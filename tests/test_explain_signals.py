@@ -220,3 +220,20 @@ def test_an_unsuffixed_pin_with_the_torch_stable_page_gets_pypis_cpu_wheel_on_wi
     linux = text.replace("win_amd64", "manylinux1_x86_64")  # PyPI's Linux wheel is CUDA's
     assert all(f.category != "cpu-build-on-gpu" for f in explain(linux, Context(
         facts=REAL, platform="linux")))
+
+
+def test_a_torch_symbol_missing_with_no_library_named() -> None:
+    """Only the last line pasted: the symbol is torch's (c10::cuda::SetDevice), so an extension
+    was built for another torch; which one, the text does not say."""
+    f = first("undefined symbol: _ZN3c104cuda9SetDeviceEi")
+    assert f is not None and f.category == "companion-mismatch" and f.fix == "pipguard doctor"
+
+
+@pytest.mark.parametrize("text", [
+    'Error loading "D:\\venv\\Lib\\site-packages\\torch\\lib\\fbgemm.dll',  # cut short
+    'The specified module could not be found. Error loading "[...]fbgem.dll" or one of its '
+    "dependencies.",
+])
+def test_torchs_own_dll_loading_message_without_the_winerror(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cuda-libraries" and "VCRedist" in f.fix
