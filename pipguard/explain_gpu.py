@@ -145,7 +145,7 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
-                    r"compute capability >= \d")
+                    r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"

@@ -301,8 +301,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           f"{pkg} {ver} requires {need} but {mine} was requested", doc.line(m),
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
-    if doc.find(r"only \S+ is available|there is no version of|has no (?:usable |[\w-]+-compatible "
-                r")?wheels|no matching distributions available|is unusable because no wheels"):
+    if doc.find(r"only \S+ is available|there (?:is no version|are no versions) of|has no "
+                r"(?:[\w-]+ )?wheels|no matching distributions available|is unusable because no "
+                r"wheels"):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = [f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}"
                for m, r in deps]

@@ -243,8 +243,8 @@ def free_threaded(doc: Doc) -> Iterator[Finding]:
                   r"free-?thread(?:ed|ing)|Py_GIL_DISABLED", re.I)
     fail = doc.find(r"GIL\)? has been enabled|No module named '\w+\._C'|DLL load failed|cannot "
                     r"open shared object|undefined symbol|not a supported wheel|has no wheels with "
-                    r"a matching|No matching distribution|satisfies the requirement|has not been "
-                    r"built for")
+                    r"a (?:matching|free-threading)|No matching distribution|satisfies the "
+                    r"requirement|has not been built for")
     if not (ft and fail):
         return
     name = ft.group(1) or "torch"
@@ -330,16 +330,17 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         req = _req(m.group(1))
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
                     and not (req and req.name == "torch" and v.release[:2] == (0, 1))]
-    elif m := doc.near("there is no version of|was not found in the|has no |can't be "
-                       "installed|is unusable because",
-                       r"there is no version of (\S+)|(\S+) was not found in the "
-                       r"(?:package registry|provided package locations)|(\S+) has no wheels "
+    elif m := doc.near("there (?:is no version|are no versions) of|was not found in the|has "
+                       "no |can't be installed|is unusable because",
+                       r"there (?:is no version|are no versions) of (\S+)|"
+                       r"(\S+) was not found in the (?:package registry|provided package "
+                       r"locations)|(\S+) has no wheels "
                        r"(?:are available )?with a matching (?:[\w ]*?(?:tag|implementation)|"
                        r"platform|Python ABI)"
                        r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
-                       r"`(\S+) @ [^`]*` can't be installed|(\S+) has no (?:usable|[\w-]+-"
-                       r"compatible) wheels|(\S+) is unusable because no wheels are available "
-                       r"with a matching"):
+                       r"`(\S+) @ [^`]*` can't be installed|(\S+) has no (?:usable |compatible |"
+                       r"[\w-]+-compatible )?wheels(?! with a matching)|(\S+) is unusable because "
+                       r"no wheels are available with a matching"):
         req, tag = _req(next(g for g in m.groups() if g)), m.group(4)
         if m.group(5):  # uv's hint names the interpreter's tag
             hint = doc.find(r"You're using \w+ [\d.]+ \(`([^`]+)`\)|following platforms")

@@ -52,7 +52,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
                       rf"library was not detected|cuDNN/MIOpen library not found|"
                       rf"libcuda\.so cannot found!\s*Possible files|PTX JIT compiler library not "
-                      rf"found|CUDA driver is a stub library|CUDA is not linked properly")
+                      rf"found|CUDA driver is a stub library|CUDA is not linked properly|Could not "
+                      rf"find any NVRTC library")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     win = doc.find(r"WinError 1114[^\n]*|(?:WinError 126\][^\n]*?|(?m:^))Error loading\s*\""
@@ -109,7 +110,8 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
     """Building a CUDA extension (DeepSpeed ops, apex, flash-attn from source) with no CUDA
     toolkit, or one whose version is not torch's CUDA: nvcc must match the build."""
     m = doc.find(r"Installed CUDA version (\S+) does not match the version torch was compiled "
-                 r"with (\S+)(?![^\n]*accepting this combination)|CUDA_HOME does not exist|"
+                 r"with (\S+)(?![^\n]*accepting this combination)|CUDA_HOME (?:does not exist|"
+                 r"environment variable is not set)|"
                  r"nvcc was not found|Cuda extensions are being compiled with a version of Cuda "
                  r"that does not match[^\n]*?compiled with "
                  r"Cuda (\d+\.\d+)|(?:The detected )?CUDA version \((\S+)\) mismatches the version "
