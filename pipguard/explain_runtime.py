@@ -155,6 +155,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        r"Failed to load image Python extension",  # (torchvision's)
         # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
         r"requires (torchvision)>=\S+, but found torchvision==",
         r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "
@@ -218,7 +219,21 @@ def _leftover_of(stem: str, doc: Doc) -> str:
     return next((f for f in sorted(doc.facts.family()) if f[1:] == stem), stem)
 
 
+# Names every torch has had: missing, the module imported is not the installed torch.
+_CORE = r"(?:cuda|Tensor|tensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
+
+
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
+    if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|module 'torch' "
+                          rf"has no attribute '{_CORE}'|name '_C' is not defined"):
+        yield Finding("corrupt-install", "error",
+                      "the 'torch' Python imported is not the installed package: a torch.py or "
+                      "torch/ folder in the working directory (or the PyTorch source tree) comes "
+                      "first on sys.path, or a half-removed install left an empty torch folder; "
+                      "see which file it is, rename it or run from elsewhere, then pipguard "
+                      "verify torch", doc.line(shadow),
+                      'python -c "import torch; print(torch.__file__)"')
+        return
     und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
                  r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "

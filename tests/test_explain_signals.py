@@ -237,3 +237,22 @@ def test_a_torch_symbol_missing_with_no_library_named() -> None:
 def test_torchs_own_dll_loading_message_without_the_winerror(text: str) -> None:
     f = first(text)
     assert f is not None and f.category == "cuda-libraries" and "VCRedist" in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    "AttributeError: partially initialized module 'torch' has no attribute 'Tensor' (most likely "
+    "due to a circular import)",
+    "AttributeError: module 'torch' has no attribute 'cuda'",
+    "NameError: name '_C' is not defined",
+])
+def test_a_torch_that_is_not_the_installed_package(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "corrupt-install" and "torch.__file__" in f.fix
+    # a name newer releases added is the release, not a shadowed torch
+    assert first("AttributeError: module 'torch' has no attribute 'float8_e4m3fn'") is None
+
+
+def test_torchvisions_image_extension_failing_is_a_companion_mismatch() -> None:
+    f = first("UserWarning: Failed to load image Python extension: 'libc10_cuda.so: cannot open "
+              "shared object file: No such file or directory'")
+    assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.message
