@@ -30,7 +30,7 @@ from pipguard import (
     explain_runtime,
 )
 from pipguard.explain_doc import Context, Doc, Rule
-from pipguard.explain_paste import clean, rereadings
+from pipguard.explain_paste import clean, rereadings, trimmed
 from pipguard.explain_wording import word_for
 from pipguard.findings import SEVERITIES, Finding
 
@@ -54,7 +54,7 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     ``context`` carries the knowledge tables (``Context(facts=knowledge)``) and what is
     known about the machine; the caller loads them, this does no I/O.
     """
-    doc = Doc(clean(text), context)
+    doc = Doc(trimmed(clean(text)), context)
     found = _read(doc)
     for text in () if found else rereadings(doc.text):  # wrapped: a sentence spans rows
         if found := _read(Doc(text, context)):

@@ -371,14 +371,15 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"for the current platform|not available from current channels:\s*-\s*"
                        r"(\S+)|Packages missing in current \S+ channels:\s*-\s*(\S+)|nothing "
                        r"provides (?:requested )?(?!__)(\S+)|"
-                       r"(\S+) [^\n]*?does not exist \(perhaps a "
+                       r"(?<!\S)(\S+) [^\n]{0,120}?does not exist \(perhaps a "
                        r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"
                        r"No valid distribution links found for package: \"([\w.-]+)\"|no matching "
                        r"distributions available for your environment:\s*(\S+)|Packages "
                        r"require a different Python|wheel\(s\) were skipped as your project's "
                        r"environment does not support|cannot be installed in the current "
-                       r"environment|([\w.-]+) requires Python '[^']+' but the running Python "
-                       r"is|INCOMPATIBLE PYTHON VERSION|Python incompatible: current"):
+                       r"environment|(?<![\w.-])([\w.-]+) requires Python '[^']+' but the "
+                       r"running Python is|INCOMPATIBLE PYTHON VERSION|Python incompatible: "
+                       r"current"):
         # (conda, mamba, Poetry, pip's notes on what it skipped, launchers' Python checks)
         asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-__all__ = ["clean", "rereadings"]
+__all__ = ["clean", "rereadings", "trimmed"]
 
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # Prefixes a log puts before every line, whatever the line says: Docker BuildKit ("#10
@@ -37,7 +37,10 @@ _COMPOSE = re.compile(r"^([\w.-]{1,40} +)\| ?", re.M)
 # continues on the next one).
 _MIN_WIDTH = 60
 # Past this size a paste is a whole log, read as it is: another reading would cost as much.
-_REREAD_LIMIT = 256 * 1024
+_REREAD_LIMIT = 64 * 1024
+# A whole log is read by its start (the command line, the environment) and its end (where a
+# failure ends): the rules' cost grows with the text, a failure's lines do not.
+_HEAD, _TAIL = 16 * 1024, 112 * 1024
 _WHEEL_PLUS = re.compile(r"%2[Bb](?=[^\s\"'<>]*?\.whl\b)")
 
 
@@ -50,6 +53,16 @@ def clean(text: str) -> str:
     if stripped != text:  # a timestamp may follow the column (`docker compose logs -t`)
         text = _PREFIX.sub("", stripped)
     return _WHEEL_PLUS.sub("+", text)
+
+
+def trimmed(text: str) -> str:
+    """``text``, or for a whole log its first ``_HEAD`` and last ``_TAIL`` characters, cut at
+    line ends and joined by a ``[...]`` line."""
+    if len(text) <= _HEAD + _TAIL:
+        return text
+    head = text[:_HEAD].rsplit("\n", 1)[0]
+    tail = text[-_TAIL:].split("\n", 1)[-1]
+    return f"{head}\n[...]\n{tail}"
 
 
 def _strip_column(text: str, column: re.Pattern[str], names: int = 0) -> str:

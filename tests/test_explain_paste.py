@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pipguard.explain_paste import clean, rereadings
+from pipguard.explain_paste import clean, rereadings, trimmed
 from tests.test_corpus import Record, diagnose, in_test_set, load
 
 
@@ -114,7 +114,16 @@ def test_rereadings_join_rows_cut_at_the_terminal_width_then_rows_wrapped_at_a_w
 
 
 def test_a_whole_log_is_read_once() -> None:
-    """Another reading costs a whole pass of the rules: past 256 KB there is none."""
+    """Another reading costs a whole pass of the rules: past 64 KB there is none."""
     row = "Requirement already satisfied: x in ./venv/lib/python3.11/site-packages (1.0)"
     assert list(rereadings("\n".join([row] * 5000))) == []
     assert list(rereadings("\n".join([row] * 50)))  # a paste that size is read again
+
+
+def test_a_whole_log_is_read_by_its_start_and_its_end() -> None:
+    start, end = "$ pip install torch\n", "ERROR: No matching distribution found for torch\n"
+    middle = "Requirement already satisfied: x in ./venv/lib/python3.11/site-packages (1.0)\n"
+    log = start + middle * 20_000 + end
+    cut = trimmed(log)
+    assert cut.startswith(start) and cut.endswith(end) and "\n[...]\n" in cut
+    assert len(cut) < 130 * 1024 and trimmed(start + end) == start + end

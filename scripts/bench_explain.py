@@ -1,0 +1,80 @@
+"""Benchmark ``explain`` on pastes of every size against one linear pass over the same text.
+
+The baseline is :func:`pipguard.explain_paste.clean` (a few regex substitutions, linear in
+the text), timed on the same input in the same run; the ratio says how many such passes
+the rules cost. A rule whose pattern backtracks over a long line shows as a ratio that grows
+with the size instead of staying flat. Inputs:
+
+* the corpus (``tests/fixtures/explain/corpus.json``), every record once;
+* whole logs (a successful pip install repeated, "Requirement already satisfied" lines);
+* single long lines (words, one run of one character, paths, quoted words), 32 KB and
+  2 MB, the shapes that make an unbounded ``(\\S+) [^\\n]*?`` pattern quadratic.
+
+    python scripts/bench_explain.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipguard.explain import explain  # noqa: E402
+from pipguard.explain_doc import Context  # noqa: E402
+from pipguard.explain_paste import clean  # noqa: E402
+from pipguard.knowledge_tables import load_knowledge  # noqa: E402
+
+PIP_OK = ("Collecting torch==2.5.1\n  Downloading torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl "
+          "(906.4 MB)\nRequirement already satisfied: filelock in ./venv/lib/python3.11/site-"
+          "packages (from torch==2.5.1) (3.16.1)\nInstalling collected packages: torch\n"
+          "Successfully installed torch-2.5.1\n")
+SATISFIED = "Requirement already satisfied: x in ./venv/lib/python3.11/site-packages (1.0.0)\n"
+
+
+def _shapes(size: int) -> dict[str, str]:
+    def fill(unit: str) -> str:
+        return (unit * (size // len(unit) + 1))[:size]
+    return {"pip log": fill(PIP_OK), "satisfied lines": fill(SATISFIED), "words line": fill("a b "),
+            "one-char line": "x" * size, "paths line": fill("/x/site-packages/y "),
+            "quoted line": fill("'a' \"b\" ")}
+
+
+def _median(run: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    ctx = Context(facts=load_knowledge(), wording="auto")
+    corpus = [r["text"] for r in json.loads(
+        (ROOT / "tests/fixtures/explain/corpus.json").read_text(encoding="utf-8"))]
+    rows = [("corpus", sum(map(len, corpus)),
+             _median(lambda: [explain(t, ctx) for t in corpus], args.repeat),
+             _median(lambda: [clean(t) for t in corpus], args.repeat))]
+    for size in (32 * 1024, 2 * 1024 * 1024):
+        for name, text in _shapes(size).items():
+            rows.append((f"{name} {size // 1024} KB", len(text),
+                         _median(lambda t=text: explain(t, ctx), args.repeat),  # type: ignore[misc]
+                         _median(lambda t=text: clean(t), args.repeat)))  # type: ignore[misc]
+    print(f"{'input':24} {'chars':>9} {'explain':>9} {'clean':>8} {'ratio':>7}")
+    for name, chars, took, base in rows:
+        print(f"{name:24} {chars:9d} {took:8.3f}s {base:7.4f}s {took / max(base, 1e-9):7.0f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
