@@ -148,39 +148,39 @@ def test_the_test_set_is_at_least_30_percent() -> None:
 
 
 def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    """The rules are tuned on these: a change that loses training records fails here."""
     train = [r for r in load() if not in_test_set(r["id"])]
     accuracy, validity, _ = _rates(train)
     with capsys.disabled():
         print(f"\nexplain corpus, training set ({len(train)} records): category accuracy "
               f"{accuracy:.1%}, fix validity {validity:.1%}")
+    assert accuracy >= 0.98 and validity >= 0.98
 
 
-# Measured when the rules were last tuned (on the training set only), as the corpus grew
-# under the same split rule: 61/69 (88.4%) on the first corpus; 89/100 (89.0%, fix validity
-# 92.0%) after 73 records (C2-*) joined; 105/124 (84.7%, 90.3%) after 65 more (C3-*, 24 held
-# out) joined and the rules were tuned on their 41 training records; 118/142 (83.1%, 88.7%)
-# after 48 more (C4-*, 18 held out; 31 training records, 29 of them right before tuning).
-# By collection: the first 100 held-out records 89/100, C3's 16/24, C4's 13/18: on sources
-# the rules never saw, 70-75%. Then 144/168 (85.7%, fix validity 90.5%) after pastes are
-# read as the tool printed them (pipguard.explain_paste: tuned on training records re-pasted,
-# tests/test_explain_paste.py) and 58 more (C5-*, 26 held out; its 32 training records 28
-# right before tuning) joined: C5's held-out records 23/26 at first sight. Then 161/190
-# (84.7%, fix validity 88.9%) after 41 more (C6-*, 22 held out; its 19 training records 17
-# right before tuning) joined: C6's held-out records 17/22. Then 164/190 (86.3%, fix
-# validity 90.0%) after the rules were made to read every failure message of pip, uv,
-# Poetry, conda/mamba, torch, its companions and NumPy as their source code words it
-# (tests/test_explain_templates.py; no corpus record involved; 84 more templates, older pip,
-# the CUDA-stack libraries and the loaders, left it there; fix validity 90.5% once every
-# template's fix is worded for the tool that printed it). Then 165/190 (86.8%, fix validity
-# 91.1%) with 31 more: the CUDA runtime's own error texts, torch 1.x's, the NVIDIA container
-# toolkit's, Docker's, NVML's and ROCm's (34 of the launchers' and frameworks' own checks
-# left it there). Then 182/206 (88.3%, fix validity 92.7%) after 34 more (C7-*, 16 held out;
-# its 18 training records 15 right before tuning) joined: C7's held-out records 14/16 at
-# first sight, and the tuning on its training records (torch's own DLL message without the
-# WinError, a torch symbol with no library named) put three older held-out records right.
-# The target is not met: the
-# floors below can fail today; the target is an expected failure until it is met (strict:
-# reaching it fails the test, so the marker must then go).
+# Measured after each change, as the corpus grew under the same split rule (rules are
+# written from training records, the tools' message templates and reviews of healthy texts,
+# never from a held-out record; these rates were printed after every change):
+# * 61/69 (88.4%) on the first corpus; 89/100 (89.0%, fix validity 92.0%) with C2-*;
+#   105/124 (84.7%, 90.3%) with C3-*; 118/142 (83.1%, 88.7%) with C4-*. By collection then:
+#   the first 100 held-out records 89/100, C3's 16/24, C4's 13/18.
+# * 121/142 (85.2%) once a paste is read as the tool printed it (pipguard.explain_paste,
+#   tests/test_explain_paste.py; the paste reading alone 120/142) and two patterns loosened.
+# * 144/168 (85.7%, 90.5%) with C5-* (its 32 training records 28 right before tuning, its 26
+#   held-out records 22 at first sight); 161/190 (84.7%, 88.9%) with C6-* (17/19 training,
+#   16/22 held out at first sight).
+# * 164/190 (86.3%, 90.0%) once every failure message of pip, uv, Poetry, conda/mamba,
+#   torch, its companions and NumPy is read as their source code words it
+#   (tests/test_explain_templates.py); 84 more (older pip, the CUDA-stack libraries, the
+#   loaders) left it there; fix validity 90.5% once every template's fix is worded for the
+#   tool that printed it (uv's and Poetry's own sentences); 165/190 (86.8%, 91.1%) with the
+#   CUDA runtime's, the container toolkit's, Docker's, NVML's and ROCm's wordings. That one
+#   gain is a held-out record whose text the helper collecting those templates had copied
+#   into the toolkit's example (replaced since; the toolkit's own sentence still reads it).
+#   The launchers' and frameworks' own checks (34) left it there.
+# * 182/206 (88.3%, 92.7%) with C7-* (15/18 training right before tuning, 14/16 held out at
+#   first sight); the tuning on its training records put three older held-out records right.
+# The target is not met: the floors below can fail today; the target is an expected failure
+# until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 182 / 206
 MEASURED_FIX_VALIDITY = 191 / 206
 

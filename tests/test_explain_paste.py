@@ -2,8 +2,9 @@
 
 Users paste failures quoted in a reply, behind a log's prefixes, or wrapped by the terminal
 or forum they copied from. :mod:`pipguard.explain_paste` gives the rules the tool's own
-lines back; the corpus check below re-pastes every *training* record in these ways
-(never a held-out one: this is tuning) and wants the same diagnosis.
+lines back; the corpus check below re-pastes *training* records (a quarter of them in each
+way, a different quarter for each; never a held-out one: this is tuning) and wants the same
+diagnosis.
 """
 
 from __future__ import annotations
