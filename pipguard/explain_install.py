@@ -79,6 +79,7 @@ _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad h
            r"incorrect downloads?")
 # An installer saying in its own words that a download stopped part way or never finished.
 _CUT_OFF = (r"incomplete-download|Download failed after \d+ attempts? because not enough bytes|"
+            r"All attempts to connect to \S+ failed|"
             r"didn't respond within|"
             r"Transferred a partial file|transfer closed with \d+ bytes remaining|"
             r"file size doesn't match expectation|has an incorrect size|tarball has incorrect size")
@@ -116,8 +117,7 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"The package for \S+ located at \S+\s+appears to be corrupted|File not valid: "
                 r"(?:SHA256|file size) doesn't match expectation|tarball has incorrect size|"
                 r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
-                r"extracting package|Transferred a partial file|HTTP 000 CONNECTION FAILED for url "
-                r"<?\S+\.(?:tar\.bz2|conda)\b")
+                r"extracting package|Transferred a partial file")
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -142,6 +142,14 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     broken = broken or own
     if broken and not hashes and _SUCCEEDED.search(doc.text, broken.end()):
         return  # the install went on and succeeded: the connection recovered
+    if conda := doc.find(r"CondaHTTPError: HTTP 000 CONNECTION FAILED"):
+        yield Finding("download-integrity", "error",
+                      "conda could not reach the channel (HTTP 000: no answer at all): a flaky "
+                      "connection, a proxy or a mirror that is down; retry with more retries and "
+                      "a longer timeout, or switch the channel to a working mirror",
+                      doc.line(conda), "conda config --set remote_max_retries 5 && conda config "
+                      "--set remote_read_timeout_secs 120")
+        return
     if conda := doc.find(_CONDA_CACHE):
         pkg = doc.find(r"package for ([\w.-]+) located at|pkgs[/\\]([A-Za-z][\w.-]*?)-\d")
         name = next((g for g in pkg.groups() if g), "pytorch") if pkg else "pytorch"
