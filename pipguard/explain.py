@@ -8,10 +8,15 @@ prints for it, not a memorised example), parses what that sentence names
 asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
 Text no rule recognises gives ``()``. No I/O happens here.
 
-This module is the framework (cleaning, rule order, merging); the rules live in
-:mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_install` (with
-:mod:`pipguard.explain_nomatch`) and :mod:`pipguard.explain_runtime`, the wording of fixes
-for uv and Poetry in :mod:`pipguard.explain_wording`, the context
+This module is the framework (rule order, a second reading of wrapped pastes, merging);
+a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rules live in
+:mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_install`
+(finding, resolving, downloading), :mod:`pipguard.explain_nomatch` (no matching
+distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine),
+:mod:`pipguard.explain_gpu` (the build against the GPU and driver),
+:mod:`pipguard.explain_runtime` (compiled code failing to load) and
+:mod:`pipguard.explain_pydeps` (NumPy's ABI, typing_extensions); the wording of fixes for uv
+and Poetry in :mod:`pipguard.explain_wording`, the context
 (:class:`pipguard.explain_doc.Context`, with the tables as
 :class:`pipguard.explain_doc.ExplainFacts`) and shared helpers in
 :mod:`pipguard.explain_doc`.
@@ -28,6 +33,7 @@ from pipguard import (
     explain_pydeps,
     explain_resources,
     explain_runtime,
+    explain_target,
 )
 from pipguard.explain_doc import Context, Doc, Rule
 from pipguard.explain_paste import clean, rereadings, trimmed
@@ -41,8 +47,8 @@ __all__ = ["RULES", "clean", "explain"]
 # (the install rules all come first).
 RULES: tuple[Rule, ...] = (
     *explain_resources.RULES, *explain_install.BEFORE_NO_MATCH,
-    explain_nomatch.free_threaded, explain_nomatch.built_for_another_target,
-    explain_nomatch.no_matching_distribution, explain_nomatch.built_from_source,
+    *explain_target.RULES, explain_nomatch.no_matching_distribution,
+    explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,
     *explain_gpu.RULES, *explain_runtime.RULES, *explain_pydeps.RULES,
 )

@@ -1,8 +1,8 @@
 """What the ``explain`` rules share: the context, the document view, parsing helpers.
 
-The bottom of the explain modules: the rules (:mod:`pipguard.explain_install`,
-:mod:`pipguard.explain_nomatch`, :mod:`pipguard.explain_runtime`) import it and
-:mod:`pipguard.explain` (the framework) imports them; this module imports none of them.
+The bottom of the explain modules: the rule modules (``explain_install``, ``_nomatch``,
+``_target``, ``_gpu``, ``_runtime``, ``_pydeps``, ``_resources``, ``_wording``) import it
+and :mod:`pipguard.explain` (the framework) imports them; this module imports none of them.
 :class:`Context` lives here: callers import it from this module.
 
 The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
@@ -287,6 +287,10 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
 
 
 Rule = Callable[[Doc], Iterable[Finding]]
+
+# Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
+# missing library, whatever DLL the message names.
+PAGE_FILE = r"WinError 1455|paging file is too small"
 
 # pip crashing (an exception it did not expect, not an error it reports): its traceback
 # follows "Exception:", on the next line or, in a reflowed paste, the same one.

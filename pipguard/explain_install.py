@@ -70,26 +70,19 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "verify", m["file"].split("-")[0]))
 
 
-# A downloaded file whose hash (or size) is not the published one: pip, uv, Poetry (lock
-# file checksums, old and new wordings), conda (MD5Mismatch, SafetyError's sha256) and mamba.
+# A downloaded file whose hash is not the published one: pip, uv, Poetry (lock-file
+# checksums, old and new wordings). (conda's and mamba's cache: _CONDA_CACHE.)
 _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad hash|not found in "
            r"known hashes|Invalid hash for|did not match any known checksums|Retrieved digest "
-           r"for link|MD5MismatchError|mismatch between the expected content and downloaded "
-           r"content|SHA256 doesn't match expectation|sha256 mismatch|hash didn't match|Found "
-           r"incorrect downloads?")
+           r"for link|hash didn't match")
 # An installer saying in its own words that a download stopped part way or never finished.
 _CUT_OFF = (r"incomplete-download|Download failed after \d+ attempts? because not enough bytes|"
-            r"All attempts to connect to \S+ failed|"
-            r"didn't respond within|"
-            r"Transferred a partial file|transfer closed with \d+ bytes remaining|"
-            r"file size doesn't match expectation|has an incorrect size|tarball has incorrect size")
+            r"All attempts to connect to \S+ failed|didn't respond within|"
+            r"transfer closed with \d+ bytes remaining")
 # ... or that the file it got is not a valid archive.
-_DAMAGED = (r"has an invalid wheel|appears to be corrupted|"
-            r"Cannot unpack file(?![^\n]*content-type: text/html)|Invalid (?:tar|zip) file|"
-            r"Failed to extract archive|"
-            r"The wheel is invalid|"
-            r"RECORD file doesn't match wheel contents|truncated (?:bzip2|gzip|xz) input|"
-            r"Error when extracting package")
+_DAMAGED = (r"has an invalid wheel|Cannot unpack file(?![^\n]*content-type: text/html)|"
+            r"Invalid (?:tar|zip) file|Failed to extract archive|The wheel is invalid|"
+            r"RECORD file doesn't match wheel contents")
 
 
 # The connection or the file failing, as the network libraries and archive readers say it.
@@ -117,7 +110,8 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"The package for \S+ located at \S+\s+appears to be corrupted|File not valid: "
                 r"(?:SHA256|file size) doesn't match expectation|tarball has incorrect size|"
                 r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
-                r"extracting package|Transferred a partial file")
+                r"extracting package|Transferred a partial file|has an incorrect size|sha256 "
+                r"mismatch")
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -150,7 +144,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       doc.line(conda), "conda config --set remote_max_retries 5 && conda config "
                       "--set remote_read_timeout_secs 120")
         return
-    if conda := doc.find(_CONDA_CACHE):
+    if (conda := doc.find(_CONDA_CACHE)) and not _SUCCEEDED.search(doc.text, conda.end()):
         pkg = doc.find(r"package for ([\w.-]+) located at|pkgs[/\\]([A-Za-z][\w.-]*?)-\d")
         name = next((g for g in pkg.groups() if g), "pytorch") if pkg else "pytorch"
         yield Finding("download-integrity", "error",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import PIP_CRASH, Doc, Rule, _cmd, _req
+from pipguard.explain_doc import PAGE_FILE, PIP_CRASH, Doc, Rule, _cmd, _req
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
@@ -79,7 +79,7 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
 
 
 def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
-    if page := doc.find(r"WinError 1455|paging file is too small"):
+    if page := doc.find(PAGE_FILE):
         yield Finding("resource-exhausted", "error",
                       "Windows ran out of commit memory (RAM plus the page file) while loading "
                       "torch's DLLs: the CUDA ones reserve gigabytes in every process that loads "

@@ -13,7 +13,17 @@ from collections.abc import Iterator
 
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _label, _pin, _public, _reinstall_torch
+from pipguard.explain_doc import (
+    PAGE_FILE,
+    Doc,
+    Rule,
+    _cmd,
+    _importer,
+    _label,
+    _pin,
+    _public,
+    _reinstall_torch,
+)
 from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
@@ -61,8 +71,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                    r"\.dll\"? or one of its dependencies|DLL load failed: [^\n]*|"
                    r"DLL load failed while importing _C: The specified module could not be "
                    r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'")
-    # (127: a procedure missing, so mixed DLLs; 1455: memory, not a DLL)
-    if win and not re.search(r"WinError 127|WinError 1455|paging file", doc.line(win)):
+    # (127: a procedure missing, so mixed DLLs)
+    if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)):
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "
@@ -75,7 +85,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     if und and re.search(rf"^(?:__)?(?:{_CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
                          + (und["lib"] or ""), re.I) and not re.search(_TORCH_SYMBOL, und["sym"]):
         m = und
-    if not m or doc.find(r"WinError 1455|paging file is too small"):  # memory, not a library
+    if not m or doc.find(PAGE_FILE):
         return
     shadow = doc.find(r"/usr/local/cuda[^\s:'\"]*|/usr/lib/x86_64-linux-gnu/lib(?:cu|nv)\w*|"
                       r"LD_LIBRARY_PATH")

@@ -1,0 +1,91 @@
+"""``explain`` rules for a build made for another interpreter or machine.
+
+A free-threaded Python (3.13t) given the regular build, or the other way round; a loader
+refusing a build for another architecture, Python or glibc; pip building a package from
+source because no wheel fits, and failing. All are "no matching distribution" in the
+finding vocabulary: the wheel for this interpreter and platform is the fix. The framework
+(:mod:`pipguard.explain`) orders them with :mod:`pipguard.explain_nomatch`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from pipguard.explain_doc import Doc, Rule, _cmd, _importer
+from pipguard.findings import Finding
+
+
+def free_threaded(doc: Doc) -> Iterator[Finding]:
+    """A free-threaded Python (3.13t) given a build for the regular one, or the other way round."""
+    ft = doc.find(r"GIL\)? has been enabled to load module '(\w+)|\bcp31\dt\b|python3\.?1\dt\b|"
+                  r"free-threading compatible ABI|Py_GIL_DISABLED", re.I)  # (not prose about it)
+    fail = doc.find(r"GIL\)? has been enabled|No module named '\w+\._C'|DLL load failed|cannot "
+                    r"open shared object|undefined symbol|not a supported wheel|has no wheels with "
+                    r"a (?:matching|free-threading)|No matching distribution|satisfies the "
+                    r"requirement|has not been built for")
+    if not (ft and fail):
+        return
+    name = ft.group(1) or "torch"
+    yield Finding("no-matching-distribution", "error",
+                  f"this is a free-threaded Python (3.13t, no GIL), which needs {name}'s cp313t "
+                  "wheels; the build here (or the only one the index offers) is for the regular "
+                  "Python: install the free-threaded build (torch publishes cp313t wheels from "
+                  "2.6 on its own index) or use the regular python3.13", doc.line(fail),
+                  _cmd("pipguard", "install", "--force-reinstall", "torch>=2.6"))
+
+
+def built_for_another_target(doc: Doc) -> Iterator[Finding]:
+    """An installed build the loader refuses as made for another machine or Python: a 32-bit
+    or 64-bit mismatch (Windows' "not a valid Win32 application", ELF's class), another CPU
+    architecture (macOS' x86_64 vs arm64), another Python's DLL, a newer glibc than this
+    system's. The wheel for this interpreter and platform is the fix."""
+    m = doc.find(r"%1 is not a valid Win32 application|wrong ELF class: \w+|incompatible "
+                 r"architecture \(have '([^']+)', need '([^']+)'|mach-o, but wrong architecture|"
+                 r"Module use of python\d+\.dll conflicts with this version of Python|version "
+                 r"`GLIBC_(\d+\.\d+)' not found \(required by \S*(?:site|dist)-packages")
+    if not m:
+        return
+    why = (f"a {m.group(1)} build on a machine that needs {m.group(2)} (an x86_64 Python under "
+           "Rosetta installs x86_64 wheels)" if m.group(1) else
+           f"a build for glibc {m.group(3)} or newer on an older system (a wheel for another "
+           "manylinux tag, copied from another machine or forced with --platform)"
+           if m.group(3) else "a build for another architecture or Python (a 32-bit Python "
+           "with 64-bit files, or files from another Python's install)")
+    owner = doc.find(r"required by \S*?(?:site|dist)-packages[/\\]+([A-Za-z]\w*)|(?:site|dist)-"
+                     r"packages[/\\]+([A-Za-z]\w*)[^\n]*\n?[^\n]*" + re.escape(m.group(0)))
+    pkg = next((g for g in owner.groups() if g), None) if owner else _importer(doc, m)
+    name = str(canonicalize_name(pkg or "torch")).replace("-", "_") if pkg else "torch"
+    yield Finding("no-matching-distribution", "error", f"the loader refuses {why}: install the "
+                  "wheel for this interpreter and platform (a native 64-bit Python; on an Apple "
+                  "silicon Mac an arm64 one)", doc.line(m),
+                  _cmd("pipguard", "install", "--force-reinstall", name.replace("_", "-")))
+
+
+def built_from_source(doc: Doc) -> Iterator[Finding]:
+    """pip building a package from source and failing, with nothing more decisive in the
+    text: no wheel of it fits this Python, platform or torch (the usual case for the CUDA
+    extensions: flash-attn, xformers, apex, mamba-ssm), so pip took the sdist. A warning, so
+    any other finding (the build's own cause) goes first."""
+    m = doc.find(r"Failed building wheel for ([\w.-]+)|Could not build wheels for ([\w.-]+)|"
+                 r"Building wheel for ([\w.-]+) \S+ did not run successfully|Command \S*\"?python "
+                 r"setup\.py egg_info\"? failed with error code \d+ in \S*?([\w-]+)[/\\]?$|Command "
+                 r"errored out with exit status \d+: \S*python\S* setup\.py egg_info", re.I | re.M)
+    if not m:
+        return
+    name = next((g for g in m.groups() if g), None)
+    if name and re.compile(rf"Successfully installed [^\n]*\b{re.escape(name)}-|Running setup\.py "
+                           rf"install for {re.escape(name)} \.\.\. done", re.I).search(doc.text,
+                                                                                    m.end()):
+        return  # pip fell back to setup.py install, and that worked
+    yield Finding("no-matching-distribution", "warning",
+                  f"no wheel of {name or 'the package'} fits this Python, platform or torch, so "
+                  "pip built it from source, and the build failed (it needs what the wheel would "
+                  "have brought: a compiler, the CUDA toolkit of torch's CUDA, ninja): install a "
+                  "release that publishes a wheel for this combination", doc.line(m),
+                  _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
+
+
+RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target)
