@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -479,12 +480,20 @@ def box_plan(b: Box, server: IndexServer, hw: tuple[str, ...], *extra: str) -> l
 
 @pytest.fixture
 def fast_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """In-process planning with a 1 s timeout (the default is 15 s) and short backoff."""
+    """In-process planning with a 1 s timeout (the default is 15 s) and short backoff.
+
+    A failed plan leaves its other page reads running (the CLI exits and ends them; in
+    process they go on): they are waited for here, so they cannot reach the next test's
+    server log and be counted as its requests."""
     defaults = dict(index_mod.IndexClient.__init__.__kwdefaults__ or {})
     monkeypatch.setattr(index_mod.IndexClient.__init__, "__kwdefaults__",
                         {**defaults, "timeout": 1.0, "backoff": 0.01})
     isolate_process(monkeypatch, tmp_path)
+    before = set(threading.enumerate())
     yield
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("ThreadPoolExecutor"):  # (not the server's own threads)
+            thread.join(timeout=30)
 
 
 def plan_in_process(server: IndexServer, capsys: pytest.CaptureFixture[str],
