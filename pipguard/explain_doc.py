@@ -188,13 +188,15 @@ class Doc:
 _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
                  r"(?<!\w)[×x] Failed to (?:download|build|fetch|prepare)|╰─▶|^error: Failed to "
                  r"(?:download|fetch|prepare|extract|unzip|resolve|install)|\(os error \d+\)|"
-                 r"^\s*`-> |\bUV_[A-Z_]{3,}|"
+                 r"^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
                  r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
                  r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
                  r"Requirements contain conflicting indexes for package|only has wheels for the "
                  r"following platforms|has no wheels (?:are available )?with a matching|"
-                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|we can conclude that|^hint: (?:You "
+                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|"
+                 r"^[ \t]*(?:[╰├]─▶[ \t]*)?(?:And because|Because) [^\n]*we can conclude that|"
+                 r"^hint: (?:You "
                  r"require|Wheels are available for)|was found on \S+, but not at the requested|"
                  r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
                  r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "
@@ -208,8 +210,9 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
                      r"version of package|current project's (?:supported )?Python (?:range|"
                      r"requirement)|IncompatibleConstraintsError|Installing \S+ \(\S+\): Failed|"
                      r"not found in known hashes|Invalid hash for|known checksums in your lock "
-                     r"file|Retrieved digest for link|All attempts to connect to|^\s*Package \S+ "
-                     r"\(\S+\) not found\.|cannot be installed in the current environment \{",
+                     r"file|Retrieved digest for link|All attempts to connect to|"
+                     r"^[ \t]*Package \S+ \(\S+\) not found\.|"
+                     r"cannot be installed in the current environment \{",
                      re.I | re.M)
 
 
@@ -280,7 +283,7 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     that ran); ``None`` when it is torch itself."""
     before = doc.text[: m.start()]
     frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
-    stated = re.findall(r"^\s*(?:from|import) ([A-Za-z]\w*)", before, re.M)
+    stated = re.findall(r"^[ \t]*(?:from|import) ([A-Za-z]\w*)", before, re.M)
     last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
         stated[-1] if stated else None)
     return None if last in (None, "torch") else last

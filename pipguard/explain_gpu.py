@@ -252,7 +252,7 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
     """``uv run`` syncing the project again, to its default extras, after a ``uv sync
     --extra <cuda>`` installed a CUDA torch: it uninstalls that torch for the default one."""
-    cuda = doc.find(r"^\s*\+ torch==\S+\+cu\d+", re.M)
+    cuda = doc.find(r"^[ \t]*\+ torch==\S+\+cu\d+", re.M)
     run = doc.find(r"\buv run\b[^\n]*\n(?:[^\n]*\n){0,3}?\s*Uninstalled \d+ packages?")
     return run if cuda and run and cuda.start() < run.start() else None
 

@@ -103,7 +103,7 @@ _DECIDED = re.compile(r"Could not find a version that satisfies|No matching dist
                       r"ResolutionImpossible|No solution found when resolving|conflicting "
                       r"dependencies|is not a supported wheel", re.I)
 # The install going on to succeed after what looked like a failure.
-_SUCCEEDED = re.compile(r"Successfully installed|^\s*\+ \S+==|^Installed \d+ packages?|"
+_SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
                         r"Executing transaction: done", re.M)
 # conda's and mamba's package cache holding a file that is not the channel's.
 _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and downloaded content|"
@@ -128,7 +128,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
         broken = crash  # pip crashed part way through a download: the connection, mostly
     if not broken and not doc.find(r"status client error|\b40[134]\b|Not Found|Forbidden|"
                                    r"Unauthorized"):
-        broken = doc.find(r"^\s*(?:[×x]|error:) Failed to download `[^`]+`\s*$", re.M)  # uv
+        broken = doc.find(r"^[ \t]*(?:[×x]|error:) Failed to download `[^`]+`[ \t]*$", re.M)  # uv
     # A damaged member of a wheel names the package's own folder: torch/lib/..., nvidia/...
     member = doc.find(r"for file '([A-Za-z]\w*)[/\\]")
     wheel = member and (member.group(1) == "nvidia"
@@ -201,7 +201,7 @@ def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
                          r"installed", doc.text):
         pkg, need, have = m.group(1), _req(m.group(2)), m.group(3)
         if not need or any(need.specifier.contains(v, prereleases=True) for v in re.findall(
-                rf"^\s*\+ {re.escape(need.name)}==(\S+)", doc.text[m.end():], re.M)):
+                rf"^[ \t]*\+ {re.escape(need.name)}==(\S+)", doc.text[m.end():], re.M)):
             continue  # (a later install put the required version in place)
         if canonicalize_name(need.name) == "torch" and \
                 canonicalize_name(pkg) in doc.facts.companion_names():
@@ -221,9 +221,10 @@ def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
 def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     hard = doc.find(r"ResolutionImpossible|conflicting\s+dependencies|The conflict is caused by|"
                     r"No solution found when resolving|The user requested|version solving failed|"
-                    r"SolverProblemError|(?m:^\s*So, because )|requirements are unsatisfiable|"
+                    r"SolverProblemError|(?m:^[ \t]*So, because )|requirements are unsatisfiable|"
                     r"UnsatisfiableError|conflicting indexes for package|To fix this you could try|"
-                    r"resolution-too-deep|exceeded maximum depth|we can conclude that|is not "
+                    r"resolution-too-deep|exceeded maximum depth|(?m:^[ \t]*(?:[╰├]─▶[ \t]*)?"
+                    r"(?:And because|Because) [^\n]*we can conclude that)|is not "
                     r"compatible with some of the required packages Python requirement|"
                     r"Incompatible constraints in requirements|none of the providers can be "
                     r"installed|cannot install both|The following packages are incompatible|"

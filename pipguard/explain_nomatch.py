@@ -290,8 +290,9 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         versions = [v for s in (_req(m.group(1) + m.group(2)) or Requirement("x")).specifier
                     if (v := _v(s.version))]
     elif m := doc.find(r"Unable to find installation candidates for ([\w.-]+) \(([^)\s]+)\)|"
-                       r"(?:depends on|requires) ([\w.-]+) \(([^)]+)\),? which doesn't match any "
-                       r"versions|Could not find a matching version of package ([\w.-]+)"):
+                       r"(?:depends on|requires) ([\w.-]+) \(([^)\n]{1,80})\),? which doesn't "
+                       r"match any versions|"
+                       r"Could not find a matching version of package ([\w.-]+)"):
         spec = m.group(2) or m.group(4) or ""  # poetry: "2.0.1", ">=2.0,<3.0" or "^2.0"
         spec = spec if re.match(r"[<>=!~^]", spec) else f"=={spec}" if spec else ""
         req = _req(f"{m.group(1) or m.group(3) or m.group(5)}{spec.replace('^', '>=')}")

@@ -41,7 +41,8 @@ _REREAD_LIMIT = 64 * 1024
 # A whole log is read by its start (the command line, the environment) and its end (where a
 # failure ends): the rules' cost grows with the text, a failure's lines do not.
 _HEAD, _TAIL = 16 * 1024, 112 * 1024
-_WHEEL_PLUS = re.compile(r"%2[Bb](?=[^\s\"'<>]*?\.whl\b)")
+# A token that names a wheel (no quote, bracket or space in it): its %2B is a "+".
+_WHEEL_NAME = re.compile(r"(?<![^\s\"'<>])[^\s\"'<>]+?\.whl\b")
 
 
 def clean(text: str) -> str:
@@ -52,7 +53,7 @@ def clean(text: str) -> str:
     stripped = _strip_column(_strip_column(text, _QUOTE), _COMPOSE, names=3)
     if stripped != text:  # a timestamp may follow the column (`docker compose logs -t`)
         text = _PREFIX.sub("", stripped)
-    return _WHEEL_PLUS.sub("+", text)
+    return _WHEEL_NAME.sub(lambda m: m.group(0).replace("%2B", "+").replace("%2b", "+"), text)
 
 
 def trimmed(text: str) -> str:

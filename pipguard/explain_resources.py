@@ -25,10 +25,10 @@ DISK_FULL = (r"No space left on device|\[Errno 28\]|\bENOSPC\b|os error 28|not e
 _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryview is too "
            r"large|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|"
            r"Cannot allocate memory|std::bad_alloc|"
-           r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^\s*Killed\s*$|"
+           r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^[ \t]*Killed[ \t]*$|"
            r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
            r"bytes object is too large|cannot serialize a bytes object larger|bytes is too large|"
-           r"(?:eta \S+|[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed\s*$")
+           r"(?:eta \S+|[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed[ \t]*$")
 # pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
 _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|bytes is too large|"
           r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
@@ -39,7 +39,7 @@ _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fai
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
                r"\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
-               r"packages|\.whl\b|Unpacking |(?m-i:^\s*(?:[×x]|error:)\s+Failed to "
+               r"packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed to "
                r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|"
                r"CondaMemoryError")
 

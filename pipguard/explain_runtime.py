@@ -56,7 +56,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load (?:dynamic )?library|Could "
                  rf"not locate|"
-                 rf"Unable to load any of|Error loading)[^\n]*?{lib}|cuDNN version "
+                 rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
                  rf"incompatibility[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "

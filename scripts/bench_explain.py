@@ -7,8 +7,10 @@ with the size instead of staying flat. Inputs:
 
 * the corpus (``tests/fixtures/explain/corpus.json``), every record once;
 * whole logs (a successful pip install repeated, "Requirement already satisfied" lines);
-* single long lines (words, one run of one character, paths, quoted words), 32 KB and
-  2 MB, the shapes that make an unbounded ``(\\S+) [^\\n]*?`` pattern quadratic.
+* single long lines (words, one run of one character, paths, quoted words, a signal's
+  start repeated, a wheel name's ``%2B`` with no end, open brackets) and runs of blank
+  lines, 32 KB and 2 MB: the shapes that make an unbounded ``(\\S+) [^\\n]*?``, a
+  ``^\\s*`` under ``re.M`` or a lazy scan to a line's end quadratic.
 
     python scripts/bench_explain.py [--repeat 3]
 """
@@ -43,7 +45,10 @@ def _shapes(size: int) -> dict[str, str]:
         return (unit * (size // len(unit) + 1))[:size]
     return {"pip log": fill(PIP_OK), "satisfied lines": fill(SATISFIED), "words line": fill("a b "),
             "one-char line": "x" * size, "paths line": fill("/x/site-packages/y "),
-            "quoted line": fill("'a' \"b\" ")}
+            "quoted line": fill("'a' \"b\" "), "blank lines": "\n" * size,
+            "space lines": fill("   \n"),
+            "repeated signal": fill('Error loading "C:\\a\\torch\\lib\\'),
+            "wheel token": fill("torch-2.1.0%2Bcu121-"), "open brackets": fill("depends on x (")}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:
