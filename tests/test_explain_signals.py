@@ -43,7 +43,10 @@ def test_no_driver_at_all_is_not_an_old_driver(text: str, hardware: Hardware | N
     no usable GPU: updating a driver that is not there fixes nothing."""
     f = first(text, hardware)
     assert f is not None and f.category == "gpu-build-without-gpu"
-    assert ("--gpus all" in f.message) == (hardware is None or "container" in f.message)
+    if hardware is None:  # the GPU may or may not be there: both remedies are named
+        assert "--gpus all" in f.message and f.fix.startswith("pipguard install")
+    else:  # the GPU is there: the driver or the container's view of it is missing
+        assert "has an NVIDIA GPU" in f.message and f.fix == "pipguard detect"
 
 
 def test_a_cpu_torch_stated_next_to_an_nvidia_gpu() -> None:
