@@ -189,10 +189,13 @@ def test_ctrl_c_while_downloading_ends_everything_within_two_seconds(
     import time
 
     index_server.faults.hang("/whl/cu126/torch-*.whl", seconds=60)
+    # A terminal's Ctrl-C: SIGINT at its default, whatever this test runner inherited (a
+    # shell starts a background job with SIGINT ignored, and children inherit that).
     proc = subprocess.Popen(box.pipguard_argv("install", "torch", *GPU,
                                               *torch_args(index_server)),
                             env=box.env, cwd=box.tmp, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not index_server.requests_for("/whl/cu126/torch-*.whl"):
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
