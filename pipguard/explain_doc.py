@@ -197,7 +197,8 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|"
                  r"^[ \t]*(?:[╰├]─▶[ \t]*)?(?:And because|Because) [^\n]*we can conclude that|"
                  r"^hint: (?:You "
-                 r"require|Wheels are available for)|was found on \S+, but not at the requested|"
+                 r"require|Wheels are available for)|"
+                 r"was found on \S+,?\s+but\s+not\s+at\s+the\s+requested|"
                  r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
                  r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "
                  r"requires `|Cannot uninstall package; `RECORD`|^error: Distribution `", re.M)

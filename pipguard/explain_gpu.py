@@ -71,7 +71,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"could not select device driver \S* with "
                  r"capabilities: \[\[gpu\]\]|unknown or invalid runtime name: nvidia|"
                  r"unresolvable CDI devices nvidia\.com/gpu))|"
-                 r"incompatible with your system:(?s:.{0,2000}?)__cuda\[version='>=")
+                 r"incompatible with your system:(?s:.{0,2000}?)__cuda\[version='>=|"
+                 r"constraint __cuda >=[\d.]+ conflicting with __cuda-(?P<conda>\d+\.\d+)")
     hw, torch = doc.ctx.hardware, doc.installed("torch")
     os_name = "win32" if doc.platform() == "win32" else "linux"
     env = None if m else _collect_env_driver(doc, os_name)
@@ -105,7 +106,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                           doc.line(m), _reinstall_torch(doc))
         return
     code = int(m["code"]) if m.groupdict().get("code") else None
-    have = (f"{code // 1000}.{code % 1000 // 10}" if code else env[1] if env
+    have = (f"{code // 1000}.{code % 1000 // 10}" if code else m["conda"] if m.groupdict().get(
+        "conda") else env[1] if env
             else hw.cuda_driver_api if hw else None)
     need = _cuda_of(_label(torch))
     floor = doc.facts.compat_floor(int(need.split(".")[0]), os_name) if need else None
@@ -145,7 +147,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
-                    r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported")
+                    r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported|"
+                    r"nvrtc: error: invalid value for --gpu-architecture")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -249,6 +252,21 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                   _reinstall_torch(doc))
 
 
+def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
+    """conda's solver settling on pytorch's CPU variant: a ``*_cpu_0`` build of pytorch, the
+    ``pytorch-mutex`` that selects it, or the ``cpuonly`` package that pins it."""
+    own = r"^\s*(?:\S+::)?{0}[-\s]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
+    m = doc.find(own.format("pytorch") + r"\d[\d.]*[-\s]+py\d\.?\d+_cpu_\d|"
+                 + own.format("pytorch-mutex") + r"[\d.]+[-\s]+cpu\b|" + own.format("cpuonly")
+                 + r"\d", re.I | re.M)
+    if m and doc.platform() != "darwin" and not doc.find(r"not compiled with CUDA"):
+        yield Finding("cpu-build-on-gpu", "error", "conda chose pytorch's CPU variant: the "
+                      "cpuonly package (installed once, or pulled in by another package) pins "
+                      "pytorch-mutex to cpu; remove it and install the CUDA variant",
+                      doc.line(m), "conda remove cpuonly && conda install pytorch pytorch-cuda "
+                      "-c pytorch -c nvidia")
+
+
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
     """``uv run`` syncing the project again, to its default extras, after a ``uv sync
     --extra <cuda>`` installed a CUDA torch: it uninstalls that torch for the default one."""
@@ -257,4 +275,5 @@ def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
     return run if cuda and run and cuda.start() < run.start() else None
 
 
-RULES: tuple[Rule, ...] = (_driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu)
+RULES: tuple[Rule, ...] = (_driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu,
+                          _conda_cpu_variant)

@@ -37,6 +37,20 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "(a malicious PyPI copy won over the nightly index via --extra-index-url "
                       "and sent SSH keys and files away on `import triton`): remove it, purge "
                       "the cache, rotate this machine's secrets", doc.line(m), _PURGE)
+    if (m := doc.find(r"`([\w.-]+)` was found on (\S*pytorch\.org\S*?),?\s+but\s+not\s+at\s+the\s+"
+                      r"requested|Distribution `([\w.-]+)==\S+ @ registry\+(\S*pytorch\.org[^`]*)`"
+                      )) and canonicalize_name(name := m[1] or m[3]) not in doc.facts.family():
+        # uv takes each package from the first index that has it: the PyTorch index's own,
+        # older or partial, copies of common packages then stand in for PyPI's.
+        backend = re.search(r"/whl/(?:nightly/)?(\w+)", m[2] or m[4])
+        yield Finding("dependency-confusion", "error",
+                      f"{name} was taken from the PyTorch index ({m[2] or m[4]}), which serves its "
+                      f"own older or partial copy of {name} that stands in for PyPI's (uv stops at "
+                      "the first index that has a package): send only the torch family to that "
+                      "index (uv's --torch-backend; in a project an index marked explicit = true "
+                      "with [tool.uv.sources] for torch)", doc.line(m),
+                      _cmd("pipguard", "install", *(("--torch-backend", backend[1]) if backend
+                                                    else ()), "torch"))
     m = doc.find(r"extra[-_]index[-_]url[= ]+\S*download(?:-r2)?\.pytorch\.org[^\s'\"]*"
                  r"|Looking in indexes: (?=[^\n]*,)[^\n]*pytorch\.org"  # PyPI as well
                  r"|Looking in links: [^\n]*pytorch\.org"  # -f: merged with PyPI too
@@ -230,10 +244,12 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                     r"installed|cannot install both|The following packages are incompatible|"
                     r"conflicts with any installable versions|Found conflicts! Looking for "
                     r"incompatible packages|Double requirement given")
-    broken = list(doc.near_all("which is incompatible|, but you(?: have|'ll have) ",  # pip < 20.2
-                               r"([\w.-]+) (\S+) (?:requires|has requirement) ([^,\n]+), but "
-                               r"you(?: have|'ll have) ([\w.-]+) ([^\s,]+?)\.?(?: which is "
-                               r"incompatible|$)"))
+    # (whitespace as \s+: the sentence is long, and terminals and forums wrap it; pip < 20.2
+    # has no "which is incompatible")
+    broken = list(doc.near_all(r"which\s+is\s+incompatible|, but\s+you(?:\s+have|'ll\s+have)\s",
+                               r"([\w.-]+) (\S+) (?:requires|has requirement) ([^,\n]+),\s+but"
+                               r"\s+you(?:\s+have|'ll\s+have)\s+([\w.-]+)\s+([^\s,]+?)\.?(?:\s+"
+                               r"which\s+is\s+incompatible|$)", before=1))
     if broken and not hard:  # pip installed anyway: the environment is now inconsistent
         companions = doc.facts.companion_names()
         pkgs = {m.group(1): m for m in broken if canonicalize_name(m.group(4)) == "torch"
@@ -322,6 +338,8 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
     prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
     asked = [r for w in doc.requested() if (r := _req(w))]
+    if not asked and (first := doc.find(r"^\s*Collecting ([\w.-]+)", re.I | re.M)):
+        asked = [r for r in (_req(first[1]),) if r]  # pip collects what was asked first
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
     pkg = prose.group(1) if prose else next(
         (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()

@@ -311,7 +311,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"environment does not support|cannot be installed in the current "
                        r"environment|(?<![\w.-])([\w.-]+) requires Python '[^']+' but the "
                        r"running Python is|INCOMPATIBLE PYTHON VERSION|Python incompatible: "
-                       r"current"):
+                       r"current|ResolvePackageNotFound:"):
         # (conda, mamba, Poetry, pip's notes on what it skipped, launchers' Python checks)
         asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked

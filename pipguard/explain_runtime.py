@@ -27,7 +27,7 @@ from pipguard.explain_doc import (
 from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
-             r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem")
+             r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 _OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
@@ -53,11 +53,20 @@ def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
+    if bnb := doc.find(r"bitsandbytes was compiled without GPU support"):
+        # its loader found no CUDA runtime it could open and fell back to its CPU library
+        yield Finding("cuda-libraries", "error", "bitsandbytes found no CUDA runtime library it "
+                      "could load (it looks for libcudart on the library path, or for a build "
+                      "of its own for torch's CUDA), so it loaded its CPU library: install the "
+                      "bitsandbytes release for this torch's CUDA (0.43 and later use torch's "
+                      "own runtime), or put the CUDA runtime's lib dir on LD_LIBRARY_PATH",
+                      doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
+        return
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load (?:dynamic )?library|Could "
                  rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
-                 rf"incompatibility[^\n]*")
+                 rf"(?:incompatibility|mismatch)[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
                       rf"library was not detected|cuDNN/MIOpen library not found|"
@@ -92,7 +101,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti",
                     m.group("sym") if m is und else m.group(0), re.I)
     lib_dir = (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc")
-    if m is und or shadow or "incompatibility" in m.group(0):
+    if m is und or shadow or m.group(0).startswith("cuDNN version"):
         yield Finding("cuda-libraries", "error",
                       "a CUDA library from outside the torch wheel (a system CUDA or cuDNN on "
                       "LD_LIBRARY_PATH or the linker path) shadows the newer copy the nvidia-* "
@@ -151,6 +160,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     # torch, CUDA or variant, as torch, the companion itself or the loader says it.
     m = doc.find("|".join((
         rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
+        rf"Could not run '({names})::\w+' with arguments from the '(?:CUDA|MPS|XPU)' backend",
         r"Couldn't load custom C\+\+ ops",
         r"PyTorch and ([\w-]+) were compiled with different CUDA",
         rf"incompatible torch version \S+ for ({names}) version",

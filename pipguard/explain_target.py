@@ -72,7 +72,9 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"Failed building wheel for ([\w.-]+)|Could not build wheels for ([\w.-]+)|"
                  r"Building wheel for ([\w.-]+) \S+ did not run successfully|Command \S*\"?python "
                  r"setup\.py egg_info\"? failed with error code \d+ in \S*?([\w-]+)[/\\]?$|Command "
-                 r"errored out with exit status \d+: \S*python\S* setup\.py egg_info", re.I | re.M)
+                 r"errored out with exit status \d+: \S*python\S* setup\.py egg_info|Command "
+                 r"errored out with exit status \d+:\s*command:[\s\S]{0,300}?pip-(?:install|"
+                 r"build)-\w+[/\\]+([\w.-]+)[/\\]+setup\.py", re.I | re.M)
     if not m:
         return
     name = next((g for g in m.groups() if g), None)

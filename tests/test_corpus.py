@@ -179,10 +179,19 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 #   The launchers' and frameworks' own checks (34) left it there.
 # * 182/206 (88.3%, 92.7%) with C7-* (15/18 training right before tuning, 14/16 held out at
 #   first sight); the tuning on its training records put three older held-out records right.
+# * A blind label audit (two people per record, who saw neither the collector's label nor
+#   any finding) under a rule fixed before it ran (a label changes only where both name the
+#   same other category, both sure) changed no label; each auditor agreed with the
+#   collector on 94-99% of the records.
+# * 213/250 (85.2%, 90.8%) with C8-* at first sight (69/90 training, 31/44 held out: 70.5%);
+#   217/250 (86.8%, 91.6%) after tuning on its 90 training records (uv taking a common
+#   package from the PyTorch index, conda's CPU variant and older solver, NVRTC's unknown
+#   architecture, cuDNN's older mismatch, bitsandbytes' CPU fallback): three older held-out
+#   records and one of C8's went right.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 182 / 206
-MEASURED_FIX_VALIDITY = 191 / 206
+MEASURED_ACCURACY = 217 / 250
+MEASURED_FIX_VALIDITY = 229 / 250
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -201,7 +210,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 92.7% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.8%, fix validity 91.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -259,3 +259,105 @@ def test_torchvisions_image_extension_failing_is_a_companion_mismatch() -> None:
     f = first("UserWarning: Failed to load image Python extension: 'libc10_cuda.so: cannot open "
               "shared object file: No such file or directory'")
     assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.message
+
+
+@pytest.mark.parametrize("text", [
+    "hint: `requests` was found on https://download.pytorch.org/whl/cu126, but not at the\n"
+    "requested version (requests>=2.32.4). A compatible version may be available on a\n"
+    "subsequent index (e.g., https://pypi.org/simple).",
+    "error: Distribution `jinja2==3.1.4 @ registry+https://download.pytorch.org/whl/cu128` can't "
+    "be installed because it doesn't have a source distribution or wheel for the current "
+    "platform",
+])
+def test_uv_taking_a_common_package_from_the_pytorch_index(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "dependency-confusion"
+    assert f.fix.startswith("uv pip install --torch-backend cu12") and "torch" in f.fix
+
+
+def test_a_torch_family_package_missing_on_the_pytorch_index_is_not_confusion() -> None:
+    f = first("hint: `torchaudio` was found on https://download.pytorch.org/whl/cu126, but not "
+              "at the requested version (torchaudio>=9.0).")
+    assert f is None or f.category != "dependency-confusion"
+
+
+def test_condas_older_solver_finding_no_package() -> None:
+    f = first("Solving environment: failed\n\nResolvePackageNotFound:\n  - pytorch=1.8.0\n"
+              "  - cudatoolkit=10.1")
+    assert f is not None and f.category == "no-matching-distribution"
+
+
+def test_mambas_cuda_virtual_package_below_what_cudatoolkit_needs() -> None:
+    f = first("Encountered problems while solving:\n  - package pytorch-cuda-12.1-ha16c6d3_5 has "
+              "constraint __cuda >=12.1 conflicting with __cuda-11.4-0")
+    assert f is not None and f.category == "driver-too-old" and "up to 11.4" in f.message
+
+
+@pytest.mark.parametrize("text", [
+    "pytorch                   2.0.1               py3.10_cpu_0    pytorch",
+    "    pytorch-mutex      pytorch/linux-64::pytorch-mutex-1.0-cpu",
+    "The following NEW packages will be INSTALLED:\n"
+    "  cpuonly            pytorch/noarch::cpuonly-2.0-0",
+])
+def test_conda_settling_on_the_cpu_variant(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu" and f.fix.startswith("conda ")
+
+
+def test_a_conda_cuda_build_is_not_the_cpu_variant() -> None:
+    f = first("pytorch                   2.0.1      py3.10_cuda11.8_cudnn8.7.0_0    pytorch")
+    assert f is None or f.category != "cpu-build-on-gpu"
+
+
+@pytest.mark.parametrize("text", [
+    "RuntimeError: nvrtc: error: invalid value for --gpu-architecture (-arch)",
+    "nvrtc: error: invalid value for --gpu-architecture (-arch)\n\nnvrtc compilation failed:",
+])
+def test_nvrtc_not_knowing_the_gpus_architecture(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-arch-unsupported"
+
+
+def test_cudnns_older_version_mismatch_sentence() -> None:
+    f = first("RuntimeError: cuDNN version mismatch: PyTorch was compiled against 8005 but linked "
+              "against 8101")
+    assert f is not None and f.category == "cuda-libraries" and "LD_LIBRARY_PATH" in f.fix
+
+
+def test_a_missing_library_of_the_wider_cuda_stack() -> None:
+    f = first("ImportError: libcutensor.so.2: cannot open shared object file: No such file or "
+              "directory")
+    assert f is not None and f.category == "cuda-libraries"
+
+
+def test_bitsandbytes_falling_back_to_its_cpu_library() -> None:
+    f = first("/venv/lib/python3.10/site-packages/bitsandbytes/cextension.py:34: UserWarning: "
+              "The installed version of bitsandbytes was compiled without GPU support. 8-bit "
+              "optimizers, 8-bit multiplication, and GPU quantization are unavailable.")
+    assert f is not None and f.category == "cuda-libraries" and "bitsandbytes" in f.fix
+
+
+def test_a_companions_op_with_no_kernel_for_the_cuda_backend() -> None:
+    f = first("NotImplementedError: Could not run 'torchvision::roi_align' with arguments from "
+              "the 'CUDA' backend. 'torchvision::roi_align' is only available for these "
+              "backends: [CPU, Meta, BackendSelect].")
+    assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.message
+
+
+def test_pip_running_torchs_placeholder_setup_py() -> None:
+    f = first("  ERROR: Command errored out with exit status 1:\n   command: 'C:\\Python39-32\\"
+              "python.exe' -u -c 'import sys, setuptools; sys.argv[0] = '\"'\"'C:\\Users\\a\\"
+              "AppData\\Local\\Temp\\pip-install-x1y2\\torch\\setup.py'\"'\"''\n"
+              "  Complete output (3 lines):\n  running install")
+    assert f is not None and f.category == "no-matching-distribution" and "torch" in f.message
+
+
+def test_a_companion_collected_first_that_swapped_torch() -> None:
+    text = ("Collecting xformers==0.0.27\n  Downloading xformers-0.0.27-cp311-cp311-manylinux2014"
+            "_x86_64.whl (164.1 MB)\nCollecting torch==2.3.1 (from xformers==0.0.27)\n"
+            "  Attempting uninstall: torch\n    Found existing installation: torch 2.4.0+cu124\n"
+            "    Uninstalling torch-2.4.0+cu124:\n"
+            "      Successfully uninstalled torch-2.4.0+cu124\n"
+            "Successfully installed torch-2.3.1 xformers-0.0.27")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and "xformers" in f.message
