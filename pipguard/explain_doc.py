@@ -186,7 +186,8 @@ class Doc:
 # What only uv prints (its command lines, its `×`/`╰─▶` error tree, its variables and cache)
 # and what only Poetry prints (its commands, its solver's and installer's sentences).
 _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
-                 r"(?<!\w)[×x] Failed to (?:download|build|fetch|prepare)|╰─▶|^error: Failed to "
+                 r"(?<!\w)[×x] Failed to (?:download|build(?! installable wheels)|fetch|"
+                 r"prepare)|╰─▶|^error: Failed to "
                  r"(?:download|fetch|prepare|extract|unzip|resolve|install)|\(os error \d+\)|"
                  r"^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
@@ -213,7 +214,13 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
                      r"not found in known hashes|Invalid hash for|known checksums in your lock "
                      r"file|Retrieved digest for link|All attempts to connect to|"
                      r"^[ \t]*Package \S+ \(\S+\) not found\.|"
-                     r"cannot be installed in the current environment \{",
+                     r"cannot be installed in the current environment \{|No usable hash type|"
+                     r"checksum does not match expected value|were skipped (?:due to your "
+                     r"installer\.|as the current project environment)|has published wheels "
+                     r"available from your configured source|PEP517 build of a dependency|"
+                     r"likely not a problem with poetry|Cannot install build-system\.requires|"
+                     r"set the `python` property|Check your dependencies Python requirement|"
+                     r"does not match the actual package's name",
                      re.I | re.M)
 
 

@@ -53,7 +53,10 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
                  r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
                  r"__cuda,? [^\n]*which is missing on the system|nothing provides __cuda\b|"
-                 r"Can't initialize NVML|"
+                 r"Can't initialize NVML|cuda driver can't be loaded|Can't get nvml device count|"
+                 r"CUDA unknown error - this may be due to an incorrectly set up environment|"
+                 r"Failed to open libcuda\.so\.1|incompatible with your system:(?s:.{0,2000}?)"
+                 r"__cuda\b(?s:.{0,400}?)Your installed version is: not available|"
                  r"libcuda\.so cannot found!\s*Please make sure GPU is set up|"
                  r"Driver/library version mismatch|Driver Not Loaded|NVML Shared Library Not Found|"
                  # launchers' and frameworks' own checks (A1111, Forge, SD.Next, kohya, Unsloth,
@@ -139,7 +142,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
                    r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
                    r"CUDA capabilities ((?:(?:sm|compute)_\d+\w* ?)+))?", after=2)
-    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
+    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of (?:cuda|compute) capability (?:\(CC\) )?"
+                   r"(\d+\.\d+)")
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
@@ -148,7 +152,9 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
                     r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported|"
-                    r"nvrtc: error: invalid value for --gpu-architecture")
+                    r"nvrtc: error: invalid value for --gpu-architecture|"
+                    r"NVRTC_ERROR_INVALID_OPTION|"
+                    r"Value 'sm_\d+a?' is not defined for option 'gpu-name'")
     if not (m := new or old or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -233,7 +239,9 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                           r"CPU version installed and (?:CUDA|ROCm) is (?:available|selected)|"
                           r"ROCm GPU, but your current PyTorch build has no usable HIP|vLLM is "
                           r"built with CPU|Invalid CUDA '?device=|"
-                          r"torch\.version\.cuda\)?[\s:=>-]*None") or stated or (
+                          r"torch\.version\.cuda\)?[\s:=>-]*None|Attempting to deserialize "
+                          r"object on a CUDA device but torch\.cuda\.is_available\(\) is False"
+                          ) or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
         if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU

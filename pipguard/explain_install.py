@@ -24,6 +24,16 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       f"{m.group(1)} on PyPI is a placeholder, not the project meant: the "
                       f"requirement names the wrong project; write {m.group(2)} instead",
                       doc.line(m), _cmd("pipguard", "install", m.group(2)))
+    if m := doc.find(r"has inconsistent name: expected '([\w.-]+)', but metadata has '([\w.-]+)'|"
+                     r"Requested ([\w.-]+) from \S+ has different name in metadata: '([\w.-]+)'|"
+                     r"dependency name for ([\w.-]+) does not match the actual package's name: "
+                     r"([\w.-]+)"):  # pip (old and new), Poetry: the file is another project's
+        asked, got = [g for g in m.groups() if g][:2]
+        yield Finding("dependency-confusion", "error",
+                      f"the file served as {asked} is the project {got}: the index (a mirror, "
+                      "an extra index) serves another project's upload under this name; take "
+                      f"{asked} from the index that publishes it", doc.line(m),
+                      _cmd("pipguard", "install", "--force-reinstall", asked))
     if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\"|"
                      r"You should install pytorch from http"):
         yield Finding("dependency-confusion", "error",
@@ -88,15 +98,16 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
 # checksums, old and new wordings). (conda's and mamba's cache: _CONDA_CACHE.)
 _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad hash|not found in "
            r"known hashes|Invalid hash for|did not match any known checksums|Retrieved digest "
-           r"for link|hash didn't match")
+           r"for link|hash didn't match|No usable hash type|checksum does not match expected")
 # An installer saying in its own words that a download stopped part way or never finished.
-_CUT_OFF = (r"incomplete-download|Download failed after \d+ attempts? because not enough bytes|"
+_CUT_OFF = (r"incomplete-download|connection was closed without a reply|Download failed after "
+            r"\d+ attempts? because not enough bytes|"
             r"All attempts to connect to \S+ failed|didn't respond within|"
             r"transfer closed with \d+ bytes remaining")
 # ... or that the file it got is not a valid archive.
 _DAMAGED = (r"has an invalid wheel|Cannot unpack file(?![^\n]*content-type: text/html)|"
             r"Invalid (?:tar|zip) file|Failed to extract archive|The wheel is invalid|"
-            r"RECORD file doesn't match wheel contents")
+            r"RECORD file doesn't match wheel contents|is in an unsupported or invalid wheel")
 
 
 # The connection or the file failing, as the network libraries and archive readers say it.
@@ -110,6 +121,7 @@ _BROKEN = (r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|err
            r"InvalidWheel|corrupt(?:ed)? (?:zip|archive|wheel)|archive is corrupt|Bad local file "
            r"header|Compressed file ended before|invalid stored block lengths|Error -3 while "
            r"decompressing|Failed to read (?:from )?(?:the )?zip|"
+           r"is invalid: unexpected end of data|"
            r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
 # A failure of another kind, decided after pip's retries.
 _DECIDED = re.compile(r"Could not find a version that satisfies|No matching distribution|"
@@ -125,7 +137,8 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"(?:SHA256|file size) doesn't match expectation|tarball has incorrect size|"
                 r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
                 r"extracting package|Transferred a partial file|has an incorrect size|sha256 "
-                r"mismatch")
+                r"mismatch|MD5 sums? mismatch|You probably need to delete and re-download|"
+                r"Truncated input file|Retry failed partial download|Multi-download failed")
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -243,13 +256,22 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                     r"Incompatible constraints in requirements|none of the providers can be "
                     r"installed|cannot install both|The following packages are incompatible|"
                     r"conflicts with any installable versions|Found conflicts! Looking for "
-                    r"incompatible packages|Double requirement given")
+                    r"incompatible packages|Double requirement given|Could not satisfy "
+                    r"constraints for|a possible solution would be to set the `python` property|"
+                    # conda's and mamba's (libsolv's problem sentences; conda 4.x's hints)
+                    r"Requested specs (?:conflict with configured|overlap with pinned) specs|"
+                    r"Unsatisfiable package specifications|following packages conflict with each "
+                    r"other|has unsatisfiable dependencies|has constraint \S+ [^\n]*?conflicting "
+                    r"with|(?m:^[ \t]*- package \S+ is not installable[ \t]*$)|conflicts with "
+                    r"\S+ provided by|"
+                    r"conflicting requests|excluded by strict repo priority|cannot be installed "
+                    r"\(as previously explained\)|conflicts with installable versions previously")
     # (whitespace as \s+: the sentence is long, and terminals and forums wrap it; pip < 20.2
     # has no "which is incompatible")
     broken = list(doc.near_all(r"which\s+is\s+incompatible|, but\s+you(?:\s+have|'ll\s+have)\s",
                                r"([\w.-]+) (\S+) (?:requires|has requirement) ([^,\n]+),\s+but"
                                r"\s+you(?:\s+have|'ll\s+have)\s+([\w.-]+)\s+([^\s,]+?)\.?(?:\s+"
-                               r"which\s+is\s+incompatible|$)", before=1))
+                               r"which\s+is\s+incompatible|$)"))
     if broken and not hard:  # pip installed anyway: the environment is now inconsistent
         companions = doc.facts.companion_names()
         pkgs = {m.group(1): m for m in broken if canonicalize_name(m.group(4)) == "torch"
@@ -284,7 +306,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                            *(_pin(p, v) for p, v in pairs.items())))
         return
     if not hard or doc.find(r"incompatible with your system:(?s:.{0,2000}?)__cuda\b|nothing "
-                            r"provides __cuda\b|__cuda,? which is missing"):
+                            r"provides __cuda\b|__cuda\s*,? which is missing|constraint __cuda\b"):
         return  # (conda's virtual __cuda package is the driver it found, not a release)
     user = {canonicalize_name(r.name): r for m in re.finditer(
         r"(?:The user requested (?:\(constraint\) )?|you require |your project depends on )"

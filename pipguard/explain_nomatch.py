@@ -301,9 +301,9 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"find a version that satisfies the requirement ([^\s\"'(]+)|can't be "
                        r"installed because it doesn't have a (?:source distribution or )?wheel "
                        r"for the current platform|not available from current channels:\s*-\s*"
-                       r"(\S+)|Packages missing in current \S+ channels:\s*-\s*(\S+)|nothing "
+                       r"(\S+)|Packages? missing in current \S+ channels:\s*-\s*(\S+)|nothing "
                        r"provides (?:requested )?(?!__)(\S+)|"
-                       r"(?<!\S)(\S+) [^\n]{0,120}?does not exist \(perhaps a "
+                       r"(?<!\S)(\S+) [^\n]{0,120}?does not exs?ist \(perhaps a "
                        r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"
                        r"No valid distribution links found for package: \"([\w.-]+)\"|no matching "
                        r"distributions available for your environment:\s*(\S+)|Packages "
@@ -311,7 +311,12 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"environment does not support|cannot be installed in the current "
                        r"environment|(?<![\w.-])([\w.-]+) requires Python '[^']+' but the "
                        r"running Python is|INCOMPATIBLE PYTHON VERSION|Python incompatible: "
-                       r"current|ResolvePackageNotFound:"):
+                       r"current|ResolvePackageNotFound:|were skipped as the current project "
+                       r"environment does not support|has published wheels available from your "
+                       r"configured source|were skipped due to your installer\.(?:no|only)-binary "
+                       r"policy|No packages found in current \S+ channels matching|Could not find "
+                       r"some dependencies for|(?m:^[ \t]*- package \S+ [^\n]*?(?:does not exs?ist|"
+                       r"does not have a compatible architecture))"):
         # (conda, mamba, Poetry, pip's notes on what it skipped, launchers' Python checks)
         asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked

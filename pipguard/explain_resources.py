@@ -21,7 +21,8 @@ from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
 DISK_FULL = (r"No space left on device|\[Errno 28\]|\bENOSPC\b|os error 28|not enough space on "
-             r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]")
+             r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]|errno: 28\b|Not enough "
+             r"space in \S")  # (the last two: conda's)
 _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryview is too "
            r"large|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|"
            r"Cannot allocate memory|std::bad_alloc|"
@@ -35,13 +36,15 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
           r"MemoryError")
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
+# conda's own words (its package cache is where a full disk shows first)
+_CONDA = r"[/\\]pkgs[/\\]|\.tar\.bz2\b|Conda\w*Error"
 # The text is an install: a download, an installer's frames or command line.
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
                r"\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
                r"packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed to "
                r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|"
-               r"CondaMemoryError")
+               r"CondaMemoryError|" + _CONDA)
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -105,6 +108,7 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
                       "take that much space (a small container disk or a tmpfs /tmp fills "
                       "first); free space, clear the cache and install without it, or point "
                       "TMPDIR at a larger disk", doc.line(disk),
+                      "conda clean --all --yes" if doc.find(_CONDA) else
                       f"pip cache purge && {_cmd('pipguard', 'install', '--no-cache-dir', req)}")
         return
     assert memory is not None

@@ -72,14 +72,18 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"library was not detected|cuDNN/MIOpen library not found|"
                       rf"libcuda\.so cannot found!\s*Possible files|PTX JIT compiler library not "
                       rf"found|CUDA driver is a stub library|CUDA is not linked properly|Could not "
-                      rf"find any NVRTC library")
+                      rf"find any NVRTC library|couldn't find libcudart|cuDNN library not found|"
+                      rf"Error in dlopen for library lib(?:{_CUDA_LIB})|error in LoadLibrary for "
+                      rf"(?:{_CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
+                      rf"ptxas")
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     win = doc.find(r"WinError 1114[^\n]*|(?:WinError 126\][^\n]*?|(?m:^))Error loading\s*\""
                    r"[^\"\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll\"?[^\n]*|Error loading\s*\"[^\"\n]*"
                    r"\.dll\"? or one of its dependencies|DLL load failed: [^\n]*|"
                    r"DLL load failed while importing _C: The specified module could not be "
-                   r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'")
+                   r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'|"
+                   r"Microsoft Visual C\+\+ Redistributable is not installed")
     # (127: a procedure missing, so mixed DLLs)
     if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)):
         yield Finding("cuda-libraries", "error",
@@ -134,7 +138,8 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
                  r"nvcc was not found|Cuda extensions are being compiled with a version of Cuda "
                  r"that does not match[^\n]*?compiled with "
                  r"Cuda (\d+\.\d+)|(?:The detected )?CUDA version \((\S+)\) mismatches the version "
-                 r"that was used to compile\s+PyTorch \((\S+)\)")
+                 r"that was used to compile\s*PyTorch \((\S+)\)|CUDA was not found on the system, "
+                 r"please set the CUDA_HOME")
     if not m or re.compile(r"Successfully (?:built|installed)").search(doc.text, m.end()):
         return  # (a warning the build went past)
     want = (m.group(2) or m.group(3) or m.group(5) or "").rstrip(".,")
@@ -245,7 +250,8 @@ _CORE = r"(?:cuda|Tensor|tensor|nn|__version__|device|float32|zeros|ones|no_grad
 
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|module 'torch' "
-                          rf"has no attribute '{_CORE}'|name '_C' is not defined"):
+                          rf"has no attribute '{_CORE}'|name '_C' is not defined|loaded the "
+                          rf"`torch/_C` folder of the PyTorch repository"):
         yield Finding("corrupt-install", "error",
                       "the 'torch' Python imported is not the installed package: a torch.py or "
                       "torch/ folder in the working directory (or the PyTorch source tree) comes "
@@ -265,7 +271,11 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"(?:ClobberError|path collision for)(?![\s\S]*Executing transaction: done)|"
                  r"site-packages[/\\]\S+\.so[\d.]*: (?:invalid ELF header|file too short)|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
-                 r"packages[/\\]+(?:~|torch[/\\])")
+                 r"packages[/\\]+(?:~|torch[/\\])|"
+                 # pip's uninstaller and metadata reader meeting damaged records (old and new)
+                 r"Not sure how to uninstall: |Egg-link \S+ \(to [^)\n]*\) does not match "
+                 r"installed location|Failed to restore \S*(?:site|dist)-packages|due to invalid "
+                 r"metadata entry|Cannot remove entries from nonexistent file \S*\.pth")
     if not m and lib and not _importer(doc, lib):
         m = lib
     if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)",

@@ -74,10 +74,23 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                  r"setup\.py egg_info\"? failed with error code \d+ in \S*?([\w-]+)[/\\]?$|Command "
                  r"errored out with exit status \d+: \S*python\S* setup\.py egg_info|Command "
                  r"errored out with exit status \d+:\s*command:[\s\S]{0,300}?pip-(?:install|"
-                 r"build)-\w+[/\\]+([\w.-]+)[/\\]+setup\.py", re.I | re.M)
+                 r"build)-\w+[/\\]+([\w.-]+)[/\\]+setup\.py|"
+                 # pip's progress lines and summaries, old and new
+                 r"^\s*(?:Running setup\.py (?:install|bdist_wheel) for|Building wheel for) "
+                 r"([\w.-]+)(?: \([\w.]+\))?(?: \.\.\. error|: finished with status 'error')|"
+                 r"^\s*(?:ERROR: )?Failed to build ([\w.-]+)\s*$|Failed to build installable "
+                 r"wheels for some pyproject\.toml based projects(?: \(([\w., -]+)\)|\s*╰─>\s*"
+                 r"([\w.-]+))?|"
+                 r"Failed to build '([\w.-]+)' when|legacy-install-failure\s*(?:×[^\n]*\s*╰─>\s*"
+                 r"([\w.-]+))?|Complete output from command \S*python"
+                 r"\S* -u -c [^\n]*?[/\\]pip-(?:build|install)-\w+[/\\]+([\w.-]+)[/\\]+setup\.py|"
+                 # Poetry's
+                 r"error originates from the build backend[^\n]*?with ([\w.-]+) \(|PEP517 build of "
+                 r"a dependency failed|Cannot install build-system\.requires for ([\w.-]+)|"
+                 r"ChefInstallError", re.I | re.M)
     if not m:
         return
-    name = next((g for g in m.groups() if g), None)
+    name = next((g.split(",")[0].strip() for g in m.groups() if g), None)
     if name and re.compile(rf"Successfully installed [^\n]*\b{re.escape(name)}-|Running setup\.py "
                            rf"install for {re.escape(name)} \.\.\. done", re.I).search(doc.text,
                                                                                     m.end()):

@@ -25,7 +25,8 @@ _UV_OPTIONS: dict[str, str | None] = {
 _POETRY_DROPS = frozenset({"--force-reinstall", "--ignore-installed", "--no-deps", "--upgrade",
                            "-U", "--gpu-arch"})
 _TAKES_VALUE = frozenset({"--python", "--torch-backend", "--gpu-arch", "--retries", "--timeout",
-                          "--index-url", "--extra-index-url", "-i", "-f", "--find-links"})
+                          "--index-url", "--extra-index-url", "-i", "-f", "--find-links",
+                          "--only-binary"})
 
 
 def word_for(installer: str, fix: str) -> str:
@@ -86,7 +87,8 @@ def _install(installer: str, args: Sequence[str]) -> str:
         flags = [u for a in rest if (u := _UV_OPTIONS.get(a, a))]
         extra = [*(["--python", _python(opts["--python"])] if "--python" in opts else []),
                  *(["--torch-backend", opts["--torch-backend"]] if "--torch-backend" in opts
-                   else []), *(x for kv in index for x in kv)]
+                   else []), *(["--only-binary", opts["--only-binary"]] if "--only-binary" in opts
+                               else []), *(x for kv in index for x in kv)]
         return " ".join([*env, _cmd("uv", "pip", "install", *extra, *flags)])
     pre = [f"poetry env use {_python(opts['--python'])}"] if "--python" in opts else []
     backend = opts.get("--torch-backend") or next(

@@ -188,10 +188,14 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 #   package from the PyTorch index, conda's CPU variant and older solver, NVRTC's unknown
 #   architecture, cuDNN's older mismatch, bitsandbytes' CPU fallback): three older held-out
 #   records and one of C8's went right.
+# * 218/250 (87.2%, 92.4%) once 138 more wordings, read file by file from the sources of
+#   conda (back to 3.x) and mamba (libsolv's problem sentences), pip 9-25's build and
+#   uninstall messages, Poetry 1.x-2.x and torch's and triton's CUDA messages, are read as
+#   their causes (tests/test_explain_templates.py).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 217 / 250
-MEASURED_FIX_VALIDITY = 229 / 250
+MEASURED_ACCURACY = 218 / 250
+MEASURED_FIX_VALIDITY = 231 / 250
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -210,7 +214,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.8%, fix validity 91.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.2%, fix validity 92.4% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
