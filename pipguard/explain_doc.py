@@ -136,8 +136,8 @@ class Doc:
 
     def platform(self) -> str | None:
         """``win32``/``darwin``/``linux``: the text's own evidence first, then the context."""
-        for name, sign in (("win32", r"[A-Z]:\\|\\site-packages|win_amd64|WinError"),
-                           ("darwin", r"/Users/|macosx_"),
+        for name, sign in (("win32", r"[A-Z]:\\|\\site-packages|win_amd64|WinError|\bwin-64\b"),
+                           ("darwin", r"/Users/|macosx_|\bosx-(?:64|arm64)\b"),
                            ("linux", r"/usr/|/home/|/opt/|manylinux|linux_x86")):
             if self.find(sign, 0):
                 return name

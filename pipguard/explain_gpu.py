@@ -53,7 +53,7 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
                  r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
                  r"__cuda,? [^\n]*which is missing on the system|nothing provides __cuda\b|"
-                 r"Can't initialize NVML|cuda driver can't be loaded|Can't get nvml device count|"
+                 r"Can't initialize NVML|cuda driver can't be loaded|"
                  r"CUDA unknown error - this may be due to an incorrectly set up environment|"
                  r"Failed to open libcuda\.so\.1|incompatible with your system:(?s:.{0,2000}?)"
                  r"__cuda\b(?s:.{0,400}?)Your installed version is: not available|"
@@ -142,8 +142,9 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
                    r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
                    r"CUDA capabilities ((?:(?:sm|compute)_\d+\w* ?)+))?", after=2)
-    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of (?:cuda|compute) capability (?:\(CC\) )?"
-                   r"(\d+\.\d+)")
+    old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
+    # torch 2.8+: printed for a GPU outside the build's list, older or newer
+    listed = doc.find(r"Found GPU\d+ ([^\n]+?) which is of compute capability \(CC\) (\d+\.\d+)")
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
@@ -155,11 +156,11 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"nvrtc: error: invalid value for --gpu-architecture|"
                     r"NVRTC_ERROR_INVALID_OPTION|"
                     r"Value 'sm_\d+a?' is not defined for option 'gpu-name'")
-    if not (m := new or old or any_):
+    if not (m := new or old or listed or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
     have = [_cc(s) for s in (new.group(3) or "").split() if "sm_" in s] if new else []
-    if hit := new or old:
+    if hit := new or old or listed:
         gpu, cc = re.sub(r"^.*Warning:\s*", "", hit.group(1)).strip() or gpu, _cc(hit.group(2))
     elif hw and (ccs := [(g.name, c) for g in hw.gpus if (c := g.nvidia_cc())]):
         gpu, cc = ccs[0]
@@ -267,8 +268,11 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
     m = doc.find(own.format("pytorch") + r"\d[\d.]*[-\s]+py\d\.?\d+_cpu_\d|"
                  + own.format("pytorch-mutex") + r"[\d.]+[-\s]+cpu\b|" + own.format("cpuonly")
                  + r"\d", re.I | re.M)
-    if m and doc.platform() != "darwin" and not doc.find(r"not compiled with CUDA"):
-        yield Finding("cpu-build-on-gpu", "error", "conda chose pytorch's CPU variant: the "
+    asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
+                     r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU
+    if m and not asked and doc.platform() != "darwin" and not doc.find(r"not compiled with CUDA"):
+        # (a warning: a listing is weaker evidence than an error, which goes first)
+        yield Finding("cpu-build-on-gpu", "warning", "conda chose pytorch's CPU variant: the "
                       "cpuonly package (installed once, or pulled in by another package) pins "
                       "pytorch-mutex to cpu; remove it and install the CUDA variant",
                       doc.line(m), "conda remove cpuonly && conda install pytorch pytorch-cuda "

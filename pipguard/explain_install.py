@@ -35,6 +35,7 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       f"{asked} from the index that publishes it", doc.line(m),
                       _cmd("pipguard", "install", "--force-reinstall", asked))
     if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\"|"
+                     r"(?:satisfies the requirement|distribution found for) pytorch(?![\w.-])|"
                      r"You should install pytorch from http"):
         yield Finding("dependency-confusion", "error",
                       "`pytorch` on PyPI is a placeholder that only raises this error (conda "
@@ -98,7 +99,7 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
 # checksums, old and new wordings). (conda's and mamba's cache: _CONDA_CACHE.)
 _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad hash|not found in "
            r"known hashes|Invalid hash for|did not match any known checksums|Retrieved digest "
-           r"for link|hash didn't match|No usable hash type|checksum does not match expected")
+           r"for link|hash didn't match|No usable hash type")
 # An installer saying in its own words that a download stopped part way or never finished.
 _CUT_OFF = (r"incomplete-download|connection was closed without a reply|Download failed after "
             r"\d+ attempts? because not enough bytes|"
@@ -138,7 +139,7 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
                 r"extracting package|Transferred a partial file|has an incorrect size|sha256 "
                 r"mismatch|MD5 sums? mismatch|You probably need to delete and re-download|"
-                r"Truncated input file|Retry failed partial download|Multi-download failed")
+                r"Truncated input file|Multi-download failed(?![^\n]*status: [34]\d\d)")
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -361,7 +362,9 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
     asked = [r for w in doc.requested() if (r := _req(w))]
     if not asked and (first := doc.find(r"^\s*Collecting ([\w.-]+)", re.I | re.M)):
-        asked = [r for r in (_req(first[1]),) if r]  # pip collects what was asked first
+        # pip collects what was asked first; a requirements file's lines all say so
+        asked = [r for w in [first[1], *re.findall(r"^\s*Collecting ([\w.-]+)[^\n]*\(from -r ",
+                                                    doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
     pkg = prose.group(1) if prose else next(
         (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()

@@ -94,7 +94,7 @@ def _typing_extensions(doc: Doc) -> Iterator[Finding]:
 
 # torch's pure-Python requirements, which a source build, --no-deps or another tool's
 # environment may leave out or break.
-_TORCH_PY_DEPS = r"sympy|networkx|filelock|fsspec|jinja2|mpmath"
+_TORCH_PY_DEPS = r"sympy|networkx|filelock|fsspec|jinja2|mpmath|typing_extensions"
 
 
 def _python_dependency(doc: Doc) -> Iterator[Finding]:

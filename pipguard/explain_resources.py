@@ -21,8 +21,8 @@ from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
 DISK_FULL = (r"No space left on device|\[Errno 28\]|\bENOSPC\b|os error 28|not enough space on "
-             r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]|errno: 28\b|Not enough "
-             r"space in \S")  # (the last two: conda's)
+             r"the disk|WinError 112|Disk quota exceeded|\[Errno 122\]|errno: 28\b|(?-i:IO "
+             r"error: Not enough space in)")  # (the last two: conda's)
 _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryview is too "
            r"large|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|"
            r"Cannot allocate memory|std::bad_alloc|"
@@ -37,7 +37,7 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # conda's own words (its package cache is where a full disk shows first)
-_CONDA = r"[/\\]pkgs[/\\]|\.tar\.bz2\b|Conda\w*Error"
+_CONDA = r"[/\\]pkgs[/\\]|Conda\w*Error"
 # The text is an install: a download, an installer's frames or command line.
 _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
                r"\bpip3? install|"

@@ -47,13 +47,15 @@ def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
 def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
     """One of torch's own libraries failing to load (missing, or from another build)."""
     return doc.find(rf"(?:[/\\]torch[/\\]+(?:lib[/\\]+)?|(?<![/\\\w])){_OWN_LIB}\.(?:so|dll|dylib|"
-                    rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|WinError 12[67][^\n]*?[/\\]"
+                    rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|Incompatible library "
+                    rf"version: {_OWN_LIB}\.dylib requires|WinError 12[67][^\n]*?[/\\]"
                     rf"torch[/\\]+lib[/\\]+{_OWN_LIB}\.dll|DLL load failed while importing _C\b"
                     rf"|WinError 127[^\n]*?[/\\]torch[/\\]+lib[/\\]+\w+\.dll")
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
-    if bnb := doc.find(r"bitsandbytes was compiled without GPU support"):
+    if (bnb := doc.find(r"bitsandbytes was compiled without GPU support")) and not (
+            doc.platform() == "darwin" or doc.find(r"\bmps\b")):  # (there: its normal banner)
         # its loader found no CUDA runtime it could open and fell back to its CPU library
         yield Finding("cuda-libraries", "error", "bitsandbytes found no CUDA runtime library it "
                       "could load (it looks for libcudart on the library path, or for a build "
@@ -83,7 +85,9 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                    r"\.dll\"? or one of its dependencies|DLL load failed: [^\n]*|"
                    r"DLL load failed while importing _C: The specified module could not be "
                    r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'|"
-                   r"Microsoft Visual C\+\+ Redistributable is not installed")
+                   rf"Error loading\s*\"?(?:[^\"\n]*[/\\])?{_OWN_LIB}\.dll")  # torch's by name
+    if not win and not doc.find(rf"WinError 127|{PAGE_FILE}"):  # torch's notice, printed first
+        win = doc.find(r"Microsoft Visual C\+\+ Redistributable is not installed")
     # (127: a procedure missing, so mixed DLLs)
     if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)):
         yield Finding("cuda-libraries", "error",
@@ -165,7 +169,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     # torch, CUDA or variant, as torch, the companion itself or the loader says it.
     m = doc.find("|".join((
         rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
-        rf"Could not run '({names})::\w+' with arguments from the '(?:CUDA|MPS|XPU)' backend",
+        rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
         r"Couldn't load custom C\+\+ ops",
         r"PyTorch and ([\w-]+) were compiled with different CUDA",
         rf"incompatible torch version \S+ for ({names}) version",
@@ -180,6 +184,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
+        r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
         r"Failed to load image Python extension",  # (torchvision's)
         # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
         r"requires (torchvision)>=\S+, but found torchvision==",
@@ -273,9 +279,9 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"
                  r"packages[/\\]+(?:~|torch[/\\])|"
                  # pip's uninstaller and metadata reader meeting damaged records (old and new)
-                 r"Not sure how to uninstall: |Egg-link \S+ \(to [^)\n]*\) does not match "
-                 r"installed location|Failed to restore \S*(?:site|dist)-packages|due to invalid "
-                 r"metadata entry|Cannot remove entries from nonexistent file \S*\.pth")
+                 r"Egg-link \S+ \(to [^)\n]*\) does not match installed location|Failed to "
+                 r"restore \S*(?:site|dist)-packages|Cannot remove entries from nonexistent file "
+                 r"\S*\.pth")
     if not m and lib and not _importer(doc, lib):
         m = lib
     if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)",

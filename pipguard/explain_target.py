@@ -87,7 +87,10 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                  # Poetry's
                  r"error originates from the build backend[^\n]*?with ([\w.-]+) \(|PEP517 build of "
                  r"a dependency failed|Cannot install build-system\.requires for ([\w.-]+)|"
-                 r"ChefInstallError", re.I | re.M)
+                 r"ChefInstallError|"
+                 # a frame of torch's own setup.py, which pip runs only when no wheel fits
+                 r"File \"[^\"\n]*pip-(?:install|build)-\w+[/\\]+(torch)[/\\]+setup\.py\"",
+                 re.I | re.M)
     if not m:
         return
     name = next((g.split(",")[0].strip() for g in m.groups() if g), None)

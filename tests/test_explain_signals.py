@@ -361,3 +361,53 @@ def test_a_companion_collected_first_that_swapped_torch() -> None:
             "Successfully installed torch-2.3.1 xformers-0.0.27")
     f = first(text)
     assert f is not None and f.category == "companion-mismatch" and "xformers" in f.message
+
+
+def test_xformers_built_without_cuda_for_this_torch() -> None:
+    f = first("NotImplementedError: No operator found for `memory_efficient_attention_forward`\n"
+              "`cutlassF-pt` is not supported because:\n    xFormers wasn't build with CUDA "
+              "support")
+    assert f is not None and f.category == "companion-mismatch" and "xformers" in f.message.lower()
+
+
+def test_a_triton_without_what_torch_inductor_imports() -> None:
+    f = first("  File \"/venv/lib/python3.12/site-packages/torch/_inductor/codecache.py\", line 9\n"
+              "ImportError: cannot import name 'AttrsDescriptor' from 'triton.backends.compiler'")
+    assert f is not None and f.category == "companion-mismatch" and "triton" in f.message
+
+
+def test_dyld_refusing_torch_libraries_of_two_builds() -> None:
+    f = first("ImportError: dlopen(/opt/py/torch/_C.cpython-311-darwin.so, 2): Library not "
+              "loaded: @rpath/libc10.dylib\n  Reason: Incompatible library version: "
+              "libtorch_cpu.dylib requires version 2.0.0 or later, but libc10.dylib provides "
+              "version 1.0.0")
+    assert f is not None and f.category == "corrupt-install"
+
+
+@pytest.mark.parametrize("text", ["error loading c10.dll", "Error loading \"torch_cuda.dll\""])
+def test_torchs_dlls_named_without_their_path(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cuda-libraries" and "VCRedist" in f.fix
+
+
+def test_pip_asked_for_the_pytorch_placeholder() -> None:
+    f = first("ERROR: Could not find a version that satisfies the requirement pytorch==2.1.0 "
+              "(from versions: 0.1.2, 1.0.2)\nERROR: No matching distribution found for "
+              "pytorch==2.1.0")
+    assert f is not None and f.category == "dependency-confusion" and f.fix.endswith("torch")
+    f = first("ERROR: No matching distribution found for pytorch-lightning==9.9")
+    assert f is None or f.category != "dependency-confusion"  # another project's name
+
+
+def test_a_frame_of_torchs_own_setup_py_means_no_wheel_fits() -> None:
+    f = first("    File \"C:\\Users\\a\\AppData\\Local\\Temp\\pip-install-ab12cd\\torch\\"
+              "setup.py\", line 51, in run\n      from tools.nnwrap import generate_wrappers\n"
+              "  ModuleNotFoundError: No module named 'tools.nnwrap'")
+    assert f is not None and f.category == "no-matching-distribution"
+
+
+def test_typing_extensions_missing_under_torch() -> None:
+    f = first("  File \"/usr/lib/python3/site-packages/torch/_jit_internal.py\", line 40, in "
+              "<module>\n    from typing_extensions import ParamSpec\n"
+              "ModuleNotFoundError: No module named 'typing_extensions'")
+    assert f is not None and f.category == "typing-extensions" and "typing_extensions" in f.fix
