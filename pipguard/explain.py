@@ -6,7 +6,8 @@ the *decisive signal* of one failure class (the sentence pip, uv, torch or numpy
 prints for it, not a memorised example), parses what that sentence names
 (requirements, versions, capabilities, library paths) with :mod:`packaging`, and
 asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
-Text no rule recognises gives ``()``. No I/O happens here.
+Text no rule recognises gives, where it reports a failure, the probable cause it names (an
+``info`` finding, :mod:`pipguard.explain_hints`), else ``()``. No I/O happens here.
 
 This module is the framework (rule order, a second reading of wrapped pastes, merging);
 a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rules live in
@@ -16,7 +17,8 @@ distribution), :mod:`pipguard.explain_target` (a build for another interpreter o
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
 :mod:`pipguard.explain_runtime` (compiled code failing to load) and
 :mod:`pipguard.explain_pydeps` (NumPy's ABI, typing_extensions); the wording of fixes for uv
-and Poetry in :mod:`pipguard.explain_wording`, the context
+and Poetry in :mod:`pipguard.explain_wording`, a probable cause where no rule fires in
+:mod:`pipguard.explain_hints`, the context
 (:class:`pipguard.explain_doc.Context`, with the tables as
 :class:`pipguard.explain_doc.ExplainFacts`) and shared helpers in
 :mod:`pipguard.explain_doc`.
@@ -28,6 +30,7 @@ from dataclasses import replace
 
 from pipguard import (
     explain_gpu,
+    explain_hints,
     explain_install,
     explain_nomatch,
     explain_pydeps,
@@ -65,6 +68,8 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     for text in () if found else rereadings(doc.text):  # wrapped: a sentence spans rows
         if found := _read(Doc(text, context)):
             break
+    if not found:  # no tool's sentence: what the failure names, as a probable cause
+        found = [(SEVERITIES.index(f.severity), 0, f) for f in explain_hints.probable_cause(doc)]
     out: dict[tuple[str, str], Finding] = {}
     tool = doc.installer() if context.wording == "auto" else "pip"
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):

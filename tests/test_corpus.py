@@ -204,10 +204,13 @@ TRAINING_FIX_VALIDITY = 461 / 465
 #   with CUDA support", a triton without what inductor imports, dyld's incompatible torch
 #   library, torch's DLLs named bare, `pytorch` asked of pip, a frame of torch's own
 #   setup.py, typing_extensions missing).
+# * 268/314 (85.4%, 91.4%) once a text no rule reads gets the probable cause it names
+#   (pipguard.explain_hints, written from the category definitions before C10 was
+#   gathered; training unchanged at 454/465).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 266 / 314
-MEASURED_FIX_VALIDITY = 285 / 314
+MEASURED_ACCURACY = 268 / 314
+MEASURED_FIX_VALIDITY = 287 / 314
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -226,7 +229,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 84.7%, fix validity 90.8% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 85.4%, fix validity 91.4% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

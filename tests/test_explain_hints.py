@@ -1,0 +1,55 @@
+"""explain's last resort: a probable cause read from what a failure names.
+
+Texts in wordings no rule knows (a launcher's or a library's own check, a paraphrase): the
+hint names the probable cause as an ``info`` finding; it stays silent on warnings a tool went
+past, on a failure that was followed by success, and whenever a rule has a finding.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
+from pipguard.knowledge_tables import load_knowledge
+
+REAL = load_knowledge()
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(f.category, f.severity) for f in explain(text, Context(facts=REAL))]
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("RuntimeError: [launcher] could not load libcudnn_graph, please reinstall", "cuda-libraries"),
+    ("ERROR: this model needs sm_80 or newer; sm_61 is not supported", "gpu-arch-unsupported"),
+    ("FATAL: your graphics driver is outdated for this release, exiting", "driver-too-old"),
+    ("ImportError: pandas was compiled against a different numpy ABI", "numpy-abi"),
+    ("ImportError: typing_extensions could not be imported", "typing-extensions"),
+    ("OSError: torch_scatter/_version_cuda.so: undefined symbol: _Zfoo", "companion-mismatch"),
+    ("Error: running torch 2.5.1+cpu, the CUDA path cannot start", "cpu-build-on-gpu"),
+    ("RuntimeError: no NVIDIA GPU found, the encoder needs one", "gpu-build-without-gpu"),
+    ("Error: the downloaded wheel is corrupted, cannot continue", "download-integrity"),
+    ("ERROR: no prebuilt wheels available for Windows ARM64", "no-matching-distribution"),
+    ("Installer failed: dependency conflicts between torch and the pinned extras",
+     "resolver-conflict"),
+    ("Error: broken installation of torch detected, aborting", "corrupt-install"),
+])  # fmt: skip
+def test_what_a_failure_names_is_its_probable_cause(text: str, category: str) -> None:
+    assert found(text) == [(category, "info")]
+
+
+@pytest.mark.parametrize("text", [
+    "WARNING: libcudart.so not found in any environmental path. Searching in backup paths...",
+    "ERROR: dependency conflicts, retrying with the legacy resolver\nSuccessfully installed "
+    "torch-2.5.1",
+    "cudnn, cublas and nccl are bundled with the wheel",  # no failure reported
+])
+def test_no_hint_for_a_warning_gone_past_or_a_healthy_text(text: str) -> None:
+    assert found(text) == []
+
+
+def test_a_rule_finding_leaves_no_room_for_a_hint() -> None:
+    text = ("ERROR: Could not find a version that satisfies the requirement torch==9.9 (from "
+            "versions: 2.4.0, 2.5.1)\nnote: your graphics driver is outdated")
+    assert [c for c, _ in found(text)] == ["no-matching-distribution"]
