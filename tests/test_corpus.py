@@ -160,8 +160,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 454 / 465
-TRAINING_FIX_VALIDITY = 461 / 465
+TRAINING_ACCURACY = 489 / 501
+TRAINING_FIX_VALIDITY = 496 / 501
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -207,10 +207,12 @@ TRAINING_FIX_VALIDITY = 461 / 465
 # * 268/314 (85.4%, 91.4%) once a text no rule reads gets the probable cause it names
 #   (pipguard.explain_hints, written from the category definitions before C10 was
 #   gathered; training unchanged at 454/465).
+# * 282/328 (86.0%, 91.8%) with C10-* (50 texts from trackers no round had used, everyday
+#   wordings; first sight: 35/36 training, 14/14 held out; the hints decided none of them).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 268 / 314
-MEASURED_FIX_VALIDITY = 287 / 314
+MEASURED_ACCURACY = 282 / 328
+MEASURED_FIX_VALIDITY = 301 / 328
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -229,7 +231,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 85.4%, fix validity 91.4% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.0%, fix validity 91.8% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
