@@ -4,8 +4,10 @@ The rules (:mod:`pipguard.explain`) key on the sentence a tool prints for one ki
 failure. A text in a wording none of them knows (another launcher's message, a library's own
 check, a paraphrase) gets nothing from them; it may still name its cause: a CUDA library next
 to "not found", an ``sm_XX`` next to "not supported", a companion next to "undefined symbol".
-These hints read such pairs, only in a text that reports a failure and did not go on to
-succeed, and say so: an ``info`` finding ("probably ..."), ranked below any rule's.
+These hints read such pairs on the line where the failure ends (the last line that reports
+one, not a log's INFO or WARNING line, with nothing succeeding after it: banners, tips and
+warnings above it are not the failure), and say so: an ``info`` finding ("probably ..."),
+ranked below any rule's.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from collections.abc import Iterator
 from pipguard.explain_doc import Doc, Rule
 from pipguard.findings import Finding
 
-# A text that reports a failure (a traceback, an error line, a failed step).
-_FAILED = re.compile(r"\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fatal|abort\w*)\b|"
-                     r"\bKilled\b|\bnot (?:found|available|supported|compatible)\b|\bcannot\b|"
-                     r"\bcan't\b", re.I)
+# A line that reports a failure (a traceback's last line, an error line, a failed step) ...
+# ("not found", "not available" alone are not: a run says them and goes on)
+_FAILED = re.compile(r"\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fatal|aborting)\b|"
+                     r"\bKilled\b", re.I)
+# ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
+_NOTICE = re.compile(r"^\s*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} |\S*\s*level="
+                     r"(?:info|warn\w*|debug)\b)|\bwarn(?:ing)?s?\b|\w+Warning\b|\bINFO\b", re.I)
 # ... and one that went on to succeed after it (a warning the tool went past).
 _SUCCEEDED = re.compile(r"Successfully installed|^Installed \d+ packages?|Executing transaction: "
                         r"done|^[ \t]*\+ \S+==", re.M)
@@ -27,6 +32,10 @@ _SUCCEEDED = re.compile(r"Successfully installed|^Installed \d+ packages?|Execut
 _W = r"[^\n]{0,160}?"  # the two names of a pair: on one line
 _CUDA = (r"cudart|cublas\w*|cudnn\w*|nvrtc\w*|nccl|cusparse\w*|cufft\w*|curand|cusolver\w*|"
          r"nvjitlink|cupti|cudss|cutensor\w*")
+# ... named as a library: a file (libX, X64_N.dll) or the library's own capitalised name, not a
+# folder or an image tag that contains the letters
+_LIB = (rf"\blib(?:{_CUDA})\b|\b(?:{_CUDA})(?:64_\w+)?\.(?:so|dll|dylib)\b|(?-i:\b(?:cuDNN|"
+        rf"cuBLAS\w*|cuSPARSE|cuFFT|cuRAND|cuSOLVER|NCCL|NVRTC|cuDSS|cuTENSOR)\b)")
 _LOAD = (r"not found|cannot (?:open|find|load)|can't (?:open|find|load)|No such file|could not "
          r"(?:be )?(?:find|found|load|loaded|locate)|failed to (?:load|open|find)|missing|"
          r"undefined symbol|mismatch|incompatib\w*")
@@ -41,7 +50,7 @@ _BREAKS = (r"undefined symbol|Symbol not found|DLL load failed|cannot import nam
 # (category, signal, probable cause, fix): the first whose signal the text shows.
 _HINTS: tuple[tuple[str, str, str, str], ...] = (
     ("cuda-libraries",
-     rf"\b(?:lib)?(?:{_CUDA})\b\S*{_W}(?:{_LOAD})|(?:{_LOAD}){_W}\b(?:lib)?(?:{_CUDA})\b",
+     rf"(?:{_LIB})\S*{_W}(?:{_LOAD})|(?:{_LOAD}){_W}(?:{_LIB})",
      "a CUDA library torch or an extension loads is missing or is not the one it was built "
      "with (the nvidia-* wheels absent, or a system CUDA first on the library path)",
      "pipguard install --force-reinstall torch"),
@@ -65,12 +74,11 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
     ("typing-extensions", r"\btyping_extensions\b",
      "the typing_extensions torch imports is missing or too old",
      "pipguard install --upgrade typing_extensions"),
-    ("companion-mismatch", rf"\b(?:{_COMPANIONS})\w*{_W}(?:{_BREAKS})",
+    ("companion-mismatch", rf"\b(?:{_COMPANIONS})\b{_W}(?:{_BREAKS})",
      "a package built against torch (a companion or an extension) does not match the installed "
      "torch release or variant", "pipguard doctor"),
     ("cpu-build-on-gpu",
-     r"(?=[\s\S]*\b(?:cuda|gpu|nvidia)\b)(?:\d\+cpu\b|\bCPU[- ]only (?:build|version|torch|"
-     r"pytorch|wheel)|\bcpuonly\b)",
+     r"\d\+cpu\b|\bCPU[- ]only (?:build|version|torch|pytorch|wheel)|\bcpuonly\b",
      "a CPU-only torch is installed where a GPU build was meant",
      "pipguard install --force-reinstall torch"),
     ("gpu-build-without-gpu",
@@ -79,9 +87,9 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
      "a GPU build found no usable GPU (none, no driver, or a container without --gpus)",
      "pipguard detect"),
     ("download-integrity",
-     r"\b(?:download\w*|wheel|\.whl|archive|tarball)\b[^\n]{0,120}?\b(?:corrupt\w*|truncated|"
-     r"incomplete|checksum|hash|CRC|damaged)\b|\b(?:corrupt\w*|truncated|damaged)\b[^\n]{0,80}?"
-     r"\b(?:download\w*|wheel|\.whl|archive|tarball)\b",
+     r"\b(?:wheel|\.whl|tarball|\.tar\.gz)\b[^\n]{0,120}?\b(?:corrupt\w*|truncated|incomplete|"
+     r"checksum|hash|CRC|damaged)\b|\b(?:corrupt\w*|truncated|damaged)\b[^\n]{0,80}?\b(?:wheel|"
+     r"\.whl|tarball|\.tar\.gz)\b",
      "a download was cut off or damaged", "pip cache purge && pipguard install torch"),
     ("no-matching-distribution",
      r"\bno (?:compatible |matching |prebuilt )?(?:wheels?|distributions?|builds?|binar(?:y|ies)"
@@ -100,22 +108,28 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _said(doc: Doc, pattern: re.Pattern[str]) -> re.Match[str] | None:
-    """The first match of ``pattern`` outside a warning's line (a warning the tool went past,
-    "libcudart.so not found ... searching in backup paths", is not the failure)."""
-    return next((m for m in pattern.finditer(doc.text)
-                 if not re.search(r"warn", doc.line(m), re.I)), None)
+def _where_it_ends(text: str) -> str | None:
+    """The last line that reports a failure, not a notice, with no success after it."""
+    lines = text.splitlines()
+    last = next((i for i in range(len(lines) - 1, -1, -1)
+                 if _FAILED.search(lines[i]) and not _NOTICE.search(lines[i])), None)
+    if last is None or _SUCCEEDED.search("\n".join(lines[last + 1:])):
+        return None
+    return lines[last]
 
 
 def probable_cause(doc: Doc) -> Iterator[Finding]:
-    """The first hint whose signal a failing text shows (see the module's docstring)."""
-    failed = _said(doc, _FAILED)
-    if not failed or _SUCCEEDED.search(doc.text, failed.end()):
+    """The first hint whose pair the failing line shows (see the module's docstring)."""
+    line = _where_it_ends(doc.text)
+    if line is None:
         return
     for category, signal, cause, fix in _HINTS:
-        if m := _said(doc, re.compile(signal, re.I)):
+        if category == "cpu-build-on-gpu" and not re.search(r"\b(?:cuda|gpu|nvidia)\b",
+                                                             doc.text, re.I):
+            continue  # a CPU build where no GPU is in sight is not a wrong build
+        if re.search(signal, line, re.I):
             yield Finding(category, "info", f"probably: {cause} (no tool's own sentence for "
-                          "it is in the text; this is read from what it names)", doc.line(m),
+                          "it is in the text; this is read from what it names)", line.strip(),
                           fix)
             return
 

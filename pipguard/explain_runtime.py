@@ -78,6 +78,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"Error in dlopen for library lib(?:{_CUDA_LIB})|error in LoadLibrary for "
                       rf"(?:{_CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
                       rf"ptxas")
+    if m and ("dso_loader" in doc.line(m) or doc.find(r"Ignore above cudart dlerror")):
+        m = None  # TensorFlow's notice that it runs without a GPU, in a torch user's log
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     win = doc.find(r"WinError 1114[^\n]*|(?:WinError 126\][^\n]*?|(?m:^))Error loading\s*\""
