@@ -264,9 +264,9 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
 def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
     """conda's solver settling on pytorch's CPU variant: a ``*_cpu_0`` build of pytorch, the
     ``pytorch-mutex`` that selects it, or the ``cpuonly`` package that pins it."""
-    own = r"^\s*(?:\S+::)?{0}[-\s]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
-    m = doc.find(own.format("pytorch") + r"\d[\d.]*[-\s]+py\d\.?\d+_cpu_\d|"
-                 + own.format("pytorch-mutex") + r"[\d.]+[-\s]+cpu\b|" + own.format("cpuonly")
+    own = r"^[ \t]*(?:\S+::)?{0}[- \t]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
+    m = doc.find(own.format("pytorch") + r"\d[\d.]*[- \t]+py\d\.?\d+_cpu_\d|"
+                 + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|" + own.format("cpuonly")
                  + r"\d", re.I | re.M)
     asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
                      r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU

@@ -20,11 +20,11 @@ from pipguard.findings import Finding
 
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
 # ("not found", "not available" alone are not: a run says them and goes on)
-_FAILED = re.compile(r"\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fatal|aborting)\b|"
+_FAILED = re.compile(r"\b\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fatal|aborting)\b|"
                      r"\bKilled\b", re.I)
 # ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
-_NOTICE = re.compile(r"^\s*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} |\S*\s*level="
-                     r"(?:info|warn\w*|debug)\b)|\bwarn(?:ing)?s?\b|\w+Warning\b|\bINFO\b", re.I)
+_NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} )|\blevel="
+                     r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)
 # ... and one that went on to succeed after it (a warning the tool went past).
 _SUCCEEDED = re.compile(r"Successfully installed|^Installed \d+ packages?|Executing transaction: "
                         r"done|^[ \t]*\+ \S+==", re.M)

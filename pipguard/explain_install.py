@@ -361,9 +361,9 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
     prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
     asked = [r for w in doc.requested() if (r := _req(w))]
-    if not asked and (first := doc.find(r"^\s*Collecting ([\w.-]+)", re.I | re.M)):
+    if not asked and (first := doc.find(r"^[ \t]*Collecting ([\w.-]+)", re.I | re.M)):
         # pip collects what was asked first; a requirements file's lines all say so
-        asked = [r for w in [first[1], *re.findall(r"^\s*Collecting ([\w.-]+)[^\n]*\(from -r ",
+        asked = [r for w in [first[1], *re.findall(r"^[ \t]*Collecting ([\w.-]+)[^\n]*\(from -r ",
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
     pkg = prose.group(1) if prose else next(

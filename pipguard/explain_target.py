@@ -76,9 +76,9 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                  r"errored out with exit status \d+:\s*command:[\s\S]{0,300}?pip-(?:install|"
                  r"build)-\w+[/\\]+([\w.-]+)[/\\]+setup\.py|"
                  # pip's progress lines and summaries, old and new
-                 r"^\s*(?:Running setup\.py (?:install|bdist_wheel) for|Building wheel for) "
+                 r"^[ \t]*(?:Running setup\.py (?:install|bdist_wheel) for|Building wheel for) "
                  r"([\w.-]+)(?: \([\w.]+\))?(?: \.\.\. error|: finished with status 'error')|"
-                 r"^\s*(?:ERROR: )?Failed to build ([\w.-]+)\s*$|Failed to build installable "
+                 r"^[ \t]*(?:ERROR: )?Failed to build ([\w.-]+)[ \t]*$|Failed to build installable "
                  r"wheels for some pyproject\.toml based projects(?: \(([\w., -]+)\)|\s*╰─>\s*"
                  r"([\w.-]+))?|"
                  r"Failed to build '([\w.-]+)' when|legacy-install-failure\s*(?:×[^\n]*\s*╰─>\s*"
