@@ -274,7 +274,9 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
         # (a warning: a listing is weaker evidence than an error, which goes first)
         yield Finding("cpu-build-on-gpu", "warning", "conda chose pytorch's CPU variant: the "
                       "cpuonly package (installed once, or pulled in by another package) pins "
-                      "pytorch-mutex to cpu; remove it and install the CUDA variant",
+                      "pytorch-mutex to cpu; remove it and install the CUDA variant (the pytorch "
+                      "channel stops at torch 2.5: later ones come from pip, or conda-forge's "
+                      "pytorch-gpu)",
                       doc.line(m), "conda remove cpuonly && conda install pytorch pytorch-cuda "
                       "-c pytorch -c nvidia")
 
