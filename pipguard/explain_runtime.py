@@ -188,6 +188,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
+        # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
+        r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",
         r"Failed to load image Python extension",  # (torchvision's)
         # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
         r"requires (torchvision)>=\S+, but found torchvision==",

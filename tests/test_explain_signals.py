@@ -411,3 +411,10 @@ def test_typing_extensions_missing_under_torch() -> None:
               "<module>\n    from typing_extensions import ParamSpec\n"
               "ModuleNotFoundError: No module named 'typing_extensions'")
     assert f is not None and f.category == "typing-extensions" and "typing_extensions" in f.fix
+
+
+def test_an_extensions_compiled_ops_missing() -> None:
+    f = first("  File \"/opt/conda/lib/python3.10/site-packages/mmcv/utils/ext_loader.py\", line "
+              "13, in load_ext\n    ext = importlib.import_module('mmcv.' + name)\n"
+              "ModuleNotFoundError: No module named 'mmcv._ext'")
+    assert f is not None and f.category == "companion-mismatch" and "mmcv" in f.fix
