@@ -128,9 +128,8 @@ def probable_cause(doc: Doc) -> Iterator[Finding]:
                                                              doc.text, re.I):
             continue  # a CPU build where no GPU is in sight is not a wrong build
         if re.search(signal, line, re.I):
-            yield Finding(category, "info", f"probably: {cause} (no tool's own sentence for "
-                          "it is in the text; this is read from what it names)", line.strip(),
-                          fix)
+            yield Finding(category, "info", f"probably: {cause}; read from what the failing "
+                          "line names, not from a tool's own sentence for it", line.strip(), fix)
             return
 
 
