@@ -69,7 +69,7 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
         if found := _read(Doc(text, context)):
             break
     if not found:  # no tool's sentence: what the failure names, as a probable cause
-        found = [(SEVERITIES.index(f.severity), 0, f) for f in explain_hints.probable_cause(doc)]
+        found = _read(doc, explain_hints.RULES)
     out: dict[tuple[str, str], Finding] = {}
     tool = doc.installer() if context.wording == "auto" else "pip"
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):
@@ -77,6 +77,6 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     return tuple(out.values())
 
 
-def _read(doc: Doc) -> list[tuple[int, int, Finding]]:
+def _read(doc: Doc, rules: tuple[Rule, ...] = RULES) -> list[tuple[int, int, Finding]]:
     return [(SEVERITIES.index(f.severity), rank, f)
-            for rank, rule in enumerate(RULES) for f in rule(doc)]
+            for rank, rule in enumerate(rules) for f in rule(doc)]

@@ -303,6 +303,11 @@ Rule = Callable[[Doc], Iterable[Finding]]
 # missing library, whatever DLL the message names.
 PAGE_FILE = r"WinError 1455|paging file is too small"
 
+# An install going on to succeed after what looked like a failure: pip's, uv's, conda's last
+# words (a warning the tool went past is not its failure).
+SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
+                       r"Executing transaction: done", re.M)
+
 # pip crashing (an exception it did not expect, not an error it reports): its traceback
 # follows "Exception:", on the next line or, in a reflowed paste, the same one.
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule
+from pipguard.explain_doc import SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
 
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
@@ -25,9 +25,6 @@ _FAILED = re.compile(r"\b\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fata
 # ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
 _NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} )|\blevel="
                      r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)
-# ... and one that went on to succeed after it (a warning the tool went past).
-_SUCCEEDED = re.compile(r"Successfully installed|^Installed \d+ packages?|Executing transaction: "
-                        r"done|^[ \t]*\+ \S+==", re.M)
 
 _W = r"[^\n]{0,160}?"  # the two names of a pair: on one line
 _CUDA = (r"cudart|cublas\w*|cudnn\w*|nvrtc\w*|nccl|cusparse\w*|cufft\w*|curand|cusolver\w*|"
@@ -106,6 +103,9 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
      r"partially (?:installed|uninstalled)|broken (?:install(?:ation)?|environment)",
      "torch's installed files are damaged or incomplete", "pipguard verify torch"),
 )
+# What the whole text must also show for a hint to hold: a CPU build is only the wrong build
+# where a GPU is in sight.
+_CONTEXT = {"cpu-build-on-gpu": r"\b(?:cuda|gpu|nvidia)\b"}
 
 
 def _where_it_ends(text: str) -> str | None:
@@ -113,7 +113,7 @@ def _where_it_ends(text: str) -> str | None:
     lines = text.splitlines()
     last = next((i for i in range(len(lines) - 1, -1, -1)
                  if _FAILED.search(lines[i]) and not _NOTICE.search(lines[i])), None)
-    if last is None or _SUCCEEDED.search("\n".join(lines[last + 1:])):
+    if last is None or SUCCEEDED.search("\n".join(lines[last + 1:])):
         return None
     return lines[last]
 
@@ -124,10 +124,8 @@ def probable_cause(doc: Doc) -> Iterator[Finding]:
     if line is None:
         return
     for category, signal, cause, fix in _HINTS:
-        if category == "cpu-build-on-gpu" and not re.search(r"\b(?:cuda|gpu|nvidia)\b",
-                                                             doc.text, re.I):
-            continue  # a CPU build where no GPU is in sight is not a wrong build
-        if re.search(signal, line, re.I):
+        context = _CONTEXT.get(category)
+        if re.search(signal, line, re.I) and (context is None or doc.find(context)):
             yield Finding(category, "info", f"probably: {cause}; read from what the failing "
                           "line names, not from a tool's own sentence for it", line.strip(), fix)
             return

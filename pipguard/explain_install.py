@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import PIP_CRASH, Doc, Rule, _cmd, _pin, _public, _req
+from pipguard.explain_doc import PIP_CRASH, SUCCEEDED, Doc, Rule, _cmd, _pin, _public, _req
 from pipguard.findings import Finding
 
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
@@ -129,9 +129,6 @@ _DECIDED = re.compile(r"Could not find a version that satisfies|No matching dist
                       r"we can conclude that|"
                       r"ResolutionImpossible|No solution found when resolving|conflicting "
                       r"dependencies|is not a supported wheel", re.I)
-# The install going on to succeed after what looked like a failure.
-_SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
-                        r"Executing transaction: done", re.M)
 # conda's and mamba's package cache holding a file that is not the channel's.
 _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and downloaded content|"
                 r"The package for \S+ located at \S+\s+appears to be corrupted|File not valid: "
@@ -162,7 +159,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
     wheel = member and (member.group(1) == "nvidia"
                         or canonicalize_name(member.group(1)) in doc.facts.family())
     broken = broken or own
-    if broken and not hashes and _SUCCEEDED.search(doc.text, broken.end()):
+    if broken and not hashes and SUCCEEDED.search(doc.text, broken.end()):
         return  # the install went on and succeeded: the connection recovered
     if conda := doc.find(r"CondaHTTPError: HTTP 000 CONNECTION FAILED"):
         yield Finding("download-integrity", "error",
@@ -172,7 +169,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       doc.line(conda), "conda config --set remote_max_retries 5 && conda config "
                       "--set remote_read_timeout_secs 120")
         return
-    if (conda := doc.find(_CONDA_CACHE)) and not _SUCCEEDED.search(doc.text, conda.end()):
+    if (conda := doc.find(_CONDA_CACHE)) and not SUCCEEDED.search(doc.text, conda.end()):
         pkg = doc.find(r"package for ([\w.-]+) located at|pkgs[/\\]([A-Za-z][\w.-]*?)-\d")
         name = next((g for g in pkg.groups() if g), "pytorch") if pkg else "pytorch"
         yield Finding("download-integrity", "error",

@@ -43,8 +43,7 @@ _INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\
                r"\bpip3? install|"
                r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
                r"packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed to "
-               r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|"
-               r"CondaMemoryError|" + _CONDA)
+               r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|" + _CONDA)
 
 
 def _what(doc: Doc) -> tuple[str, str]:

@@ -21,6 +21,8 @@ _UV_OPTIONS: dict[str, str | None] = {
     "--force-reinstall": "--reinstall", "--ignore-installed": "--reinstall",
     "--no-cache-dir": "--no-cache", "--pre": "--prerelease=allow", "--gpu-arch": None,
 }  # fmt: skip
+# pip/pipguard options uv takes as they are, with their value.
+_UV_KEEPS = ("--torch-backend", "--only-binary")
 # Options Poetry's `add` has no counterpart for (it manages the lock file, not files).
 _POETRY_DROPS = frozenset({"--force-reinstall", "--ignore-installed", "--no-deps", "--upgrade",
                            "-U", "--gpu-arch"})
@@ -86,9 +88,8 @@ def _install(installer: str, args: Sequence[str]) -> str:
     if installer == "uv":
         flags = [u for a in rest if (u := _UV_OPTIONS.get(a, a))]
         extra = [*(["--python", _python(opts["--python"])] if "--python" in opts else []),
-                 *(["--torch-backend", opts["--torch-backend"]] if "--torch-backend" in opts
-                   else []), *(["--only-binary", opts["--only-binary"]] if "--only-binary" in opts
-                               else []), *(x for kv in index for x in kv)]
+                 *(x for k in _UV_KEEPS if k in opts for x in (k, opts[k])),
+                 *(x for kv in index for x in kv)]
         return " ".join([*env, _cmd("uv", "pip", "install", *extra, *flags)])
     pre = [f"poetry env use {_python(opts['--python'])}"] if "--python" in opts else []
     backend = opts.get("--torch-backend") or next(
