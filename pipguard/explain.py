@@ -6,8 +6,9 @@ the *decisive signal* of one failure class (the sentence pip, uv, torch or numpy
 prints for it, not a memorised example), parses what that sentence names
 (requirements, versions, capabilities, library paths) with :mod:`packaging`, and
 asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
-Text no rule recognises gives, where it reports a failure, the probable cause it names (an
-``info`` finding, :mod:`pipguard.explain_hints`), else ``()``. No I/O happens here.
+Text no rule recognises gives, where it reports a failure, the probable cause it names or
+its words lean to (an ``info`` finding, :mod:`pipguard.explain_hints`; the word model comes
+in through the context, like the tables), else ``()``. No I/O happens here.
 
 This module is the framework (rule order, a second reading of wrapped pastes, merging);
 a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rules live in

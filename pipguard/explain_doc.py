@@ -27,6 +27,7 @@ from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
 from pipguard.variants import CC, cuda_of
+from pipguard.wordmodel import WordModel
 
 
 class ExplainFacts(Protocol):
@@ -65,6 +66,9 @@ class Context:
     # "pipguard": fixes as pipguard/pip commands; "auto": in the words of the tool that
     # printed the text (`uv pip install`, `poetry add`; see pipguard.explain_wording).
     wording: str = "pipguard"
+    # The lean of a text's words, for a failure no rule reads (pipguard.explain_hints);
+    # None: such a text gets only what its failing line names.
+    words: WordModel | None = None
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,23 @@ These hints read such pairs on the line where the failure ends (the last line th
 one, not a log's INFO or WARNING line, with nothing succeeding after it: banners, tips and
 warnings above it are not the failure), and say so: an ``info`` finding ("probably ..."),
 ranked below any rule's.
+
+Where no pair is named, the lean of the text's words may be said instead: the word model
+(:mod:`pipguard.wordmodel`, fitted on the training records only) names a category when it
+finds it at least ``LEAN`` likely, not ``UNRELATED`` (a healthy output, a failure with another
+cause), and the text reports trouble (a failing or a warning line, nothing succeeding after
+it). It is said as a probable cause too, with the model's probability; ``install`` never acts
+on a probable cause (:mod:`pipguard.pipfailure`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pipguard.explain_doc import SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
+from pipguard.wordmodel import UNRELATED
 
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
 # ("not found", "not available" alone are not: a run says them and goes on)
@@ -25,6 +33,10 @@ _FAILED = re.compile(r"\b\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fata
 # ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
 _NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} )|\blevel="
                      r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)
+
+# A warning: where no line fails, the lean of the words may still be said (torch's warnings
+# about the GPU or the driver are how many run-time texts end).
+_WARNS = re.compile(r"\bwarn(?:ing)?s?\b|\b\w+Warning\b", re.I)
 
 _W = r"[^\n]{0,160}?"  # the two names of a pair: on one line
 _CUDA = (r"cudart|cublas\w*|cudnn\w*|nvrtc\w*|nccl|cusparse\w*|cufft\w*|curand|cusolver\w*|"
@@ -103,32 +115,64 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
      r"partially (?:installed|uninstalled)|broken (?:install(?:ation)?|environment)",
      "torch's installed files are damaged or incomplete", "pipguard verify torch"),
 )
+# The categories no pair above names: a model's lean is the only way to them here.
+_MORE = {
+    "resource-exhausted": ("the installer ran out of memory or disk while downloading, caching "
+                           "or unpacking a multi-gigabyte wheel",
+                           "pipguard install --no-cache-dir torch"),
+    "dependency-confusion": ("a package came from an index that serves another project under "
+                             "its name (an extra index consulted for every package)",
+                             "pipguard install torch"),
+}
+# Per category: the probable cause and its fix.
+CAUSES: dict[str, tuple[str, str]] = {
+    **{category: (cause, fix) for category, _, cause, fix in _HINTS}, **_MORE}
+# How likely the model must find a category before it is said (its precision at this level,
+# measured by cross-validation on the training records: scripts/fit_explain_words.py).
+LEAN = 0.5
 # What the whole text must also show for a hint to hold: a CPU build is only the wrong build
 # where a GPU is in sight.
 _CONTEXT = {"cpu-build-on-gpu": r"\b(?:cuda|gpu|nvidia)\b"}
 
 
-def _where_it_ends(text: str) -> str | None:
-    """The last line that reports a failure, not a notice, with no success after it."""
+def _last(text: str, reports: Callable[[str], bool]) -> str | None:
+    """The last line ``reports`` holds for, when nothing succeeded after it."""
     lines = text.splitlines()
-    last = next((i for i in range(len(lines) - 1, -1, -1)
-                 if _FAILED.search(lines[i]) and not _NOTICE.search(lines[i])), None)
+    last = next((i for i in range(len(lines) - 1, -1, -1) if reports(lines[i])), None)
     if last is None or SUCCEEDED.search("\n".join(lines[last + 1:])):
         return None
     return lines[last]
 
 
+def _fails(line: str) -> bool:
+    """A line that reports a failure, not a notice."""
+    return bool(_FAILED.search(line)) and not _NOTICE.search(line)
+
+
+def _troubled(line: str) -> bool:
+    """A line that reports a failure or warns."""
+    return bool(_FAILED.search(line) or _WARNS.search(line))
+
+
 def probable_cause(doc: Doc) -> Iterator[Finding]:
-    """The first hint whose pair the failing line shows (see the module's docstring)."""
-    line = _where_it_ends(doc.text)
-    if line is None:
-        return
-    for category, signal, cause, fix in _HINTS:
+    """The first hint whose pair the failing line shows, else the words' lean (see the
+    module's docstring)."""
+    line = _last(doc.text, _fails)
+    for category, signal, cause, fix in _HINTS if line is not None else ():
         context = _CONTEXT.get(category)
-        if re.search(signal, line, re.I) and (context is None or doc.find(context)):
+        if re.search(signal, line or "", re.I) and (context is None or doc.find(context)):
             yield Finding(category, "info", f"probably: {cause}; read from what the failing "
-                          "line names, not from a tool's own sentence for it", line.strip(), fix)
+                          "line names, not from a tool's own sentence for it", line or "", fix)
             return
+    trouble = _last(doc.text, _troubled) if doc.ctx.words is not None else None
+    if doc.ctx.words is None or trouble is None:
+        return
+    category, p = doc.ctx.words.probabilities(doc.text)[0]
+    if category != UNRELATED and p >= LEAN:
+        cause, fix = CAUSES[category]
+        yield Finding(category, "info", f"probably: {cause}; weighed from the words of the "
+                      f"text ({p:.0%} by a model fitted on real failure texts), not from a "
+                      "tool's own sentence for it", trouble.strip(), fix)
 
 
 RULES: tuple[Rule, ...] = (probable_cause,)

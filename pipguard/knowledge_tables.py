@@ -27,6 +27,7 @@ from pipguard.knowledge import (
     _Variant,
 )
 from pipguard.variants import CC, sort_key
+from pipguard.wordmodel import WordModel
 
 KNOWLEDGE_HINT = "fix the file named by --knowledge-file or PIPGUARD_KNOWLEDGE_FILE"
 SCHEMA = 1
@@ -210,3 +211,12 @@ def load_knowledge(user_file: Path | None = None) -> Knowledge:
         return _packaged_knowledge()
     merged = merge_tables(_packaged_data(), _read_user_file(user_file), str(user_file))
     return build_knowledge(merged, str(user_file))
+
+
+@lru_cache(maxsize=1)
+def load_word_model() -> WordModel:
+    """The packaged word model of ``explain``'s last resort (:mod:`pipguard.wordmodel`)."""
+    from importlib import resources
+
+    path = resources.files("pipguard") / "data" / "explain_words.json"
+    return WordModel.from_json(json.loads(path.read_text(encoding="utf-8")))

@@ -44,7 +44,9 @@ def corrupt_download(output: str, findings: Sequence[Finding], plan: Plan) -> Co
     file is known by the hash pip expected (its published sha256), so each
     file gets its own retry however pip words the rest.
     """
-    findings = [f for f in findings if f.category == "download-integrity"]
+    # A probable cause (an ``info`` finding: a hint, a model's lean) is said, never acted on.
+    findings = [f for f in findings
+                if f.category == "download-integrity" and f.severity != "info"]
     match = _HASHES.search(output)
     if not findings and match is None:
         return None
@@ -78,7 +80,7 @@ def out_of_memory(output: str, findings: Sequence[Finding]) -> Exhausted | None:
     pip needs less space, but the disk stays full, so that is the user's to fix).
     """
     found = next((f for f in findings if f.category == "resource-exhausted"
-                  and not re.search(DISK_FULL, f.evidence, re.I)), None)
+                  and f.severity != "info" and not re.search(DISK_FULL, f.evidence, re.I)), None)
     if found is None:
         return None
     wheels = _WHEEL.findall(found.evidence) or _WHEEL.findall(output)

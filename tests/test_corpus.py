@@ -16,7 +16,6 @@ finding has a fix worded for the tool that produced the text (:func:`fix_is_vali
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -28,13 +27,14 @@ import pytest
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
 from pipguard.findings import CATEGORIES, Finding
-from pipguard.knowledge_tables import load_knowledge
+from pipguard.knowledge_tables import load_knowledge, load_word_model
+from scripts.fit_explain_words import in_test_set  # the split, one rule for fit and test
 
 CORPUS = Path(__file__).parent / "fixtures" / "explain" / "corpus.json"
-TEST_BUCKETS = 4  # sha256(id) % 10 < TEST_BUCKETS: the held-out test set
 MIN_ACCURACY = 0.90
 MIN_FIX_VALIDITY = 0.90
 KNOWLEDGE = load_knowledge()  # the packaged tables, as `pipguard explain` loads them
+WORDS = load_word_model()  # and the packaged word model (fitted on the training set only)
 PLATFORMS = {"linux": "linux", "windows": "win32", "macos": "darwin"}
 
 
@@ -54,13 +54,9 @@ def load() -> list[Record]:
     return records
 
 
-def in_test_set(record_id: str) -> bool:
-    return int(hashlib.sha256(record_id.encode()).hexdigest(), 16) % 10 < TEST_BUCKETS
-
-
 def diagnose(r: Record) -> tuple[Finding, ...]:
     return explain(r["text"], Context(facts=KNOWLEDGE, platform=PLATFORMS.get(r["os"]),
-                                      wording="auto"))
+                                      wording="auto", words=WORDS))
 
 
 # The programs a fix may start with, per tool that produced the text (after any leading
@@ -160,8 +156,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 489 / 501
-TRAINING_FIX_VALIDITY = 496 / 501
+TRAINING_ACCURACY = 491 / 501
+TRAINING_FIX_VALIDITY = 498 / 501
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -209,10 +205,16 @@ TRAINING_FIX_VALIDITY = 496 / 501
 #   gathered; training unchanged at 454/465).
 # * 282/328 (86.0%, 91.8%) with C10-* (50 texts from trackers no round had used, everyday
 #   wordings; first sight: 35/36 training, 14/14 held out; the hints decided none of them).
+#   Of the 46 held-out misses then, 25 had no finding at all (a count, no record read).
+# * 289/328 (88.1%, 94.5%) once the lean of a text's words is said where no rule fires
+#   (pipguard.wordmodel: a logistic regression fitted on the training records, the templates
+#   and the training halves of the near misses and of 120 real unrelated failures; its
+#   threshold and where it may speak chosen by 5-fold cross-validation on those alone:
+#   92% of what it says there is right).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 282 / 328
-MEASURED_FIX_VALIDITY = 301 / 328
+MEASURED_ACCURACY = 289 / 328
+MEASURED_FIX_VALIDITY = 310 / 328
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -231,10 +233,41 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 86.0%, fix validity 91.8% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
+
+
+# Real failures with another cause (a training run out of GPU memory, a gated model, a shape
+# error, a broken pip.conf: ``unrelated.json``, collected from public threads like the
+# corpus) and the reviewed healthy outputs (``near_misses.json`` that want no finding): the
+# held-out half of each (same rule, by id or name) is never fitted on. Any finding on them is
+# a false one; the rules' and the word model's together, measured.
+UNRELATED_FILE = CORPUS.parent / "unrelated.json"
+NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
+MEASURED_FALSE_FINDINGS = 11 / 93
+
+
+def _unrelated_held_out() -> list[tuple[str, str, str]]:
+    """``(id, text, os)`` of the held-out texts that should give no finding."""
+    unrelated = json.loads(UNRELATED_FILE.read_text(encoding="utf-8"))
+    near = json.loads(NEAR_MISSES_FILE.read_text(encoding="utf-8"))
+    return ([(u["id"], u["text"], u["os"]) for u in unrelated if in_test_set(u["id"])]
+            + [(c["name"], c["text"], "unknown") for c in near
+               if c["want"] is None and in_test_set(c["name"])])
+
+
+def test_false_findings_on_held_out_unrelated_failures(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    texts = _unrelated_held_out()
+    false = [i for i, text, os in texts
+             if explain(text, Context(facts=KNOWLEDGE, platform=PLATFORMS.get(os),
+                                      wording="auto", words=WORDS))]
+    with capsys.disabled():
+        print(f"\nexplain on held-out unrelated failures and healthy outputs ({len(texts)}): "
+              f"a finding on {len(false)} ({len(false) / len(texts):.1%})")
+    assert len(false) / len(texts) <= MEASURED_FALSE_FINDINGS  # ids unprinted: held out
 
 
 @pytest.mark.parametrize(("fix", "installer", "category", "valid"), [

@@ -2,7 +2,8 @@
 
 Texts in wordings no rule knows (a launcher's or a library's own check, a paraphrase): the
 hint names the probable cause as an ``info`` finding; it stays silent on warnings a tool went
-past, on a failure that was followed by success, and whenever a rule has a finding.
+past, on a failure that was followed by success, and whenever a rule has a finding. Where the
+failing line names no pair, the lean of the text's words (:mod:`pipguard.wordmodel`) may.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import pytest
 
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
+from pipguard.explain_hints import CAUSES
+from pipguard.findings import CATEGORIES
 from pipguard.knowledge_tables import load_knowledge
+from pipguard.wordmodel import UNRELATED, WordModel
 
 REAL = load_knowledge()
 
@@ -53,3 +57,45 @@ def test_a_rule_finding_leaves_no_room_for_a_hint() -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torch==9.9 (from "
             "versions: 2.4.0, 2.5.1)\nnote: your graphics driver is outdated")
     assert [c for c, _ in found(text)] == ["no-matching-distribution"]
+
+
+# A model that leans on two words, for the tests of how its lean is said.
+LEANING = WordModel(("cuda-libraries", "resource-exhausted", UNRELATED),
+                    {"zork": (4.0, 0.0, 0.0), "frob": (0.0, 4.0, 0.0), "ok": (0.0, 0.0, 6.0)},
+                    (0.0, 0.0, 0.0))
+
+
+def leaned(text: str, model: WordModel = LEANING) -> list[tuple[str, str]]:
+    return [(f.category, f.severity) for f in explain(text, Context(facts=REAL, words=model))]
+
+
+def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> None:
+    found = explain("Error: zork zork zork", Context(facts=REAL, words=LEANING))
+    assert [(f.category, f.severity) for f in found] == [("cuda-libraries", "info")]
+    assert found[0].message.startswith("probably: ") and "%" in found[0].message
+    assert found[0].fix == "pipguard install --force-reinstall torch"
+
+
+@pytest.mark.parametrize("text", [
+    "Error: ok ok",  # the model's own answer: not one of ours
+    "Error: zork frob",  # 50/50: under the lean it must show
+    "zork zork zork",  # no failure reported
+    "Error: zork\nSuccessfully installed torch-2.5.1",  # a failure gone past
+])
+def test_the_lean_is_silent_when_unrelated_unsure_or_no_failure(text: str) -> None:
+    assert leaned(text) == []
+
+
+def test_without_a_model_only_the_pairs_speak() -> None:
+    assert found("Error: zork zork zork") == []
+
+
+def test_a_pair_on_the_failing_line_goes_before_the_lean() -> None:
+    text = "RuntimeError: frob frob frob, could not load libcudnn_graph"
+    assert leaned(text) == [("cuda-libraries", "info")]
+    assert leaned("RuntimeError: frob frob frob") == [("resource-exhausted", "info")]
+
+
+def test_every_category_the_model_may_name_has_a_cause_and_a_fix() -> None:
+    assert set(CAUSES) == set(CATEGORIES)
+    assert all(cause and fix for cause, fix in CAUSES.values())

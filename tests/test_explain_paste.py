@@ -15,7 +15,8 @@ from collections.abc import Callable
 import pytest
 
 from pipguard.explain_paste import clean, rereadings, trimmed
-from tests.test_corpus import Record, diagnose, in_test_set, load
+from scripts.fit_explain_words import in_test_set
+from tests.test_corpus import Record, diagnose, load
 
 
 def _hard(width: int) -> Callable[[str], str]:

@@ -19,6 +19,7 @@ from pipguard.install_record import read as read_record
 from pipguard.installed import inspect
 from pipguard.interpreter import pip_command
 from pipguard.knowledge import Knowledge
+from pipguard.knowledge_tables import load_word_model
 from pipguard.options import DEFAULT_INDEX_URL, settings
 from pipguard.orphans import find_orphans
 from pipguard.pipargs import CommandLine
@@ -84,7 +85,7 @@ def deep_with_facts(python: str, hw: Hardware, kn: Knowledge, installed: str
                         f"import torch did not finish in {TIMEOUT_S:.0f} s",
                         "timed out", "pipguard verify torch")], None
     if probe.failure is not None:
-        found = list(explain(probe.failure, Context(kn, hardware=hw)))
+        found = list(explain(probe.failure, Context(kn, hardware=hw, words=load_word_model())))
         return found or [Finding("corrupt-install", "error", "import torch failed",
                                  (probe.failure.strip().splitlines() or ["?"])[-1],
                                  "pipguard verify torch")], None

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pipguard.errors import UsageError
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
+from pipguard.knowledge_tables import load_word_model
 from pipguard.options import settings
 from pipguard.pipargs import CommandLine
 from pipguard.results import Diagnosed
@@ -32,6 +33,6 @@ def run_explain(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagn
     # The target's facts and the user's tables (--knowledge-file): both sharpen the answer;
     # fixes are worded for the tool that printed the text (uv, Poetry, pip).
     ctx = Context(load_tables(s), python_version=interp.version_str, platform=interp.os,
-                  machine=interp.machine, wording="auto")
+                  machine=interp.machine, wording="auto", words=load_word_model())
     result = Diagnosed(tuple(explain(text, ctx)), "no known failure pattern in this text")
     return (1 if result.failed else 0), result

@@ -371,7 +371,8 @@ def diagnose(output: str, s: Session, plan: Plan) -> list[Finding]:
     # Imported here: only a failed pip run needs the rules (hundreds of regexes compiled).
     from pipguard.explain import explain
     from pipguard.explain_doc import Context
+    from pipguard.knowledge_tables import load_word_model
 
-    return [f for f in explain(output, Context(s.kn, hardware=s.hw))
+    return [f for f in explain(output, Context(s.kn, hardware=s.hw, words=load_word_model()))
             if not (f.category == "dependency-confusion" and f.severity == "warning"
                     and own_host and own_host in f.message)]

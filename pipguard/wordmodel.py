@@ -1,0 +1,126 @@
+"""A linear model over the words of a failure text: which finding category it most likely is.
+
+``explain``'s rules key on the sentence a tool prints for one kind of failure; a text in a
+wording none of them knows gets nothing from them. Its words still lean one way ("nvcc",
+"sm_", "capability" towards an unsupported GPU; "Killed", "memory" towards exhausted
+resources). This module holds that lean: a multinomial logistic regression over a text's
+words and word pairs, fitted (:func:`fit`, deterministic) on the training half of the corpus
+of real failure texts and on the tools' own message templates, never on the held-out test set
+(``scripts/fit_explain_words.py`` writes ``data/explain_words.json``;
+``tests/test_wordmodel.py`` refits it and compares). Pure: the edge that reads the packaged
+file is :func:`pipguard.knowledge_tables.load_word_model`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA = 1
+# The model's one class that is no finding: a healthy output, or a failure with another cause
+# (a training run out of GPU memory, a gated model, a shape error in the user's code).
+UNRELATED = "unrelated"
+_WORD = re.compile(r"[a-z][a-z0-9_]+|\d+")
+
+
+def features(text: str) -> frozenset[str]:
+    """A text's words (lower case; every number one word, ``#``) and its adjacent pairs."""
+    words = ["#" if w.isdigit() else w for w in _WORD.findall(text.lower())]
+    return frozenset([w for w in words if len(w) > 1]
+                     + [f"{a} {b}" for a, b in itertools.pairwise(words)])
+
+
+@dataclass(frozen=True)
+class WordModel:
+    """Per feature, one weight per category; a bias per category."""
+
+    categories: tuple[str, ...]
+    weights: Mapping[str, tuple[float, ...]]
+    bias: tuple[float, ...]
+    trained_on: str = ""  # what it was fitted on, in words (shown by nothing; provenance)
+
+    def probabilities(self, text: str) -> list[tuple[str, float]]:
+        """Each category with its probability for ``text``, most likely first."""
+        score = list(self.bias)
+        for feature in features(text):
+            for k, w in enumerate(self.weights.get(feature, ())):
+                score[k] += w
+        top = max(score)
+        odds = [math.exp(s - top) for s in score]
+        total = sum(odds)
+        ranked = [(c, o / total) for c, o in zip(self.categories, odds, strict=True)]
+        return sorted(ranked, key=lambda t: -t[1])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "trained_on": self.trained_on,
+                "categories": list(self.categories), "bias": list(self.bias),
+                "weights": {f: list(w) for f, w in sorted(self.weights.items())}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WordModel:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"word model schema {data.get('schema')!r} is not {SCHEMA}")
+        categories = tuple(str(c) for c in data["categories"])
+        weights = {str(f): tuple(float(x) for x in w) for f, w in data["weights"].items()}
+        if any(len(w) != len(categories) for w in weights.values()):
+            raise ValueError("a word's weights do not match the categories")
+        return cls(categories, weights, tuple(float(b) for b in data["bias"]),
+                   str(data.get("trained_on", "")))
+
+
+def fit(examples: Sequence[tuple[str, str]], categories: Sequence[str], *, epochs: int = 15,
+        rate: float = 0.5, min_texts: int = 2, seed: int = 0,
+        trained_on: str = "") -> WordModel:
+    """Fit on ``(text, category)`` pairs by stochastic gradient descent on the log loss.
+
+    Deterministic for the same examples (a seeded order). A feature seen in fewer than
+    ``min_texts`` texts is left out: a path, a user name or an id in one text says nothing of
+    another. Weights are rounded to 3 places so the packaged file stays small and a refit
+    compares equal.
+    """
+    index = {c: k for k, c in enumerate(categories)}
+    n = len(categories)
+    texts = [(features(t), index[c]) for t, c in examples]
+    seen: dict[str, int] = {}
+    for fs, _ in texts:
+        for f in fs:
+            seen[f] = seen.get(f, 0) + 1
+    kept = sorted(f for f, count in seen.items() if count >= min_texts)
+    ids = {f: i for i, f in enumerate(kept)}
+    rows = [([ids[f] for f in sorted(fs) if f in ids], k) for fs, k in texts]
+    weights = [[0.0] * n for _ in kept]
+    bias = [0.0] * n
+    order = list(range(len(rows)))
+    rng = random.Random(seed)
+    for epoch in range(epochs):
+        rng.shuffle(order)
+        step = rate / (1 + epoch / 2)
+        for i in order:
+            fids, want = rows[i]
+            _descend(weights, bias, fids, want, step)
+    out = {f: tuple(round(w, 3) for w in weights[i]) for f, i in ids.items()}
+    return WordModel(tuple(categories), {f: w for f, w in out.items() if any(w)},
+                     tuple(round(b, 3) for b in bias), trained_on)
+
+
+def _descend(weights: list[list[float]], bias: list[float], fids: list[int], want: int,
+             step: float) -> None:
+    """One step on one text: the softmax's gradient, spread over the text's features."""
+    n = len(bias)
+    score = [bias[k] + sum(weights[f][k] for f in fids) for k in range(n)]
+    top = max(score)
+    odds = [math.exp(s - top) for s in score]
+    total = sum(odds)
+    spread = step / math.sqrt(len(fids) or 1)  # a long log moves each word less
+    for k in range(n):
+        grad = odds[k] / total - (k == want)
+        if abs(grad) < 1e-4:
+            continue
+        bias[k] -= step * grad * 0.1
+        for f in fids:
+            weights[f][k] -= spread * grad
