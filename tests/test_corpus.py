@@ -156,8 +156,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 491 / 501
-TRAINING_FIX_VALIDITY = 498 / 501
+TRAINING_ACCURACY = 542 / 558
+TRAINING_FIX_VALIDITY = 551 / 558
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -211,10 +211,13 @@ TRAINING_FIX_VALIDITY = 498 / 501
 #   and the training halves of the near misses and of 120 real unrelated failures; its
 #   threshold and where it may speak chosen by 5-fold cross-validation on those alone:
 #   92% of what it says there is right).
+# * 327/371 with C11-* (100 texts, gathered after the word model was fitted; first sight,
+#   rules and model: 49/57 training, 38/43 held out (88.4%); the rules alone gave the same
+#   counts); 326/371 (87.9%, 94.1%) once the model was refitted with C11's training records.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 289 / 328
-MEASURED_FIX_VALIDITY = 310 / 328
+MEASURED_ACCURACY = 326 / 371
+MEASURED_FIX_VALIDITY = 349 / 371
 
 
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
@@ -233,7 +236,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 94.1% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -246,7 +249,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 11 / 93
+MEASURED_FALSE_FINDINGS = 10 / 93
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
