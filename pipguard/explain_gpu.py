@@ -244,8 +244,10 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                           r"object on a CUDA device but torch\.cuda\.is_available\(\) is False"
                           ) or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
-        doc.find(r"CUDA used to build PyTorch: None(?=[\s\S]*Is CUDA available: False)")
-        if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU
+        doc.find(r"CUDA used to build PyTorch: (?:None|Could not collect)(?=[\s\S]*Is CUDA "
+                 r"available: False)")
+        if env_gpu else None)  # collect_env: a CPU build on a machine that shows a GPU (its
+    # torch.version.cuda is None: "None" where no GPU field was found, else "Could not collect")
     if not m:
         return
     what = (f"torch {torch} is a CPU-only build" if torch else "this torch is a CPU-only build") + (

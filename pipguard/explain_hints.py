@@ -29,7 +29,7 @@ from pipguard.wordmodel import UNRELATED
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
 # ("not found", "not available" alone are not: a run says them and goes on)
 _FAILED = re.compile(r"\b\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fatal|aborting)\b|"
-                     r"\bKilled\b", re.I)
+                     r"\bKilled\b|\[(?:Errno|WinError) \d+\]", re.I)  # (an OSError's own words)
 # ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
 _NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} )|\blevel="
                      r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)

@@ -37,9 +37,11 @@ _TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
     """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
     (macOS, whose C symbols carry one more leading underscore); ``lib`` may be empty (a
-    paste of the last line only)."""
-    return doc.near("undefined symbol:", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
-                    r"undefined symbol:\s*(?P<sym>\S+)", after=1, before=1) or doc.near(
+    paste of the last line only), and the colon too where a symbol's name follows (a user's
+    retelling: ``undefined symbol ncclCommRegister``)."""
+    return doc.near("undefined symbol", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
+                    r"undefined symbol(?::\s*|\s+(?=_Z\w|[a-z]\w*[A-Z_]))(?P<sym>\S+)", after=1,
+                    before=1) or doc.near(
         "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
         r"not found: _?(?P<sym>\S+)")
 

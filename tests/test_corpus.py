@@ -156,8 +156,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 542 / 558
-TRAINING_FIX_VALIDITY = 551 / 558
+TRAINING_ACCURACY = 545 / 558
+TRAINING_FIX_VALIDITY = 554 / 558
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -213,7 +213,10 @@ TRAINING_FIX_VALIDITY = 551 / 558
 #   92% of what it says there is right).
 # * 327/371 with C11-* (100 texts, gathered after the word model was fitted; first sight,
 #   rules and model: 49/57 training, 38/43 held out (88.4%); the rules alone gave the same
-#   counts); 326/371 (87.9%, 94.1%) once the model was refitted with C11's training records.
+#   counts); 326/371 (87.9%, 94.1%) once the model was refitted with C11's training records;
+#   unchanged by the tuning on C11's training records (an undefined CUDA-library symbol
+#   retold without its colon, collect_env's "Could not collect" of a CPU build beside a GPU,
+#   an OSError's "[Errno 2]" as a failing line).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 326 / 371

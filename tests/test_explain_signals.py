@@ -418,3 +418,34 @@ def test_an_extensions_compiled_ops_missing() -> None:
               "13, in load_ext\n    ext = importlib.import_module('mmcv.' + name)\n"
               "ModuleNotFoundError: No module named 'mmcv._ext'")
     assert f is not None and f.category == "companion-mismatch" and "mmcv" in f.fix
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("undefined symbol ncclCommRegister", "cuda-libraries"),  # retold without the colon
+    ("ImportError: /x/libtorch_cuda.so: undefined symbol: ncclCommRegister", "cuda-libraries"),
+])
+def test_a_cuda_librarys_symbol_missing_is_a_cuda_library_mixup(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category
+
+
+def test_undefined_symbol_in_prose_names_no_symbol() -> None:
+    assert first("the build failed with an undefined symbol error, see above") is None
+
+
+def test_collect_env_of_a_cpu_build_where_a_gpu_shows_says_could_not_collect() -> None:
+    text = ("PyTorch version: 2.2.2\nIs debug build: False\nCUDA used to build PyTorch: Could not "
+            "collect\nIs CUDA available: False\nCUDA runtime version: 12.4.99\nGPU models and "
+            "configuration: GPU 0: NVIDIA GeForce RTX 4080 Laptop GPU\nNvidia driver version: "
+            "551.86")
+    f = first(text)
+    assert f is not None and (f.category, f.severity) == ("cpu-build-on-gpu", "error")
+    # a CUDA build that cannot see its GPU prints its CUDA version there: not this
+    cuda = first(text.replace("Could not collect", "12.1"))
+    assert cuda is None or cuda.category != "cpu-build-on-gpu"
+
+
+def test_an_oserrors_own_words_report_a_failure() -> None:
+    f = explain("[Errno 2] No such file or directory: '/opt/conda/pkgs/pytorch-base-2.1.2/lib/"
+                "libnvJitLink.so'", Context(facts=REAL))
+    assert [(x.category, x.severity) for x in f] == [("cuda-libraries", "info")]
