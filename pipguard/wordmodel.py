@@ -66,7 +66,9 @@ class WordModel:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"word model schema {data.get('schema')!r} is not {SCHEMA}")
         categories = tuple(str(c) for c in data["categories"])
-        weights = {str(f): tuple(float(x) for x in w) for f, w in data["weights"].items()}
+        # The numbers as JSON gives them (the file is packaged and a test refits it): a
+        # float() per weight would double the load time of ~90,000 of them.
+        weights = {str(f): tuple(w) for f, w in data["weights"].items()}
         if any(len(w) != len(categories) for w in weights.values()):
             raise ValueError("a word's weights do not match the categories")
         return cls(categories, weights, tuple(float(b) for b in data["bias"]),

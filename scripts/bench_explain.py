@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from pipguard.explain import explain  # noqa: E402
 from pipguard.explain_doc import Context  # noqa: E402
 from pipguard.explain_paste import clean  # noqa: E402
-from pipguard.knowledge_tables import load_knowledge  # noqa: E402
+from pipguard.knowledge_tables import load_knowledge, load_word_model  # noqa: E402
 
 PIP_OK = ("Collecting torch==2.5.1\n  Downloading torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl "
           "(906.4 MB)\nRequirement already satisfied: filelock in ./venv/lib/python3.11/site-"
@@ -64,7 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    ctx = Context(facts=load_knowledge(), wording="auto")
+    ctx = Context(facts=load_knowledge(), wording="auto", words=load_word_model())
     corpus = [r["text"] for r in json.loads(
         (ROOT / "tests/fixtures/explain/corpus.json").read_text(encoding="utf-8"))]
     rows = [("corpus", sum(map(len, corpus)),
