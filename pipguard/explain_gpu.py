@@ -50,6 +50,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"PTX was compiled with an unsupported toolchain|"
                  r"unsatisfied condition: (?:cuda|driver) ?>=|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
+                 # torch.utils.cpp_extension building with no GPU in sight (a docker build)
+                 r"No CUDA runtime is found, using CUDA_HOME|"
                  r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
                  r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
                  r"__cuda,? [^\n]*which is missing on the system|nothing provides __cuda\b|"

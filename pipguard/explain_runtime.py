@@ -31,7 +31,7 @@ _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitl
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 _OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-_TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+"
+_TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
 
 
 def _undefined_symbol(doc: Doc) -> re.Match[str] | None:

@@ -1,10 +1,11 @@
 """``explain`` rules for a build made for another interpreter or machine.
 
 A free-threaded Python (3.13t) given the regular build, or the other way round; a loader
-refusing a build for another architecture, Python or glibc; pip building a package from
-source because no wheel fits, and failing. All are "no matching distribution" in the
-finding vocabulary: the wheel for this interpreter and platform is the fix. The framework
-(:mod:`pipguard.explain`) orders them with :mod:`pipguard.explain_nomatch`.
+refusing a build for another architecture, Python or glibc; pip falling back to PyPI's torch
+placeholder, or building a package from source because no wheel fits, and failing. All are
+"no matching distribution" in the finding vocabulary: the wheel for this interpreter and
+platform is the fix. The framework (:mod:`pipguard.explain`) orders them with
+:mod:`pipguard.explain_nomatch`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,21 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", name.replace("_", "-")))
 
 
+def placeholder_torch(doc: Doc) -> Iterator[Finding]:
+    """pip taking torch 0.1.2, PyPI's 2017 placeholder (an sdist whose setup.py only raises
+    "PyTorch does not currently provide packages for PyPI"): it is what pip falls back to
+    when no real torch wheel fits (a 32-bit or musl Python, a Python or platform no release
+    supports)."""
+    m = doc.find(r"PyTorch does not currently provide packages for PyPI|"
+                 r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz")
+    if m:
+        yield Finding("no-matching-distribution", "error", "pip took torch 0.1.2, the placeholder "
+                      "on PyPI that only raises this, because no real torch wheel fits this "
+                      "Python and platform (32-bit, musl/Alpine, or a Python or OS no release "
+                      "supports): use a 64-bit CPython that a release supports",
+                      doc.line(m), _cmd("pipguard", "install", "torch"))
+
+
 def built_from_source(doc: Doc) -> Iterator[Finding]:
     """pip building a package from source and failing, with nothing more decisive in the
     text: no wheel of it fits this Python, platform or torch (the usual case for the CUDA
@@ -106,4 +122,4 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
-RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target)
+RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target, placeholder_torch)

@@ -156,8 +156,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 590 / 607
-TRAINING_FIX_VALIDITY = 600 / 607
+TRAINING_ACCURACY = 592 / 607
+TRAINING_FIX_VALIDITY = 603 / 607
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -220,7 +220,9 @@ TRAINING_FIX_VALIDITY = 600 / 607
 # * A second blind audit, of C8-C11's 404 records (same rule, fixed before it ran), changed no
 #   label; the auditors agreed with the collectors on 401 and 402 of them.
 # * 357/406 (87.9%, 93.6%) with C12-* (84 texts; first sight: 40/49 training, 31/35 held
-#   out, 88.6%); the same once the model was refitted with C12's training records.
+#   out, 88.6%); the same once the model was refitted with C12's training records, and after
+#   the tuning on them (PyPI's torch 0.1.2 placeholder, a demangled torch symbol, a CUDA
+#   extension built where torch sees no GPU).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 357 / 406

@@ -449,3 +449,26 @@ def test_an_oserrors_own_words_report_a_failure() -> None:
     f = explain("[Errno 2] No such file or directory: '/opt/conda/pkgs/pytorch-base-2.1.2/lib/"
                 "libnvJitLink.so'", Context(facts=REAL))
     assert [(x.category, x.severity) for x in f] == [("cuda-libraries", "info")]
+
+
+@pytest.mark.parametrize("text", [
+    "PyTorch does not currently provide packages for PyPI (see status at https://github.com/"
+    "pytorch/pytorch/issues/566)",
+    "Collecting torch\n  Downloading torch-0.1.2.post1.tar.gz\n    Complete output from command "
+    "python setup.py egg_info:\n[...]\nCommand \"python setup.py egg_info\" failed with error code 1",
+])
+def test_pypis_torch_placeholder_means_no_real_wheel_fits(text: str) -> None:
+    f = first(text)
+    assert f is not None and (f.category, f.severity) == ("no-matching-distribution", "error")
+    assert "placeholder" in f.message
+
+
+def test_a_demangled_torch_symbol_missing_from_an_extension_is_a_companion_mismatch() -> None:
+    f = first("undefined symbol:\nc10::cuda::c10_cuda_check_implementation(int, char const*, char "
+              "const*, int, bool)")
+    assert f is not None and f.category == "companion-mismatch"
+
+
+def test_building_an_extension_where_torch_sees_no_gpu() -> None:
+    f = first("No CUDA runtime is found, using CUDA_HOME='/usr/local/cuda'")
+    assert f is not None and f.category == "gpu-build-without-gpu"
