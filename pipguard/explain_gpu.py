@@ -157,7 +157,11 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported|"
                     r"nvrtc: error: invalid value for --gpu-architecture|"
                     r"NVRTC_ERROR_INVALID_OPTION|"
-                    r"Value 'sm_\d+a?' is not defined for option 'gpu-name'")
+                    r"Value 'sm_\d+a?' is not defined for option 'gpu-name'|"
+                    # torch's own warnings, their last lines pasted alone
+                    r"If you want to use the [^\n]{1,80} GPU with PyTorch, please check the "
+                    r"instructions at|PyTorch no longer supports this GPU because it is too old|"
+                    r"minimum cuda capability supported by this library is \d")
     if not (m := new or old or listed or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
@@ -215,7 +219,8 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     # An unsuffixed pin next to the CUDA wheels of a find-links page (the old
     # torch_stable.html instructions): pip took PyPI's wheel, which is the CPU build there.
     links = doc.find(r"(?<!\S)(?:-f|--find-links)[= ]\S*pytorch\.org|Looking in links: \S*pytorch")
-    built = doc.find(r"built for:?\s*PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)") or (
+    built = doc.find(r"(?:built for:?\s*|^[ \t]*)PyTorch \S+\+cu\d+[^\n]*\(you have (\S+\+cpu)\)",
+                     re.I | re.M) or (
         got if cpu and got and (gpu_seen or (links and not _label(torch))) else None)
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)

@@ -67,7 +67,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
         return
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
-    m = doc.find(rf"{lib}: cannot open shared object|(?:Could not load (?:dynamic )?library|Could "
+    m = doc.find(rf"{lib}: cannot open shared object|Cannot load symbol cudnn\w+|(?:Could not load "
+                 rf"(?:dynamic )?library|Could "
                  rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
                  rf"(?:incompatibility|mismatch)[^\n]*")
@@ -188,6 +189,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
+        # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
+        r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",
+        r"(?P<xformers2>)Memory-efficient attention, SwiGLU, sparse and more won't be available",
+        r"Please install the (TorchAudio) version that matches your PyTorch version",
+        r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
         # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
@@ -227,6 +234,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                             else str(canonicalize_name(user or "")))
     elif not m and lib and (user := _importer(doc, lib)):
         m, pkg = lib, str(canonicalize_name(user))
+    elif m and (m.group("xformers") is not None or m.group("xformers2") is not None):
+        pkg = "xformers"
     elif m:
         pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
         pkg = "flash-attn" if pkg == "flash-attention" else pkg

@@ -472,3 +472,31 @@ def test_a_demangled_torch_symbol_missing_from_an_extension_is_a_companion_misma
 def test_building_an_extension_where_torch_sees_no_gpu() -> None:
     f = first("No CUDA runtime is found, using CUDA_HOME='/usr/local/cuda'")
     assert f is not None and f.category == "gpu-build-without-gpu"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # the last line of torch's warning for a GPU outside the build, pasted alone
+    ("If you want to use the NVIDIA GeForce RTX 5090 GPU with PyTorch, please check the "
+     "instructions at https://pytorch.org/get-started/locally/", "gpu-arch-unsupported"),
+    ("    PyTorch no longer supports this GPU because it is too old.", "gpu-arch-unsupported"),
+    ("The minimum cuda capability supported by this library is 3.7.", "gpu-arch-unsupported"),
+    # xFormers' "built for" block, its own line or its tail alone
+    ("    PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)", "cpu-build-on-gpu"),
+    ("    PyTorch 2.0.0+cu118 with CUDA 1108 (you have 1.13.1+cu117)", "companion-mismatch"),
+    ("  Memory-efficient attention, SwiGLU, sparse and more won't be available.",
+     "companion-mismatch"),
+    ("Please install the TorchAudio version that matches your PyTorch version.",
+     "companion-mismatch"),
+    ("This can happen if your PyTorch and torchvision versions are incompatible.",
+     "companion-mismatch"),
+    # cuDNN 8's lazy loader: a sub-library (libcudnn_cnn_infer ...) missing
+    ("Invalid handle. Cannot load symbol cudnnCreateConvolutionDescriptor", "cuda-libraries"),
+])  # fmt: skip
+def test_a_producers_own_last_line_pasted_alone(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and (f.category, f.severity) == (category, "error")
+
+
+def test_xformers_tail_names_xformers() -> None:
+    f = first("  Memory-efficient attention, SwiGLU, sparse and more won't be available.")
+    assert f is not None and "xformers" in f.message and "xformers" in f.fix
