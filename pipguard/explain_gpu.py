@@ -225,7 +225,7 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     if built and built is not got:  # a CUDA extension next to a CPU torch
         torch = torch or built.group(1)
     cuda_lib = doc.find(  # torch's CUDA library absent: a CPU torch under CUDA code
-        r"libtorch_cuda\.(?:so|dylib)\S*: cannot open shared object|"
+        r"libtorch_cuda\.(?:so|dylib)\S*?:? cannot open shared object|"
         r"[/\\]torch[/\\]+lib[/\\]+torch_cuda\.dll[^\n]*(?:not find|WinError 126)")
     if cuda_lib and (_importer(doc, cuda_lib) or cpu or doc.find(r"\d\+cpu\b")):
         built = built or cuda_lib

@@ -311,7 +311,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"environment does not support|cannot be installed in the current "
                        r"environment|(?<![\w.-])([\w.-]+) requires Python '[^']+' but the "
                        r"running Python is|INCOMPATIBLE PYTHON VERSION|Python incompatible: "
-                       r"current|ResolvePackageNotFound:|were skipped as the current project "
+                       r"current|ResolvePackageNotFound\b|were skipped as the current project "
                        r"environment does not support|has published wheels available from your "
                        r"configured source|were skipped due to your installer\.(?:no|only)-binary "
                        r"policy|No packages found in current \S+ channels matching|Could not find "

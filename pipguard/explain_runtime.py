@@ -42,8 +42,8 @@ def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
     return doc.near("undefined symbol", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
                     r"undefined symbol(?::\s*|\s+(?=_Z\w|[a-z]\w*[A-Z_]))(?P<sym>\S+)", after=1,
                     before=1) or doc.near(
-        "Symbol not found: ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
-        r"not found: _?(?P<sym>\S+)")
+        "Symbol not found:? ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
+        r"not found:? _?(?P<sym>\S+)")
 
 
 def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
@@ -67,7 +67,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
         return
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
-    m = doc.find(rf"{lib}: cannot open shared object|Cannot load symbol cudnn\w+|(?:Could not load "
+    m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|(?:Could not load "
                  rf"(?:dynamic )?library|Could "
                  rf"not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "

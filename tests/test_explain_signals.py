@@ -500,3 +500,14 @@ def test_a_producers_own_last_line_pasted_alone(text: str, category: str) -> Non
 def test_xformers_tail_names_xformers() -> None:
     f = first("  Memory-efficient attention, SwiGLU, sparse and more won't be available.")
     assert f is not None and "xformers" in f.message and "xformers" in f.fix
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("ImportError libcudnn.so.9 cannot open shared object file No such file or directory",
+     "cuda-libraries"),
+    ("Symbol not found _torch_library_impl", "companion-mismatch"),
+    ("ResolvePackageNotFound\n  - pytorch-cpu", "no-matching-distribution"),
+])
+def test_a_sentence_retold_without_its_colon(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category
