@@ -67,9 +67,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
         return
     lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
-    m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|(?:Could not load "
-                 rf"(?:dynamic )?library|Could "
-                 rf"not locate|"
+    m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|"
+                 rf"(?:Could not load (?:dynamic )?library|Could not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
                  rf"(?:incompatibility|mismatch)[^\n]*")
     m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "

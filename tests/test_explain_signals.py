@@ -455,7 +455,8 @@ def test_an_oserrors_own_words_report_a_failure() -> None:
     "PyTorch does not currently provide packages for PyPI (see status at https://github.com/"
     "pytorch/pytorch/issues/566)",
     "Collecting torch\n  Downloading torch-0.1.2.post1.tar.gz\n    Complete output from command "
-    "python setup.py egg_info:\n[...]\nCommand \"python setup.py egg_info\" failed with error code 1",
+    "python setup.py egg_info:\n[...]\nCommand \"python setup.py egg_info\" failed with error "
+    "code 1",
 ])
 def test_pypis_torch_placeholder_means_no_real_wheel_fits(text: str) -> None:
     f = first(text)
