@@ -48,6 +48,7 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"forward compatibility was attempted on non supported HW|"
                  r"unsupported display driver / cuda driver combination|"
                  r"PTX was compiled with an unsupported toolchain|"
+                 r"has been compiled with your version\s+of the CUDA driver|"  # (torch's, its tail)
                  r"unsatisfied condition: (?:cuda|driver) ?>=|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  # torch.utils.cpp_extension building with no GPU in sight (a docker build)

@@ -99,7 +99,10 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
 # checksums, old and new wordings). (conda's and mamba's cache: _CONDA_CACHE.)
 _HASHES = (r"DO NOT MATCH THE HASHES|Hash mismatch for|Expected sha256|has bad hash|not found in "
            r"known hashes|Invalid hash for|did not match any known checksums|Retrieved digest "
-           r"for link|hash didn't match|No usable hash type")
+           r"for link|hash didn't match|No usable hash type|"
+           # the tails of pip's and uv's hash reports, pasted alone
+           r"(?m:^)[ \t]*Expected sha256 [0-9a-f]{64}\s+Got +[0-9a-f]{64}|"
+           r"Computed:\s+sha256:[0-9a-f]{64}")
 # An installer saying in its own words that a download stopped part way or never finished.
 _CUT_OFF = (r"incomplete-download|connection was closed without a reply|Download failed after "
             r"\d+ attempts? because not enough bytes|"
@@ -136,7 +139,8 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"Found incorrect downloads?|truncated (?:bzip2|gzip|xz) input|Error when "
                 r"extracting package|Transferred a partial file|has an incorrect size|sha256 "
                 r"mismatch|MD5 sums? mismatch|You probably need to delete and re-download|"
-                r"Truncated input file|Multi-download failed(?![^\n]*status: [34]\d\d)")
+                r"Truncated input file|Multi-download failed(?![^\n]*status: [34]\d\d)|"
+                r"expected md5: [0-9a-f]{32}\s+actual md5: [0-9a-f]{32}")  # (its report's tail)
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -248,6 +252,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                     r"No solution found when resolving|The user requested|version solving failed|"
                     r"SolverProblemError|(?m:^[ \t]*So, because )|requirements are unsatisfiable|"
                     r"UnsatisfiableError|conflicting indexes for package|To fix this you could try|"
+                    r"Use \"conda info <package>\" to see the dependencies for each package|"
                     r"resolution-too-deep|exceeded maximum depth|(?m:^[ \t]*(?:[╰├]─▶[ \t]*)?"
                     r"(?:And because|Because) [^\n]*we can conclude that)|is not "
                     r"compatible with some of the required packages Python requirement|"

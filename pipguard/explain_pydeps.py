@@ -27,6 +27,9 @@ _TYPING_EXT_SINCE = {
 
 def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     down = doc.find(r"compiled using NumPy 1\.x cannot be run in\s+NumPy|_ARRAY_API not found|"
+                    # the rest of NumPy 2's message, its first lines cut off
+                    r"modules must be compiled with NumPy 2\.0|downgrade to 'numpy<2' or try to "
+                    r"upgrade the affected module|"
                     r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
                     r"is 0x2|Numpy is not available")
@@ -71,13 +74,14 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
 def _typing_extensions(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"cannot import name '(\w+)' from 'typing_extensions'(?: \(([^)]+)\))?|module "
                  r"'typing_extensions' has no attribute '(\w+)'|(?:^|\n)[^\n]*typing_extensions\.py"
-                 r"\"?, line \d+(?:[^\n]*\n)+?\s*(?P<error>\w+Error: [^\n]*)")
+                 r"\"?, line \d+(?:[^\n]*\n)+?\s*(?P<error>\w+Error: [^\n]*)|(?P<error2>attribute "
+                 r"'__default__' of 'typing\.ParamSpec' objects is not writable)")
     if not m:
         return
     name, path = m.group(1) or m.group(3), m.group(2) or ""
-    if m["error"]:  # raised inside typing_extensions: a release too old for this Python
+    if error := m["error"] or m["error2"]:  # raised in typing_extensions: too old for Python
         yield Finding("typing-extensions", "error",
-                      "typing_extensions itself fails (" + m["error"][:120] + "): the installed "
+                      "typing_extensions itself fails (" + error[:120] + "): the installed "
                       "release predates this Python or the torch that imports it; upgrade it",
                       doc.line(m), _cmd("pipguard", "install", "--upgrade", "typing_extensions"))
         return

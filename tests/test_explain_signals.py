@@ -512,3 +512,27 @@ def test_xformers_tail_names_xformers() -> None:
 def test_a_sentence_retold_without_its_colon(text: str, category: str) -> None:
     f = first(text)
     assert f is not None and f.category == category
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Some module may need to rebuild instead e.g. with 'pybind11>=2.12'.\nIf you are a user of "
+     "the module, the easiest solution will be to\ndowngrade to 'numpy<2' or try to upgrade the "
+     "affected module.", "numpy-abi"),
+    ("Alternatively, go to: https://pytorch.org to install\na PyTorch version that has been "
+     "compiled with your version\nof the CUDA driver.", "driver-too-old"),
+    ("  - torchvision=0.9.1 -> pytorch-gpu -> nccl\nUse \"conda info <package>\" to see the "
+     "dependencies for each package.", "resolver-conflict"),
+    ("        Expected sha256 7dc1686d7207eb3eb340b5bc7e6076d41acebd6013cf4f32d4afbab7c97aa579\n"
+     "             Got        fb8cf5ad5e1c2d0fd3a1fb8ad3beec5f86c527d2e7cdb6842226ebf24178d1e0",
+     "download-integrity"),
+    ("    Computed:\n      sha256:633f35e8b1b1f640ef5f8a98dbd84f19b548222ce7ba8f017fe47ce6badc106a",
+     "download-integrity"),
+    ("  expected md5: 52fb22d2035ac4d8209af52741987076\n  actual md5: "
+     "9c90cbee72e70083ff912b574c01759f", "download-integrity"),
+    ("AttributeError: attribute '__default__' of 'typing.ParamSpec' objects is not writable",
+     "typing-extensions"),
+])  # fmt: skip
+def test_the_tail_of_a_tools_message_pasted_alone(text: str, category: str) -> None:
+    """Found by re-reading each training record's last three lines alone."""
+    f = first(text)
+    assert f is not None and f.category == category
