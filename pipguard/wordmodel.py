@@ -114,7 +114,8 @@ def _descend(weights: list[list[float]], bias: list[float], fids: list[int], wan
              step: float) -> None:
     """One step on one text: the softmax's gradient, spread over the text's features."""
     n = len(bias)
-    score = [bias[k] + sum(weights[f][k] for f in fids) for k in range(n)]
+    columns = zip(*(weights[f] for f in fids), strict=True) if fids else ([] for _ in bias)
+    score = [b + sum(column) for b, column in zip(bias, columns, strict=True)]
     top = max(score)
     odds = [math.exp(s - top) for s in score]
     total = sum(odds)
