@@ -16,6 +16,7 @@ finding has a fix worded for the tool that produced the text (:func:`fix_is_vali
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -229,11 +230,18 @@ MEASURED_ACCURACY = 357 / 406
 MEASURED_FIX_VALIDITY = 380 / 406
 
 
-def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
+@functools.cache
+def _held_out_rates() -> tuple[int, float, float]:
+    """The size and both rates of the held-out set (two tests report them; read once)."""
     held_out = [r for r in load() if in_test_set(r["id"])]
     accuracy, validity, _ = _rates(held_out)
+    return len(held_out), accuracy, validity
+
+
+def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
+    size, accuracy, validity = _held_out_rates()
     with capsys.disabled():
-        print(f"\nexplain corpus, held-out test set ({len(held_out)} records): category "
+        print(f"\nexplain corpus, held-out test set ({size} records): category "
               f"accuracy {accuracy:.1%}, fix validity {validity:.1%}")
     return accuracy, validity
 
