@@ -157,8 +157,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 592 / 607
-TRAINING_FIX_VALIDITY = 603 / 607
+TRAINING_ACCURACY = 618 / 637
+TRAINING_FIX_VALIDITY = 630 / 637
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -224,10 +224,16 @@ TRAINING_FIX_VALIDITY = 603 / 607
 #   out, 88.6%); the same once the model was refitted with C12's training records, and after
 #   the tuning on them (PyPI's torch 0.1.2 placeholder, a demangled torch symbol, a CUDA
 #   extension built where torch sees no GPU).
+# * Re-reading every training record cut to its last line, its last three lines, or without
+#   colons (and reading a tool's own sentence there alone) moved no held-out record.
+# * 377/434 with C13-* (58 texts from veins the earlier rounds had left: same-name wrong
+#   projects (apex, clip, whisper), conda channel mixes, CI disk and memory; first sight:
+#   18/30 training, 20/28 held out, 71.4%); 381/434 (87.8%, 94.0%) once the model was
+#   refitted with C13's training records.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 357 / 406
-MEASURED_FIX_VALIDITY = 380 / 406
+MEASURED_ACCURACY = 381 / 434
+MEASURED_FIX_VALIDITY = 408 / 434
 
 
 @functools.cache
@@ -253,7 +259,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 93.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 94.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -266,7 +272,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 11 / 93
+MEASURED_FALSE_FINDINGS = 10 / 93
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
