@@ -299,7 +299,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                 _cmd("pipguard", "install", f"torch=={hver}",
                      *(_pin(p, v) for p, v in pairs.items())))
             return
-        yield Finding("resolver-conflict", "error",
+        # pip installed anyway (its legacy resolver says "you'll have"; the new one warns
+        # after the fact): what is left is a companion that does not match torch
+        yield Finding("companion-mismatch", "error",
                       "; ".join(f"{p} {m.group(2)} requires {m.group(3)}" for p, m in pkgs.items())
                       + f", but torch {hver} is installed: the pair is broken (expect 'operator "
                       "... does not exist' or undefined symbols)" + "".join(

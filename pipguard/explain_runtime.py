@@ -166,6 +166,10 @@ def _ext_package(path: str) -> str:
                                  if m else "torchvision"))
 
 
+# The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
+_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao"}
+
+
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
@@ -191,7 +195,11 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
         # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
         r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",
-        r"(?P<xformers2>)Memory-efficient attention, SwiGLU, sparse and more won't be available",
+        r"(?P<xformers_tail>)Memory-efficient attention, SwiGLU, sparse and more won't be "
+        r"available",
+        # (torchao's newer wording names neither itself nor a version of its own)
+        r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
+        r"Please upgrade to torch",
         r"Please install the (TorchAudio) version that matches your PyTorch version",
         r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
@@ -233,8 +241,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                             else str(canonicalize_name(user or "")))
     elif not m and lib and (user := _importer(doc, lib)):
         m, pkg = lib, str(canonicalize_name(user))
-    elif m and (m.group("xformers") is not None or m.group("xformers2") is not None):
-        pkg = "xformers"
+    elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
+        pkg = _NAMED[named]
     elif m:
         pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
         pkg = "flash-attn" if pkg == "flash-attention" else pkg

@@ -65,19 +65,27 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", name.replace("_", "-")))
 
 
-def placeholder_torch(doc: Doc) -> Iterator[Finding]:
-    """pip taking torch 0.1.2, PyPI's 2017 placeholder (an sdist whose setup.py only raises
-    "PyTorch does not currently provide packages for PyPI"): it is what pip falls back to
-    when no real torch wheel fits (a 32-bit or musl Python, a Python or platform no release
-    supports)."""
-    m = doc.find(r"PyTorch does not currently provide packages for PyPI|"
-                 r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz")
-    if m:
-        yield Finding("no-matching-distribution", "error", "pip took torch 0.1.2, the placeholder "
-                      "on PyPI that only raises this, because no real torch wheel fits this "
-                      "Python and platform (32-bit, musl/Alpine, or a Python or OS no release "
-                      "supports): use a 64-bit CPython that a release supports",
-                      doc.line(m), _cmd("pipguard", "install", "torch"))
+def placeholder(doc: Doc) -> Iterator[Finding]:
+    """pip taking a placeholder from PyPI where no real wheel fits: torch 0.1.2 (an sdist from
+    2017 whose setup.py only raises "PyTorch does not currently provide packages for PyPI")
+    or a family project's empty 0.0.0 (torch-tensorrt on Windows). It is what pip falls back
+    to when no real wheel fits this Python and platform (32-bit, musl, a Python or OS no
+    release supports)."""
+    torch = doc.find(r"PyTorch does not currently provide packages for PyPI|"
+                     r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz")
+    empty = None if torch else next(
+        (m for m in re.finditer(r"\b([A-Za-z][\w.-]*?)-0\.0\.0(?:\.tar\.gz \(\d+ (?:bytes|kB)\)|"
+                                r"\s*$)", doc.text, re.M)
+         if canonicalize_name(m.group(1)) in doc.facts.family()), None)
+    if m := torch or empty:
+        what = f"{canonicalize_name(empty.group(1))} 0.0.0, an empty" if empty else \
+            "torch 0.1.2, the"
+        yield Finding("no-matching-distribution", "error", f"pip took {what} placeholder on "
+                      "PyPI, because no real wheel fits this Python and platform (32-bit, "
+                      "musl/Alpine, or a Python or OS no release supports): use a 64-bit "
+                      "CPython and a platform a release supports", doc.line(m),
+                      _cmd("pipguard", "install", str(canonicalize_name(empty.group(1)))
+                           if empty else "torch"))
 
 
 def built_from_source(doc: Doc) -> Iterator[Finding]:
@@ -122,4 +130,4 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
-RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target, placeholder_torch)
+RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target, placeholder)

@@ -157,8 +157,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 618 / 637
-TRAINING_FIX_VALIDITY = 630 / 637
+TRAINING_ACCURACY = 621 / 637
+TRAINING_FIX_VALIDITY = 632 / 637
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -230,9 +230,14 @@ TRAINING_FIX_VALIDITY = 630 / 637
 #   projects (apex, clip, whisper), conda channel mixes, CI disk and memory; first sight:
 #   18/30 training, 20/28 held out, 71.4%); 381/434 (87.8%, 94.0%) once the model was
 #   refitted with C13's training records.
+# * 384/434 (88.5%, 94.0%) after the tuning on C13's training records: pip's "X requires
+#   torch==A, but you('ll) have torch B" for a companion is a companion mismatch whether or
+#   not torch moved (all 13 training records with it say so; three templates and a near
+#   miss had said resolver-conflict, and follow); torchao's newer wording; a family
+#   project's empty 0.0.0 placeholder on PyPI.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 381 / 434
+MEASURED_ACCURACY = 384 / 434
 MEASURED_FIX_VALIDITY = 408 / 434
 
 
@@ -259,7 +264,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 94.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.5%, fix validity 94.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

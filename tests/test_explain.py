@@ -894,7 +894,7 @@ def test_family_wheel_from_an_unknown_host() -> None:
 
 def test_pip_broken_pair_after_install(kb: ExplainFacts) -> None:
     f = first(fixture("pip_broken_pair.txt"), Context(facts=kb))
-    assert f.category == "resolver-conflict" and "0.18.0" in f.message
+    assert f.category == "companion-mismatch" and "0.18.0" in f.message
     assert f.fix == "pipguard install torch==2.3.0 torchvision==0.18.0 torchaudio==2.3.0"
     assert "torchaudio 2.2.1 requires torch==2.2.1" in f.message
 
@@ -903,7 +903,7 @@ def test_old_pip_has_requirement_wording() -> None:
     text = ("ERROR: torchvision 0.5.0 has requirement torch==1.4.0, but you'll have torch 1.5.0 "
             "which is incompatible.")  # fmt: skip
     f = first(text)
-    assert f.category == "resolver-conflict" and "torch==1.5.0" in f.fix
+    assert f.category == "companion-mismatch" and "torch==1.5.0" in f.fix
 
 
 def test_uv_resolver_conflict(kb: ExplainFacts) -> None:

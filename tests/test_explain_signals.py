@@ -536,3 +536,24 @@ def test_the_tail_of_a_tools_message_pasted_alone(text: str, category: str) -> N
     """Found by re-reading each training record's last three lines alone."""
     f = first(text)
     assert f is not None and f.category == category
+
+
+def test_torchaos_newer_wording_names_neither_itself_nor_its_version() -> None:
+    f = first("Skipping import of cpp extensions due to incompatible torch version. Please upgrade "
+              "to torch >= 2.11.0 (found 2.10.0+cu128).")
+    assert f is not None and f.category == "companion-mismatch" and "torchao" in f.message
+
+
+@pytest.mark.parametrize("text", [
+    "Collecting torch-tensorrt\n  Using cached torch_tensorrt-0.0.0.tar.gz (762 bytes)\n"
+    "Successfully installed torch-tensorrt-0.0.0",
+    "Successfully installed torch-tensorrt-0.0.0",
+])
+def test_a_family_projects_empty_placeholder(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "no-matching-distribution"
+    assert f.fix == "pipguard install torch-tensorrt"
+
+
+def test_an_unknown_projects_0_0_0_is_not_a_placeholder_finding() -> None:
+    assert first("Successfully installed mypkg-0.0.0") is None
