@@ -250,3 +250,26 @@ def test_doctor_deep_shows_what_the_import_reported(monkeypatch: pytest.MonkeyPa
     data = json.loads(render(result, as_json=True))
     assert data == {"findings": [], "deep": H100_FACTS}
     assert "deep" not in json.loads(render(Diagnosed((), "x"), as_json=True))
+
+
+@pytest.mark.parametrize("failure", [
+    # no rule reads it, whatever the words lean to: the failed import is the error
+    "Traceback (most recent call last):\n  File \"<string>\", line 1\nOSError: [Errno 28] No "
+    "space left on device\n",
+    "Traceback (most recent call last):\n  File \"<string>\", line 1\nRuntimeError: zork\n",
+])
+def test_a_failed_import_no_rule_reads_is_an_error(monkeypatch: pytest.MonkeyPatch,
+                                                    failure: str) -> None:
+    monkeypatch.setattr(runner, "RUNNER", _fake(failure, returncode=1))
+    found, facts = deep_with_facts("py", H100_HW, KN, "2.11.0")
+    assert facts is None and found[0].severity == "error"
+    assert found[0].message == "import torch failed"
+    assert all(f.severity == "info" for f in found[1:])  # a probable cause may follow
+
+
+def test_a_failed_import_a_rule_reads_is_that_rules_finding(monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    failure = "ImportError: libcudnn.so.9: cannot open shared object file: No such file\n"
+    monkeypatch.setattr(runner, "RUNNER", _fake(failure, returncode=1))
+    found, _ = deep_with_facts("py", H100_HW, KN, "2.11.0")
+    assert found[0].category == "cuda-libraries" and found[0].severity == "error"

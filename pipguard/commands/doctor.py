@@ -86,8 +86,12 @@ def deep_with_facts(python: str, hw: Hardware, kn: Knowledge, installed: str
                         "timed out", "pipguard verify torch")], None
     if probe.failure is not None:
         found = list(explain(probe.failure, Context(kn, hardware=hw, words=load_word_model())))
-        return found or [Finding("corrupt-install", "error", "import torch failed",
-                                 (probe.failure.strip().splitlines() or ["?"])[-1],
-                                 "pipguard verify torch")], None
+        if any(f.severity != "info" for f in found):
+            return found, None
+        # No rule read it: the import failing is the finding (an error, so doctor exits 1);
+        # a probable cause, if any, follows it.
+        return [Finding("corrupt-install", "error", "import torch failed",
+                        (probe.failure.strip().splitlines() or ["?"])[-1],
+                        "pipguard verify torch"), *found], None
     return deep_fit(probe.facts, hw, kn, installed), probe.facts
 
