@@ -5,6 +5,7 @@ cache; a corrupt zip names its file."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import cast
 
@@ -14,6 +15,7 @@ from pipguard import runner
 from pipguard.commands.planning import run_with_retry
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
+from pipguard.findings import Finding
 from pipguard.knowledge_tables import load_knowledge
 from pipguard.pipfailure import corrupt_download, out_of_memory
 from pipguard.plan import Plan, PlannedPackage
@@ -39,6 +41,18 @@ KILLED = ("Collecting torch\n  Downloading torch-2.0.1-cp310-cp310-manylinux1_x8
 DISK_FULL = ("Collecting torch\n  Downloading torch-2.0.1-cp38-cp38-manylinux1_x86_64.whl "
              "(619.9 MB)\nERROR: Could not install packages due to an OSError: [Errno 28] No "
              "space left on device\n")
+def test_a_probable_cause_is_said_never_acted_on() -> None:
+    """An info finding (a hint, the word model's lean) names no file pip broke on: no retry."""
+    guess = [Finding(c, "info", "probably: ...", "ERROR: something", "pipguard install torch")
+             for c in ("download-integrity", "resource-exhausted")]
+    assert corrupt_download("ERROR: something", guess, PLAN) is None
+    assert out_of_memory("ERROR: something", guess) is None
+    # the same findings from a rule (an error) are acted on
+    ruled = [replace(f, severity="error") for f in guess]
+    assert corrupt_download("ERROR: something", ruled, PLAN) is not None
+    assert out_of_memory("ERROR: something", ruled) is not None
+
+
 def test_memory_error_while_caching_is_worth_a_retry() -> None:
     oom = out_of_memory(MEMORY_ERROR, explain(MEMORY_ERROR, Context(facts=KNOWLEDGE)))
     assert oom is not None and oom.what == WHEEL
