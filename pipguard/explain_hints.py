@@ -9,12 +9,12 @@ one, not a log's INFO or WARNING line, with nothing succeeding after it: banners
 warnings above it are not the failure), and say so: an ``info`` finding ("probably ..."),
 ranked below any rule's.
 
-Where no pair is named, the lean of the text's words may be said instead: the word model
-(:mod:`pipguard.wordmodel`, fitted on the training records only) names a category when it
-finds it at least ``LEAN`` likely, not ``UNRELATED`` (a healthy output, a failure with another
-cause), and the text reports trouble (a failing or a warning line, nothing succeeding after
-it). It is said as a probable cause too, with the model's probability; ``install`` never acts
-on a probable cause (:mod:`pipguard.pipfailure`).
+Where no pair is named on that line, the lean of the text's words may be said instead: the
+word model (:mod:`pipguard.wordmodel`, fitted on the training records only) names a category
+when it finds it at least ``LEAN`` likely and it is one with a cause here (not ``UNRELATED``,
+a healthy output or a failure with another cause; not the two categories whose evidence words
+do not give). It is said as a guess, to be checked; ``install`` never acts on a probable cause
+(:mod:`pipguard.pipfailure`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 
 from pipguard.explain_doc import SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
-from pipguard.wordmodel import UNRELATED
+from pipguard.wordmodel import WordModel
 
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
 # ("not found", "not available" alone are not: a run says them and goes on)
@@ -33,10 +33,6 @@ _FAILED = re.compile(r"\b\w*(?:Error|Exception)\b|\b(?:error|failed|failure|fata
 # ... unless it is a log's information or a warning (glog's I/W prefixes, level=info).
 _NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]\d{4} )|\blevel="
                      r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)
-
-# A warning: where no line fails, the lean of the words may still be said (torch's warnings
-# about the GPU or the driver are how many run-time texts end).
-_WARNS = re.compile(r"\bwarn(?:ing)?s?\b|\b\w+Warning\b", re.I)
 
 _W = r"[^\n]{0,160}?"  # the two names of a pair: on one line
 _CUDA = (r"cudart|cublas\w*|cudnn\w*|nvrtc\w*|nccl|cusparse\w*|cufft\w*|curand|cusolver\w*|"
@@ -115,20 +111,14 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
      r"partially (?:installed|uninstalled)|broken (?:install(?:ation)?|environment)",
      "torch's installed files are damaged or incomplete", "pipguard verify torch"),
 )
-# The categories no pair above names: a model's lean is the only way to them here.
-_MORE = {
-    "resource-exhausted": ("the installer ran out of memory or disk while downloading, caching "
-                           "or unpacking a multi-gigabyte wheel",
-                           "pipguard install --no-cache-dir torch"),
-    "dependency-confusion": ("a package came from an index that serves another project under "
-                             "its name (an extra index consulted for every package)",
-                             "pipguard install torch"),
-}
-# Per category: the probable cause and its fix.
-CAUSES: dict[str, tuple[str, str]] = {
-    **{category: (cause, fix) for category, _, cause, fix in _HINTS}, **_MORE}
-# How likely the model must find a category before it is said (its precision at this level,
-# measured by cross-validation on the training records: scripts/fit_explain_words.py).
+# Per category: the probable cause and its fix, for a pair above or the words' lean. Two
+# categories are never guessed: whether memory ran out in the installer or in the user's
+# program, and which index served a package, take evidence the words alone do not give
+# (and a guess of an attack would alarm for nothing).
+CAUSES: dict[str, tuple[str, str]] = {category: (cause, fix)
+                                      for category, _, cause, fix in _HINTS}
+# How likely the model must find a category before it is said (chosen by cross-validation
+# on the training data: `python scripts/fit_explain_words.py --cross-validate`).
 LEAN = 0.5
 # What the whole text must also show for a hint to hold: a CPU build is only the wrong build
 # where a GPU is in sight.
@@ -149,30 +139,31 @@ def _fails(line: str) -> bool:
     return bool(_FAILED.search(line)) and not _NOTICE.search(line)
 
 
-def _troubled(line: str) -> bool:
-    """A line that reports a failure or warns."""
-    return bool(_FAILED.search(line) or _WARNS.search(line))
-
-
 def probable_cause(doc: Doc) -> Iterator[Finding]:
     """The first hint whose pair the failing line shows, else the words' lean (see the
     module's docstring)."""
     line = _last(doc.text, _fails)
-    for category, signal, cause, fix in _HINTS if line is not None else ():
-        context = _CONTEXT.get(category)
-        if re.search(signal, line or "", re.I) and (context is None or doc.find(context)):
-            yield Finding(category, "info", f"probably: {cause}; read from what the failing "
-                          "line names, not from a tool's own sentence for it", line or "", fix)
-            return
-    trouble = _last(doc.text, _troubled) if doc.ctx.words is not None else None
-    if doc.ctx.words is None or trouble is None:
+    if line is None:
         return
-    category, p = doc.ctx.words.probabilities(doc.text)[0]
-    if category != UNRELATED and p >= LEAN:
-        cause, fix = CAUSES[category]
-        yield Finding(category, "info", f"probably: {cause}; weighed from the words of the "
-                      f"text ({p:.0%} by a model fitted on real failure texts), not from a "
-                      "tool's own sentence for it", trouble.strip(), fix)
+    for category, signal, cause, fix in _HINTS:
+        context = _CONTEXT.get(category)
+        if re.search(signal, line, re.I) and (context is None or doc.find(context)):
+            yield Finding(category, "info", f"probably: {cause}; read from what the failing "
+                          "line names, not from a tool's own sentence for it", line.strip(), fix)
+            return
+    if (guess := lean(doc.ctx.words, doc.text)) is not None:
+        cause, fix = CAUSES[guess]
+        yield Finding(guess, "info", f"probably: {cause}; a guess from the words of the text "
+                      "(a model fitted on real failure texts), not a tool's own sentence for "
+                      "it: check it", line.strip(), fix)
+
+
+def lean(words: WordModel | None, text: str) -> str | None:
+    """The category the words lean to, where it may be said (a known cause, ``LEAN`` likely)."""
+    if words is None:
+        return None
+    category, p = words.probabilities(text)[0]
+    return category if category in CAUSES and p >= LEAN else None
 
 
 RULES: tuple[Rule, ...] = (probable_cause,)

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.errors import UsageError
+from pipguard.errors import PipguardError, UsageError
 from pipguard.hardware import DriverVersion
 from pipguard.knowledge import (
     ROLES,
@@ -219,4 +219,9 @@ def load_word_model() -> WordModel:
     from importlib import resources
 
     path = resources.files("pipguard") / "data" / "explain_words.json"
-    return WordModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return WordModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PipguardError(f"pipguard's packaged word model is unreadable: {exc}",
+                            hint="reinstall pipguard: pip install --force-reinstall "
+                                 "pipguard-torch") from None

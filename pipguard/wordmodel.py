@@ -29,7 +29,8 @@ _WORD = re.compile(r"[a-z][a-z0-9_]+|\d+")
 
 
 def features(text: str) -> frozenset[str]:
-    """A text's words (lower case; every number one word, ``#``) and its adjacent pairs."""
+    """A text's words of two characters or more (lower case) and its adjacent pairs, where
+    every number is the one word ``#`` (which counts only in a pair)."""
     words = ["#" if w.isdigit() else w for w in _WORD.findall(text.lower())]
     return frozenset([w for w in words if len(w) > 1]
                      + [f"{a} {b}" for a, b in itertools.pairwise(words)])
@@ -66,6 +67,8 @@ class WordModel:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"word model schema {data.get('schema')!r} is not {SCHEMA}")
         categories = tuple(str(c) for c in data["categories"])
+        if len(data["bias"]) != len(categories):
+            raise ValueError("the bias does not match the categories")
         # The numbers as JSON gives them (the file is packaged and a test refits it): a
         # float() per weight would double the load time of ~90,000 of them.
         weights = {str(f): tuple(w) for f, w in data["weights"].items()}

@@ -157,8 +157,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 621 / 637
-TRAINING_FIX_VALIDITY = 632 / 637
+TRAINING_ACCURACY = 613 / 637
+TRAINING_FIX_VALIDITY = 624 / 637
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -235,10 +235,17 @@ TRAINING_FIX_VALIDITY = 632 / 637
 #   not torch moved (all 13 training records with it say so; three templates and a near
 #   miss had said resolver-conflict, and follow); torchao's newer wording; a family
 #   project's empty 0.0.0 placeholder on PyPI.
+# * 380/434 (87.6%, 92.9%) after an independent review of the word model: it now guesses
+#   only where a line fails (a warning a run went past is not a failure, as for the rules),
+#   never guesses memory or disk running out (installer or user's program?) or a package's
+#   index (an attack alarm from words alone), and shows no probability (it spoke with 74% on
+#   average where it was right 42% of the time). Its guesses on the held-out set are counted
+#   below (MEASURED_GUESSES); on the training data by cross-validation, where no rule reads a
+#   text, it guessed 6 times, right 4 (`scripts/fit_explain_words.py --cross-validate`).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 384 / 434
-MEASURED_FIX_VALIDITY = 408 / 434
+MEASURED_ACCURACY = 380 / 434
+MEASURED_FIX_VALIDITY = 403 / 434
 
 
 @functools.cache
@@ -257,6 +264,29 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
     return accuracy, validity
 
 
+# The word model's guesses (where no rule or named pair reads a text) on the held-out set:
+# how many it made and how many were right, measured; a guess says so ("a guess from the
+# words"), so it can be told from the rules' findings.
+MEASURED_GUESSES = (11, 6)
+
+
+@functools.cache
+def _guesses() -> tuple[int, int]:
+    held_out = [r for r in load() if in_test_set(r["id"])]
+    firsts = [(r, found[0]) for r in held_out if (found := diagnose(r))]
+    guesses = [(r, f) for r, f in firsts if "a guess from the words" in f.message]
+    return len(guesses), sum(f.category == r["category"] for r, f in guesses)
+
+
+def test_the_word_models_guesses_on_the_held_out_set_are_counted(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    said, right = _guesses()
+    with capsys.disabled():
+        print(f"\nexplain's word model on the held-out set: guessed on {said} texts no rule "
+              f"reads, right on {right}")
+    assert (said, right) == MEASURED_GUESSES  # either way a change: measure it again
+
+
 def test_held_out_rates_do_not_fall_below_what_was_measured(
         capsys: pytest.CaptureFixture[str]) -> None:
     """A rule change that loses held-out cases fails here."""
@@ -264,7 +294,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.5%, fix validity 94.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.6%, fix validity 92.9% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -277,7 +307,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 10 / 93
+MEASURED_FALSE_FINDINGS = 8 / 92
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:

@@ -60,9 +60,11 @@ def test_a_rule_finding_leaves_no_room_for_a_hint() -> None:
 
 
 # A model that leans on two words, for the tests of how its lean is said.
-LEANING = WordModel(("cuda-libraries", "resource-exhausted", UNRELATED),
-                    {"zork": (4.0, 0.0, 0.0), "frob": (0.0, 4.0, 0.0), "ok": (0.0, 0.0, 6.0)},
-                    (0.0, 0.0, 0.0))
+LEANING = WordModel(("cuda-libraries", "gpu-arch-unsupported", "resource-exhausted",
+                     "dependency-confusion", UNRELATED),
+                    {"zork": (4.0, 0, 0, 0, 0), "frob": (0, 4.0, 0, 0, 0), "ok": (0, 0, 0, 0, 6.0),
+                     "oom": (0, 0, 6.0, 0, 0), "evil": (0, 0, 0, 6.0, 0)},
+                    (0.0, 0.0, 0.0, 0.0, 0.0))
 
 
 def leaned(text: str, model: WordModel = LEANING) -> list[tuple[str, str]]:
@@ -72,7 +74,7 @@ def leaned(text: str, model: WordModel = LEANING) -> list[tuple[str, str]]:
 def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> None:
     found = explain("Error: zork zork zork", Context(facts=REAL, words=LEANING))
     assert [(f.category, f.severity) for f in found] == [("cuda-libraries", "info")]
-    assert found[0].message.startswith("probably: ") and "%" in found[0].message
+    assert found[0].message.startswith("probably: ") and "a guess" in found[0].message
     assert found[0].fix == "pipguard install --force-reinstall torch"
 
 
@@ -81,6 +83,9 @@ def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> 
     "Error: zork frob",  # 50/50: under the lean it must show
     "zork zork zork",  # no failure reported
     "Error: zork\nSuccessfully installed torch-2.5.1",  # a failure gone past
+    "WARNING: zork zork zork",  # a warning: not a failure
+    "Error: oom oom",  # memory: in the installer or the user's program? words cannot say
+    "Error: evil evil",  # which index served it: words cannot say
 ])
 def test_the_lean_is_silent_when_unrelated_unsure_or_no_failure(text: str) -> None:
     assert leaned(text) == []
@@ -93,9 +98,9 @@ def test_without_a_model_only_the_pairs_speak() -> None:
 def test_a_pair_on_the_failing_line_goes_before_the_lean() -> None:
     text = "RuntimeError: frob frob frob, could not load libcudnn_graph"
     assert leaned(text) == [("cuda-libraries", "info")]
-    assert leaned("RuntimeError: frob frob frob") == [("resource-exhausted", "info")]
+    assert leaned("RuntimeError: frob frob frob") == [("gpu-arch-unsupported", "info")]
 
 
 def test_every_category_the_model_may_name_has_a_cause_and_a_fix() -> None:
-    assert set(CAUSES) == set(CATEGORIES)
+    assert set(CAUSES) == set(CATEGORIES) - {"resource-exhausted", "dependency-confusion"}
     assert all(cause and fix for cause, fix in CAUSES.values())
