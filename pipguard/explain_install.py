@@ -18,6 +18,22 @@ from pipguard.findings import Finding
 
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
 
+# Projects a torch user means whose name on PyPI is another project's, by what the other one
+# does when imported in their place: (signal, PyPI name, the project meant, what to install).
+_LOOKALIKES = (
+    # PyPI's apex is a Pyramid add-on; NVIDIA's apex is built from its repository
+    (r"cannot import name 'UnencryptedCookieSessionFactoryConfig' from 'pyramid\.session'|"
+     r"apex[/\\]__init__\.py\S*, line \d+, in <module>\s+from pyramid\.",
+     "apex", "NVIDIA's apex", "git+https://github.com/NVIDIA/apex.git"),
+    # PyPI's whisper is Graphite's database; OpenAI's is openai-whisper
+    (r"module 'whisper' has no attribute '(?:load_model|transcribe|load_audio|"
+     r"DecodingOptions)'", "whisper", "OpenAI's whisper", "openai-whisper"),
+    # PyPI's clip is a command-line tool; OpenAI's CLIP is installed from its repository
+    (r"module 'clip' has no attribute '(?:load|tokenize|available_models)'", "clip",
+     "OpenAI's CLIP", "git+https://github.com/openai/CLIP.git"),
+)
+
+
 def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
     if m := doc.find(r"`([\w.-]+)` is often confused for `([\w.-]+)`"):  # uv's hint
         yield Finding("dependency-confusion", "error",
@@ -42,6 +58,13 @@ def _dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "calls the package pytorch; pip and PyPI call it torch): a requirement "
                       "names the wrong project; write `torch` instead", doc.line(m),
                       _cmd("pipguard", "install", "torch"))
+    for signal, wrong, meant, right in _LOOKALIKES:
+        if m := doc.find(signal):
+            yield Finding("dependency-confusion", "error",
+                          f"the `{wrong}` installed is an unrelated project of that name on PyPI, "
+                          f"not {meant}: remove it and install {meant}", doc.line(m),
+                          f"pip uninstall -y {wrong} && " + _cmd("pipguard", "install", right))
+            break
     if m := doc.find(r"\btorchtriton\b|triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M):
         yield Finding("dependency-confusion", "error",
                       "torchtriton is the name abused in the Dec 2022 dependency-confusion attack "

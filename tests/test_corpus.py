@@ -157,8 +157,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 613 / 637
-TRAINING_FIX_VALIDITY = 624 / 637
+TRAINING_ACCURACY = 620 / 637
+TRAINING_FIX_VALIDITY = 631 / 637
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -242,10 +242,13 @@ TRAINING_FIX_VALIDITY = 624 / 637
 #   average where it was right 42% of the time). Its guesses on the held-out set are counted
 #   below (MEASURED_GUESSES); on the training data by cross-validation, where no rule reads a
 #   text, it guessed 6 times, right 4 (`scripts/fit_explain_words.py --cross-validate`).
+# * 382/434 (88.0%, 93.3%) once what the model had guessed for C13's training records is a
+#   rule: a same-named project on PyPI imported in place of the one meant (apex, whisper,
+#   clip), read from what it does when imported.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 380 / 434
-MEASURED_FIX_VALIDITY = 403 / 434
+MEASURED_ACCURACY = 382 / 434
+MEASURED_FIX_VALIDITY = 405 / 434
 
 
 @functools.cache
@@ -294,7 +297,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.6%, fix validity 92.9% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.3% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

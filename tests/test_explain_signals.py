@@ -557,3 +557,23 @@ def test_a_family_projects_empty_placeholder(text: str) -> None:
 
 def test_an_unknown_projects_0_0_0_is_not_a_placeholder_finding() -> None:
     assert first("Successfully installed mypkg-0.0.0") is None
+
+
+@pytest.mark.parametrize(("text", "wrong", "right"), [
+    ("  File \"/x/site-packages/apex/__init__.py\", line 13, in <module>\n    from pyramid.session "
+     "import UnencryptedCookieSessionFactoryConfig\nImportError: cannot import name "
+     "'UnencryptedCookieSessionFactoryConfig' from 'pyramid.session' (unknown location)", "apex",
+     "git+https://github.com/NVIDIA/apex.git"),
+    ("AttributeError: module 'whisper' has no attribute 'load_model'", "whisper", "openai-whisper"),
+    ("AttributeError: module 'clip' has no attribute 'load'", "clip",
+     "git+https://github.com/openai/CLIP.git"),
+])  # fmt: skip
+def test_a_same_named_project_on_pypi_is_not_the_one_meant(text: str, wrong: str,
+                                                            right: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "dependency-confusion"
+    assert f.fix == f"pip uninstall -y {wrong} && pipguard install {right}"
+
+
+def test_a_missing_attribute_of_another_module_is_not_a_lookalike() -> None:
+    assert first("AttributeError: module 'clip' has no attribute 'foo'") is None
