@@ -12,8 +12,9 @@ in through the context, like the tables), else ``()``. No I/O happens here.
 
 This module is the framework (rule order, a second reading of wrapped pastes, merging);
 a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rules live in
-:mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_install`
-(finding, resolving, downloading), :mod:`pipguard.explain_nomatch` (no matching
+:mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_confusion`
+(a package from the wrong project or index), :mod:`pipguard.explain_install` (downloading,
+resolving), :mod:`pipguard.explain_nomatch` (no matching
 distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
 :mod:`pipguard.explain_runtime` (compiled code failing to load) and
@@ -30,6 +31,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipguard import (
+    explain_confusion,
     explain_gpu,
     explain_hints,
     explain_install,
@@ -50,7 +52,7 @@ __all__ = ["RULES", "clean", "explain"]
 # The order is how decisive a signal is when several appear: causes before their symptoms
 # (the install rules all come first).
 RULES: tuple[Rule, ...] = (
-    *explain_resources.RULES, *explain_install.BEFORE_NO_MATCH,
+    *explain_resources.RULES, *explain_confusion.RULES, *explain_install.BEFORE_NO_MATCH,
     *explain_target.RULES, explain_nomatch.no_matching_distribution,
     explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,

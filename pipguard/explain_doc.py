@@ -1,8 +1,9 @@
 """What the ``explain`` rules share: the context, the document view, parsing helpers.
 
-The bottom of the explain modules: the rule modules (``explain_install``, ``_nomatch``,
-``_target``, ``_gpu``, ``_runtime``, ``_pydeps``, ``_resources``, ``_wording``) import it
-and :mod:`pipguard.explain` (the framework) imports them; this module imports none of them.
+The bottom of the explain modules: the rule modules (``explain_install``, ``_confusion``,
+``_nomatch``, ``_target``, ``_gpu``, ``_runtime``, ``_pydeps``, ``_resources``, ``_wording``)
+import it and :mod:`pipguard.explain` (the framework) imports them; this module imports none
+of them.
 :class:`Context` lives here: callers import it from this module.
 
 The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
