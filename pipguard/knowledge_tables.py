@@ -171,12 +171,16 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     )
 
 
-@lru_cache(maxsize=1)
-def _packaged_data() -> Mapping[str, Any]:
+def _packaged(name: str) -> Any:
+    """A JSON file of the package's data folder, parsed."""
     from importlib import resources
 
-    text = (resources.files("pipguard") / "data" / "facts.json").read_text(encoding="utf-8")
-    data: Mapping[str, Any] = json.loads(text)
+    return json.loads((resources.files("pipguard") / "data" / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _packaged_data() -> Mapping[str, Any]:
+    data: Mapping[str, Any] = _packaged("facts.json")
     return data
 
 
@@ -216,11 +220,8 @@ def load_knowledge(user_file: Path | None = None) -> Knowledge:
 @lru_cache(maxsize=1)
 def load_word_model() -> WordModel:
     """The packaged word model of ``explain``'s last resort (:mod:`pipguard.wordmodel`)."""
-    from importlib import resources
-
-    path = resources.files("pipguard") / "data" / "explain_words.json"
     try:
-        return WordModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return WordModel.from_json(_packaged("explain_words.json"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PipguardError(f"pipguard's packaged word model is unreadable: {exc}",
                             hint="reinstall pipguard: pip install --force-reinstall "

@@ -36,6 +36,12 @@ _HASHES = re.compile(r"Expected\s+sha256\s+([0-9a-f]{64})\s+Got\s+([0-9a-f]{64})
 _WHEEL = re.compile(r"([A-Za-z0-9_.+%-]+\.whl)")
 
 
+def _acted_on(findings: Sequence[Finding], category: str) -> list[Finding]:
+    """The findings of ``category`` a retry may rest on: a rule's, not a probable cause (an
+    ``info`` finding, a hint or the word model's guess, is said and never acted on)."""
+    return [f for f in findings if f.category == category and f.severity != "info"]
+
+
 def corrupt_download(output: str, findings: Sequence[Finding], plan: Plan) -> Corrupt | None:
     """Whether pip failed on a corrupt or mismatching download, and which file.
 
@@ -44,9 +50,7 @@ def corrupt_download(output: str, findings: Sequence[Finding], plan: Plan) -> Co
     file is known by the hash pip expected (its published sha256), so each
     file gets its own retry however pip words the rest.
     """
-    # A probable cause (an ``info`` finding: a hint, a model's lean) is said, never acted on.
-    findings = [f for f in findings
-                if f.category == "download-integrity" and f.severity != "info"]
+    findings = _acted_on(findings, "download-integrity")
     match = _HASHES.search(output)
     if not findings and match is None:
         return None
@@ -79,8 +83,8 @@ def out_of_memory(output: str, findings: Sequence[Finding]) -> Exhausted | None:
     From the ``resource-exhausted`` finding (a full disk is not this: without the cache
     pip needs less space, but the disk stays full, so that is the user's to fix).
     """
-    found = next((f for f in findings if f.category == "resource-exhausted"
-                  and f.severity != "info" and not re.search(DISK_FULL, f.evidence, re.I)), None)
+    found = next((f for f in _acted_on(findings, "resource-exhausted")
+                  if not re.search(DISK_FULL, f.evidence, re.I)), None)
     if found is None:
         return None
     wheels = _WHEEL.findall(found.evidence) or _WHEEL.findall(output)
