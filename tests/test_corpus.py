@@ -247,10 +247,13 @@ TRAINING_FIX_VALIDITY = 631 / 637
 # * 382/434 (88.0%, 93.3%) once what the model had guessed for C13's training records is a
 #   rule: a same-named project on PyPI imported in place of the one meant (apex, whisper,
 #   clip), read from what it does when imported.
+# * 381/434 (87.8%, 93.1%) once the model is also fitted on the training half of 30 more
+#   unrelated texts (U2-*: 13 healthy outputs, 17 failures with other causes); on their
+#   held-out half it gives a finding on 2 of 14. It guessed on one held-out text fewer.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 382 / 434
-MEASURED_FIX_VALIDITY = 405 / 434
+MEASURED_ACCURACY = 381 / 434
+MEASURED_FIX_VALIDITY = 404 / 434
 
 
 @functools.cache
@@ -276,7 +279,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (11, 6)
+MEASURED_GUESSES = (10, 5)
 
 
 def _guesses() -> tuple[int, int]:
@@ -301,7 +304,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.3% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 93.1% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -314,7 +317,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 8 / 92
+MEASURED_FALSE_FINDINGS = 9 / 106
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
