@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 620 / 637
-TRAINING_FIX_VALIDITY = 631 / 637
+TRAINING_ACCURACY = 639 / 664
+TRAINING_FIX_VALIDITY = 652 / 664
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -250,10 +250,14 @@ TRAINING_FIX_VALIDITY = 631 / 637
 # * 381/434 (87.8%, 93.1%) once the model is also fitted on the training half of 30 more
 #   unrelated texts (U2-*: 13 healthy outputs, 17 failures with other causes); on their
 #   held-out half it gives a finding on 2 of 14. It guessed on one held-out text fewer.
+# * 396/454 (87.2%, 93.0%) with C14-* (47 texts; first sight, before the refit: 19/27
+#   training, 15/20 held out, 75%; five of the six training records with no finding were
+#   "CUDA available: False" texts of a CPU build on a GPU machine, where no line reports a
+#   failure); the refit with C14's training records changed no held-out count.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 381 / 434
-MEASURED_FIX_VALIDITY = 404 / 434
+MEASURED_ACCURACY = 396 / 454
+MEASURED_FIX_VALIDITY = 422 / 454
 
 
 @functools.cache
@@ -279,7 +283,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (10, 5)
+MEASURED_GUESSES = (9, 5)
 
 
 def _guesses() -> tuple[int, int]:
@@ -304,7 +308,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 93.1% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.2%, fix validity 93.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
