@@ -35,6 +35,15 @@ _LOOKALIKES = (
 )
 
 
+def _conda_package(doc: Doc) -> bool:
+    """torchtriton named only as conda's package of that name (the pytorch channel's own
+    triton: ``torchtriton==2.0.0=py310``, ``pytorch/linux-64::torchtriton-2.0.0-py310_0``,
+    a ``conda list`` row); the attack was a PyPI upload, installed by pip."""
+    names = re.findall(r"(?:\S+::)?\btorchtriton\b\S*(?:[ \t]+\S+){0,3}", doc.text)
+    return bool(names) and all(re.match(r"\S+::|torchtriton(?:={1,2}[\w.]+=py|-[\w.]+-py\d|"
+                                        r"[ \t]+[\w.]+[ \t]+py\d)", n) for n in names)
+
+
 def dependency_confusion(doc: Doc) -> Iterator[Finding]:
     if m := doc.find(r"`([\w.-]+)` is often confused for `([\w.-]+)`"):  # uv's hint
         yield Finding("dependency-confusion", "error",
@@ -66,7 +75,8 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                           f"not {meant}: remove it and install {meant}", doc.line(m),
                           f"pip uninstall -y {wrong} && " + _cmd("pipguard", "install", right))
             break
-    if m := doc.find(r"\btorchtriton\b|triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M):
+    if (m := doc.find(r"\btorchtriton\b|triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M)
+            ) and not _conda_package(doc):
         yield Finding("dependency-confusion", "error",
                       "torchtriton is the name abused in the Dec 2022 dependency-confusion attack "
                       "(a malicious PyPI copy won over the nightly index via --extra-index-url "

@@ -291,6 +291,24 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                       "-c pytorch -c nvidia")
 
 
+def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
+    """``torch.cuda.is_available()`` shown False, and nothing else said why (the rules above
+    read a CPU build's version, a driver's or a container's own messages): on a machine with
+    an NVIDIA GPU the torch installed is most often a CPU-only build, the default of PyPI's
+    Windows wheels and of the aarch64 wheels a Jetson gets from PyPI or download.pytorch.org
+    (9 of the 10 training records that show it were that)."""
+    m = doc.find(r"is_available\(\)[^\n]{0,80}?\n?[^\n]{0,40}?\bFalse\b")
+    hw = doc.ctx.hardware
+    if not m or doc.platform() == "darwin" or (hw is not None and hw.accelerator != "nvidia"):
+        return
+    yield Finding("cpu-build-on-gpu", "warning", "torch.cuda.is_available() is False: most "
+                  "often the torch installed is a CPU-only build (torch.version.cuda is None; "
+                  "pip's Windows wheels and the aarch64 wheels a Jetson gets from PyPI are); a "
+                  "missing NVIDIA driver or a container without the GPU are the other causes, "
+                  "which `pipguard doctor` on that machine tells apart", doc.line(m),
+                  "pipguard doctor")
+
+
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
     """``uv run`` syncing the project again, to its default extras, after a ``uv sync
     --extra <cuda>`` installed a CUDA torch: it uninstalls that torch for the default one."""
@@ -300,4 +318,4 @@ def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
 
 
 RULES: tuple[Rule, ...] = (_driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu,
-                          _conda_cpu_variant)
+                          _conda_cpu_variant, _cuda_unavailable)

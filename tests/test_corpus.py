@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 639 / 664
-TRAINING_FIX_VALIDITY = 652 / 664
+TRAINING_ACCURACY = 645 / 664
+TRAINING_FIX_VALIDITY = 658 / 664
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -254,10 +254,14 @@ TRAINING_FIX_VALIDITY = 652 / 664
 #   training, 15/20 held out, 75%; five of the six training records with no finding were
 #   "CUDA available: False" texts of a CPU build on a GPU machine, where no line reports a
 #   failure); the refit with C14's training records changed no held-out count.
+# * 397/454 (87.4%, 93.2%) after the tuning on C14's training records: torch.cuda.is_available()
+#   shown False with nothing else said is a warning that a CPU build is the likely cause (9 of
+#   the 10 training records showing it); conda's own torchtriton package (the pytorch
+#   channel's triton) is not the PyPI attack.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 396 / 454
-MEASURED_FIX_VALIDITY = 422 / 454
+MEASURED_ACCURACY = 397 / 454
+MEASURED_FIX_VALIDITY = 423 / 454
 
 
 @functools.cache
@@ -308,7 +312,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.2%, fix validity 93.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.4%, fix validity 93.2% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

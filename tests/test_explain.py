@@ -802,9 +802,24 @@ def test_windows_pypi_wheel_is_the_cpu_build() -> None:
     assert f.category == "cpu-build-on-gpu" and "Windows" in f.message
 
 
-def test_cuda_false_alone_is_not_a_finding() -> None:
-    ctx = Context(facts=REAL, platform="linux")
+@pytest.mark.parametrize("text", [
+    ">>> torch.cuda.is_available()\nFalse\n",
+    "but cuda.is_available() returns false",
+    "- CUDA Support (`python -c \"import torch; print(torch.cuda.is_available())\"`) : False"])
+def test_cuda_false_alone_is_a_cpu_build_most_often(text: str) -> None:
+    """Pasted where a GPU was expected, a bare False is a CPU build far more often than a
+    missing driver: a warning that says so, with doctor to tell them apart."""
+    f = first(text, Context(facts=REAL, platform="linux"))
+    assert (f.category, f.severity, f.fix) == ("cpu-build-on-gpu", "warning", "pipguard doctor")
+    assert "most often" in f.message
+
+
+@pytest.mark.parametrize("hw", [Hardware(), Hardware(accelerator="apple")])
+def test_cuda_false_on_a_machine_without_an_nvidia_gpu_is_no_finding(hw: Hardware) -> None:
+    ctx = Context(facts=REAL, platform="linux", hardware=hw)
     assert explain(">>> torch.cuda.is_available()\nFalse\n", ctx) == ()
+    assert explain(">>> torch.cuda.is_available()\nFalse\n", Context(
+        facts=REAL, platform="darwin")) == ()
 
 
 def test_extension_built_for_another_cuda_runtime() -> None:
@@ -860,6 +875,22 @@ def test_torchtriton_install_log() -> None:
     assert "pip cache purge" in found[0].fix
     warn = [f for f in found if f.severity == "warning"]
     assert warn and warn[0].fix == "pipguard install torch torchvision torchaudio"
+
+
+@pytest.mark.parametrize("text", [
+    "PackagesNotFoundError: The following packages are not available from current channels:\n"
+    "\n  - torchtriton==2.0.0=py310\n  - pytorch==2.0.1=py3.10_cuda11.8_cudnn8.7.0_0\n",
+    "  pytorch/linux-64::torchtriton-2.0.0-py310\n",
+    "torchtriton               2.0.0                     py310    pytorch\n"])
+def test_conda_s_own_torchtriton_package_is_not_the_attack(text: str) -> None:
+    """The pytorch conda channel's triton is named torchtriton; the attack was on PyPI."""
+    assert "dependency-confusion" not in categories(text)
+
+
+def test_a_pip_torchtriton_beside_a_conda_one_is_still_the_attack() -> None:
+    text = ("  pytorch/linux-64::torchtriton-2.0.0-py310\n"
+            "Collecting torchtriton\n  Downloading torchtriton-2.0.0-cp310-cp310-linux_x86_64.whl")
+    assert categories(text)[0] == "dependency-confusion"
 
 
 def test_extra_index_url_success_warns_only() -> None:
