@@ -9,9 +9,11 @@ one, not a log's INFO or WARNING line, with nothing succeeding after it: banners
 warnings above it are not the failure), and say so: an ``info`` finding ("probably ..."),
 ranked below any rule's.
 
-Where no pair is named on that line, the lean of the text's words may be said instead: the
-word model (:mod:`pipguard.wordmodel`, fitted on the training records only) names a category
-when it finds it at least ``LEAN`` likely and it is one with a cause here (not ``UNRELATED``,
+Where no pair is named on that line, or no line reports a failure in the words these know (a
+torch warning, a ``False``, a library's own sentence) and nothing in the text succeeded
+the lean of the text's words may be said instead: the word model (:mod:`pipguard.wordmodel`,
+fitted on the training records only) names a category when it finds it at least ``LEAN``
+likely (``LEAN_QUIET`` where no line fails) and it is one with a cause here (not ``UNRELATED``,
 a healthy output or a failure with another cause; not the two categories whose evidence words
 do not give). It is said as a guess, to be checked; ``install`` never acts on a probable cause
 (:mod:`pipguard.pipfailure`).
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterator
 
 from pipguard.explain_doc import SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
-from pipguard.wordmodel import WordModel
+from pipguard.wordmodel import WordModel, features
 
 # A line that reports a failure (a traceback's last line, an error line, a failed step) ...
 # ("not found", "not available" alone are not: a run says them and goes on)
@@ -117,9 +119,14 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
 # (and a guess of an attack would alarm for nothing).
 CAUSES: dict[str, tuple[str, str]] = {category: (cause, fix)
                                       for category, _, cause, fix in _HINTS}
-# How likely the model must find a category before it is said (chosen by cross-validation
-# on the training data: `python scripts/fit_explain_words.py --cross-validate`).
+# How likely the model must find a category before it is said: where a line fails, and where
+# none does and nothing succeeded (a healthy output is most often such a text, so the model
+# must be surer). Chosen by 5-fold cross-validation on the training data only (`python
+# scripts/fit_explain_words.py --cross-validate`): the most right guesses with no more false
+# findings on the healthy outputs, nor on the unrelated failures, than the failing line alone
+# gave.
 LEAN = 0.5
+LEAN_QUIET = 0.8
 # What the whole text must also show for a hint to hold: a CPU build is only the wrong build
 # where a GPU is in sight.
 _CONTEXT = {"cpu-build-on-gpu": r"\b(?:cuda|gpu|nvidia)\b"}
@@ -143,27 +150,58 @@ def probable_cause(doc: Doc) -> Iterator[Finding]:
     """The first hint whose pair the failing line shows, else the words' lean (see the
     module's docstring)."""
     line = _last(doc.text, _fails)
-    if line is None:
+    if line is not None and (hint := _hint(doc, line)) is not None:
+        yield hint
         return
+    words = doc.ctx.words
+    if words is not None and (found := guess(words, doc.text)) is not None:
+        cause, fix = CAUSES[found]
+        yield Finding(found, "info", f"probably: {cause}; a guess from the words of the text "
+                      "(a model fitted on real failure texts), not a tool's own sentence for "
+                      "it: check it", line.strip() if line is not None else
+                      _telling(words, doc.text, found), fix)
+
+
+def _hint(doc: Doc, line: str) -> Finding | None:
+    """The first hint whose pair ``line`` shows (and whose context the text shows)."""
     for category, signal, cause, fix in _HINTS:
         context = _CONTEXT.get(category)
         if re.search(signal, line, re.I) and (context is None or doc.find(context)):
-            yield Finding(category, "info", f"probably: {cause}; read from what the failing "
-                          "line names, not from a tool's own sentence for it", line.strip(), fix)
-            return
-    if (guess := lean(doc.ctx.words, doc.text)) is not None:
-        cause, fix = CAUSES[guess]
-        yield Finding(guess, "info", f"probably: {cause}; a guess from the words of the text "
-                      "(a model fitted on real failure texts), not a tool's own sentence for "
-                      "it: check it", line.strip(), fix)
+            return Finding(category, "info", f"probably: {cause}; read from what the failing "
+                           "line names, not from a tool's own sentence for it", line.strip(),
+                           fix)
+    return None
 
 
-def lean(words: WordModel | None, text: str) -> str | None:
-    """The category the words lean to, where it may be said (a known cause, ``LEAN`` likely)."""
-    if words is None:
+def _telling(words: WordModel, text: str, category: str) -> str:
+    """The line whose words lean most to ``category``: the evidence shown for a guess made
+    where no line reports a failure."""
+    k = words.categories.index(category)
+
+    def pull(line: str) -> float:
+        return sum(words.weights[f][k] for f in features(line) if f in words.weights)
+
+    return max((line.strip() for line in text.splitlines() if line.strip()), key=pull,
+               default="")
+
+
+def _quiet(text: str) -> bool:
+    """No line reports a failure in words ``_FAILED`` knows, and nothing succeeded: a text
+    whose failure is a warning, a ``False`` or a library's own sentence, or a healthy one."""
+    return not SUCCEEDED.search(text) and not any(map(_fails, text.splitlines()))
+
+
+def guess(words: WordModel, text: str) -> str | None:
+    """The category the words of ``text`` lean to, where it may be said: a known cause,
+    ``LEAN`` likely after a failing line, ``LEAN_QUIET`` where no line fails."""
+    if _last(text, _fails) is not None:
+        likely = LEAN
+    elif _quiet(text):
+        likely = LEAN_QUIET
+    else:
         return None
     category, p = words.probabilities(text)[0]
-    return category if category in CAUSES and p >= LEAN else None
+    return category if category in CAUSES and p >= likely else None
 
 
 RULES: tuple[Rule, ...] = (probable_cause,)

@@ -76,15 +76,15 @@ def cross_validate(folds: int = 5) -> dict[str, int]:
     """Fit on all but one fold of the training data, judge the held-back fold, for each fold.
 
     The message templates are always fitted on, never judged. Counted where the word model
-    would speak (:func:`pipguard.explain_hints.lean` on a text with a failing line): on the
-    labelled failures, what it says and how much of it is right; on the healthy and unrelated
+    would speak (:func:`pipguard.explain_hints.guess`): on the labelled failures, what it
+    says and how much of it is right; on the healthy and unrelated
     texts, what it says at all (each a false finding). "Deployed" counts only the failures no
     rule or named pair reads (where ``explain`` would show the guess); the rules were written
     from these very records, so those are the hardest of them.
     """
     from pipguard.explain import explain
     from pipguard.explain_doc import Context
-    from pipguard.explain_hints import _fails, _last, lean
+    from pipguard.explain_hints import guess as guess_of
     from pipguard.knowledge_tables import load_knowledge
 
     facts = load_knowledge()
@@ -98,7 +98,7 @@ def cross_validate(folds: int = 5) -> dict[str, int]:
                     (*CATEGORIES, UNRELATED))
         for i in sorted(held):
             _, text, category = sources[i]
-            guess = lean(model, text) if _last(text, _fails) is not None else None
+            guess = guess_of(model, text)
             if category == UNRELATED:
                 counts["unrelated"] += 1
                 counts["false"] += guess is not None

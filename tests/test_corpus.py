@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 645 / 664
-TRAINING_FIX_VALIDITY = 658 / 664
+TRAINING_ACCURACY = 648 / 664
+TRAINING_FIX_VALIDITY = 661 / 664
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -258,10 +258,16 @@ TRAINING_FIX_VALIDITY = 658 / 664
 #   shown False with nothing else said is a warning that a CPU build is the likely cause (9 of
 #   the 10 training records showing it); conda's own torchtriton package (the pytorch
 #   channel's triton) is not the PyPI attack.
+# * 401/454 (88.3%, 94.5%) once the model may also guess where no line reports a failure in
+#   the words the pairs know and nothing succeeded, at 80% (the threshold and the rule that
+#   chose it were written down before this was measured: the most right guesses by 5-fold
+#   cross-validation on the training data, with no more false findings there on the healthy
+#   outputs nor on the unrelated failures than before: 9/44 and 6/87). It guessed on 16
+#   held-out texts no rule reads, right on 9; false findings held at 9/106.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 397 / 454
-MEASURED_FIX_VALIDITY = 423 / 454
+MEASURED_ACCURACY = 401 / 454
+MEASURED_FIX_VALIDITY = 429 / 454
 
 
 @functools.cache
@@ -287,7 +293,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (9, 5)
+MEASURED_GUESSES = (16, 9)
 
 
 def _guesses() -> tuple[int, int]:
@@ -312,7 +318,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.4%, fix validity 93.2% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 94.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -63,7 +63,8 @@ def test_a_rule_finding_leaves_no_room_for_a_hint() -> None:
 LEANING = WordModel(("cuda-libraries", "gpu-arch-unsupported", "resource-exhausted",
                      "dependency-confusion", UNRELATED),
                     {"zork": (4.0, 0, 0, 0, 0), "frob": (0, 4.0, 0, 0, 0), "ok": (0, 0, 0, 0, 6.0),
-                     "oom": (0, 0, 6.0, 0, 0), "evil": (0, 0, 0, 6.0, 0)},
+                     "oom": (0, 0, 6.0, 0, 0), "evil": (0, 0, 0, 6.0, 0),
+                     "blip": (2.0, 0, 0, 0, 0)},  # 65% cuda-libraries
                     (0.0, 0.0, 0.0, 0.0, 0.0))
 
 
@@ -81,14 +82,26 @@ def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> 
 @pytest.mark.parametrize("text", [
     "Error: ok ok",  # the model's own answer: not one of ours
     "Error: zork frob",  # 50/50: under the lean it must show
-    "zork zork zork",  # no failure reported
+    "blip",  # no line fails: 65% is under the surer lean it must show then
     "Error: zork\nSuccessfully installed torch-2.5.1",  # a failure gone past
-    "WARNING: zork zork zork",  # a warning: not a failure
+    "WARNING: zork zork zork\nSuccessfully installed torch-2.5.1",  # a warning gone past
+    "zork zork zork\n+ torch==2.5.1",  # uv installed after it
     "Error: oom oom",  # memory: in the installer or the user's program? words cannot say
     "Error: evil evil",  # which index served it: words cannot say
 ])
 def test_the_lean_is_silent_when_unrelated_unsure_or_no_failure(text: str) -> None:
     assert leaned(text) == []
+
+
+def test_where_no_line_fails_only_a_surer_lean_is_said_with_its_telling_line() -> None:
+    """A warning, a ``False``, a library's own sentence: no line reports a failure in the
+    words the pairs know, yet nothing succeeded; the model must be surer (LEAN_QUIET)."""
+    assert leaned("Error: blip") == [("cuda-libraries", "info")]  # a failing line: 65% will do
+    for text in ("zork zork zork", "WARNING: zork zork zork", "loading\nzork zork\ndone"):
+        assert leaned(text) == [("cuda-libraries", "info")], text
+    found = explain("loading the model\nzork zork, it said\nstill loading",
+                    Context(facts=REAL, words=LEANING))
+    assert found[0].evidence == "zork zork, it said"  # the line that leans the most
 
 
 def test_without_a_model_only_the_pairs_speak() -> None:
