@@ -296,16 +296,22 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     read a CPU build's version, a driver's or a container's own messages): on a machine with
     an NVIDIA GPU the torch installed is most often a CPU-only build, the default of PyPI's
     Windows wheels and of the aarch64 wheels a Jetson gets from PyPI or download.pytorch.org
-    (9 of the 10 training records that show it were that)."""
-    m = doc.find(r"is_available\(\)[^\n]{0,80}?\n?[^\n]{0,40}?\bFalse\b")
+    (9 of the 10 training records that show it were that). On Windows, where PyPI's wheel is
+    the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
+    records of the two categories are a CPU build)."""
+    m = doc.find(r"is_available\(\)[^\n]{0,80}?\n?[^\n]{0,40}?\bFalse\b") or (
+        doc.find(r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU "
+                 r"(?:is )?not (?:found|detected|available)|\bCUDA (?:is )?not available")
+        if doc.platform() == "win32" else None)
     hw = doc.ctx.hardware
     if not m or doc.platform() == "darwin" or (hw is not None and hw.accelerator != "nvidia"):
         return
-    yield Finding("cpu-build-on-gpu", "warning", "torch.cuda.is_available() is False: most "
-                  "often the torch installed is a CPU-only build (torch.version.cuda is None; "
-                  "pip's Windows wheels and the aarch64 wheels a Jetson gets from PyPI are); a "
-                  "missing NVIDIA driver or a container without the GPU are the other causes, "
-                  "which `pipguard doctor` on that machine tells apart", doc.line(m),
+    yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
+                  "is_available() is False): most often the torch installed is a CPU-only "
+                  "build (torch.version.cuda is None; pip's Windows wheels and the aarch64 "
+                  "wheels a Jetson gets from PyPI are); a missing NVIDIA driver or a container "
+                  "without the GPU are the other causes, which `pipguard doctor` on that "
+                  "machine tells apart", doc.line(m),
                   "pipguard doctor")
 
 

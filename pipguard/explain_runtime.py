@@ -167,7 +167,8 @@ def _ext_package(path: str) -> str:
 
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
-_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao"}
+_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao",
+          "dgl": "dgl"}
 
 
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
@@ -201,6 +202,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
         r"Please upgrade to torch",
         r"Please install the (TorchAudio) version that matches your PyTorch version",
+        # (DGL loads an adapter built per torch release; none for this one)
+        r"(?P<dgl>)libtensoradapter_pytorch_\S*?\.(?:so|dylib|dll)\b[^\n]*(?:cannot open|No "
+        r"such file|not found)",
         r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton

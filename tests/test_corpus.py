@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 666 / 683
-TRAINING_FIX_VALIDITY = 679 / 683
+TRAINING_ACCURACY = 667 / 683
+TRAINING_FIX_VALIDITY = 680 / 683
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -270,6 +270,8 @@ TRAINING_FIX_VALIDITY = 679 / 683
 # * 421/478 (88.1%, 94.4%) with C15-* (43 texts from research-code and small trackers; first
 #   sight: 17/19 training, 20/24 held out, 83.3%). Refitted with C15's training records, the
 #   model gives one more false finding on the held-out unrelated and healthy texts: 10/106.
+#   Unchanged by the tuning on C15's training records (DGL without a tensoradapter for the
+#   installed torch; on Windows, a program's own "no GPU" is PyPI's CPU wheel most often).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 421 / 478

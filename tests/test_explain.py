@@ -814,12 +814,27 @@ def test_cuda_false_alone_is_a_cpu_build_most_often(text: str) -> None:
     assert "most often" in f.message
 
 
+def test_a_program_s_own_no_gpu_on_windows_is_the_cpu_wheel_most_often() -> None:
+    text = "No GPU being used. Careful, inference might be very slow!"
+    f = first(text, Context(facts=REAL, platform="win32"))
+    assert (f.category, f.severity) == ("cpu-build-on-gpu", "warning")
+    assert "cpu-build-on-gpu" not in categories(text, Context(facts=REAL, platform="linux"))
+
+
 @pytest.mark.parametrize("hw", [Hardware(), Hardware(accelerator="apple")])
 def test_cuda_false_on_a_machine_without_an_nvidia_gpu_is_no_finding(hw: Hardware) -> None:
     ctx = Context(facts=REAL, platform="linux", hardware=hw)
     assert explain(">>> torch.cuda.is_available()\nFalse\n", ctx) == ()
     assert explain(">>> torch.cuda.is_available()\nFalse\n", Context(
         facts=REAL, platform="darwin")) == ()
+
+
+def test_dgl_without_an_adapter_for_this_torch() -> None:
+    text = ("/opt/dgl/src/runtime/tensordispatch.cc:43: TensorDispatcher: dlopen failed: /e/lib/"
+            "python3.8/site-packages/dgl/tensoradapter/pytorch/libtensoradapter_pytorch_1.10.2"
+            ".so: cannot open shared object file: No such file or directory")
+    f = first(text)
+    assert f.category == "companion-mismatch" and f.message.startswith("dgl's")
 
 
 def test_extension_built_for_another_cuda_runtime() -> None:
