@@ -313,6 +313,14 @@ PAGE_FILE = r"WinError 1455|paging file is too small"
 SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
                        r"Executing transaction: done", re.M)
 
+# The text is an install: a download, an installer's frames or command line, conda's package
+# cache or errors.
+INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
+              r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
+              r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
+              r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
+              r"[/\\]pkgs[/\\]|Conda\w*Error")
+
 # pip crashing (an exception it did not expect, not an error it reports): its traceback
 # follows "Exception:", on the next line or, in a reflowed paste, the same one.
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"

@@ -14,9 +14,9 @@ torch warning, a ``False``, a library's own sentence) and nothing in the text su
 the lean of the text's words may be said instead: the word model (:mod:`pipguard.wordmodel`,
 fitted on the training records only) names a category when it finds it at least ``LEAN``
 likely (``LEAN_QUIET`` where no line fails) and it is one with a cause here (not ``UNRELATED``,
-a healthy output or a failure with another cause; not the two categories whose evidence words
-do not give). It is said as a guess, to be checked; ``install`` never acts on a probable cause
-(:mod:`pipguard.pipfailure`).
+a healthy output or a failure with another cause; not a package's index, whose evidence words
+do not give; memory or disk only in an install). It is said as a guess, to be checked;
+``install`` never acts on a probable cause (:mod:`pipguard.pipfailure`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from pipguard.explain_doc import SUCCEEDED, Doc, Rule
+from pipguard.explain_doc import INSTALLING, SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
 from pipguard.wordmodel import WordModel, features
 
@@ -113,12 +113,17 @@ _HINTS: tuple[tuple[str, str, str, str], ...] = (
      r"partially (?:installed|uninstalled)|broken (?:install(?:ation)?|environment)",
      "torch's installed files are damaged or incomplete", "pipguard verify torch"),
 )
-# Per category: the probable cause and its fix, for a pair above or the words' lean. Two
-# categories are never guessed: whether memory ran out in the installer or in the user's
-# program, and which index served a package, take evidence the words alone do not give
-# (and a guess of an attack would alarm for nothing).
-CAUSES: dict[str, tuple[str, str]] = {category: (cause, fix)
-                                      for category, _, cause, fix in _HINTS}
+# Per category: the probable cause and its fix, for a pair above or the words' lean. Memory
+# or disk running out is guessed only where the text is an install (``INSTALLING``): a
+# training run out of GPU memory leans the same way, and is no install's fault. Which index
+# served a package is never guessed: the words alone do not give it, and a guess of an attack
+# would alarm for nothing.
+CAUSES: dict[str, tuple[str, str]] = {
+    **{category: (cause, fix) for category, _, cause, fix in _HINTS},
+    "resource-exhausted": ("memory or disk ran out while the installer downloaded, cached or "
+                           "unpacked a large wheel",
+                           "pipguard install --no-cache-dir torch")}
+_ONLY_WHERE = {"resource-exhausted": INSTALLING}
 # How likely the model must find a category before it is said: where a line fails, and where
 # none does and nothing succeeded (a healthy output is most often such a text, so the model
 # must be surer). Chosen by 5-fold cross-validation on the training data only (`python
@@ -201,7 +206,9 @@ def guess(words: WordModel, text: str) -> str | None:
     else:
         return None
     category, p = words.probabilities(text)[0]
-    return category if category in CAUSES and p >= likely else None
+    where = _ONLY_WHERE.get(category)
+    return category if (category in CAUSES and p >= likely and (
+        where is None or re.search(where, text, re.I))) else None
 
 
 RULES: tuple[Rule, ...] = (probable_cause,)

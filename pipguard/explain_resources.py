@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import PAGE_FILE, PIP_CRASH, Doc, Rule, _cmd, _req
+from pipguard.explain_doc import INSTALLING, PAGE_FILE, PIP_CRASH, Doc, Rule, _cmd, _req
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
@@ -38,12 +38,6 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # conda's own words (its package cache is where a full disk shows first)
 _CONDA = r"[/\\]pkgs[/\\]|Conda\w*Error"
-# The text is an install: a download, an installer's frames or command line.
-_INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
-               r"\bpip3? install|"
-               r"\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could not install "
-               r"packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed to "
-               r"(?:download|install|extract))|distribution cache|NoSpaceLeftError|" + _CONDA)
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -96,7 +90,7 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
               or doc.find(r"(?<![A-Za-z])Killed(?![A-Za-z])", 0))
     if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError|DataLoader worker"):
         return
-    if not (doc.find(_INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
+    if not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
     req, size = _what(doc)

@@ -272,10 +272,13 @@ TRAINING_FIX_VALIDITY = 680 / 683
 #   model gives one more false finding on the held-out unrelated and healthy texts: 10/106.
 #   Unchanged by the tuning on C15's training records (DGL without a tensoradapter for the
 #   installed torch; on Windows, a program's own "no GPU" is PyPI's CPU wheel most often).
+# * 421/478 (88.1%, 94.6%) once the model may guess memory or disk running out where the text
+#   is an install (by cross-validation on the training data: 17 of 18 such guesses right, no
+#   false finding); on the held-out set it made one such guess, of another category.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 421 / 478
-MEASURED_FIX_VALIDITY = 451 / 478
+MEASURED_FIX_VALIDITY = 452 / 478
 
 
 @functools.cache
@@ -301,7 +304,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (16, 9)
+MEASURED_GUESSES = (17, 9)
 
 
 def _guesses() -> tuple[int, int]:
@@ -326,7 +329,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.4% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -86,7 +86,7 @@ def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> 
     "Error: zork\nSuccessfully installed torch-2.5.1",  # a failure gone past
     "WARNING: zork zork zork\nSuccessfully installed torch-2.5.1",  # a warning gone past
     "zork zork zork\n+ torch==2.5.1",  # uv installed after it
-    "Error: oom oom",  # memory: in the installer or the user's program? words cannot say
+    "Error: oom oom",  # memory, not in an install: the user's program's, not ours
     "Error: evil evil",  # which index served it: words cannot say
 ])
 def test_the_lean_is_silent_when_unrelated_unsure_or_no_failure(text: str) -> None:
@@ -104,6 +104,12 @@ def test_where_no_line_fails_only_a_surer_lean_is_said_with_its_telling_line() -
     assert found[0].evidence == "zork zork, it said"  # the line that leans the most
 
 
+def test_memory_or_disk_is_guessed_only_in_an_install() -> None:
+    assert leaned("Collecting torch\n  Downloading torch-2.5.1.whl\nError: oom oom") == [
+        ("resource-exhausted", "info")]
+    assert leaned("epoch 3\nError: oom oom") == []
+
+
 def test_without_a_model_only_the_pairs_speak() -> None:
     assert found("Error: zork zork zork") == []
 
@@ -115,5 +121,5 @@ def test_a_pair_on_the_failing_line_goes_before_the_lean() -> None:
 
 
 def test_every_category_the_model_may_name_has_a_cause_and_a_fix() -> None:
-    assert set(CAUSES) == set(CATEGORIES) - {"resource-exhausted", "dependency-confusion"}
+    assert set(CAUSES) == set(CATEGORIES) - {"dependency-confusion"}
     assert all(cause and fix for cause, fix in CAUSES.values())
