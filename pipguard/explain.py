@@ -6,9 +6,11 @@ the *decisive signal* of one failure class (the sentence pip, uv, torch or numpy
 prints for it, not a memorised example), parses what that sentence names
 (requirements, versions, capabilities, library paths) with :mod:`packaging`, and
 asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
-Text no rule recognises gives, where it reports a failure, the probable cause it names or
-its words lean to (an ``info`` finding, :mod:`pipguard.explain_hints`; the word model comes
-in through the context, like the tables), else ``()``. No I/O happens here.
+Text no rule recognises gives what it still shows (``torch.cuda.is_available()`` False: a
+warning, :data:`pipguard.explain_gpu.LAST_RESORT`), the probable cause its failing line names,
+or the category its words lean to (an ``info`` finding, :mod:`pipguard.explain_hints`, where
+nothing in it succeeded; the word model comes in through the context, like the tables), else
+``()``. No I/O happens here.
 
 This module is the framework (rule order, a second reading of wrapped pastes, merging);
 a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rules live in
@@ -68,10 +70,14 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     """
     doc = Doc(trimmed(clean(text)), context)
     found = _read(doc)
-    for text in () if found else rereadings(doc.text):  # wrapped: a sentence spans rows
-        if found := _read(Doc(text, context)):
+    again = [] if found else [Doc(t, context) for t in rereadings(doc.text)]
+    for other in again:  # wrapped: a sentence spans rows
+        if found := _read(other):
             break
-    if not found:  # no tool's sentence: what the failure names, as a probable cause
+    for other in () if found else (doc, *again):  # what the failure still shows ...
+        if found := _read(other, explain_gpu.LAST_RESORT):
+            break
+    if not found:  # ... or names, or its words lean to: a probable cause
         found = _read(doc, explain_hints.RULES)
     out: dict[tuple[str, str], Finding] = {}
     tool = doc.installer() if context.wording == "auto" else "pip"

@@ -36,12 +36,18 @@ _LOOKALIKES = (
 
 
 def _conda_package(doc: Doc) -> bool:
-    """torchtriton named only as conda's package of that name (the pytorch channel's own
-    triton: ``torchtriton==2.0.0=py310``, ``pytorch/linux-64::torchtriton-2.0.0-py310_0``,
-    a ``conda list`` row); the attack was a PyPI upload, installed by pip."""
-    names = re.findall(r"(?:\S+::)?\btorchtriton\b\S*(?:[ \t]+\S+){0,3}", doc.text)
-    return bool(names) and all(re.match(r"\S+::|torchtriton(?:={1,2}[\w.]+=py|-[\w.]+-py\d|"
-                                        r"[ \t]+[\w.]+[ \t]+py\d)", n) for n in names)
+    """torchtriton in conda's words only: the pytorch channel's own triton package, in an
+    environment file, a plan, a ``conda list`` row or a solver's message, with no sign of pip
+    (or uv) in the text. The attack was a PyPI upload that pip installed; its own traces (the
+    official check's "You are affected", the malicious binary's path) are read regardless."""
+    conda = doc.find(r"\b(?:conda|mamba)\b|::torchtriton\b|Solving environment|current "
+                     r"channels|packages in environment at|^channels:|The following packages are "
+                     r"incompatible|^[ \t]*- torchtriton=|^[ \t]*(?:\+[ \t]*)?torchtriton(?:[ \t]+"
+                     r"\S+){3}|\b(?:linux|osx|win)-(?:64|aarch64|arm64|ppc64le)\b", re.I | re.M)
+    # (not conda's own pip package, nor its "Collecting package metadata")
+    pip = doc.find(r"\bpip3?\b(?![=<>])|\.whl\b|Collecting (?!package metadata)|--extra-index-"
+                   r"url|\buv\b")
+    return bool(conda) and not pip
 
 
 def dependency_confusion(doc: Doc) -> Iterator[Finding]:
@@ -75,8 +81,9 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                           f"not {meant}: remove it and install {meant}", doc.line(m),
                           f"pip uninstall -y {wrong} && " + _cmd("pipguard", "install", right))
             break
-    if (m := doc.find(r"\btorchtriton\b|triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M)
-            ) and not _conda_package(doc):
+    trace = doc.find(r"triton[/\\]runtime[/\\]triton\b|^You are affected\b", re.M)
+    bare = doc.find(r"\btorchtriton\b")
+    if m := trace or (bare if bare and not _conda_package(doc) else None):
         yield Finding("dependency-confusion", "error",
                       "torchtriton is the name abused in the Dec 2022 dependency-confusion attack "
                       "(a malicious PyPI copy won over the nightly index via --extra-index-url "

@@ -207,10 +207,25 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                                       if c in doc.ctx.installed)))
 
 
+# torch.cuda.is_available() said to be False (on its line, or wrapped onto the next), or its
+# value printed on the next line (a REPL's, a print's).
+_CUDA_FALSE = re.compile(
+    r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|==?|returns?|returned|"
+    r"returning|is|was|gives|as|still)[ \t]*)?(?:\n[ \t]*)?[`'\"]?False\b|"
+    r"\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.)[ \t]*)?(?:[^\s:]+[ \t]+){0,2}"
+    r"False[ \t]*$", re.I | re.M)
+
+
+def _cuda_false(doc: Doc) -> re.Match[str] | None:
+    """``torch.cuda.is_available()`` shown False, not in code (an ``if``, an ``else``, a skip)."""
+    return next((m for m in _CUDA_FALSE.finditer(doc.text)
+                 if not re.search(r"\b(?:if|else|skip\w*)\b", doc.line(m), re.I)), None)
+
+
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
     env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
-    false = doc.find(r"is_available\(\)[^\n]*\n?[^\n]*\bFalse\b")
+    false = _cuda_false(doc)
     got = doc.find(r"Successfully installed [^\n]*?\btorch-(\d[^\s]*)|Downloading \S*?torch-(\d["
                    r"^-\s]*\+cpu)-")  # what an install just put in place
     torch = torch or (next(g for g in got.groups() if g) if got else None)
@@ -291,27 +306,29 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                       "-c pytorch -c nvidia")
 
 
+# A program's own "no GPU".
+_NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
+           r"not (?:found|detected|available)|\bCUDA (?:is )?not available")
+
+
 def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
-    """``torch.cuda.is_available()`` shown False, and nothing else said why (the rules above
-    read a CPU build's version, a driver's or a container's own messages): on a machine with
+    """``torch.cuda.is_available()`` shown False, where no rule read why (a CPU build's
+    version, a driver's or a container's own messages; :data:`LAST_RESORT`): on a machine with
     an NVIDIA GPU the torch installed is most often a CPU-only build, the default of PyPI's
     Windows wheels and of the aarch64 wheels a Jetson gets from PyPI or download.pytorch.org
     (9 of the 10 training records that show it were that). On Windows, where PyPI's wheel is
     the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
     records of the two categories are a CPU build)."""
-    m = doc.find(r"is_available\(\)[^\n]{0,80}?\n?[^\n]{0,40}?\bFalse\b") or (
-        doc.find(r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU "
-                 r"(?:is )?not (?:found|detected|available)|\bCUDA (?:is )?not available")
-        if doc.platform() == "win32" else None)
+    m = _cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" else None)
     hw = doc.ctx.hardware
     if not m or doc.platform() == "darwin" or (hw is not None and hw.accelerator != "nvidia"):
         return
     yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
-                  "is_available() is False): most often the torch installed is a CPU-only "
-                  "build (torch.version.cuda is None; pip's Windows wheels and the aarch64 "
-                  "wheels a Jetson gets from PyPI are); a missing NVIDIA driver or a container "
-                  "without the GPU are the other causes, which `pipguard doctor` on that "
-                  "machine tells apart", doc.line(m),
+                  "is_available() is False): on a machine with an NVIDIA GPU, most often the "
+                  "torch installed is a CPU-only build (torch.version.cuda is None; pip's "
+                  "Windows wheels and the aarch64 wheels a Jetson gets from PyPI are); a "
+                  "missing NVIDIA driver or a container without the GPU are the other causes, "
+                  "which `pipguard doctor` on that machine tells apart", doc.line(m),
                   "pipguard doctor")
 
 
@@ -324,4 +341,6 @@ def _uv_run_resync(doc: Doc) -> re.Match[str] | None:
 
 
 RULES: tuple[Rule, ...] = (_driver_too_old, _gpu_arch_unsupported, _cpu_build_on_gpu,
-                          _conda_cpu_variant, _cuda_unavailable)
+                          _conda_cpu_variant)
+# Read only where no rule has a finding (the framework's last resort, before the hints).
+LAST_RESORT: tuple[Rule, ...] = (_cuda_unavailable,)

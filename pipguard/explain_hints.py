@@ -10,7 +10,7 @@ warnings above it are not the failure), and say so: an ``info`` finding ("probab
 ranked below any rule's.
 
 Where no pair is named on that line, or no line reports a failure in the words these know (a
-torch warning, a ``False``, a library's own sentence) and nothing in the text succeeded
+torch warning, a ``False``, a library's own sentence) and nothing in the text succeeded,
 the lean of the text's words may be said instead: the word model (:mod:`pipguard.wordmodel`,
 fitted on the training records only) names a category when it finds it at least ``LEAN``
 likely (``LEAN_QUIET`` where no line fails) and it is one with a cause here (not ``UNRELATED``,
@@ -124,6 +124,14 @@ CAUSES: dict[str, tuple[str, str]] = {
                            "unpacked a large wheel",
                            "pipguard install --no-cache-dir torch")}
 _ONLY_WHERE = {"resource-exhausted": INSTALLING}
+# ... and no GPU-build category where the text shows CUDA working.
+_WORKS = (r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:(?:[:=]|->|is|returns?)[ \t]*)?(?:\n[ \t]*)?"
+          r"True\b|Is CUDA available: True")
+_NOT_WHERE = {"cpu-build-on-gpu": _WORKS, "gpu-build-without-gpu": _WORKS}
+# A package listing (pip list or freeze, conda list, a plan's table): no failure of its own.
+_LISTING_ROW = re.compile(
+    r"[ \t]*(?:[-*+]?[ \t]*[A-Za-z][\w.-]*(?:\[[\w,-]+\])?(?:[ \t]+|==?)v?\d[\w.+!*-]*"
+    r"(?:(?:[ \t]+|=)\S+){0,4}|[-=─━|+ \t]+|#.*|(?:Package|Name)[ \t]+Version.*)[ \t]*")
 # How likely the model must find a category before it is said: where a line fails, and where
 # none does and nothing succeeded (a healthy output is most often such a text, so the model
 # must be surer). Chosen by 5-fold cross-validation on the training data only (`python
@@ -186,14 +194,18 @@ def _telling(words: WordModel, text: str, category: str) -> str:
     def pull(line: str) -> float:
         return sum(words.weights[f][k] for f in features(line) if f in words.weights)
 
-    return max((line.strip() for line in text.splitlines() if line.strip()), key=pull,
+    line = max((line.strip() for line in text.splitlines() if line.strip()), key=pull,
                default="")
+    return line if len(line) <= 400 else line[:397] + "..."  # (as Doc.line cuts evidence)
 
 
 def _quiet(text: str) -> bool:
-    """No line reports a failure in words ``_FAILED`` knows, and nothing succeeded: a text
-    whose failure is a warning, a ``False`` or a library's own sentence, or a healthy one."""
-    return not SUCCEEDED.search(text) and not any(map(_fails, text.splitlines()))
+    """No line reports a failure (:func:`_fails`: in words ``_FAILED`` knows, not a notice),
+    nothing succeeded, and it is not a bare package listing: a text whose failure is a
+    warning, a ``False`` or a library's own sentence, or a healthy one."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return not (SUCCEEDED.search(text) or any(map(_fails, lines))
+                or all(_LISTING_ROW.fullmatch(line) for line in lines))
 
 
 def guess(words: WordModel, text: str) -> str | None:
@@ -206,9 +218,10 @@ def guess(words: WordModel, text: str) -> str | None:
     else:
         return None
     category, p = words.probabilities(text)[0]
-    where = _ONLY_WHERE.get(category)
+    where, unless = _ONLY_WHERE.get(category), _NOT_WHERE.get(category)
     return category if (category in CAUSES and p >= likely and (
-        where is None or re.search(where, text, re.I))) else None
+        where is None or re.search(where, text, re.I)) and (
+        unless is None or not re.search(unless, text, re.I))) else None
 
 
 RULES: tuple[Rule, ...] = (probable_cause,)

@@ -30,7 +30,9 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
                     # the rest of NumPy 2's message, its first lines cut off
                     r"modules must be compiled with NumPy 2\.0|downgrade to 'numpy<2' or try to "
                     r"upgrade the affected module|"
-                    r"Failed to initialize NumPy|Could not infer dtype of numpy|numpy\.core\."
+                    # (but not NumPy absent: torch runs without it, and says so)
+                    r"Failed to initialize NumPy(?!: No module named 'numpy')|Could not infer "
+                    r"dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
                     r"is 0x2|Numpy is not available")
     up = doc.find(r"No module named 'numpy\._core'|numpy\._core\.multiarray failed to import|"

@@ -275,6 +275,13 @@ TRAINING_FIX_VALIDITY = 680 / 683
 # * 421/478 (88.1%, 94.6%) once the model may guess memory or disk running out where the text
 #   is an install (by cross-validation on the training data: 17 of 18 such guesses right, no
 #   false finding); on the held-out set it made one such guess, of another category.
+# * 421/478 (88.1%, 94.6%) after an independent review of this round's changes: the CUDA
+#   False warning reads only CUDA's own answer and only where no rule spoke (it had read
+#   mps's False, a setting's, code); conda's own torchtriton package in more of conda's
+#   forms; a bare package listing and a text that shows CUDA working get no guess; NumPy
+#   absent is no ABI mismatch; 15 real healthy outputs of pip and uv captured on a torch
+#   install join the near misses. 18 guesses on held-out texts no rule reads, 9 right; false
+#   findings 10 of 116.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 421 / 478
@@ -304,7 +311,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (17, 9)
+MEASURED_GUESSES = (18, 9)
 
 
 def _guesses() -> tuple[int, int]:
@@ -342,7 +349,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 10 / 106
+MEASURED_FALSE_FINDINGS = 10 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:

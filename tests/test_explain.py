@@ -677,6 +677,15 @@ def test_could_not_infer_dtype_alone() -> None:
     assert f.category == "numpy-abi" and "numpy<2" in f.fix
 
 
+def test_numpy_absent_is_no_abi_mismatch() -> None:
+    """torch runs without NumPy and warns so on import (a real torch 2.13 CPU install)."""
+    text = ("/v/lib/python3.11/site-packages/torch/_subclasses/functional_tensor.py:368: "
+            "UserWarning: Failed to initialize NumPy: No module named 'numpy' (Triggered "
+            "internally at /__w/pytorch/pytorch/torch/csrc/utils/tensor_numpy.cpp:84.)\n"
+            "2.13.0+cpu\ntensor([2., 2.])")
+    assert "numpy-abi" not in categories(text)
+
+
 def test_numpy_too_old_for_a_numpy2_module() -> None:
     f = first("ModuleNotFoundError: No module named 'numpy._core'")
     assert f.category == "numpy-abi" and f.fix == 'pipguard install "numpy>=2"'
@@ -821,10 +830,38 @@ def test_a_program_s_own_no_gpu_on_windows_is_the_cpu_wheel_most_often() -> None
     assert "cpu-build-on-gpu" not in categories(text, Context(facts=REAL, platform="linux"))
 
 
+@pytest.mark.parametrize("text", [
+    "torch.cuda.is_available(): True\ntorch.backends.mps.is_available(): False\n",
+    "  cuda.is_available(): True\n  fp16: False\n",
+    ">>> torch.backends.mps.is_available()\nFalse\n",
+    '    device = "cuda" if torch.cuda.is_available() else "cpu"\n'
+    '    net = Net(pretrained=False)\n',
+    "SKIPPED [2] tests/test_model.py:88: torch.cuda.is_available() is False",
+    "torch.cuda.is_available() -> True ; deterministic=False\n"])
+def test_a_false_that_is_not_cuda_s_is_no_cpu_build(text: str) -> None:
+    """Another backend's False, another setting's, code and a test skip: not CUDA's answer."""
+    assert "cpu-build-on-gpu" not in categories(text, Context(facts=REAL, platform="linux"))
+
+
+def test_cuda_false_beside_a_rule_s_finding_adds_nothing() -> None:
+    text = ">>> torch.__version__\n'2.5.1+cpu'\n>>> torch.cuda.is_available()\nFalse\nnvidia-smi"
+    found = explain(text, Context(facts=REAL, platform="linux"))
+    assert [(f.category, f.severity) for f in found] == [("cpu-build-on-gpu", "error")]
+
+
+def test_cuda_false_on_a_machine_known_to_have_an_nvidia_gpu_warns() -> None:
+    hw = Hardware(accelerator="nvidia", gpus=(Gpu("nvidia", "NVIDIA GeForce RTX 4090", "8.9"),))
+    f = first(">>> torch.cuda.is_available()\nFalse\n", Context(facts=REAL, hardware=hw))
+    assert (f.category, f.severity) == ("cpu-build-on-gpu", "warning")
+
+
 @pytest.mark.parametrize("hw", [Hardware(), Hardware(accelerator="apple")])
 def test_cuda_false_on_a_machine_without_an_nvidia_gpu_is_no_finding(hw: Hardware) -> None:
     ctx = Context(facts=REAL, platform="linux", hardware=hw)
     assert explain(">>> torch.cuda.is_available()\nFalse\n", ctx) == ()
+
+
+def test_cuda_false_on_a_mac_is_no_finding() -> None:
     assert explain(">>> torch.cuda.is_available()\nFalse\n", Context(
         facts=REAL, platform="darwin")) == ()
 
@@ -896,10 +933,22 @@ def test_torchtriton_install_log() -> None:
     "PackagesNotFoundError: The following packages are not available from current channels:\n"
     "\n  - torchtriton==2.0.0=py310\n  - pytorch==2.0.1=py3.10_cuda11.8_cudnn8.7.0_0\n",
     "  pytorch/linux-64::torchtriton-2.0.0-py310\n",
-    "torchtriton               2.0.0                     py310    pytorch\n"])
+    "torchtriton               2.0.0                     py310    pytorch\n",
+    "  torchtriton        pytorch/linux-64::torchtriton-2.1.0-py310\n",  # a plan, name column
+    "name: ml\nchannels:\n  - pytorch\ndependencies:\n  - pytorch=2.1.0\n  - torchtriton=2.1.0\n",
+    "torchtriton               2.1.0+6e4932cda8          py310    pytorch-nightly\n",
+    "  + torchtriton      2.1.0  py310                          pytorch/linux-64        93MB\n",
+    "The following packages are incompatible\n├─ pytorch 2.1.0** is installable and it "
+    "requires\n│  └─ torchtriton 2.1.0 , which requires\n"])
 def test_conda_s_own_torchtriton_package_is_not_the_attack(text: str) -> None:
     """The pytorch conda channel's triton is named torchtriton; the attack was on PyPI."""
     assert "dependency-confusion" not in categories(text)
+
+
+def test_the_attack_s_own_traces_beside_a_conda_listing_are_still_read() -> None:
+    text = ("torchtriton               2.0.0                     py310    pytorch\n"
+            "$ python check.py\nYou are affected")
+    assert categories(text)[0] == "dependency-confusion"
 
 
 def test_a_pip_torchtriton_beside_a_conda_one_is_still_the_attack() -> None:

@@ -89,7 +89,7 @@ def test_where_no_pair_is_named_the_words_lean_is_said_as_a_probable_cause() -> 
     "Error: oom oom",  # memory, not in an install: the user's program's, not ours
     "Error: evil evil",  # which index served it: words cannot say
 ])
-def test_the_lean_is_silent_when_unrelated_unsure_or_no_failure(text: str) -> None:
+def test_the_lean_is_silent_when_unrelated_unsure_or_gone_past(text: str) -> None:
     assert leaned(text) == []
 
 
@@ -102,6 +102,20 @@ def test_where_no_line_fails_only_a_surer_lean_is_said_with_its_telling_line() -
     found = explain("loading the model\nzork zork, it said\nstill loading",
                     Context(facts=REAL, words=LEANING))
     assert found[0].evidence == "zork zork, it said"  # the line that leans the most
+
+
+def test_a_package_listing_gets_no_guess_and_evidence_is_cut() -> None:
+    listing = "Package    Version\n---------- -------\nzork       2.5.1\ntorch      2.5.1+cu121\n"
+    assert leaned(listing) == []
+    assert leaned(listing + "loading zork zork\n") == [("cuda-libraries", "info")]
+    found = explain("zork " * 200, Context(facts=REAL, words=LEANING))
+    assert len(found[0].evidence) == 400 and found[0].evidence.endswith("...")
+
+
+def test_no_gpu_build_guess_where_the_text_shows_cuda_working() -> None:
+    model = WordModel(("cpu-build-on-gpu", UNRELATED), {"zork": (6.0, 0)}, (0.0, 0.0))
+    assert leaned("zork zork", model) == [("cpu-build-on-gpu", "info")]
+    assert leaned(">>> torch.cuda.is_available()\nTrue\nzork zork", model) == []
 
 
 def test_memory_or_disk_is_guessed_only_in_an_install() -> None:

@@ -80,6 +80,7 @@ def test_a_warning_the_tool_went_past_is_not_its_failure(case: dict[str, str | N
     """Healthy outputs with warnings in them (a retry or a resumed download that then
     succeeded, a wheel build pip fell back from, a library's start-up banner, `collect_env` on
     a CPU machine) give nothing; a failure whose text also holds such a warning is read as
-    its own cause. Written by an independent review of the templates above."""
+    its own cause. Written by independent reviews of the templates above; the ``cap_*``
+    ones are real outputs of pip and uv, captured on a healthy torch install."""
     found = explain(str(case["text"]), Context(facts=KNOWLEDGE, wording="auto"))
     assert (found[0].category if found else None) == case["want"], found[:1]
