@@ -129,9 +129,11 @@ _WORKS = (r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:(?:[:=]|->|is|returns?)[ \t]*
           r"True\b|Is CUDA available: True")
 _NOT_WHERE = {"cpu-build-on-gpu": _WORKS, "gpu-build-without-gpu": _WORKS}
 # A package listing (pip list or freeze, conda list, a plan's table): no failure of its own.
+# (Each part starts with what the one before cannot hold, so a row splits one way only.)
 _LISTING_ROW = re.compile(
-    r"[ \t]*(?:[-*+]?[ \t]*[A-Za-z][\w.-]*(?:\[[\w,-]+\])?(?:[ \t]+|==?)v?\d[\w.+!*-]*"
-    r"(?:(?:[ \t]+|=)\S+){0,4}|[-=─━|+ \t]+|#.*|(?:Package|Name)[ \t]+Version.*)[ \t]*")
+    r"[ \t]*(?:(?:[-*+][ \t]*)?[A-Za-z][\w.-]*(?:\[[\w,-]+\])?(?:[ \t]+|==?)v?\d[\w.+!*-]*"
+    r"(?:(?:[ \t]+|=)[^\s=]+){0,4}|[-=─━|+](?:[-=─━|+]|[ \t]+[-=─━|+])*|#.*|(?:Package|Name)[ \t]+"
+    r"Version.*)[ \t]*")
 # How likely the model must find a category before it is said: where a line fails, and where
 # none does and nothing succeeded (a healthy output is most often such a text, so the model
 # must be surer). Chosen by 5-fold cross-validation on the training data only (`python

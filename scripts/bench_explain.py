@@ -8,9 +8,10 @@ with the size instead of staying flat. Inputs:
 * the corpus (``tests/fixtures/explain/corpus.json``), every record once;
 * whole logs (a successful pip install repeated, "Requirement already satisfied" lines);
 * single long lines (words, one run of one character, paths, quoted words, a signal's
-  start repeated, a wheel name's ``%2B`` with no end, open brackets) and runs of blank
-  lines, 32 KB and 2 MB: the shapes that make an unbounded ``(\\S+) [^\\n]*?``, a
-  ``^\\s*`` under ``re.M`` or a lazy scan to a line's end quadratic.
+  start repeated, a wheel name's ``%2B`` with no end, open brackets, blanks ending in a
+  letter, a package row's ``=x`` run) and runs of blank lines, 32 KB and 2 MB: the shapes
+  that make an unbounded ``(\\S+) [^\\n]*?``, a ``^\\s*`` under ``re.M``, a lazy scan to a
+  line's end or two adjacent quantifiers over the same characters quadratic or worse.
 
     python scripts/bench_explain.py [--repeat 3]
 """
@@ -48,7 +49,11 @@ def _shapes(size: int) -> dict[str, str]:
             "quoted line": fill("'a' \"b\" "), "blank lines": "\n" * size,
             "space lines": fill("   \n"),
             "repeated signal": fill('Error loading "C:\\a\\torch\\lib\\'),
-            "wheel token": fill("torch-2.1.0%2Bcu121-"), "open brackets": fill("depends on x (")}
+            "wheel token": fill("torch-2.1.0%2Bcu121-"), "open brackets": fill("depends on x ("),
+            # (a line of blanks ending in a letter, a package row's separator run: the shapes
+            # that made the listing test cubic, found by a review)
+            "blanks then a letter": " " * (size - 1) + "x", "name, number, '=x' run":
+            "a 1" + fill("=x")[: size - 9] + " y y y"}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:
