@@ -74,9 +74,11 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     for other in again:  # wrapped: a sentence spans rows
         if found := _read(other):
             break
-    for other in () if found else (doc, *again):  # what the failure still shows ...
-        if found := _read(other, explain_gpu.LAST_RESORT):
-            break
+    if not any(f.severity == "error" for _, _, f in found):  # what the failure still shows
+        for other in (doc, *again):  # (after any rule's warning)
+            if last := _read(other, explain_gpu.LAST_RESORT):
+                found += [(level, len(RULES) + rank, f) for level, rank, f in last]
+                break
     if not found:  # ... or names, or its words lean to: a probable cause
         found = _read(doc, explain_hints.RULES)
     out: dict[tuple[str, str], Finding] = {}

@@ -40,13 +40,18 @@ def _conda_package(doc: Doc) -> bool:
     environment file, a plan, a ``conda list`` row or a solver's message, with no sign of pip
     (or uv) in the text. The attack was a PyPI upload that pip installed; its own traces (the
     official check's "You are affected", the malicious binary's path) are read regardless."""
-    conda = doc.find(r"\b(?:conda|mamba)\b|::torchtriton\b|Solving environment|current "
+    conda = doc.find(r"\b(?:conda|mamba)\b(?![=<>])|::torchtriton\b|Solving environment|current "
                      r"channels|packages in environment at|^channels:|The following packages are "
-                     r"incompatible|^[ \t]*- torchtriton=|^[ \t]*(?:\+[ \t]*)?torchtriton(?:[ \t]+"
-                     r"\S+){3}|\b(?:linux|osx|win)-(?:64|aarch64|arm64|ppc64le)\b", re.I | re.M)
-    # (not conda's own pip package, nor its "Collecting package metadata")
-    pip = doc.find(r"\bpip3?\b(?![=<>])|\.whl\b|Collecting (?!package metadata)|--extra-index-"
-                   r"url|\buv\b")
+                     r"incompatible|Could not solve for environment specs|Encountered problems "
+                     r"while solving|^[ \t]*- torchtriton=|^[ \t]*(?:\+[ \t]*)?torchtriton[ \t]+\d"
+                     r"[\w.+]*[ \t]+(?!pypi)\S+[ \t]+\S+|\b(?:linux|osx|win)-(?:64|aarch64|arm64|"
+                     r"ppc64le)\b", re.I | re.M)
+    # pip's own actions and rows (a conda list's pypi_0 row is pip's), not pip as a package
+    pip = doc.find(r"\bpip3? (?:install|download|check|show|freeze|list)\b|\bpip's\b|\.whl\b|"
+                   r"Collecting (?!package metadata)|Successfully installed|Requirement already "
+                   r"satisfied|--(?:extra-)?index-url|\bpypi_0\b|^[ \t]*- pip:|\buv (?:pip|add|"
+                   r"sync)\b|^Name: torchtriton|^torchtriton(?:==|[ \t]+\d\S*[ \t]+(?:requires|has "
+                   r"requirement))", re.I | re.M)
     return bool(conda) and not pip
 
 

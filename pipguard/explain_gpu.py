@@ -210,16 +210,18 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
 # torch.cuda.is_available() said to be False (on its line, or wrapped onto the next), or its
 # value printed on the next line (a REPL's, a print's).
 _CUDA_FALSE = re.compile(
-    r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|==?|returns?|returned|"
-    r"returning|is|was|gives|as|still)[ \t]*)?(?:\n[ \t]*)?[`'\"]?False\b|"
-    r"\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.)[ \t]*)?(?:[^\s:]+[ \t]+){0,2}"
-    r"False[ \t]*$", re.I | re.M)
+    r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
+    r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
+    r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
+    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
 
 
 def _cuda_false(doc: Doc) -> re.Match[str] | None:
-    """``torch.cuda.is_available()`` shown False, not in code (an ``if``, an ``else``, a skip)."""
-    return next((m for m in _CUDA_FALSE.finditer(doc.text)
-                 if not re.search(r"\b(?:if|else|skip\w*)\b", doc.line(m), re.I)), None)
+    """``torch.cuda.is_available()`` shown False, not in code (``if … is_available()``, ``…
+    else``) nor a test's skip."""
+    return next((m for m in _CUDA_FALSE.finditer(doc.text) if not re.search(
+        r"\bif (?:not )?(?:torch\.)?cuda\.is_available\(\)|is_available\(\)\)? else\b|\bskip\w*",
+        doc.line(m), re.I)), None)
 
 
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:

@@ -126,8 +126,9 @@ CAUSES: dict[str, tuple[str, str]] = {
 _ONLY_WHERE = {"resource-exhausted": INSTALLING}
 # ... and no GPU-build category where the text shows CUDA working.
 _WORKS = (r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:(?:[:=]|->|is|returns?)[ \t]*)?(?:\n[ \t]*)?"
-          r"True\b|Is CUDA available: True")
-_NOT_WHERE = {"cpu-build-on-gpu": _WORKS, "gpu-build-without-gpu": _WORKS}
+          r"True\b|Is CUDA available: True|\+cu\d+[ \t]+True\b")  # (print(version, available))
+_NOT_WHERE = {"cpu-build-on-gpu": _WORKS, "gpu-build-without-gpu": _WORKS,
+              "numpy-abi": r"No module named '?numpy'?(?![\w.])"}  # (NumPy absent, not mismatched)
 # A package listing (pip list or freeze, conda list, a plan's table): no failure of its own.
 # (Each part starts with what the one before cannot hold, so a row splits one way only.)
 _LISTING_ROW = re.compile(

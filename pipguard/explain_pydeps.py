@@ -42,6 +42,13 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     if up and ((up.group(1) and int(up.group(1), 16) < int(up.group(2), 16))
                or (up.group(3) and int(up.group(3)) < int(up.group(4)))):
         down, up = down or up, None  # built for an older numpy than the one running
+    absent = doc.find(r"No module named '?numpy'?(?![\w.])")
+    if absent and down and not up and re.match(r"Numpy is not available|Failed to initialize",
+                                                 down.group(0), re.I):
+        yield Finding("numpy-abi", "error", "NumPy is not installed: torch runs without it, but "
+                      "what hands it NumPy arrays fails", doc.line(down),
+                      _cmd("pipguard", "install", "numpy"))
+        return
     if up and not down:  # numpy._core, C-API >= 0x12, ABI 0x2000000, 96-byte dtype: NumPy 2
         api = int(up.group(1), 16) if up.group(1) else None
         two = (api is None and up.group(3) in (None, "96")) or (api or 0) >= 0x2000000 or (

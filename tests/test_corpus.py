@@ -281,7 +281,9 @@ TRAINING_FIX_VALIDITY = 680 / 683
 #   forms; a bare package listing and a text that shows CUDA working get no guess; NumPy
 #   absent is no ABI mismatch; 15 real healthy outputs of pip and uv captured on a torch
 #   install join the near misses. 18 guesses on held-out texts no rule reads, 9 right; false
-#   findings 10 of 116.
+#   findings 10 of 116. After a second review of those fixes (pip's own actions, not the
+#   word, tell a pip-installed torchtriton in a conda environment; more everyday forms of
+#   CUDA's False, also after a rule's warning; NumPy absent where it is needed): 17 and 9.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 421 / 478
@@ -311,7 +313,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (18, 9)
+MEASURED_GUESSES = (17, 9)
 
 
 def _guesses() -> tuple[int, int]:

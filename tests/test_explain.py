@@ -849,6 +849,34 @@ def test_cuda_false_beside_a_rule_s_finding_adds_nothing() -> None:
     assert [(f.category, f.severity) for f in found] == [("cpu-build-on-gpu", "error")]
 
 
+def test_cuda_false_cut_at_a_terminal_s_width_is_read_joined() -> None:
+    row = "x" * 60 + " torch.cuda.is_avail"
+    text = f"{row}\nable() returns False\n{'y' * 80}"
+    assert len(row) == 80 and categories(text, Context(facts=REAL, platform="linux")) == [
+        "cpu-build-on-gpu"]
+
+
+def test_cuda_false_after_a_rule_s_warning_comes_second() -> None:
+    text = ("pip install torch --extra-index-url https://download.pytorch.org/whl/cu121\n"
+            "Successfully installed torch-2.5.1\n>>> torch.cuda.is_available()\nFalse")
+    found = explain(text, Context(facts=REAL, platform="linux"))
+    assert [f.category for f in found][-1] == "cpu-build-on-gpu" and len(found) >= 2
+
+
+@pytest.mark.parametrize("text", [
+    "In [2]: torch.cuda.is_available()\nOut[2]: False", "torch.cuda.is_available()  # False",
+    "torch.cuda.is_available() is still False", "cuda.is_available() always returns False"])
+def test_cuda_false_in_other_everyday_forms(text: str) -> None:
+    assert categories(text, Context(facts=REAL, platform="linux")) == ["cpu-build-on-gpu"]
+
+
+def test_numpy_missing_where_it_is_needed_is_installed() -> None:
+    text = ("UserWarning: Failed to initialize NumPy: No module named 'numpy' (Triggered "
+            "internally at tensor_numpy.cpp:84.)\nRuntimeError: Numpy is not available")
+    f = first(text)
+    assert f.category == "numpy-abi" and f.fix == "pipguard install numpy"
+
+
 def test_cuda_false_on_a_machine_known_to_have_an_nvidia_gpu_warns() -> None:
     hw = Hardware(accelerator="nvidia", gpus=(Gpu("nvidia", "NVIDIA GeForce RTX 4090", "8.9"),))
     f = first(">>> torch.cuda.is_available()\nFalse\n", Context(facts=REAL, hardware=hw))
@@ -942,6 +970,28 @@ def test_torchtriton_install_log() -> None:
     "requires\n│  └─ torchtriton 2.1.0 , which requires\n"])
 def test_conda_s_own_torchtriton_package_is_not_the_attack(text: str) -> None:
     """The pytorch conda channel's triton is named torchtriton; the attack was on PyPI."""
+    assert "dependency-confusion" not in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    "torchtriton               2.0.0                    pypi_0    pypi\n",  # conda list: pip's
+    "torchtriton 2.0.0+0d7e753227 requires filelock, which is not installed.\n",  # pip check
+    "Requirement already satisfied: filelock in /opt/conda/lib/python3.10/site-packages (from "
+    "torchtriton==2.0.0)\nSuccessfully installed torchtriton-2.0.0\n",  # pip in a conda image
+    "# packages in environment at /opt/conda:\npip  23.3.1  py310h06a4308_0\n"
+    "torchtriton               2.0.0                    pypi_0    pypi\n"])
+def test_a_pip_installed_torchtriton_in_a_conda_environment_is_the_attack(text: str) -> None:
+    assert categories(text)[0] == "dependency-confusion"
+
+
+@pytest.mark.parametrize("text", [
+    "Could not solve for environment specs\nEncountered problems while solving:\n  - package "
+    "pytorch-2.0.1-py3.10_cuda11.8_cudnn8.7.0_0 requires torchtriton 2.0.0, but none of the "
+    "providers can be installed\n",
+    "torchtriton-2.1.0 | py310 | 93 MB | pytorch/linux-64\n",
+    "# packages in environment at /opt/conda:\npip  23.3.1  py310h06a4308_0\n"
+    "torchtriton               2.1.0                     py310    pytorch\n"])
+def test_conda_s_torchtriton_beside_conda_s_pip_package_is_not_the_attack(text: str) -> None:
     assert "dependency-confusion" not in categories(text)
 
 

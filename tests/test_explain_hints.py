@@ -116,6 +116,9 @@ def test_no_gpu_build_guess_where_the_text_shows_cuda_working() -> None:
     model = WordModel(("cpu-build-on-gpu", UNRELATED), {"zork": (6.0, 0)}, (0.0, 0.0))
     assert leaned("zork zork", model) == [("cpu-build-on-gpu", "info")]
     assert leaned(">>> torch.cuda.is_available()\nTrue\nzork zork", model) == []
+    assert leaned("2.3.1+cu121 True NVIDIA GeForce RTX 3090\nzork zork", model) == []
+    assert leaned(">>> torch.backends.mps.is_available()\nTrue\nzork zork", model) == [
+        ("cpu-build-on-gpu", "info")]  # another backend's True says nothing of CUDA
 
 
 def test_memory_or_disk_is_guessed_only_in_an_install() -> None:
