@@ -321,6 +321,9 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
               r"[/\\]pkgs[/\\]|Conda\w*Error")
 
+# NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
+NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
+
 # pip crashing (an exception it did not expect, not an error it reports): its traceback
 # follows "Exception:", on the next line or, in a reflowed paste, the same one.
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"

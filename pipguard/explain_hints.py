@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from pipguard.explain_doc import INSTALLING, SUCCEEDED, Doc, Rule
+from pipguard.explain_doc import INSTALLING, NUMPY_ABSENT, SUCCEEDED, Doc, Rule
 from pipguard.findings import Finding
 from pipguard.wordmodel import WordModel, features
 
@@ -128,7 +128,7 @@ _ONLY_WHERE = {"resource-exhausted": INSTALLING}
 _WORKS = (r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:(?:[:=]|->|is|returns?)[ \t]*)?(?:\n[ \t]*)?"
           r"True\b|Is CUDA available: True|\+cu\d+[ \t]+True\b")  # (print(version, available))
 _NOT_WHERE = {"cpu-build-on-gpu": _WORKS, "gpu-build-without-gpu": _WORKS,
-              "numpy-abi": r"No module named '?numpy'?(?![\w.])"}  # (NumPy absent, not mismatched)
+              "numpy-abi": NUMPY_ABSENT}
 # A package listing (pip list or freeze, conda list, a plan's table): no failure of its own.
 # (Each part starts with what the one before cannot hold, so a row splits one way only.)
 _LISTING_ROW = re.compile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _public, _v
+from pipguard.explain_doc import NUMPY_ABSENT, Doc, Rule, _cmd, _public, _v
 from pipguard.findings import Finding
 
 # typing_extensions release that added a name (its changelog): the ones torch & co import.
@@ -42,7 +42,7 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     if up and ((up.group(1) and int(up.group(1), 16) < int(up.group(2), 16))
                or (up.group(3) and int(up.group(3)) < int(up.group(4)))):
         down, up = down or up, None  # built for an older numpy than the one running
-    absent = doc.find(r"No module named '?numpy'?(?![\w.])")
+    absent = doc.find(NUMPY_ABSENT)
     if absent and down and not up and re.match(r"Numpy is not available|Failed to initialize",
                                                  down.group(0), re.I):
         yield Finding("numpy-abi", "error", "NumPy is not installed: torch runs without it, but "
