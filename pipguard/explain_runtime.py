@@ -202,9 +202,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
         r"Please upgrade to torch",
         r"Please install the (TorchAudio) version that matches your PyTorch version",
-        # (DGL loads an adapter built per torch release; none for this one)
-        r"(?P<dgl>)libtensoradapter_pytorch_\S*?\.(?:so|dylib|dll)\b[^\n]*(?:cannot open|No "
-        r"such file|not found)",
+        # (DGL loads an adapter and GraphBolt built per torch release; none for this one)
+        r"(?P<dgl>)(?:lib(?:tensoradapter|graphbolt)_pytorch_\S*?\.(?:so|dylib|dll)\b[^\n]*"
+        r"(?:cannot open|No such file|not found)|Cannot find DGL C\+\+ \w+ library\b)",
         r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton

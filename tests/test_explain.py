@@ -902,6 +902,13 @@ def test_dgl_without_an_adapter_for_this_torch() -> None:
     assert f.category == "companion-mismatch" and f.message.startswith("dgl's")
 
 
+def test_dgl_without_graphbolt_for_this_torch() -> None:
+    text = ("FileNotFoundError: Cannot find DGL C++ graphbolt library at /v/lib/python3.11/site-"
+            "packages/dgl/graphbolt/libgraphbolt_pytorch_2.4.0.so")
+    f = first(text)
+    assert f.category == "companion-mismatch" and f.message.startswith("dgl's")
+
+
 def test_extension_built_for_another_cuda_runtime() -> None:
     f = first(fixture("bitsandbytes_cudart.txt"))
     assert f.category == "cuda-libraries" and f.message.startswith("bitsandbytes")
