@@ -253,8 +253,9 @@ def _v(text: object) -> Version | None:
 
 def _req(text: str) -> Requirement | None:
     """A requirement as pip/uv print it, tolerating quotes and trailing junk."""
-    text = text.split(" (from", 1)[0].strip().strip("'\"`").rstrip(".,;:)")
-    for candidate in dict.fromkeys((text, text.split(" ")[0])):
+    raw = text.split(" (from", 1)[0].strip()  # (whole first: a marker's quotes are its own)
+    bare = raw.strip("'\"`").rstrip(".,;:)")
+    for candidate in dict.fromkeys((raw, bare, bare.split(" ")[0].rstrip(".,;:)"))):
         try:
             return Requirement(candidate.replace("===", "=="))
         except InvalidRequirement:

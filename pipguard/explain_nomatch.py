@@ -221,17 +221,29 @@ def _miss_listed(doc: Doc, x: _Miss) -> Why:
 
 
 def _miss_dependency(doc: Doc, x: _Miss) -> Why:
-    """A dependency torch pins, asked of a PyTorch index that does not (or no longer) serve it."""
+    """A dependency torch pins, asked of a PyTorch index that does not (or no longer) serve it:
+    the PyTorch index made the only one, or pip naming the family member that asked for it
+    (``No matching distribution found for jinja2 (from torch)``)."""
+    family = doc.facts.family()
+    asker = doc.find(rf"(?:No matching distribution found for|satisfies the requirement) "
+                     rf"{re.escape(x.req.name)}\b[^\n]*?\(from ([\w.-]+)")
+    by_family = asker is not None and canonicalize_name(asker.group(1)) in family
     only = doc.find(r"(?:--index-url|-i)[= ]+\S*pytorch\.org|Looking in indexes: (?![^\n]*,)"
                     r"[^\n]*pytorch\.org")
-    if not only or x.name in doc.facts.family() or x.versions:
+    # (versions listed: only where a family member pinned one the index has not got)
+    if x.name in family or (x.versions and not (by_family and x.want and x.want not in
+                                                x.versions)) or not (only or by_family):
         return None
-    family = [str(r) for w in doc.requested()
-              if (r := _req(w)) and canonicalize_name(r.name) in doc.facts.family()]
-    return (f"{x.name} is a dependency of the torch family that this PyTorch index does not (or "
-            "no longer) serve, and --index-url made it the only index: take the family from the "
-            "torch index and everything else from PyPI",
-            _cmd("pipguard", "install", *(family or ["torch"])))
+    asked = [str(r) for w in doc.requested()
+             if (r := _req(w)) and canonicalize_name(r.name) in family]
+    what = f"{x.name} {x.want}" if x.versions else x.name
+    return (f"{what} is a dependency of the torch family that "
+            + ("this PyTorch index does not (or no longer) serve, and --index-url made it the "
+               "only index" if only else "the index searched does not serve"
+               + (f" ({asker.group(1)} asked for it; a PyTorch index or a mirror used alone)"
+                  if asker else ""))
+            + ": take the family from the torch index and everything else from PyPI",
+            _cmd("pipguard", "install", *(asked or ["torch"])))
 
 
 _MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_dependency, _miss_tag,

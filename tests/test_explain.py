@@ -433,6 +433,28 @@ def test_index_variant_that_does_not_exist(kb: ExplainFacts) -> None:
     assert f.fix == "pipguard install torch"
 
 
+@pytest.mark.parametrize("text", [
+    "pip install torch --index-url https://download.pytorch.org/whl/cu121\nERROR: Could not "
+    "find a version that satisfies the requirement sympy (from versions: none)",
+    "ERROR: No matching distribution found for jinja2 (from torch)",
+    'ERROR: Could not find a version that satisfies the requirement cuda-bindings==13.0.3; '
+    'platform_system == "Linux" (from torch) (from versions: 12.9.2)'])
+def test_a_dependency_torch_pins_that_the_index_does_not_serve(text: str) -> None:
+    f = first(text)
+    assert f.category == "no-matching-distribution"
+    assert "a dependency of the torch family" in f.message and f.fix == "pipguard install torch"
+
+
+@pytest.mark.parametrize("text", [
+    "ERROR: No matching distribution found for jinja2",  # asked by the user, not by torch
+    "ERROR: Could not find a version that satisfies the requirement numpy==2.3.0 (from mylib) "
+    "(from versions: 1.26.4)",
+    "ERROR: Could not find a version that satisfies the requirement numpy==1.26.4 (from torch) "
+    "(from versions: 1.26.4, 2.0.0)"])  # (the pin is there: another reason)
+def test_a_missing_package_not_pinned_by_the_family_is_no_index_gap(text: str) -> None:
+    assert "a dependency of the torch family" not in first(text).message
+
+
 def test_release_not_built_for_that_variant(kb: ExplainFacts) -> None:
     text = ("Looking in indexes: https://download.pytorch.org/whl/cu118\nERROR: Could not find a "
             "version that satisfies the requirement torch==2.8.0 (from versions: 2.6.0+cu118, "
