@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 667 / 683
-TRAINING_FIX_VALIDITY = 680 / 683
+TRAINING_ACCURACY = 690 / 707
+TRAINING_FIX_VALIDITY = 705 / 707
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -284,10 +284,21 @@ TRAINING_FIX_VALIDITY = 680 / 683
 #   findings 10 of 116. After a second review of those fixes (pip's own actions, not the
 #   word, tell a pip-installed torchtriton in a conda environment; more everyday forms of
 #   CUDA's False, also after a rule's warning; NumPy absent where it is needed): 17 and 9.
+# * A word-model variant search on the training data only (fewer epochs, more, another rate,
+#   rarer words dropped, no word pairs, a name's parts as words), under a criterion written
+#   before it ran (leave-one-collection-out on C9-C14's records no rule read at first sight,
+#   and 5-fold cross-validation): none passed it; the model is unchanged.
+# * 440/505 with C16-* at first sight (51 texts sought where first sight had been weakest:
+#   CUDA libraries in other programs' words, companions, CPU builds, uv and Poetry; 20/24
+#   training, 19/27 held out, 70.4%); 444/505 (87.9%, 94.9%) once the model was refitted with
+#   C16's training records and DGL's GraphBolt library is read as its tensoradapter is; the
+#   same after a dependency torch pins and the index does not serve is named from pip's
+#   "(from torch)". The refit gave one more false finding on the held-out unrelated and
+#   healthy texts (11/116) and three more held-out guesses, two of them right (20, 11).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 421 / 478
-MEASURED_FIX_VALIDITY = 452 / 478
+MEASURED_ACCURACY = 444 / 505
+MEASURED_FIX_VALIDITY = 479 / 505
 
 
 @functools.cache
@@ -313,7 +324,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (17, 9)
+MEASURED_GUESSES = (20, 11)
 
 
 def _guesses() -> tuple[int, int]:
@@ -338,7 +349,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 94.9% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -351,7 +362,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 10 / 116
+MEASURED_FALSE_FINDINGS = 11 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
@@ -366,13 +377,13 @@ def _unrelated_held_out() -> list[tuple[str, str, str]]:
 def test_false_findings_on_held_out_unrelated_failures(
         capsys: pytest.CaptureFixture[str]) -> None:
     texts = _unrelated_held_out()
-    false = [i for i, text, os in texts
-             if explain(text, Context(facts=KNOWLEDGE, platform=PLATFORMS.get(os),
-                                      wording="auto", words=WORDS))]
+    false = sum(bool(explain(text, Context(facts=KNOWLEDGE, platform=PLATFORMS.get(os),
+                                           wording="auto", words=WORDS)))
+                for _, text, os in texts)  # a count: a failing assert must not show the ids
     with capsys.disabled():
         print(f"\nexplain on held-out unrelated failures and healthy outputs ({len(texts)}): "
-              f"a finding on {len(false)} ({len(false) / len(texts):.1%})")
-    assert len(false) / len(texts) <= MEASURED_FALSE_FINDINGS  # ids unprinted: held out
+              f"a finding on {false} ({false / len(texts):.1%})")
+    assert false / len(texts) <= MEASURED_FALSE_FINDINGS
 
 
 @pytest.mark.parametrize(("fix", "installer", "category", "valid"), [
