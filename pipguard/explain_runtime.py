@@ -79,7 +79,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"find any NVRTC library|couldn't find libcudart|cuDNN library not found|"
                       rf"Error in dlopen for library lib(?:{_CUDA_LIB})|error in LoadLibrary for "
                       rf"(?:{_CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
-                      rf"ptxas")
+                      rf"ptxas|failed to open (?:lib)?nvrtc-builtins[\w.-]*")  # (NVRTC's own)
     if m and ("dso_loader" in doc.line(m) or doc.find(r"Ignore above cudart dlerror")):
         m = None  # TensorFlow's notice that it runs without a GPU, in a torch user's log
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
@@ -129,6 +129,15 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       "one torch's wheel brings): install its build for this torch's CUDA",
                       doc.line(m), _cmd("pipguard", "install", "--force-reinstall", "--no-deps",
                                         str(canonicalize_name(user))))
+    elif "nvrtc-builtins" in m.group(0) and doc.find(r"\blibtorch\b") and not doc.find(
+            r"(?:site|dist)-packages"):
+        yield Finding("cuda-libraries", "error",
+                      "NVRTC (which compiles torch's fused kernels at run time) cannot find its "
+                      "builtins library: libtorch's download ships it under a hashed name "
+                      "(libnvrtc-builtins-<hash>.so), which NVRTC does not look for; link it "
+                      "to the name NVRTC asks for in libtorch/lib, or put a CUDA toolkit's "
+                      "lib dir of that version on the library path", doc.line(m),
+                      "export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH")
     else:
         yield Finding("cuda-libraries", "error",
                       "a CUDA library torch loads is missing: the nvidia-* packages the torch "

@@ -931,6 +931,25 @@ def test_dgl_without_graphbolt_for_this_torch() -> None:
     assert f.category == "companion-mismatch" and f.message.startswith("dgl's")
 
 
+@pytest.mark.parametrize("text", [
+    "  what():  nvrtc: error: failed to open libnvrtc-builtins.so.11.3.\n  Make sure that "
+    "libnvrtc-builtins.so.11.3 is installed correctly.\nnvrtc compilation failed:",
+    "RuntimeError: nvrtc: error: failed to open nvrtc-builtins64_121.dll.\n  Make sure that "
+    "nvrtc-builtins64_121.dll is installed correctly."])
+def test_nvrtc_without_its_builtins_library(text: str) -> None:
+    f = first(text)
+    assert f.category == "cuda-libraries" and f.severity == "error"
+    assert f.fix == "pipguard install --force-reinstall torch"
+
+
+def test_nvrtc_builtins_under_libtorchs_hashed_name() -> None:
+    text = ("Torch(\"The following operation failed in the TorchScript interpreter. (libtorch "
+            "2.0.0+cu117)\nCUDA NVRTC compile error: nvrtc: error: failed to open libnvrtc-"
+            "builtins.so.11.7.  Make sure that libnvrtc-builtins.so.11.7 is installed correctly.")
+    f = first(text)
+    assert f.category == "cuda-libraries" and "hashed name" in f.message
+
+
 def test_extension_built_for_another_cuda_runtime() -> None:
     f = first(fixture("bitsandbytes_cudart.txt"))
     assert f.category == "cuda-libraries" and f.message.startswith("bitsandbytes")
