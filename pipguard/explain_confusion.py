@@ -108,6 +108,19 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "with [tool.uv.sources] for torch)", doc.line(m),
                       _cmd("pipguard", "install", *(("--torch-backend", backend[1]) if backend
                                                     else ()), "torch"))
+    elif (m := doc.find(r"there is no version of ([\w.-]+)==(\d[\w.!*]*)(?![\w.+])")) and \
+            doc.facts.index_mirrored(name := canonicalize_name(m[1])) and \
+            name not in doc.facts.family():
+        # uv before its hint named the index: no version at all of an exact pin of a package
+        # that the PyTorch index also serves (its own copies, often older) is that index
+        # standing in for PyPI, where the pin was found when it was written
+        yield Finding("dependency-confusion", "error",
+                      f"uv found no {name} {m[2]} on any index: the PyTorch index serves its own, "
+                      f"often older, copies of {name}, and uv takes a package from the first index "
+                      "that has it, so where that index is configured PyPI's releases are never "
+                      "seen: send only the torch family to that index (uv's --torch-backend; in a "
+                      "project an index marked explicit = true with [tool.uv.sources] for torch)",
+                      doc.line(m), _cmd("pipguard", "install", "torch"))
     m = doc.find(r"extra[-_]index[-_]url[= ]+\S*download(?:-r2)?\.pytorch\.org[^\s'\"]*"
                  r"|Looking in indexes: (?=[^\n]*,)[^\n]*pytorch\.org"  # PyPI as well
                  r"|Looking in links: [^\n]*pytorch\.org"  # -f: merged with PyPI too

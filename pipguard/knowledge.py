@@ -116,6 +116,7 @@ class Knowledge:
     members: Mapping[str, FamilyMember]
     nvidia_libs: Mapping[str, int]
     gpu_families: Mapping[str, str]
+    mirrors: frozenset[str] = frozenset()  # third-party names the PyTorch index also serves
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -339,6 +340,11 @@ class Knowledge:
     def index_only(self) -> frozenset[str]:
         """Names that exist only on the PyTorch index and must never come from elsewhere."""
         return frozenset(n for n, m in self.members.items() if m.index_only)
+
+    def index_mirrored(self, name: str) -> bool:
+        """Whether the PyTorch index serves its own copy of ``name`` (a canonical name): the
+        nvidia-* libraries and the third-party dependencies it mirrors."""
+        return name in self.mirrors or name.startswith("nvidia-")
 
     def companion_names(self) -> tuple[str, ...]:
         """Family packages released in step with torch (torchvision, torchaudio, xformers…)."""

@@ -34,7 +34,8 @@ SCHEMA = 1
 CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
     *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
-    *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "gpu_families"),
+    *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "index_mirrors"),
+    "gpu_families",
 )
 SCALARS = ("schema", "facts_date", "about")
 _ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
@@ -150,7 +151,8 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     broken = [(Version(r["torch"]), r["os"]) for r in np2.values() if r.get("compatible") is False]
     te = d.get("typing_extensions", {})
     family = d.get("family", {})
-    for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs"):
+    for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs",
+                  "index_mirrors"):
         for row in d.get(table, {}).values():
             _conf(row)
     return Knowledge(
@@ -167,6 +169,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         typing_ext={m: Version(r["min"]) if r["min"] else None for m, r in te.items()},
         members={m.name: m for m in (_member(n, r) for n, r in family.items())},
         nvidia_libs={_canon(n): int(r["cuda_major"]) for n, r in d.get("nvidia_libs", {}).items()},
+        mirrors=frozenset(map(_canon, d.get("index_mirrors", {}))),
         gpu_families=dict(d.get("gpu_families", {})),
     )
 

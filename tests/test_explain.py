@@ -119,6 +119,9 @@ class FakeKnowledge:
     def family(self) -> frozenset[str]:
         return REAL.family()
 
+    def index_mirrored(self, name: str) -> bool:
+        return REAL.index_mirrored(name)
+
     def companion_names(self) -> tuple[str, ...]:
         return REAL.companion_names()
 
@@ -176,6 +179,9 @@ class NoKnowledge:
 
     def family(self) -> frozenset[str]:
         return REAL.family()
+
+    def index_mirrored(self, name: str) -> bool:
+        return REAL.index_mirrored(name)
 
     def companion_names(self) -> tuple[str, ...]:
         return REAL.companion_names()
@@ -1059,6 +1065,23 @@ def test_extra_index_url_success_warns_only() -> None:
     found = explain(fixture("pip_extra_index_success.txt"), Context(facts=REAL))
     assert [(f.category, f.severity) for f in found] == [("dependency-confusion", "warning")]
     assert found[0].fix == "pipguard install torch torchvision"
+
+
+def test_uv_no_version_of_a_pin_the_pytorch_index_mirrors() -> None:
+    text = ("  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no "
+            "version of filelock==3.12.4 and you require filelock==3.12.4, we can conclude that "
+            "the requirements are\n      unsatisfiable.")
+    f = first(text, Context(facts=REAL, wording="auto"))
+    assert f.category == "dependency-confusion" and "first index" in f.message
+    assert f.fix == "uv pip install torch"
+
+
+@pytest.mark.parametrize("text", [
+    "Because there is no version of certifi==2024.8.30 and you require certifi==2024.8.30",
+    "Because there is no version of torch==2.5.1+cu121 and you require torch==2.5.1+cu121",
+    "Because there is no version of numpy==1.26.4+local and you require numpy==1.26.4+local"])
+def test_uv_no_version_of_a_pin_the_index_does_not_mirror_is_no_confusion(text: str) -> None:
+    assert "dependency-confusion" not in categories(text)
 
 
 def test_uv_unsafe_best_match_with_the_pytorch_index() -> None:
