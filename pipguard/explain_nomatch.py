@@ -223,27 +223,32 @@ def _miss_listed(doc: Doc, x: _Miss) -> Why:
 def _miss_dependency(doc: Doc, x: _Miss) -> Why:
     """A dependency torch pins, asked of a PyTorch index that does not (or no longer) serve it:
     the PyTorch index made the only one, or pip naming the family member that asked for it
-    (``No matching distribution found for jinja2 (from torch)``)."""
+    (``No matching distribution found for jinja2 (from torch)``) where PyPI was not searched
+    and nothing failed to download (a network error, ``--no-index``: another cause)."""
     family = doc.facts.family()
     asker = doc.find(rf"(?:No matching distribution found for|satisfies the requirement) "
-                     rf"{re.escape(x.req.name)}\b[^\n]*?\(from ([\w.-]+)")
-    by_family = asker is not None and canonicalize_name(asker.group(1)) in family
+                     rf"{re.escape(x.req.name)}(?![\w.-])[^\n]{{0,300}}?\(from ([\w.-]+)")
+    by_family = asker is not None and canonicalize_name(asker.group(1)) in family and not \
+        doc.find(r"pypi\.org/simple|extra[-_]index[-_]url|Could not fetch URL|Retrying \(Retry|"
+                 r"--no-index|(?:Connection|Proxy|SSL)Error|CERTIFICATE_VERIFY_FAILED")
     only = doc.find(r"(?:--index-url|-i)[= ]+\S*pytorch\.org|Looking in indexes: (?![^\n]*,)"
                     r"[^\n]*pytorch\.org")
-    # (versions listed: only where a family member pinned one the index has not got)
-    if x.name in family or (x.versions and not (by_family and x.want and x.want not in
-                                                x.versions)) or not (only or by_family):
+    # (versions listed: only an exact pin the index has not got, and not one older than all it
+    # lists where the Python is known: that is the Python's doing, _miss_listed's case)
+    missing = x.versions and by_family and x.pins and not any(p in x.versions for p in x.pins) \
+        and not (x.py and min(x.pins) < min(x.versions))
+    if x.name in family or (x.versions and not missing) or not (only or by_family):
         return None
     asked = [str(r) for w in doc.requested()
              if (r := _req(w)) and canonicalize_name(r.name) in family]
-    what = f"{x.name} {x.want}" if x.versions else x.name
+    what = f"{x.name} {x.pins[0]}" if x.versions else x.name
     return (f"{what} is a dependency of the torch family that "
             + ("this PyTorch index does not (or no longer) serve, and --index-url made it the "
                "only index" if only else "the index searched does not serve"
                + (f" ({asker.group(1)} asked for it; a PyTorch index or a mirror used alone)"
                   if asker else ""))
             + ": take the family from the torch index and everything else from PyPI",
-            _cmd("pipguard", "install", *(asked or ["torch"])))
+            _cmd("pipguard", "install", *(asked or [asker.group(1) if asker else "torch"])))
 
 
 _MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_dependency, _miss_tag,

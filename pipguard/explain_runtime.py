@@ -212,8 +212,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"Please upgrade to torch",
         r"Please install the (TorchAudio) version that matches your PyTorch version",
         # (DGL loads an adapter and GraphBolt built per torch release; none for this one)
-        r"(?P<dgl>)(?:lib(?:tensoradapter|graphbolt)_pytorch_\S*?\.(?:so|dylib|dll)\b[^\n]*"
-        r"(?:cannot open|No such file|not found)|Cannot find DGL C\+\+ \w+ library\b)",
+        r"(?P<dgl>)(?:lib(?:tensoradapter|graphbolt)_pytorch_[\w+-]{0,20}(?:\.\d+){0,4}\.(?:so|"
+        r"dylib|dll)\b:?[ \t]*(?:cannot open|No such file|not found)|Cannot find DGL C\+\+ \w+ "
+        r"library\b)",
         r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton

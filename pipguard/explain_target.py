@@ -74,8 +74,8 @@ def placeholder(doc: Doc) -> Iterator[Finding]:
     torch = doc.find(r"PyTorch does not currently provide packages for PyPI|"
                      r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz")
     empty = None if torch else next(
-        (m for m in re.finditer(r"\b([A-Za-z][\w.-]*?)-0\.0\.0(?:\.tar\.gz \(\d+ (?:bytes|kB)\)|"
-                                r"\s*$)", doc.text, re.M)
+        (m for m in re.finditer(r"\b([A-Za-z][\w.-]{0,100}?)-0\.0\.0(?:\.tar\.gz \(\d+ "
+                                r"(?:bytes|kB)\)|\s*$)", doc.text, re.M)
          if canonicalize_name(m.group(1)) in doc.facts.family()), None)
     if m := torch or empty:
         what = f"{canonicalize_name(empty.group(1))} 0.0.0, an empty" if empty else \

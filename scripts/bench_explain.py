@@ -53,7 +53,10 @@ def _shapes(size: int) -> dict[str, str]:
             # (a line of blanks ending in a letter, a package row's separator run: the shapes
             # that made the listing test cubic, found by a review)
             "blanks then a letter": " " * (size - 1) + "x", "name, number, '=x' run":
-            "a 1" + fill("=x")[: size - 9] + " y y y"}
+            "a 1" + fill("=x")[: size - 9] + " y y y",
+            # (a name then a run of what a name may hold: a placeholder's name scanned lazily
+            # to the end from every start was quadratic, found by a later review)
+            "name then '.so' run": "libgraphbolt_pytorch_" + fill(".so")[: size - 21]}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:

@@ -453,12 +453,30 @@ def test_a_dependency_torch_pins_that_the_index_does_not_serve(text: str) -> Non
 
 @pytest.mark.parametrize("text", [
     "ERROR: No matching distribution found for jinja2",  # asked by the user, not by torch
+    # a download that failed, an offline install, PyPI among the indexes: other causes
+    "Could not fetch URL https://pypi.org/simple/filelock/: There was a problem confirming the "
+    "ssl certificate - skipping\nERROR: Could not find a version that satisfies the requirement "
+    "filelock (from torch) (from versions: none)",
+    "pip install --no-index --find-links ./wheels torch\nERROR: Could not find a version that "
+    "satisfies the requirement filelock (from torch) (from versions: none)",
+    "Looking in indexes: https://pypi.org/simple, https://download.pytorch.org/whl/cu121\nERROR: "
+    "Could not find a version that satisfies the requirement filelock (from torch) (from "
+    "versions: none)",
+    # a lower bound the listed versions don't reach: the Python's doing, said as such
+    "Python 3.7.16\nERROR: Could not find a version that satisfies the requirement typing-"
+    "extensions>=4.8.0 (from torch) (from versions: 4.6.0, 4.7.1)",
     "ERROR: Could not find a version that satisfies the requirement numpy==2.3.0 (from mylib) "
     "(from versions: 1.26.4)",
     "ERROR: Could not find a version that satisfies the requirement numpy==1.26.4 (from torch) "
     "(from versions: 1.26.4, 2.0.0)"])  # (the pin is there: another reason)
 def test_a_missing_package_not_pinned_by_the_family_is_no_index_gap(text: str) -> None:
     assert "a dependency of the torch family" not in first(text).message
+
+
+def test_a_dependency_the_index_does_not_serve_names_the_family_member_that_asked() -> None:
+    text = ("$ pip install -r requirements.txt\nERROR: Could not find a version that satisfies the "
+            "requirement pillow!=8.3.*,>=5.3.0 (from torchvision) (from versions: none)")
+    assert first(text).fix == "pipguard install torchvision"
 
 
 def test_release_not_built_for_that_variant(kb: ExplainFacts) -> None:
@@ -954,6 +972,12 @@ def test_nvrtc_builtins_under_libtorchs_hashed_name() -> None:
             "builtins.so.11.7.  Make sure that libnvrtc-builtins.so.11.7 is installed correctly.")
     f = first(text)
     assert f.category == "cuda-libraries" and "hashed name" in f.message
+
+
+def test_a_listing_of_dgls_libraries_is_no_finding() -> None:
+    text = ("ls dgl/graphbolt: libgraphbolt_pytorch_2.1.0.so  libgraphbolt_pytorch_2.2.0.so\n"
+            "ERROR: torch 2.3.0 not found for cu121 variant")  # (reread as one line: no gap)
+    assert "companion-mismatch" not in categories(text)
 
 
 def test_extension_built_for_another_cuda_runtime() -> None:
