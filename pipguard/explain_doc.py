@@ -323,6 +323,11 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
               r"[/\\]pkgs[/\\]|Conda\w*Error")
 
+# An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
+# often a company proxy or mirror that re-signs TLS with its own CA.
+UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
+                 r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer")
+
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
 

@@ -14,7 +14,18 @@ from collections.abc import Iterator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import PIP_CRASH, SUCCEEDED, Doc, Rule, _cmd, _pin, _public, _req
+from pipguard.explain_doc import (
+    INSTALLING,
+    PIP_CRASH,
+    SUCCEEDED,
+    UNTRUSTED_TLS,
+    Doc,
+    Rule,
+    _cmd,
+    _pin,
+    _public,
+    _req,
+)
 from pipguard.findings import Finding
 
 # A downloaded file whose hash is not the published one: pip, uv, Poetry (lock-file
@@ -65,8 +76,28 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"expected md5: [0-9a-f]{32}\s+actual md5: [0-9a-f]{32}")  # (its report's tail)
 
 
+def _untrusted_certificate(doc: Doc) -> Iterator[Finding]:
+    """The installer refusing the index's certificate, so nothing was downloaded (where it
+    then found no versions, the no-match rule says so: :mod:`pipguard.explain_nomatch`)."""
+    m = doc.find(UNTRUSTED_TLS)
+    if not m or _DECIDED.search(doc.text, m.end()) or SUCCEEDED.search(doc.text, m.end()) or \
+            not doc.find(rf"{INSTALLING}|/simple/|Failed to fetch|Could not fetch URL"):
+        return
+    tool, names = doc.installer(), doc.requested() or ["torch"]
+    fix = {"uv": _cmd("uv", "pip", "install", "--native-tls", *names),
+           "poetry": "poetry config certificates.REPOSITORY.cert /path/to/ca-bundle.pem"}.get(
+        tool, "pip config set global.cert /path/to/ca-bundle.pem")
+    yield Finding("download-integrity", "error",
+                  f"{tool} does not trust the certificate the index (or a company proxy that "
+                  "re-signs TLS) presents, so nothing was downloaded: point it at the CA that "
+                  "signs it (pip: global.cert or PIP_CERT; uv: --native-tls or SSL_CERT_FILE; "
+                  "Poetry: certificates.<source>.cert)", doc.line(m), fix)
+
+
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
     hashes = doc.find(_HASHES)
+    if not hashes and doc.find(UNTRUSTED_TLS):
+        return  # refused, not cut off: _untrusted_certificate's (or the no-match rule's)
     own = doc.find(_CUT_OFF) or doc.find(_DAMAGED)  # an installer's own words: no context needed
     if own and doc.find(r"Permission denied|os error 13|\[Errno 13\]"):
         own = None  # (an archive that could not be written out is not a damaged one)
@@ -309,6 +340,6 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
 
 # The framework (pipguard.explain.RULES) puts no_matching_distribution between these two
 # groups: causes before their symptoms.
-BEFORE_NO_MATCH: tuple[Rule, ...] = (_download_integrity,)
+BEFORE_NO_MATCH: tuple[Rule, ...] = (_untrusted_certificate, _download_integrity)
 AFTER_NO_MATCH: tuple[Rule, ...] = (_companion_replaced_torch, _uv_installed_check,
                                     _resolver_conflict)

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from pipguard.explain_doc import Doc, _cmd, _pin, _req, _v
+from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _pin, _req, _v
 from pipguard.findings import Finding
 
 
@@ -62,6 +62,37 @@ class _Miss:
 
 
 Why = tuple[str, str] | None  # (message, fix), or None: this case does not apply
+
+
+# pip's retries and skips that say it never got the index's page: the empty list that follows
+# is the network's doing, not the release's
+_PROXY = r"ProxyError|Tunnel connection failed|Proxy Authentication Required"
+_OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resolution|"
+            r"getaddrinfo failed|Name or service not known|ConnectTimeoutError|Connection refused|"
+            r"Network is unreachable")
+
+
+def _miss_unreachable(doc: Doc, x: _Miss) -> Why:
+    """No versions at all, after pip failed to reach the index (a certificate it does not
+    trust, a proxy, no network): the index was never read."""
+    if x.versions:
+        return None
+    if doc.find(UNTRUSTED_TLS):
+        return ("pip never read the index: it does not trust the certificate the index (or a "
+                "company proxy that re-signs TLS) presents, so it saw no versions at all; point "
+                "pip at the CA that signs it (global.cert in pip's configuration, or PIP_CERT), "
+                "then run the install again", "pip config set global.cert /path/to/ca-bundle.pem")
+    if doc.find(_PROXY):
+        return ("pip never read the index: it could not get through the proxy (a 407 wants "
+                "credentials), so it saw no versions at all; set the proxy pip uses (global.proxy, "
+                "or HTTPS_PROXY), then run the install again",
+                "pip config set global.proxy http://PROXY:PORT")
+    if doc.find(_OFFLINE):
+        return ("pip never read the index: it could not connect (no network, a name that does "
+                "not resolve, a firewall), so it saw no versions at all; check the index URL and "
+                "the network, or use a reachable mirror (global.index-url)",
+                _cmd("pipguard", "install", "--retries", "10", "--timeout", "120", x.name))
+    return None
 
 
 def _miss_name(doc: Doc, x: _Miss) -> Why:
@@ -251,8 +282,8 @@ def _miss_dependency(doc: Doc, x: _Miss) -> Why:
             _cmd("pipguard", "install", *(asked or [asker.group(1) if asker else "torch"])))
 
 
-_MISS_CASES = (_miss_name, _miss_python, _miss_label, _miss_index, _miss_dependency, _miss_tag,
-               _miss_everything, _miss_listed)
+_MISS_CASES = (_miss_unreachable, _miss_name, _miss_python, _miss_label, _miss_index,
+               _miss_dependency, _miss_tag, _miss_everything, _miss_listed)
 
 
 def _unsupported_wheel(doc: Doc, m: re.Match[str]) -> Finding:

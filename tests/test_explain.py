@@ -479,6 +479,55 @@ def test_a_dependency_the_index_does_not_serve_names_the_family_member_that_aske
     assert first(text).fix == "pipguard install torchvision"
 
 
+_RETRIED = ("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, status="
+            "None)) after connection broken by '{}': /simple/torch/\nERROR: Could not find a "
+            "version that satisfies the requirement torch (from versions: none)")
+
+
+@pytest.mark.parametrize(("error", "fix"), [
+    ("SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+     "failed: self signed certificate in certificate chain (_ssl.c:1129)'))",
+     "pip config set global.cert /path/to/ca-bundle.pem"),
+    ("ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 407 Proxy "
+     "Authentication Required'))", "pip config set global.proxy http://PROXY:PORT"),
+    ("NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed "
+     "to establish a new connection: [Errno -3] Temporary failure in name resolution')",
+     "pipguard install --retries 10 --timeout 120 torch")])
+def test_no_versions_after_the_index_was_unreachable(error: str, fix: str) -> None:
+    f = first(_RETRIED.format(error))
+    assert f.category == "no-matching-distribution" and f.message.startswith("pip never read")
+    assert f.fix == fix
+
+
+def test_versions_listed_after_a_retry_are_not_the_networks_doing() -> None:
+    text = _RETRIED.format("NewConnectionError('x: Failed to establish a new connection')")
+    text = text.replace("(from versions: none)", "(from versions: 2.4.0, 2.5.0)")
+    assert not first(text).message.startswith("pip never read")
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ("$ uv pip install torch\nerror: Failed to fetch: `https://pypi.org/simple/torch/`\n  Caused "
+     "by: Request failed after 3 retries\n  Caused by: error sending request for url (https://"
+     "pypi.org/simple/torch/)\n  Caused by: client error (Connect)\n  Caused by: invalid peer "
+     "certificate: UnknownIssuer", "uv pip install --native-tls torch"),
+    ("pip install torch\nHTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded "
+     "with url: /simple/torch/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: "
+     "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer "
+     "certificate (_ssl.c:1006)')))", "pip config set global.cert /path/to/ca-bundle.pem")])
+def test_an_index_certificate_the_installer_does_not_trust(text: str, fix: str) -> None:
+    found = explain(text, Context(facts=REAL, wording="auto"))
+    assert [f.category for f in found] == ["download-integrity"]  # not "cut off" as well
+    assert "does not trust the certificate" in found[0].message and found[0].fix == fix
+
+
+def test_a_model_downloads_certificate_is_no_install_finding() -> None:
+    text = ("requests.exceptions.SSLError: HTTPSConnectionPool(host='huggingface.co', port=443): "
+            "Max retries exceeded with url: /bert/resolve/main/config.json (Caused by SSLError("
+            "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
+            "failed')))")
+    assert explain(text, Context(facts=REAL)) == ()
+
+
 def test_release_not_built_for_that_variant(kb: ExplainFacts) -> None:
     text = ("Looking in indexes: https://download.pytorch.org/whl/cu118\nERROR: Could not find a "
             "version that satisfies the requirement torch==2.8.0 (from versions: 2.6.0+cu118, "
