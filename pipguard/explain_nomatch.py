@@ -257,9 +257,14 @@ def _miss_dependency(doc: Doc, x: _Miss) -> Why:
     (``No matching distribution found for jinja2 (from torch)``) where PyPI was not searched
     and nothing failed to download (a network error, ``--no-index``: another cause)."""
     family = doc.facts.family()
-    asker = doc.find(rf"(?:No matching distribution found for|satisfies the requirement) "
-                     rf"{re.escape(x.req.name)}(?![\w.-])[^\n]{{0,300}}?\(from ([\w.-]+)")
-    by_family = asker is not None and canonicalize_name(asker.group(1)) in family and not \
+    name = re.escape(x.req.name)  # pip's "(from torch)"; uv's and Poetry's "torch depends on"
+    asker = doc.find(rf"(?:No matching distribution found for|satisfies the requirement) {name}"
+                     rf"(?![\w.-])[^\n]{{0,300}}?\(from ([\w.-]+)|there is no version of {name}"
+                     rf"(?![\w.-])[^\n]{{0,120}}?\s+and\s+([\w.-]+)(?:[=<>!~][^\s,]*)?\s+depends"
+                     rf"\s+on\s+{name}(?![\w.-])|Because ([\w.-]+) \([^)\n]{{1,80}}\) depends on "
+                     rf"{name} \([^)\n]{{1,80}}\),? which doesn't match any versions")
+    asker_name = next((g for g in asker.groups() if g), "") if asker else ""
+    by_family = asker is not None and canonicalize_name(asker_name) in family and not \
         doc.find(r"pypi\.org/simple|extra[-_]index[-_]url|Could not fetch URL|Retrying \(Retry|"
                  r"--no-index|(?:Connection|Proxy|SSL)Error|CERTIFICATE_VERIFY_FAILED")
     only = doc.find(r"(?:--index-url|-i)[= ]+\S*pytorch\.org|Looking in indexes: (?![^\n]*,)"
@@ -276,10 +281,10 @@ def _miss_dependency(doc: Doc, x: _Miss) -> Why:
     return (f"{what} is a dependency of the torch family that "
             + ("this PyTorch index does not (or no longer) serve, and --index-url made it the "
                "only index" if only else "the index searched does not serve"
-               + (f" ({asker.group(1)} asked for it; a PyTorch index or a mirror used alone)"
+               + (f" ({asker_name} asked for it; a PyTorch index or a mirror used alone)"
                   if asker else ""))
             + ": take the family from the torch index and everything else from PyPI",
-            _cmd("pipguard", "install", *(asked or [asker.group(1) if asker else "torch"])))
+            _cmd("pipguard", "install", *(asked or [asker_name or "torch"])))
 
 
 _MISS_CASES = (_miss_unreachable, _miss_name, _miss_python, _miss_label, _miss_index,
@@ -342,7 +347,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"match any versions|"
                        r"Could not find a matching version of package ([\w.-]+)"):
         spec = m.group(2) or m.group(4) or ""  # poetry: "2.0.1", ">=2.0,<3.0" or "^2.0"
-        spec = spec if re.match(r"[<>=!~^]", spec) else f"=={spec}" if spec else ""
+        spec = spec if re.match(r"[<>=!~^]", spec) else f"=={spec}" if spec.strip("* ") else ""
         req = _req(f"{m.group(1) or m.group(3) or m.group(5)}{spec.replace('^', '>=')}")
     elif m := doc.find(r"No matching distribution found for ([^\n]+)|You tried to install "
                        r"\"(pytorch)\"|Package '([\w.-]+)' requires a different Python|Could not "

@@ -444,7 +444,11 @@ def test_index_variant_that_does_not_exist(kb: ExplainFacts) -> None:
     "find a version that satisfies the requirement sympy (from versions: none)",
     "ERROR: No matching distribution found for jinja2 (from torch)",
     'ERROR: Could not find a version that satisfies the requirement cuda-bindings==13.0.3; '
-    'platform_system == "Linux" (from torch) (from versions: 12.9.2)'])
+    'platform_system == "Linux" (from torch) (from versions: 12.9.2)',
+    "  ╰─▶ Because there is no version of jinja2 and torch depends on jinja2, we can conclude "
+    "that torch cannot be used.",  # uv
+    "Because torch (2.1.0) depends on jinja2 (*) which doesn't match any versions, torch is "
+    "forbidden."])  # Poetry
 def test_a_dependency_torch_pins_that_the_index_does_not_serve(text: str) -> None:
     f = first(text)
     assert f.category == "no-matching-distribution"
@@ -453,6 +457,7 @@ def test_a_dependency_torch_pins_that_the_index_does_not_serve(text: str) -> Non
 
 @pytest.mark.parametrize("text", [
     "ERROR: No matching distribution found for jinja2",  # asked by the user, not by torch
+    "  ╰─▶ Because there is no version of jinja2 and mylib==1.0 depends on jinja2, we can",
     # a download that failed, an offline install, PyPI among the indexes: other causes
     "Could not fetch URL https://pypi.org/simple/filelock/: There was a problem confirming the "
     "ssl certificate - skipping\nERROR: Could not find a version that satisfies the requirement "
