@@ -328,6 +328,10 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
 UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
                  r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer")
 
+# uv's derivation ending in two requirements that cannot hold together: a conflict, whatever
+# else it says on the way ("only X is available" is then a step, not a missing release).
+UV_CONFLICT = r"we can conclude that\s+[^\n]{0,200}?\s+are incompatible"
+
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
 

@@ -19,6 +19,7 @@ from pipguard.explain_doc import (
     PIP_CRASH,
     SUCCEEDED,
     UNTRUSTED_TLS,
+    UV_CONFLICT,
     Doc,
     Rule,
     _cmd,
@@ -271,7 +272,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
         r"([^\s,]+)", doc.text) if (r := _req(m.group(1)))}
     deps = [(m, r) for m in re.finditer(
         r"(?<![\w.-])(?P<pkg>[A-Za-z][\w.-]*?)(?: (?P<ver>\d\S*)|(?P<spec>[<>=!~]\S*?))? depends "
-        r"on (?P<req>[^\s,]+)", doc.text) if m["pkg"] not in ("project", "you")
+        r"on (?P<req>[^\s,]+(?:,[<>=!~][^\s,]+)*)", doc.text) if m["pkg"] not in ("project", "you")
         and (r := _req(m["req"]))]
 
     def pin_of(r: Requirement) -> str | None:
@@ -302,10 +303,10 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
         return
     if doc.find(r"only \S+ is available|there (?:is no version|are no versions) of|has no "
                 r"(?:[\w-]+ )?wheels|no matching distributions available|is unusable because no "
-                r"wheels"):
+                r"wheels") and not doc.find(UV_CONFLICT):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
-    clauses = [f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}"
-               for m, r in deps]
+    clauses = list(dict.fromkeys(
+        f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}" for m, r in deps))
     names: list[str] = [*user, *(canonicalize_name(m["pkg"]) for m, _ in deps)]
     yield Finding("resolver-conflict", "error", "the requested pins cannot all hold"
                   + (": " + "; ".join(clauses[:6]) if clauses else ""), doc.line(hard),
@@ -323,16 +324,22 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
         asked = [r for w in [first[1], *re.findall(r"^[ \t]*Collecting ([\w.-]+)[^\n]*\(from -r ",
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
+    # ... or about to: pip collecting the one torch release the companion pins
+    pulled = None if gone else doc.find(r"^[ \t]*Collecting torch==(\d[^\s;]*)", re.M)
     pkg = prose.group(1) if prose else next(
         (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()
-         and gone and not any(canonicalize_name(a.name) == "torch" for a in asked)), None)
-    if not pkg or not (m := prose or gone):
+         and (gone or pulled) and not any(canonicalize_name(a.name) == "torch" for a in asked)),
+        None)
+    if not pkg or not (m := prose or gone or pulled):
         return
     had = gone.group(1) if gone else None
     yield Finding("companion-mismatch", "error",
-                  f"installing {pkg} replaced torch" + (f" {had}" if had else "") + f": each {pkg} "
+                  (f"installing {pkg} pulls torch {pulled.group(1)}, which replaces the torch "
+                   "installed" if m is pulled else f"installing {pkg} replaced torch"
+                   + (f" {had}" if had else "")) + f": each {pkg} "
                   "wheel pins the one torch release (and CUDA variant) it was built for, so pip "
-                  "swapped torch to satisfy it; install the build of it made for your torch, or "
+                  f"{'swaps' if m is pulled else 'swapped'} torch to satisfy it; install the build "
+                  "of it made for your torch, or "
                   "keep your torch with --no-deps (only if the builds match)", doc.line(m),
                   _cmd("pipguard", "install", f"torch=={had}", pkg) if had
                   else _cmd("pipguard", "install", "--no-deps", pkg))

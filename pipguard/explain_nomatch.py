@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _pin, _req, _v
+from pipguard.explain_doc import UNTRUSTED_TLS, UV_CONFLICT, Doc, _cmd, _pin, _req, _v
 from pipguard.findings import Finding
 
 
@@ -315,10 +315,10 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
                     and not (req and req.name == "torch" and v.release[:2] == (0, 1))]
     elif m := doc.near("there (?:is no version|are no versions) of|was not found in the|has "
-                       "no |can't be installed|is unusable because",
+                       "no |have no wheels|can't be installed|is unusable because",
                        r"there (?:is no version|are no versions) of (\S+)|"
                        r"(\S+) was not found in the (?:package registry|provided package "
-                       r"locations)|(\S+) has no wheels "
+                       r"locations)|(?:all versions of )?(\S+) ha(?:s|ve) no wheels "
                        r"(?:are available )?with a matching (?:[\w ]*?(?:tag|implementation)|"
                        r"platform|Python ABI)"
                        r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
@@ -337,7 +337,9 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         name, version = (m.group(2), m.group(3)) if m.group(2) else (
             (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
         req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
-    elif m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available"):  # uv: the newest there
+    elif (m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available")) and not doc.find(
+            UV_CONFLICT):
+        # uv: the newest there
         need = doc.find(rf"(?:you require|depends on) ({re.escape(m.group(1))}[<>=!~][^\s,]+)")
         req, bound = _req(need.group(1) if need else m.group(1)), True
         versions = [v for s in (_req(m.group(1) + m.group(2)) or Requirement("x")).specifier

@@ -34,7 +34,9 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
                     r"Failed to initialize NumPy(?!: No module named 'numpy')|Could not infer "
                     r"dtype of numpy|numpy\.core\."
                     r"multiarray failed to import|ABI version 0x1\w+ but this version of numpy "
-                    r"is 0x2|Numpy is not available")
+                    r"is 0x2|Numpy is not available|"
+                    # (torch.from_numpy on a NumPy 2 array, torch built for NumPy 1)
+                    r"expected np\.ndarray \(got numpy\.ndarray\)")
     up = doc.find(r"No module named 'numpy\._core'|numpy\._core\.multiarray failed to import|"
                   r"compiled against (?:NumPy C-API|API|ABI) version 0x(\w+)[^\n]*? (?:but this "
                   r"version of numpy is|running NumPy has C-API version) 0x(\w+)|"

@@ -217,6 +217,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"library\b)",
         r"your PyTorch and (torchvision) versions are incompatible",
         r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
+        r"Failed to import lib(natten)\b",  # (NATTEN's wheels are built per torch and CUDA)
         r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
         # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
         r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",

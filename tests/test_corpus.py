@@ -302,9 +302,17 @@ TRAINING_FIX_VALIDITY = 705 / 707
 #   in the index's list). Before writing it, per-record results (ids and categories, not
 #   texts) of C16's held-out uv records had been printed by mistake: two were uv first-index
 #   cases read as no-matching-distribution, one of them for a name in that table.
+# * The same after an independent review of those rules (no index gap claimed where PyPI was
+#   searched, a download failed or the install was offline; bounded patterns), and after
+#   pip's, uv's and Poetry's words for an index that could not be read (a certificate, a
+#   proxy, no network) are said as such (no corpus record changed).
+# * 446/505 (88.3%, 94.9%) after rules from C17's training records (gathered next; see below):
+#   NATTEN's own failure, NumPy 2's "expected np.ndarray", a companion install collecting
+#   the torch it pins, uv's "are incompatible" and "all versions ... have no wheels"; one
+#   held-out guess became a rule's finding (19, 11).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 445 / 505
+MEASURED_ACCURACY = 446 / 505
 MEASURED_FIX_VALIDITY = 479 / 505
 
 
@@ -331,7 +339,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (20, 11)
+MEASURED_GUESSES = (19, 11)
 
 
 def _guesses() -> tuple[int, int]:
@@ -356,7 +364,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.9% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 94.9% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

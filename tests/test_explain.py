@@ -1034,6 +1034,45 @@ def test_a_listing_of_dgls_libraries_is_no_finding() -> None:
     assert "companion-mismatch" not in categories(text)
 
 
+def test_natten_built_for_another_torch() -> None:
+    f = first("ImportError: Failed to import libnatten. This could be due to an invalid/incomplete "
+              "install. Please make sure you built NATTEN correctly")
+    assert f.category == "companion-mismatch" and f.message.startswith("natten's")
+
+
+def test_from_numpy_on_a_numpy_2_array_with_torch_built_for_numpy_1() -> None:
+    assert first("TypeError: expected np.ndarray (got numpy.ndarray)").category == "numpy-abi"
+
+
+def test_installing_a_companion_that_pulls_another_torch() -> None:
+    text = ("pip install xformers\nCollecting xformers\n  Using cached xformers-0.0.22-cp310-"
+            "cp310-win_amd64.whl (97.6 MB)\nCollecting torch==2.0.1\n  Using cached torch-2.0.1-"
+            "cp310-cp310-win_amd64.whl (172.3 MB)")
+    f = first(text)
+    assert f.category == "companion-mismatch" and "pulls torch 2.0.1" in f.message
+
+
+def test_installing_torch_itself_pulls_no_companion_finding() -> None:
+    text = "pip install torch==2.0.1\nCollecting torch==2.0.1\n  Downloading torch-2.0.1.whl"
+    assert "companion-mismatch" not in categories(text)
+
+
+def test_uv_derivation_ending_in_incompatible_is_a_conflict() -> None:
+    text = ("  ╰─▶ Because only fms-model-optimizer==0.2.0 is available and\n      fms-model-"
+            "optimizer==0.2.0 depends on torch>=2.1,<2.5, we can conclude\n      that fms-model-"
+            "optimizer==0.2.0 depends on torch>=2.1,<2.5.\n      And because vllm>=0.8.5 depends "
+            "on torch==2.6.0, we can conclude that\n      fms-model-optimizer==0.2.0 and vllm>="
+            "0.8.5 are incompatible.")
+    f = first(text)
+    assert f.category == "resolver-conflict" and "torch<2.5,>=2.1" in f.message
+
+
+def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
+    text = ("Because all versions of torch have no wheels with a matching Python ABI tag (e.g. "
+            "cp312), we can conclude that all versions of torch cannot be used.")
+    assert first(text).category == "no-matching-distribution"
+
+
 def test_extension_built_for_another_cuda_runtime() -> None:
     f = first(fixture("bitsandbytes_cudart.txt"))
     assert f.category == "cuda-libraries" and f.message.startswith("bitsandbytes")
