@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 691 / 707
-TRAINING_FIX_VALIDITY = 705 / 707
+TRAINING_ACCURACY = 715 / 731
+TRAINING_FIX_VALIDITY = 729 / 731
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -310,10 +310,15 @@ TRAINING_FIX_VALIDITY = 705 / 707
 #   NATTEN's own failure, NumPy 2's "expected np.ndarray", a companion install collecting
 #   the torch it pins, uv's "are incompatible" and "all versions ... have no wheels"; one
 #   held-out guess became a rule's finding (19, 11).
+# * 462/522 (88.5%, 94.6%) with C17-* (41 texts: downloads, memory and disk, NumPy, GPU
+#   architectures, missing releases, conflicts; first sight, before the rules above: 19/24
+#   training, 16/17 held out, 94.1%; three records whose collectors doubted the label were
+#   dropped before it was measured) and the model refitted with its training records; one
+#   more held-out guess right (19, 12).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 446 / 505
-MEASURED_FIX_VALIDITY = 479 / 505
+MEASURED_ACCURACY = 462 / 522
+MEASURED_FIX_VALIDITY = 494 / 522
 
 
 @functools.cache
@@ -339,7 +344,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (19, 11)
+MEASURED_GUESSES = (19, 12)
 
 
 def _guesses() -> tuple[int, int]:
@@ -364,7 +369,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 94.9% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.5%, fix validity 94.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
