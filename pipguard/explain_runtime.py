@@ -168,6 +168,18 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
                   "export CUDA_HOME=/usr/local/cuda")
 
 
+def _triton_libcuda(doc: Doc) -> Iterator[Finding]:
+    """Triton (torch.compile's kernels, mamba's, flash-attn's) links each kernel it builds
+    against the driver's libcuda; the linker finding none by its plain name is the driver
+    library off the linker's path (WSL keeps it in /usr/lib/wsl/lib), not a missing toolkit."""
+    if m := doc.find(r"(?:/usr/bin/)?ld(?:\.\w+)?: cannot find -lcuda\b"):
+        yield Finding("cuda-libraries", "error",
+                      "Triton could not link the kernel it compiled against the driver's libcuda: "
+                      "the linker finds no libcuda.so by that name (only libcuda.so.1, or it is "
+                      "in /usr/lib/wsl/lib on WSL); point Triton at the folder that holds it",
+                      doc.line(m), "export TRITON_LIBCUDA_PATH=/usr/lib/x86_64-linux-gnu")
+
+
 def _ext_package(path: str) -> str:
     """``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash-attn``."""
     m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
@@ -369,4 +381,5 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
 
 
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
-RULES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _companion_mismatch, _corrupt_install)
+RULES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _triton_libcuda, _companion_mismatch,
+                          _corrupt_install)

@@ -38,6 +38,26 @@ def free_threaded(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", "torch>=2.6"))
 
 
+def conda_python_downgrade(doc: Doc) -> Iterator[Finding]:
+    """conda's plan downgrading Python to install a torch-family package: the channel has no
+    build of it for the Python in the environment, so the solver went to one that has."""
+    m = doc.find(r"packages will be DOWNGRADED:(?:\n[^\n]*){0,40}?\n[ \t]*python:?[ \t]+(\d+\.\d+)"
+                 r"[\w.-]*[^\n]*?-->[ \t]*(\d+\.\d+)")
+    if not m or m.group(1) == m.group(2):
+        return
+    family = doc.facts.family()
+    names = [n for n in re.findall(r"(?m)^[ \t]*([A-Za-z][\w.-]*?)(?:-cpu)?:?[ \t]+\d", doc.text)
+             if canonicalize_name(n) in family or n == "pytorch"]  # (conda's name for torch)
+    if not names:
+        return
+    yield Finding("no-matching-distribution", "warning",
+                  f"the channel has no {names[0]} build for Python {m.group(1)}, so conda would "
+                  f"downgrade Python to {m.group(2)} to install one: take a {names[0]} release "
+                  f"built for Python {m.group(1)} (a newer one, or pip's wheels), or answer no",
+                  doc.line(m), _cmd("pipguard", "plan", "torch" if names[0] == "pytorch" else
+                                    names[0]))
+
+
 def built_for_another_target(doc: Doc) -> Iterator[Finding]:
     """An installed build the loader refuses as made for another machine or Python: a 32-bit
     or 64-bit mismatch (Windows' "not a valid Win32 application", ELF's class), another CPU
@@ -130,4 +150,5 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
-RULES: tuple[Rule, ...] = (free_threaded, built_for_another_target, placeholder)
+RULES: tuple[Rule, ...] = (free_threaded, conda_python_downgrade, built_for_another_target,
+                          placeholder)

@@ -315,6 +315,8 @@ TRAINING_FIX_VALIDITY = 729 / 731
 #   training, 16/17 held out, 94.1%; three records whose collectors doubted the label were
 #   dropped before it was measured) and the model refitted with its training records; one
 #   more held-out guess right (19, 12).
+# * Unchanged by the rules from C18's training records (gathered next): Triton linking without
+#   the driver's libcuda by its plain name; conda downgrading Python for a family package.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 462 / 522

@@ -1073,6 +1073,28 @@ def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
     assert first(text).category == "no-matching-distribution"
 
 
+def test_triton_linking_without_the_drivers_libcuda() -> None:
+    f = first("/usr/bin/ld: cannot find -lcuda\ncollect2: error: ld returned 1 exit status")
+    assert f.category == "cuda-libraries" and "TRITON_LIBCUDA_PATH" in f.fix
+
+
+@pytest.mark.parametrize(("text", "plan"), [
+    ("$ conda install -c pytorch torchvision\nThe following NEW packages will be INSTALLED:\n"
+     "    torchvision:          0.2.1-py36_1                        pytorch\nThe following "
+     "packages will be DOWNGRADED:\n    python:               3.7.0-hc3d631a_0            --> "
+     "3.6.6-hc3d631a_0", "pipguard plan torchvision"),
+    ("The following packages will be DOWNGRADED:\n\n  python        3.11.5-h955ad1f_0 --> "
+     "3.10.13-h955ad1f_0\n  pytorch       2.1.0-py3.11 --> 2.0.1-py3.10", "pipguard plan torch")])
+def test_conda_downgrading_python_for_a_family_package(text: str, plan: str) -> None:
+    f = first(text)
+    assert f.category == "no-matching-distribution" and f.fix == plan
+
+
+def test_conda_downgrading_python_for_another_package_is_no_finding() -> None:
+    text = "The following packages will be DOWNGRADED:\n    python: 3.7.0 --> 3.6.6\n    numpy: 1.2"
+    assert "no-matching-distribution" not in categories(text)
+
+
 def test_extension_built_for_another_cuda_runtime() -> None:
     f = first(fixture("bitsandbytes_cudart.txt"))
     assert f.category == "cuda-libraries" and f.message.startswith("bitsandbytes")
