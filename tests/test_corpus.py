@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 715 / 731
-TRAINING_FIX_VALIDITY = 729 / 731
+TRAINING_ACCURACY = 733 / 749
+TRAINING_FIX_VALIDITY = 747 / 749
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -317,10 +317,14 @@ TRAINING_FIX_VALIDITY = 729 / 731
 #   more held-out guess right (19, 12).
 # * Unchanged by the rules from C18's training records (gathered next): Triton linking without
 #   the driver's libcuda by its plain name; conda downgrading Python for a family package.
+# * 473/535 (88.4%, 94.4%) with C18-* (31 texts: Poetry and conda, Windows and macOS imports,
+#   containers and clusters, 2025-2026 installs; first sight, before the rules above: 16/18
+#   training, 11/13 held out, 84.6%; eleven records whose collectors doubted the label were
+#   dropped before it was measured) and the model refitted with its training records.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 462 / 522
-MEASURED_FIX_VALIDITY = 494 / 522
+MEASURED_ACCURACY = 473 / 535
+MEASURED_FIX_VALIDITY = 505 / 535
 
 
 @functools.cache
@@ -371,7 +375,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.5%, fix validity 94.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.4%, fix validity 94.4% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
