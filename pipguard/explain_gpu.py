@@ -216,6 +216,10 @@ _CUDA_FALSE = re.compile(
     r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
 
 
+# A framework's device banner (Ultralytics, YOLOv5) naming a CPU-only torch on the CPU.
+_CPU_BANNER = r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b"
+
+
 def _cuda_false(doc: Doc) -> re.Match[str] | None:
     """``torch.cuda.is_available()`` shown False, not in code (``if … is_available()``, ``…
     else``) nor a test's skip."""
@@ -322,16 +326,25 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
     records of the two categories are a CPU build)."""
     m = _cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" else None)
+    banner = None if m else doc.find(_CPU_BANNER)
     hw = doc.ctx.hardware
-    if not m or doc.platform() == "darwin" or (hw is not None and hw.accelerator != "nvidia"):
+    if not (m or banner) or doc.platform() == "darwin" or (hw is not None and
+                                                            hw.accelerator != "nvidia"):
         return
-    yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
-                  "is_available() is False): on a machine with an NVIDIA GPU, most often the "
-                  "torch installed is a CPU-only build (torch.version.cuda is None; pip's "
-                  "Windows wheels and the aarch64 wheels a Jetson gets from PyPI are); a "
-                  "missing NVIDIA driver or a container without the GPU are the other causes, "
-                  "which `pipguard doctor` on that machine tells apart", doc.line(m),
-                  "pipguard doctor")
+    if banner:
+        yield Finding("cpu-build-on-gpu", "warning", f"the program runs on the CPU with a "
+                      f"CPU-only torch ({banner.group(1)}): on a machine with an NVIDIA GPU, "
+                      "install torch's CUDA build for it (pipguard picks the variant for the "
+                      "GPU and driver)", doc.line(banner),
+                      "pipguard install --force-reinstall torch")
+    elif m:
+        yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
+                      "is_available() is False): on a machine with an NVIDIA GPU, most often "
+                      "the torch installed is a CPU-only build (torch.version.cuda is None; "
+                      "pip's Windows wheels and the aarch64 wheels a Jetson gets from PyPI "
+                      "are); a missing NVIDIA driver or a container without the GPU are the "
+                      "other causes, which `pipguard doctor` on that machine tells apart",
+                      doc.line(m), "pipguard doctor")
 
 
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:

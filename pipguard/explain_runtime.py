@@ -79,7 +79,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"find any NVRTC library|couldn't find libcudart|cuDNN library not found|"
                       rf"Error in dlopen for library lib(?:{_CUDA_LIB})|error in LoadLibrary for "
                       rf"(?:{_CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
-                      rf"ptxas|failed to open (?:lib)?nvrtc-builtins[\w.-]*")  # (NVRTC's own)
+                      rf"ptxas|failed to open (?:lib)?nvrtc-builtins[\w.-]*|"  # (NVRTC's own)
+                      rf"CUDA_PATH is set but CUDA wasn'?t able to be loaded")  # (onnxruntime's)
     if m and ("dso_loader" in doc.line(m) or doc.find(r"Ignore above cudart dlerror")):
         m = None  # TensorFlow's notice that it runs without a GPU, in a torch user's log
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
@@ -123,6 +124,14 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                                      doc.line(m) else ""),
                       "export LD_LIBRARY_PATH=\"$(python -c \"import site; print(site."
                       f"getsitepackages()[0] + '/nvidia/{lib_dir}/lib')\"):$LD_LIBRARY_PATH\"")
+    elif doc.find(r"onnxruntime(?:_providers_cuda|_pybind_state|::)"):
+        yield Finding("cuda-libraries", "error",
+                      "onnxruntime-gpu could not load the CUDA and cuDNN it was built for (each "
+                      "release needs one CUDA major and one cuDNN major on the library path; "
+                      "1.19 and later: CUDA 12, cuDNN 9): install the onnxruntime-gpu built for "
+                      "torch's CUDA, and import torch first so the CUDA libraries its wheels "
+                      "bring are loaded", doc.line(m),
+                      _cmd("pipguard", "install", "--upgrade", "onnxruntime-gpu"))
     elif user := _importer(doc, m):
         yield Finding("cuda-libraries", "error",
                       f"{user} was built for a CUDA runtime that is not installed here (not the "

@@ -1095,6 +1095,28 @@ def test_conda_downgrading_python_for_another_package_is_no_finding() -> None:
     assert "no-matching-distribution" not in categories(text)
 
 
+def test_onnxruntime_without_the_cuda_it_was_built_for() -> None:
+    text = ("D:\\a\\_work\\1\\s\\onnxruntime\\python\\onnxruntime_pybind_state.cc:857 "
+            "onnxruntime::python::CreateExecutionProviderInstance CUDA_PATH is set but CUDA wasnt "
+            "able to be loaded. Please install the correct version of CUDA and cuDNN")
+    f = first(text)
+    assert f.category == "cuda-libraries" and f.message.startswith("onnxruntime-gpu")
+
+
+@pytest.mark.parametrize("text", [
+    "YOLOv5  2022-4-22 torch 1.11.0+cpu CPU",
+    "Ultralytics YOLOv8.0.54 Python-3.10.6 torch-2.0.0+cpu CPU"])
+def test_a_frameworks_banner_naming_a_cpu_torch(text: str) -> None:
+    f = first(text)
+    assert (f.category, f.severity) == ("cpu-build-on-gpu", "warning")
+    assert explain(text, Context(facts=REAL, platform="darwin")) == ()
+
+
+def test_a_frameworks_banner_on_a_cuda_torch_is_no_finding() -> None:
+    text = "Ultralytics YOLOv8.0.53 torch-1.8.1+cu111 CUDA:0 (NVIDIA GeForce RTX 3070, 8192MiB)"
+    assert explain(text, Context(facts=REAL)) == ()
+
+
 def test_extension_built_for_another_cuda_runtime() -> None:
     f = first(fixture("bitsandbytes_cudart.txt"))
     assert f.category == "cuda-libraries" and f.message.startswith("bitsandbytes")
