@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 733 / 749
-TRAINING_FIX_VALIDITY = 747 / 749
+TRAINING_ACCURACY = 753 / 769
+TRAINING_FIX_VALIDITY = 767 / 769
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -324,10 +324,15 @@ TRAINING_FIX_VALIDITY = 747 / 749
 # * Unchanged by the rules from C19's training records (gathered next): onnxruntime's own "CUDA_PATH
 #   is set but CUDA wasn't able to be loaded" (and its CUDA libraries said as onnxruntime's); a
 #   framework's banner naming a CPU-only torch on the CPU, read as CUDA's False is.
+# * 482/546 (88.3%, 94.5%) with C19-* (31 texts in other programs', launchers' and
+#   frameworks' own words; first sight, before the rules above: 17/20 training, 9/11 held
+#   out, 81.8%; three records whose collectors doubted the label were dropped before it was
+#   measured) and the model refitted with its training records: three more held-out guesses,
+#   one right (22, 13).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 473 / 535
-MEASURED_FIX_VALIDITY = 505 / 535
+MEASURED_ACCURACY = 482 / 546
+MEASURED_FIX_VALIDITY = 516 / 546
 
 
 @functools.cache
@@ -353,7 +358,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (19, 12)
+MEASURED_GUESSES = (22, 13)
 
 
 def _guesses() -> tuple[int, int]:
@@ -378,7 +383,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.4%, fix validity 94.4% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 94.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
