@@ -110,10 +110,10 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                                                     else ()), "torch"))
     elif (m := doc.find(r"there is no version of ([\w.-]+)==(\d[\w.!*]*)(?![\w.+])")) and \
             doc.facts.index_mirrored(name := canonicalize_name(m[1])) and \
-            name not in doc.facts.family():
+            name not in doc.facts.family() and doc.find(r"pytorch\.org|torch-backend"):
         # uv before its hint named the index: no version at all of an exact pin of a package
-        # that the PyTorch index also serves (its own copies, often older) is that index
-        # standing in for PyPI, where the pin was found when it was written
+        # that the PyTorch index also serves (its own copies, often older), with that index in
+        # sight, is that index standing in for PyPI (without it: a release that does not exist)
         yield Finding("dependency-confusion", "error",
                       f"uv found no {name} {m[2]} on any index: the PyTorch index serves its own, "
                       f"often older, copies of {name}, and uv takes a package from the first index "

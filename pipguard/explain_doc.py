@@ -230,6 +230,16 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
                      re.I | re.M)
 
 
+def uv_conflict(doc: Doc) -> bool:
+    """uv's derivation ending in two requirements that cannot hold together, where what it
+    says is available ("only X<=V is available") is not what a requirement needs more of: a
+    conflict; "only X is available" is then a step, not a missing release."""
+    if not doc.find(r"we can conclude that\s+[^\n]{0,200}?\s+are incompatible"):
+        return False
+    only = re.findall(r"only ([A-Za-z][\w.-]{0,100}?)(?:[<>=!~]\S{0,60})? is available", doc.text)
+    return not any(re.search(rf"depends on {re.escape(n)}(?![\w.-])", doc.text) for n in only)
+
+
 def installer_of(text: str) -> str:
     """``uv``, ``poetry`` or ``pip``: which tool printed ``text`` (the first clear sign wins;
     ``pip`` when neither uv nor Poetry left one)."""
@@ -327,10 +337,6 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
 # often a company proxy or mirror that re-signs TLS with its own CA.
 UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
                  r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer")
-
-# uv's derivation ending in two requirements that cannot hold together: a conflict, whatever
-# else it says on the way ("only X is available" is then a step, not a missing release).
-UV_CONFLICT = r"we can conclude that\s+[^\n]{0,200}?\s+are incompatible"
 
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"

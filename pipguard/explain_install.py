@@ -15,17 +15,16 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import (
-    INSTALLING,
     PIP_CRASH,
     SUCCEEDED,
     UNTRUSTED_TLS,
-    UV_CONFLICT,
     Doc,
     Rule,
     _cmd,
     _pin,
     _public,
     _req,
+    uv_conflict,
 )
 from pipguard.findings import Finding
 
@@ -77,22 +76,36 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"expected md5: [0-9a-f]{32}\s+actual md5: [0-9a-f]{32}")  # (its report's tail)
 
 
+# An installer reading an index or a channel (not a program fetching a model or a dataset).
+_INDEX_READ = (r"/simple/|Could not fetch URL|Looking in indexes|pip\._vendor|Failed to fetch|"
+               r"Failed to download|Conda\w*Error|conda\.anaconda\.org|repo\.anaconda\.com|"
+               r"files\.pythonhosted\.org|pytorch\.org/whl|\bpoetry (?:add|install|lock)\b")
+
+
 def _untrusted_certificate(doc: Doc) -> Iterator[Finding]:
-    """The installer refusing the index's certificate, so nothing was downloaded (where it
-    then found no versions, the no-match rule says so: :mod:`pipguard.explain_nomatch`)."""
+    """The installer refusing the certificate of an index it reads, so it could not read that
+    index (where pip then found no versions at all, the no-match rule says so:
+    :mod:`pipguard.explain_nomatch`)."""
     m = doc.find(UNTRUSTED_TLS)
-    if not m or _DECIDED.search(doc.text, m.end()) or SUCCEEDED.search(doc.text, m.end()) or \
-            not doc.find(rf"{INSTALLING}|/simple/|Failed to fetch|Could not fetch URL"):
-        return
-    tool, names = doc.installer(), doc.requested() or ["torch"]
-    fix = {"uv": _cmd("uv", "pip", "install", "--native-tls", *names),
-           "poetry": "poetry config certificates.REPOSITORY.cert /path/to/ca-bundle.pem"}.get(
+    if not m or not doc.find(_INDEX_READ) or SUCCEEDED.search(doc.text, m.end()) or re.search(
+            r"Downloading \S+\.whl|Using cached \S+\.whl", doc.text[m.end():]):
+        return  # (not an installer's, or it recovered)
+    later = _DECIDED.search(doc.text, m.end())
+    if later and not re.search(r"from versions: (?!none)", doc.text[m.end():]):
+        return  # no versions at all after it: the no-match rule's case
+    tool = "conda" if doc.find(r"Conda\w*Error|conda\.anaconda\.org|repo\.anaconda\.com") \
+        else doc.installer()
+    run = doc.find(r"(?m:^[^\n]*?\b(uv (?:pip install|sync|add|lock|run|tool install)[^\n]*))")
+    fix = {"uv": f"UV_NATIVE_TLS=1 {run.group(1).strip() if run else 'uv pip install torch'}",
+           "poetry": "poetry config certificates.REPOSITORY.cert /path/to/ca-bundle.pem",
+           "conda": "conda config --set ssl_verify /path/to/ca-bundle.pem"}.get(
         tool, "pip config set global.cert /path/to/ca-bundle.pem")
     yield Finding("download-integrity", "error",
-                  f"{tool} does not trust the certificate the index (or a company proxy that "
-                  "re-signs TLS) presents, so nothing was downloaded: point it at the CA that "
-                  "signs it (pip: global.cert or PIP_CERT; uv: --native-tls or SSL_CERT_FILE; "
-                  "Poetry: certificates.<source>.cert)", doc.line(m), fix)
+                  f"{tool} does not trust the certificate an index (or a company proxy that "
+                  "re-signs TLS) presents, so it could not read that index: point it at the CA "
+                  "that signs it (pip: global.cert or PIP_CERT; uv: --native-tls or "
+                  "SSL_CERT_FILE; Poetry: certificates.<source>.cert; conda: ssl_verify)",
+                  doc.line(m), fix)
 
 
 def _download_integrity(doc: Doc) -> Iterator[Finding]:
@@ -301,9 +314,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           f"{pkg} {ver} requires {need} but {mine} was requested", doc.line(m),
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
-    if doc.find(r"only \S+ is available|there (?:is no version|are no versions) of|has no "
-                r"(?:[\w-]+ )?wheels|no matching distributions available|is unusable because no "
-                r"wheels") and not doc.find(UV_CONFLICT):
+    if doc.find(r"only \S+ is available|there (?:is no version|are no versions) of|ha(?:s|ve) "
+                r"no (?:[\w-]+ )?wheels|no matching distributions available|is unusable because "
+                r"no wheels") and not uv_conflict(doc):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = list(dict.fromkeys(
         f"{m['pkg']}{' ' + m['ver'] if m['ver'] else m['spec'] or ''} needs {r}" for m, r in deps))
@@ -325,21 +338,26 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
     # ... or about to: pip collecting the one torch release the companion pins
-    pulled = None if gone else doc.find(r"^[ \t]*Collecting torch==(\d[^\s;]*)", re.M)
+    pulled = None if gone or SUCCEEDED.search(doc.text) or doc.find(r"\bpip3? download\b") \
+        else doc.find(r"^[ \t]*Collecting torch==(\d[^\s;]*)", re.M)
     pkg = prose.group(1) if prose else next(
         (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()
          and (gone or pulled) and not any(canonicalize_name(a.name) == "torch" for a in asked)),
         None)
     if not pkg or not (m := prose or gone or pulled):
         return
+    if m is pulled:  # (no install finished yet: a fresh environment has no torch to replace)
+        yield Finding("companion-mismatch", "warning",
+                      f"installing {pkg} pulls torch {pulled.group(1)}, the one release that "
+                      f"{pkg} wheel pins: where another torch is installed, pip replaces it; "
+                      f"take the {pkg} build made for your torch instead", doc.line(m),
+                      _cmd("pipguard", "plan", pkg))
+        return
     had = gone.group(1) if gone else None
     yield Finding("companion-mismatch", "error",
-                  (f"installing {pkg} pulls torch {pulled.group(1)}, which replaces the torch "
-                   "installed" if m is pulled else f"installing {pkg} replaced torch"
-                   + (f" {had}" if had else "")) + f": each {pkg} "
+                  f"installing {pkg} replaced torch" + (f" {had}" if had else "") + f": each {pkg} "
                   "wheel pins the one torch release (and CUDA variant) it was built for, so pip "
-                  f"{'swaps' if m is pulled else 'swapped'} torch to satisfy it; install the build "
-                  "of it made for your torch, or "
+                  "swapped torch to satisfy it; install the build of it made for your torch, or "
                   "keep your torch with --no-deps (only if the builds match)", doc.line(m),
                   _cmd("pipguard", "install", f"torch=={had}", pkg) if had
                   else _cmd("pipguard", "install", "--no-deps", pkg))

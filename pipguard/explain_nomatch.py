@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-from pipguard.explain_doc import UNTRUSTED_TLS, UV_CONFLICT, Doc, _cmd, _pin, _req, _v
+from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _pin, _req, _v, uv_conflict
 from pipguard.findings import Finding
 
 
@@ -75,8 +75,8 @@ _OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resol
 def _miss_unreachable(doc: Doc, x: _Miss) -> Why:
     """No versions at all, after pip failed to reach the index (a certificate it does not
     trust, a proxy, no network): the index was never read."""
-    if x.versions:
-        return None
+    if x.versions or doc.installer() != "pip" or doc.find(r"Looking in indexes: [^\n]*,"):
+        return None  # (another index may have answered: the name itself may be wrong)
     if doc.find(UNTRUSTED_TLS):
         return ("pip never read the index: it does not trust the certificate the index (or a "
                 "company proxy that re-signs TLS) presents, so it saw no versions at all; point "
@@ -107,7 +107,8 @@ def _miss_name(doc: Doc, x: _Miss) -> Why:
 
 def _miss_python(doc: Doc, x: _Miss) -> Why:
     """pip said outright that the matching release needs another Python."""
-    fits = [(pv, rp.strip()) for v, rp in re.findall(r"(\d[\w.+]*) Requires-Python ([^;\n]+)",
+    fits = [(pv, rp.strip()) for v, rp in re.findall(r"(?<![\w.+])(\d[\w.+]{0,60}) Requires-"
+                                                      r"Python ([^;\n]+)",
             doc.text) if (pv := _v(v)) and x.req.specifier.contains(pv, prereleases=True)]
     other, py = doc.find(r"requires a different Python: (\S+) not in '([^']+)'"), x.py
     hit = (str(max(fits)[0]), max(fits)[1]) if fits else None
@@ -172,7 +173,9 @@ def _miss_tag(doc: Doc, x: _Miss) -> Why:
         return (f"{x.name} {x.want or ''} has no Intel-macOS wheel: PyTorch's macOS x86_64 builds "
                 f"ended with torch {last or '2.2'}",
                 _cmd("pipguard", "install", f"{x.name}<={last or '2.2.2'}", "numpy<2"))
-    first = _py_release(doc, "first", x.py) if x.py and x.tag.startswith("cp") else None
+    # (the release tables are torch's: another package's first release for a Python is not)
+    first = _py_release(doc, "first", x.py) if x.py and x.tag.startswith("cp") and \
+        x.name == "torch" else None
     if first and x.pins and x.pins[0] < first:
         return (f"{x.name} {x.pins[0]} has no wheels for Python {x.py}: the first release that "
                 f"has is {first}", _cmd("pipguard", "install", f"{x.name}>={first}"))
@@ -187,7 +190,8 @@ def _miss_everything(doc: Doc, x: _Miss) -> Why:
     """``from versions: none``: no file at all fits this interpreter."""
     if x.versions:
         return None
-    first, family = _py_release(doc, "first", x.py) if x.py else None, doc.facts.family()
+    first = _py_release(doc, "first", x.py) if x.py and x.name == "torch" else None
+    family = doc.facts.family()
     if x.py and x.pins and first and x.pins[0] < first:
         return (f"{x.name} {x.pins[0]} has no wheels for Python {x.py}: the first release that "
                 f"has is {first}", _cmd("pipguard", "install", f"{x.name}>={first}"))
@@ -233,7 +237,7 @@ def _miss_listed(doc: Doc, x: _Miss) -> Why:
                 f"{vmax}: {want} is not published for this platform/Python, or not on this index "
                 "(yet)"), _cmd("pipguard", "install", f"{name}=={vmax}"))
     if pin and pin < vmin:
-        first = _py_release(doc, "first", py) if py else None
+        first = _py_release(doc, "first", py) if py and name == "torch" else None
         tag = f"cp3{py.split('.')[1]}" if py else ""
         tags = facts.python_tags(pin, doc.kb_platform()) if py and name == "torch" else None
         why = (f"Python {py} is too new for it: the first {name} with Python {py} wheels is "
@@ -337,8 +341,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         name, version = (m.group(2), m.group(3)) if m.group(2) else (
             (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
         req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
-    elif (m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available")) and not doc.find(
-            UV_CONFLICT):
+    elif (m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available")) and not uv_conflict(doc):
         # uv: the newest there
         need = doc.find(rf"(?:you require|depends on) ({re.escape(m.group(1))}[<>=!~][^\s,]+)")
         req, bound = _req(need.group(1) if need else m.group(1)), True

@@ -159,7 +159,7 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 753 / 769
+TRAINING_ACCURACY = 752 / 769
 TRAINING_FIX_VALIDITY = 767 / 769
 
 
@@ -329,9 +329,18 @@ TRAINING_FIX_VALIDITY = 767 / 769
 #   out, 81.8%; three records whose collectors doubted the label were dropped before it was
 #   measured) and the model refitted with its training records: three more held-out guesses,
 #   one right (22, 13).
+# * 481/546 (88.1%, 94.5%) after an independent review of this round's rules: uv's "no version
+#   of X==V" for a mirrored package is the PyTorch index's doing only with that index in sight
+#   (without it, a release that does not exist; one training record, filelock, and one
+#   held-out record lost); a certificate only where an installer read an index (not a model
+#   download), with conda's own setting, and said where one of several indexes refused it; a
+#   companion collecting its torch only where no install finished (a warning); uv's "only X is
+#   available" a conflict only where X is not what a requirement needs more of; torch's
+#   release tables no longer asked about other packages; two patterns quadratic on a run of
+#   digits bounded.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 482 / 546
+MEASURED_ACCURACY = 481 / 546
 MEASURED_FIX_VALIDITY = 516 / 546
 
 
@@ -383,7 +392,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.3%, fix validity 94.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 94.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

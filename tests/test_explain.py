@@ -514,7 +514,7 @@ def test_versions_listed_after_a_retry_are_not_the_networks_doing() -> None:
     ("$ uv pip install torch\nerror: Failed to fetch: `https://pypi.org/simple/torch/`\n  Caused "
      "by: Request failed after 3 retries\n  Caused by: error sending request for url (https://"
      "pypi.org/simple/torch/)\n  Caused by: client error (Connect)\n  Caused by: invalid peer "
-     "certificate: UnknownIssuer", "uv pip install --native-tls torch"),
+     "certificate: UnknownIssuer", "UV_NATIVE_TLS=1 uv pip install torch"),
     ("pip install torch\nHTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded "
      "with url: /simple/torch/ (Caused by SSLError(SSLCertVerificationError(1, '[SSL: "
      "CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer "
@@ -523,6 +523,36 @@ def test_an_index_certificate_the_installer_does_not_trust(text: str, fix: str) 
     found = explain(text, Context(facts=REAL, wording="auto"))
     assert [f.category for f in found] == ["download-integrity"]  # not "cut off" as well
     assert "does not trust the certificate" in found[0].message and found[0].fix == fix
+
+
+@pytest.mark.parametrize("text", [
+    # a program fetching a model after an install that succeeded: not the installer's index
+    "pip install transformers\nSuccessfully installed transformers-4.40.0\nDownloading (…)config."
+    "json\nrequests.exceptions.SSLError: HTTPSConnectionPool(host='huggingface.co', port=443): "
+    "(Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+    "certificate verify failed')))",
+    "Downloading https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz\nurllib.error.URLError: "
+    "<urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed>"])
+def test_another_programs_certificate_failure_is_no_install_finding(text: str) -> None:
+    assert "download-integrity" not in categories(text)
+
+
+def test_condas_certificate_failure_gets_condas_setting() -> None:
+    text = ("CondaSSLError: Encountered an SSL error. Most likely a certificate verification "
+            "issue.\nException: HTTPSConnectionPool(host='conda.anaconda.org', port=443): (Caused "
+            "by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+            "certificate verify failed')))")
+    assert first(text).fix == "conda config --set ssl_verify /path/to/ca-bundle.pem"
+
+
+def test_a_certificate_failure_on_one_of_two_indexes_is_said() -> None:
+    text = ("Looking in indexes: https://artifactory.corp/simple, https://download.pytorch.org/whl/"
+            "cu121\nCould not fetch URL https://download.pytorch.org/whl/cu121/torch/: There was a "
+            "problem confirming the ssl certificate: (Caused by SSLError(SSLCertVerificationError("
+            "1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))) - skipping\n"
+            "ERROR: Could not find a version that satisfies the requirement torch==2.1.0+cu121 "
+            "(from versions: 1.13.1, 2.0.1, 2.1.0)")
+    assert "does not trust the certificate" in first(text).message
 
 
 def test_a_model_downloads_certificate_is_no_install_finding() -> None:
@@ -1052,6 +1082,16 @@ def test_installing_a_companion_that_pulls_another_torch() -> None:
     assert f.category == "companion-mismatch" and "pulls torch 2.0.1" in f.message
 
 
+@pytest.mark.parametrize("text", [
+    "pip install torchvision\nCollecting torchvision\nCollecting torch==2.1.0 (from torchvision)\n"
+    "Installing collected packages: torch, torchvision\nSuccessfully installed torch-2.1.0 "
+    "torchvision-0.16.0",  # a fresh environment: nothing replaced
+    "pip download torchvision==0.16.0\nCollecting torchvision==0.16.0\nCollecting torch==2.1.0 "
+    "(from torchvision==0.16.0)\nSaved ./torch-2.1.0-cp311-cp311-manylinux1_x86_64.whl"])
+def test_a_companion_collecting_its_torch_in_a_healthy_run_is_no_finding(text: str) -> None:
+    assert "companion-mismatch" not in categories(text)
+
+
 def test_installing_torch_itself_pulls_no_companion_finding() -> None:
     text = "pip install torch==2.0.1\nCollecting torch==2.0.1\n  Downloading torch-2.0.1.whl"
     assert "companion-mismatch" not in categories(text)
@@ -1067,10 +1107,17 @@ def test_uv_derivation_ending_in_incompatible_is_a_conflict() -> None:
     assert f.category == "resolver-conflict" and "torch<2.5,>=2.1" in f.message
 
 
+def test_uv_derivation_where_the_needed_release_is_the_missing_one() -> None:
+    text = ("  ╰─▶ Because only torch<=2.2.2 is available and torchvision==0.20.1 depends on "
+            "torch==2.5.1, we can conclude that torchvision==0.20.1 and torch>2.2.2 are "
+            "incompatible.")
+    assert first(text).category == "no-matching-distribution"
+
+
 def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
     text = ("Because all versions of torch have no wheels with a matching Python ABI tag (e.g. "
             "cp312), we can conclude that all versions of torch cannot be used.")
-    assert first(text).category == "no-matching-distribution"
+    assert categories(text) == ["no-matching-distribution"]  # (no conflict besides)
 
 
 def test_triton_linking_without_the_drivers_libcuda() -> None:
@@ -1229,8 +1276,9 @@ def test_extra_index_url_success_warns_only() -> None:
 
 
 def test_uv_no_version_of_a_pin_the_pytorch_index_mirrors() -> None:
-    text = ("  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no "
-            "version of filelock==3.12.4 and you require filelock==3.12.4, we can conclude that "
+    text = ("$ uv pip install -r requirements.txt --extra-index-url https://download.pytorch.org/"
+            "whl/cpu\n  × No solution found when resolving dependencies:\n  ╰─▶ Because there is "
+            "no version of filelock==3.12.4 and you require filelock==3.12.4, we can conclude that "
             "the requirements are\n      unsatisfiable.")
     f = first(text, Context(facts=REAL, wording="auto"))
     assert f.category == "dependency-confusion" and "first index" in f.message
@@ -1239,6 +1287,8 @@ def test_uv_no_version_of_a_pin_the_pytorch_index_mirrors() -> None:
 
 @pytest.mark.parametrize("text", [
     "Because there is no version of certifi==2024.8.30 and you require certifi==2024.8.30",
+    # a mirrored name, but no PyTorch index in sight: a release that does not exist
+    "Because there is no version of numpy==1.26.5 and you require numpy==1.26.5",
     "Because there is no version of torch==2.5.1+cu121 and you require torch==2.5.1+cu121",
     "Because there is no version of numpy==1.26.4+local and you require numpy==1.26.4+local"])
 def test_uv_no_version_of_a_pin_the_index_does_not_mirror_is_no_confusion(text: str) -> None:
