@@ -170,7 +170,7 @@ def probable_cause(doc: Doc) -> Iterator[Finding]:
         yield hint
         return
     words = doc.ctx.words
-    if words is not None and (found := guess(words, doc.text)) is not None:
+    if words is not None and (found := _guess(words, doc.text, line)) is not None:
         cause, fix = CAUSES[found]
         yield Finding(found, "info", f"probably: {cause}; a guess from the words of the text "
                       "(a model fitted on real failure texts), not a tool's own sentence for "
@@ -214,7 +214,12 @@ def _quiet(text: str) -> bool:
 def guess(words: WordModel, text: str) -> str | None:
     """The category the words of ``text`` lean to, where it may be said: a known cause,
     ``LEAN`` likely after a failing line, ``LEAN_QUIET`` where no line fails."""
-    if _last(text, _fails) is not None:
+    return _guess(words, text, _last(text, _fails))
+
+
+def _guess(words: WordModel, text: str, failing: str | None) -> str | None:
+    """:func:`guess`, given the text's failing line (``None``: none) already found."""
+    if failing is not None:
         likely = LEAN
     elif _quiet(text):
         likely = LEAN_QUIET
