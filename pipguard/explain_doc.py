@@ -234,10 +234,17 @@ def uv_conflict(doc: Doc) -> bool:
     """uv's derivation ending in two requirements that cannot hold together, where what it
     says is available ("only X<=V is available") is not what a requirement needs more of: a
     conflict; "only X is available" is then a step, not a missing release."""
-    if not doc.find(r"we can conclude that\s+[^\n]{0,200}?\s+are incompatible"):
+    if not doc.find(r"we can conclude that\s{1,20}[^\n]{0,200}?\s{1,20}are incompatible"):
         return False
-    only = re.findall(r"only ([A-Za-z][\w.-]{0,100}?)(?:[<>=!~]\S{0,60})? is available", doc.text)
-    return not any(re.search(rf"depends on {re.escape(n)}(?![\w.-])", doc.text) for n in only)
+    for name, spec in re.findall(r"only ([A-Za-z][\w.-]{0,100}?)([<>=!~]=?\S{0,60})? is "
+                                 r"available", doc.text):
+        top = _v(spec.lstrip("<>=!~")) if spec else None  # the newest there is
+        for need in re.findall(rf"depends on ({re.escape(name)}[<>=!~][^\s,]*(?:,[<>=!~][^\s,]*)*)",
+                               doc.text):
+            req = _req(need)
+            if top and req and not req.specifier.contains(top, prereleases=True):
+                return False  # a requirement needs a release past what there is: missing
+    return True
 
 
 def installer_of(text: str) -> str:
@@ -331,12 +338,13 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
               r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
               r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
-              r"[/\\]pkgs[/\\]|Conda\w*Error")
+              r"[/\\]pkgs[/\\]|Conda\w{0,30}Error")
 
 # An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
 # often a company proxy or mirror that re-signs TLS with its own CA.
 UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
-                 r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer")
+                 r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer|"
+                 r"SSL certificate problem|SSL peer certificate or SSH remote key was not OK")
 
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"

@@ -78,7 +78,8 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
 
 # An installer reading an index or a channel (not a program fetching a model or a dataset).
 _INDEX_READ = (r"/simple/|Could not fetch URL|Looking in indexes|pip\._vendor|Failed to fetch|"
-               r"Failed to download|Conda\w*Error|conda\.anaconda\.org|repo\.anaconda\.com|"
+               r"Failed to download `|Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com|"
+               r"/pypi/[\w.-]+/json|"
                r"files\.pythonhosted\.org|pytorch\.org/whl|\bpoetry (?:add|install|lock)\b")
 
 
@@ -87,15 +88,18 @@ def _untrusted_certificate(doc: Doc) -> Iterator[Finding]:
     index (where pip then found no versions at all, the no-match rule says so:
     :mod:`pipguard.explain_nomatch`)."""
     m = doc.find(UNTRUSTED_TLS)
-    if not m or not doc.find(_INDEX_READ) or SUCCEEDED.search(doc.text, m.end()) or re.search(
-            r"Downloading \S+\.whl|Using cached \S+\.whl", doc.text[m.end():]):
-        return  # (not an installer's, or it recovered)
+    if not m or not doc.find(_INDEX_READ) or SUCCEEDED.search(doc.text) or re.search(
+            r"Downloading \S+\.whl|Using cached \S+\.whl", doc.text[m.end():]) or doc.find(
+            r"\buv (?:venv|python install)|python-build-standalone"):
+        return  # (not an installer's index, or it recovered; pip's own self-check after a
+        # success; uv fetching a Python)
     later = _DECIDED.search(doc.text, m.end())
     if later and not re.search(r"from versions: (?!none)", doc.text[m.end():]):
         return  # no versions at all after it: the no-match rule's case
-    tool = "conda" if doc.find(r"Conda\w*Error|conda\.anaconda\.org|repo\.anaconda\.com") \
+    tool = "conda" if doc.find(r"Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com") \
         else doc.installer()
-    run = doc.find(r"(?m:^[^\n]*?\b(uv (?:pip install|sync|add|lock|run|tool install)[^\n]*))")
+    run = doc.find(r"(?m:^[^\n]*?\b(uv (?:pip (?:install|sync|compile)|sync|add|lock|run|tool "
+                   r"install)[^\n]*))")
     fix = {"uv": f"UV_NATIVE_TLS=1 {run.group(1).strip() if run else 'uv pip install torch'}",
            "poetry": "poetry config certificates.REPOSITORY.cert /path/to/ca-bundle.pem",
            "conda": "conda config --set ssl_verify /path/to/ca-bundle.pem"}.get(

@@ -75,8 +75,9 @@ _OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resol
 def _miss_unreachable(doc: Doc, x: _Miss) -> Why:
     """No versions at all, after pip failed to reach the index (a certificate it does not
     trust, a proxy, no network): the index was never read."""
-    if x.versions or doc.installer() != "pip" or doc.find(r"Looking in indexes: [^\n]*,"):
-        return None  # (another index may have answered: the name itself may be wrong)
+    if x.versions or doc.installer() != "pip" or (doc.find(r"Looking in indexes: [^\n,]*,") and not
+            doc.find(rf"(?:Could not fetch URL|Retrying)[^\n]*?/simple/{re.escape(x.name)}/")):
+        return None  # (another index may have answered, unless the one refused was its page)
     if doc.find(UNTRUSTED_TLS):
         return ("pip never read the index: it does not trust the certificate the index (or a "
                 "company proxy that re-signs TLS) presents, so it saw no versions at all; point "

@@ -29,7 +29,7 @@ _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryvi
            r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^[ \t]*Killed[ \t]*$|"
            r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
            r"bytes object is too large|cannot serialize a bytes object larger|bytes is too large|"
-           r"(?:eta \S+|(?<![\d.])[\d.]+ ?[kMG]B/s|\.whl[^\n]*)\s*Killed[ \t]*$")
+           r"(?:eta \S+|(?<![\d.])[\d.]+ ?[kMG]B/s|\.whl[^\n]{0,300}?)\s*Killed[ \t]*$")
 # pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
 _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|bytes is too large|"
           r"[/\\]pip[/\\]_internal[/\\]cli[/\\]progress_bars\.py[^\n]*\n(?:[^\n]*\n){0,12}?\w*"
@@ -37,7 +37,7 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
 # pip crashed (an unexpected exception, not an error it reports) right after a big download.
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # conda's own words (its package cache is where a full disk shows first)
-_CONDA = r"[/\\]pkgs[/\\]|Conda\w*Error"
+_CONDA = r"[/\\]pkgs[/\\]|Conda\w{0,30}Error"
 
 
 def _what(doc: Doc) -> tuple[str, str]:

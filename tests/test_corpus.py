@@ -338,6 +338,11 @@ TRAINING_FIX_VALIDITY = 767 / 769
 #   available" a conflict only where X is not what a requirement needs more of; torch's
 #   release tables no longer asked about other packages; two patterns quadratic on a run of
 #   digits bounded.
+# * The same after a second review of those fixes: uv's "only X is available" is a missing
+#   release only where the newest X there is outside what a requirement needs; a refused
+#   index that held the package's page is said among several; a certificate failure after a
+#   success, in a dataset download or in uv fetching a Python is no install's; Poetry's JSON
+#   API and curl's (mamba's) words for a certificate are read; three patterns bounded.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 481 / 546

@@ -537,6 +537,41 @@ def test_another_programs_certificate_failure_is_no_install_finding(text: str) -
     assert "download-integrity" not in categories(text)
 
 
+@pytest.mark.parametrize("text", [
+    "Successfully installed requests-2.31.0\nCould not fetch URL https://pypi.org/simple/pip/: "
+    "There was a problem confirming the ssl certificate: (Caused by SSLError(SSLCertVerification"
+    "Error(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))) - skipping",
+    "Downloading http://yann.lecun.com/exdb/mnist/train-images-idx3-ubyte.gz\nFailed to download "
+    "(trying next):\n<urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed>",
+    "$ uv venv --python 3.12\nerror: Failed to download https://github.com/indygreg/python-build-"
+    "standalone/releases/download/cpython-3.12.4.tar.gz\n  Caused by: invalid peer certificate: "
+    "UnknownIssuer"])
+def test_a_certificate_failure_that_is_not_an_index_read_is_no_finding(text: str) -> None:
+    assert "download-integrity" not in categories(text)
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ("Updating dependencies\nResolving dependencies...\n\nSSLError\n\nHTTPSConnectionPool(host="
+     "'pypi.org', port=443): Max retries exceeded with url: /pypi/torch/json (Caused by SSLError("
+     "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')))",
+     "poetry config certificates.REPOSITORY.cert /path/to/ca-bundle.pem"),
+    ("critical libmamba Download error (60) SSL peer certificate or SSH remote key was not OK "
+     "[https://conda.anaconda.org/conda-forge/linux-64/repodata.json]",
+     "conda config --set ssl_verify /path/to/ca-bundle.pem")])
+def test_poetry_and_mamba_certificate_failures(text: str, fix: str) -> None:
+    assert first(text, Context(facts=REAL, wording="auto")).fix == fix
+
+
+def test_a_refused_index_that_held_the_package_page_is_said() -> None:
+    text = ("Looking in indexes: https://pypi.org/simple, https://pypi.acme.internal/simple\nCould "
+            "not fetch URL https://pypi.acme.internal/simple/acme-utils/: There was a problem "
+            "confirming the ssl certificate: (Caused by SSLError(SSLCertVerificationError(1, "
+            "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))) - skipping\nERROR: "
+            "Could not find a version that satisfies the requirement acme-utils (from versions: "
+            "none)")
+    assert first(text).message.startswith("pip never read the index")
+
+
 def test_condas_certificate_failure_gets_condas_setting() -> None:
     text = ("CondaSSLError: Encountered an SSL error. Most likely a certificate verification "
             "issue.\nException: HTTPSConnectionPool(host='conda.anaconda.org', port=443): (Caused "
@@ -1112,6 +1147,14 @@ def test_uv_derivation_where_the_needed_release_is_the_missing_one() -> None:
             "torch==2.5.1, we can conclude that torchvision==0.20.1 and torch>2.2.2 are "
             "incompatible.")
     assert first(text).category == "no-matching-distribution"
+
+
+def test_uv_derivation_where_what_is_available_satisfies_the_requirement() -> None:
+    text = ("  ╰─▶ Because only torchvision<=0.18.1 is available and mylib==1.0.0 depends on "
+            "torchvision>=0.17, we can conclude that mylib==1.0.0 depends on torchvision>=0.17,"
+            "<=0.18.1.\n      And because torchvision>=0.17,<=0.18.1 depends on torch<2.4, we "
+            "can conclude that mylib==1.0.0 and torch==2.4.0 are incompatible.")
+    assert first(text).category == "resolver-conflict"
 
 
 def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
