@@ -231,16 +231,20 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
 
 
 def uv_conflict(doc: Doc) -> bool:
-    """uv's derivation ending in two requirements that cannot hold together, where what it
-    says is available ("only X<=V is available") is not what a requirement needs more of: a
-    conflict; "only X is available" is then a step, not a missing release."""
-    if not doc.find(r"we can conclude that\s{1,20}[^\n]{0,200}?\s{1,20}are incompatible"):
+    """uv's derivation ending in requirements that cannot hold together ("... are
+    incompatible", "your requirements are unsatisfiable"), where what it says is available
+    ("only X<=V is available") is what every requirement of X takes: a conflict; "only X is
+    available" is then a step, not a missing release."""
+    if not doc.find(r"we can conclude that\s{1,20}[^\n]{0,200}?\s{1,20}(?:are incompatible|"
+                    r"requirements are unsatisfiable)"):
         return False
     for name, spec in re.findall(r"only ([A-Za-z][\w.-]{0,100}?)([<>=!~]=?\S{0,60})? is "
                                  r"available", doc.text):
         top = _v(spec.lstrip("<>=!~")) if spec else None  # the newest there is
-        for need in re.findall(rf"depends on ({re.escape(name)}[<>=!~][^\s,]*(?:,[<>=!~][^\s,]*)*)",
-                               doc.text):
+        if top is None:
+            return False  # (no version said: nothing to weigh the requirements against)
+        for need in re.findall(rf"(?:depends on|you require) ({re.escape(name)}[<>=!~][^\s,]*"
+                               rf"(?:,[<>=!~][^\s,]*)*)", doc.text):
             req = _req(need)
             if top and req and not req.specifier.contains(top, prereleases=True):
                 return False  # a requirement needs a release past what there is: missing

@@ -1157,6 +1157,20 @@ def test_uv_derivation_where_what_is_available_satisfies_the_requirement() -> No
     assert first(text).category == "resolver-conflict"
 
 
+def test_uv_conflict_that_ends_in_unsatisfiable_requirements() -> None:
+    text = ("  ╰─▶ Because only torchvision<=0.20.1 is available and torchvision>=0.20.0 depends "
+            "on torch==2.5.1, we can conclude that torchvision>=0.20.0 depends on torch==2.5.1.\n"
+            "      And because you require torch==2.4.0 and torchvision>=0.20.0, we can conclude "
+            "that your requirements are unsatisfiable.")
+    assert first(text).category == "resolver-conflict"
+
+
+def test_uv_missing_release_that_ends_in_unsatisfiable_requirements() -> None:
+    text = ("  ╰─▶ Because only torch<=2.2.2 is available and you require torch>=2.3, we can "
+            "conclude that your requirements are unsatisfiable.")
+    assert first(text).category == "no-matching-distribution"
+
+
 def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
     text = ("Because all versions of torch have no wheels with a matching Python ABI tag (e.g. "
             "cp312), we can conclude that all versions of torch cannot be used.")
