@@ -116,8 +116,7 @@ class Doc:
     def line(self, m: re.Match[str]) -> str:
         """The whole line(s) a match lies on: the evidence."""
         start, end = self.text.rfind("\n", 0, m.start()) + 1, self.text.find("\n", m.end())
-        out = self.text[start : end if end >= 0 else len(self.text)].strip()
-        return out if len(out) <= 400 else out[:397] + "..."
+        return evidence(self.text[start : end if end >= 0 else len(self.text)])
 
     def stopped_short(self, end: int) -> str | None:
         """The last download progress before ``end`` when it is short of complete
@@ -228,6 +227,12 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
                      r"set the `python` property|Check your dependencies Python requirement|"
                      r"does not match the actual package's name",
                      re.I | re.M)
+
+
+def evidence(line: str) -> str:
+    """A line as a finding shows it: stripped, cut to 400 characters."""
+    line = line.strip()
+    return line if len(line) <= 400 else line[:397] + "..."
 
 
 def uv_conflict(doc: Doc) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from pipguard.explain_doc import INSTALLING, NUMPY_ABSENT, SUCCEEDED, Doc, Rule
+from pipguard.explain_doc import INSTALLING, NUMPY_ABSENT, SUCCEEDED, Doc, Rule, evidence
 from pipguard.findings import Finding
 from pipguard.wordmodel import WordModel, features
 
@@ -197,9 +197,8 @@ def _telling(words: WordModel, text: str, category: str) -> str:
     def pull(line: str) -> float:
         return sum(words.weights[f][k] for f in features(line) if f in words.weights)
 
-    line = max((line.strip() for line in text.splitlines() if line.strip()), key=pull,
-               default="")
-    return line if len(line) <= 400 else line[:397] + "..."  # (as Doc.line cuts evidence)
+    return evidence(max((line.strip() for line in text.splitlines() if line.strip()), key=pull,
+                        default=""))
 
 
 def _quiet(text: str) -> bool:
