@@ -251,7 +251,7 @@ def uv_conflict(doc: Doc) -> bool:
         for need in re.findall(rf"(?:depends on|you require) ({re.escape(name)}[<>=!~][^\s,]*"
                                rf"(?:,[<>=!~][^\s,]*)*)", doc.text):
             req = _req(need)
-            if top and req and not req.specifier.contains(top, prereleases=True):
+            if req and not req.specifier.contains(top, prereleases=True):
                 return False  # a requirement needs a release past what there is: missing
     return True
 
