@@ -76,11 +76,12 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
                 r"expected md5: [0-9a-f]{32}\s+actual md5: [0-9a-f]{32}")  # (its report's tail)
 
 
+# conda (or mamba) reading a channel.
+_CHANNEL = r"Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com"
 # An installer reading an index or a channel (not a program fetching a model or a dataset).
-_INDEX_READ = (r"/simple/|Could not fetch URL|Looking in indexes|pip\._vendor|Failed to fetch|"
-               r"Failed to download `|Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com|"
-               r"/pypi/[\w.-]+/json|"
-               r"files\.pythonhosted\.org|pytorch\.org/whl|\bpoetry (?:add|install|lock)\b")
+_INDEX_READ = (rf"/simple/|Could not fetch URL|Looking in indexes|pip\._vendor|Failed to fetch|"
+               rf"Failed to download `|{_CHANNEL}|/pypi/[\w.-]+/json|"
+               rf"files\.pythonhosted\.org|pytorch\.org/whl|\bpoetry (?:add|install|lock)\b")
 
 
 def _untrusted_certificate(doc: Doc) -> Iterator[Finding]:
@@ -96,8 +97,7 @@ def _untrusted_certificate(doc: Doc) -> Iterator[Finding]:
     later = _DECIDED.search(doc.text, m.end())
     if later and not re.search(r"from versions: (?!none)", doc.text[m.end():]):
         return  # no versions at all after it: the no-match rule's case
-    tool = "conda" if doc.find(r"Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com") \
-        else doc.installer()
+    tool = "conda" if doc.find(_CHANNEL) else doc.installer()
     run = doc.find(r"(?m:^[^\n]*?\b(uv (?:pip (?:install|sync|compile)|sync|add|lock|run|tool "
                    r"install)[^\n]*))")
     fix = {"uv": f"UV_NATIVE_TLS=1 {run.group(1).strip() if run else 'uv pip install torch'}",
