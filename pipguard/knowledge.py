@@ -116,7 +116,7 @@ class Knowledge:
     members: Mapping[str, FamilyMember]
     nvidia_libs: Mapping[str, int]
     gpu_families: Mapping[str, str]
-    mirrors: frozenset[str] = frozenset()  # third-party names the PyTorch index also serves
+    mirrors: frozenset[str]  # third-party names the PyTorch index also serves
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
