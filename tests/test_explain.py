@@ -1142,33 +1142,26 @@ def test_uv_derivation_ending_in_incompatible_is_a_conflict() -> None:
     assert f.category == "resolver-conflict" and "torch<2.5,>=2.1" in f.message
 
 
-def test_uv_derivation_where_the_needed_release_is_the_missing_one() -> None:
-    text = ("  ╰─▶ Because only torch<=2.2.2 is available and torchvision==0.20.1 depends on "
-            "torch==2.5.1, we can conclude that torchvision==0.20.1 and torch>2.2.2 are "
-            "incompatible.")
-    assert first(text).category == "no-matching-distribution"
-
-
-def test_uv_derivation_where_what_is_available_satisfies_the_requirement() -> None:
-    text = ("  ╰─▶ Because only torchvision<=0.18.1 is available and mylib==1.0.0 depends on "
-            "torchvision>=0.17, we can conclude that mylib==1.0.0 depends on torchvision>=0.17,"
-            "<=0.18.1.\n      And because torchvision>=0.17,<=0.18.1 depends on torch<2.4, we "
-            "can conclude that mylib==1.0.0 and torch==2.4.0 are incompatible.")
-    assert first(text).category == "resolver-conflict"
-
-
-def test_uv_conflict_that_ends_in_unsatisfiable_requirements() -> None:
-    text = ("  ╰─▶ Because only torchvision<=0.20.1 is available and torchvision>=0.20.0 depends "
-            "on torch==2.5.1, we can conclude that torchvision>=0.20.0 depends on torch==2.5.1.\n"
-            "      And because you require torch==2.4.0 and torchvision>=0.20.0, we can conclude "
-            "that your requirements are unsatisfiable.")
-    assert first(text).category == "resolver-conflict"
-
-
-def test_uv_missing_release_that_ends_in_unsatisfiable_requirements() -> None:
-    text = ("  ╰─▶ Because only torch<=2.2.2 is available and you require torch>=2.3, we can "
-            "conclude that your requirements are unsatisfiable.")
-    assert first(text).category == "no-matching-distribution"
+@pytest.mark.parametrize(("text", "category"), [
+    pytest.param("  ╰─▶ Because only torch<=2.2.2 is available and torchvision==0.20.1 depends on "
+                 "torch==2.5.1, we can conclude that torchvision==0.20.1 and torch>2.2.2 are "
+                 "incompatible.", "no-matching-distribution",
+                 id="the needed release is the missing one"),
+    pytest.param("  ╰─▶ Because only torchvision<=0.18.1 is available and mylib==1.0.0 depends on "
+                 "torchvision>=0.17, we can conclude that mylib==1.0.0 depends on torchvision>="
+                 "0.17,<=0.18.1.\n      And because torchvision>=0.17,<=0.18.1 depends on "
+                 "torch<2.4, we can conclude that mylib==1.0.0 and torch==2.4.0 are incompatible.",
+                 "resolver-conflict", id="what is available satisfies the requirement"),
+    pytest.param("  ╰─▶ Because only torchvision<=0.20.1 is available and torchvision>=0.20.0 "
+                 "depends on torch==2.5.1, we can conclude that torchvision>=0.20.0 depends on "
+                 "torch==2.5.1.\n      And because you require torch==2.4.0 and torchvision>="
+                 "0.20.0, we can conclude that your requirements are unsatisfiable.",
+                 "resolver-conflict", id="a conflict ending in unsatisfiable requirements"),
+    pytest.param("  ╰─▶ Because only torch<=2.2.2 is available and you require torch>=2.3, we can "
+                 "conclude that your requirements are unsatisfiable.", "no-matching-distribution",
+                 id="a missing release ending in unsatisfiable requirements")])
+def test_uv_only_x_is_available_a_conflict_or_a_missing_release(text: str, category: str) -> None:
+    assert first(text).category == category
 
 
 def test_uv_all_versions_have_no_wheels_for_this_python() -> None:
