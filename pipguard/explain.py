@@ -19,7 +19,8 @@ a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rul
 resolving), :mod:`pipguard.explain_nomatch` (no matching
 distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
-:mod:`pipguard.explain_runtime` (compiled code failing to load) and
+:mod:`pipguard.explain_runtime` (compiled code failing to load),
+:mod:`pipguard.explain_companions` (a companion that does not fit the installed torch) and
 :mod:`pipguard.explain_pydeps` (NumPy's ABI, typing_extensions); the wording of fixes for uv
 and Poetry in :mod:`pipguard.explain_wording`, a probable cause where no rule fires in
 :mod:`pipguard.explain_hints`, the context
@@ -33,6 +34,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipguard import (
+    explain_companions,
     explain_confusion,
     explain_gpu,
     explain_hints,
@@ -58,7 +60,8 @@ RULES: tuple[Rule, ...] = (
     *explain_target.RULES, explain_nomatch.no_matching_distribution,
     explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,
-    *explain_gpu.RULES, *explain_runtime.RULES, *explain_pydeps.RULES,
+    *explain_gpu.RULES, *explain_runtime.LIBRARIES, *explain_companions.RULES,
+    *explain_runtime.DAMAGE, *explain_pydeps.RULES,
 )
 
 

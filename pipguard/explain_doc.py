@@ -332,6 +332,33 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
 
 Rule = Callable[[Doc], Iterable[Finding]]
 
+# torch's own shared libraries (torch/lib/*, torch/_C*).
+OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
+# A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
+TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
+
+
+def undefined_symbol(doc: Doc) -> re.Match[str] | None:
+    """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
+    (macOS, whose C symbols carry one more leading underscore); ``lib`` may be empty (a
+    paste of the last line only), and the colon too where a symbol's name follows (a user's
+    retelling: ``undefined symbol ncclCommRegister``)."""
+    return doc.near("undefined symbol", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
+                    r"undefined symbol(?::\s*|\s+(?=_Z\w|[a-z]\w*[A-Z_]))(?P<sym>\S+)", after=1,
+                    before=1) or doc.near(
+        "Symbol not found:? ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
+        r"not found:? _?(?P<sym>\S+)")
+
+
+def torch_lib_failure(doc: Doc) -> re.Match[str] | None:
+    """One of torch's own libraries failing to load (missing, or from another build)."""
+    return doc.find(rf"(?:[/\\]torch[/\\]+(?:lib[/\\]+)?|(?<![/\\\w])){OWN_LIB}\.(?:so|dll|dylib|"
+                    rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|Incompatible library "
+                    rf"version: {OWN_LIB}\.dylib requires|WinError 12[67][^\n]*?[/\\]"
+                    rf"torch[/\\]+lib[/\\]+{OWN_LIB}\.dll|DLL load failed while importing _C\b"
+                    rf"|WinError 127[^\n]*?[/\\]torch[/\\]+lib[/\\]+\w+\.dll")
+
+
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names.
 PAGE_FILE = r"WinError 1455|paging file is too small"

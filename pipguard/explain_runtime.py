@@ -1,7 +1,8 @@
 """``explain`` rules for torch's compiled code failing to load or link.
 
-CUDA libraries missing or shadowed, a companion built for another torch, torch's own
-files damaged (the build against the machine is :mod:`pipguard.explain_gpu`; NumPy's ABI
+CUDA libraries missing or shadowed, torch's own files damaged (a companion built for
+another torch is :mod:`pipguard.explain_companions`, which reads a failing load with this
+module's helpers; the build against the machine is :mod:`pipguard.explain_gpu`; NumPy's ABI
 and torch's Python dependencies are :mod:`pipguard.explain_pydeps`). The framework
 (:mod:`pipguard.explain`) orders and merges them.
 """
@@ -14,47 +15,22 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import (
+    OWN_LIB,
     PAGE_FILE,
+    TORCH_SYMBOL,
     Doc,
     Rule,
     _cmd,
     _importer,
-    _label,
     _pin,
-    _public,
     _reinstall_torch,
+    torch_lib_failure,
+    undefined_symbol,
 )
 from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
              r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
-# torch's own shared libraries (torch/lib/*, torch/_C*).
-_OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
-# A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-_TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
-
-
-def _undefined_symbol(doc: Doc) -> re.Match[str] | None:
-    """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
-    (macOS, whose C symbols carry one more leading underscore); ``lib`` may be empty (a
-    paste of the last line only), and the colon too where a symbol's name follows (a user's
-    retelling: ``undefined symbol ncclCommRegister``)."""
-    return doc.near("undefined symbol", r"(?:(?P<lib>[^\s'\"]+?\.(?:so|pyd|dylib)[\d.]*):\s*)?"
-                    r"undefined symbol(?::\s*|\s+(?=_Z\w|[a-z]\w*[A-Z_]))(?P<sym>\S+)", after=1,
-                    before=1) or doc.near(
-        "Symbol not found:? ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
-        r"not found:? _?(?P<sym>\S+)")
-
-
-def _torch_lib_failure(doc: Doc) -> re.Match[str] | None:
-    """One of torch's own libraries failing to load (missing, or from another build)."""
-    return doc.find(rf"(?:[/\\]torch[/\\]+(?:lib[/\\]+)?|(?<![/\\\w])){_OWN_LIB}\.(?:so|dll|dylib|"
-                    rf"pyd)[\w.]*[^\n]*?(?:cannot open|No such file)|Incompatible library "
-                    rf"version: {_OWN_LIB}\.dylib requires|WinError 12[67][^\n]*?[/\\]"
-                    rf"torch[/\\]+lib[/\\]+{_OWN_LIB}\.dll|DLL load failed while importing _C\b"
-                    rf"|WinError 127[^\n]*?[/\\]torch[/\\]+lib[/\\]+\w+\.dll")
-
-
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     if (bnb := doc.find(r"bitsandbytes was compiled without GPU support")) and not (
             doc.platform() == "darwin" or doc.find(r"\bmps\b")):  # (there: its normal banner)
@@ -90,7 +66,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                    r"\.dll\"? or one of its dependencies|DLL load failed: [^\n]*|"
                    r"DLL load failed while importing _C: The specified module could not be "
                    r"found|Could not find module '[^'\n]*[/\\]torch[/\\]+lib[/\\]+\w+\.dll'|"
-                   rf"Error loading\s*\"?(?:[^\"\n]*[/\\])?{_OWN_LIB}\.dll")  # torch's by name
+                   rf"Error loading\s*\"?(?:[^\"\n]*[/\\])?{OWN_LIB}\.dll")  # torch's by name
     if not win and not doc.find(rf"WinError 127|{PAGE_FILE}"):  # torch's notice, printed first
         win = doc.find(r"Microsoft Visual C\+\+ Redistributable is not installed")
     # (127: a procedure missing, so mixed DLLs)
@@ -103,9 +79,9 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(win), "winget install Microsoft.VCRedist.2015+.x64 && "
                       + _reinstall_torch(doc))
         return
-    und = _undefined_symbol(doc)
+    und = undefined_symbol(doc)
     if und and re.search(rf"^(?:__)?(?:{_CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
-                         + (und["lib"] or ""), re.I) and not re.search(_TORCH_SYMBOL, und["sym"]):
+                         + (und["lib"] or ""), re.I) and not re.search(TORCH_SYMBOL, und["sym"]):
         m = und
     if not m or doc.find(PAGE_FILE):
         return
@@ -189,119 +165,6 @@ def _triton_libcuda(doc: Doc) -> Iterator[Finding]:
                       doc.line(m), "export TRITON_LIBCUDA_PATH=/usr/lib/x86_64-linux-gnu")
 
 
-def _ext_package(path: str) -> str:
-    """``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash-attn``."""
-    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
-    return str(canonicalize_name(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1))
-                                 if m else "torchvision"))
-
-
-# The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
-_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao",
-          "dgl": "dgl"}
-
-
-def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
-    companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
-    names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
-    # Each alternative captures the package (or names it): an extension built for another
-    # torch, CUDA or variant, as torch, the companion itself or the loader says it.
-    m = doc.find("|".join((
-        rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
-        rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
-        r"Couldn't load custom C\+\+ ops",
-        r"PyTorch and ([\w-]+) were compiled with different CUDA",
-        rf"incompatible torch version \S+ for ({names}) version",
-        rf"'_OpNamespace' '({names})' object has no attribute",
-        rf"[/\\]({names})[/\\]\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)",
-        r"Could not load this library: \S*?(?:site|dist)-packages[/\\]+"
-        r"([A-Za-z][a-z]*(?:_[a-z]+)*?)[/\\_]",
-        r"(DeepSpeed) ops were compiled and installed with a different",
-        r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
-        r"version not found)(?: at)?:? \S*?(bitsandbytes)",
-        r"CUDA VERSION MISMATCH(?s:.{0,800}?)(bitsandbytes)",
-        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
-        r"specified procedure could not be found",
-        r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
-        # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
-        # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
-        r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",
-        r"(?P<xformers_tail>)Memory-efficient attention, SwiGLU, sparse and more won't be "
-        r"available",
-        # (torchao's newer wording names neither itself nor a version of its own)
-        r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
-        r"Please upgrade to torch",
-        r"Please install the (TorchAudio) version that matches your PyTorch version",
-        # (DGL loads an adapter and GraphBolt built per torch release; none for this one)
-        r"(?P<dgl>)(?:lib(?:tensoradapter|graphbolt)_pytorch_[\w+-]{0,20}(?:\.\d+){0,4}\.(?:so|"
-        r"dylib|dll)\b:?[ \t]*(?:cannot open|No such file|not found)|Cannot find DGL C\+\+ \w+ "
-        r"library\b)",
-        r"your PyTorch and (torchvision) versions are incompatible",
-        r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
-        r"Failed to import lib(natten)\b",  # (NATTEN's wheels are built per torch and CUDA)
-        r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
-        # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
-        r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",
-        r"Failed to load image Python extension",  # (torchvision's)
-        # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
-        r"requires (torchvision)>=\S+, but found torchvision==",
-        r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "
-        r"broken", r"You are running (xformers) \S+\s+The program is tested to work with",
-        r"(torchvision)==\S+ is incompatible with torch==",
-        rf"partially initialized module '({names})' has no attribute 'extension'",
-        rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
-    )))
-    if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
-                       r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
-        user = _importer(doc, old)
-        yield Finding("companion-mismatch", "error",
-                      f"{user or 'a compiled extension'} was built against torch 1.x (1.10–1.13 "
-                      "split libtorch_cuda into libtorch_cuda_cu/_cpp; 2.x ships one "
-                      "libtorch_cuda): rebuild it for the installed torch, or install the torch "
-                      "release it was built for", doc.line(old),
-                      _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
-                      else _cmd("pipguard", "install", "torch<2"))
-        return
-    und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
-    if und and re.search(_TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
-                                                                       (und["lib"] or "")):
-        user = _importer(doc, und)
-        if not (und["lib"] or user):  # the symbol alone: no library or frame names the package
-            yield Finding("companion-mismatch", "error", "a compiled extension was built "
-                          "against another torch release (the torch symbol it needs, "
-                          f"{und['sym']}, is not in the installed torch): install the build of "
-                          "that extension made for this torch; pipguard doctor names the "
-                          "packages that do not match it", doc.line(und), "pipguard doctor")
-            return
-        m, pkg = m or und, (_ext_package(und["lib"]) if und["lib"]
-                            else str(canonicalize_name(user or "")))
-    elif not m and lib and (user := _importer(doc, lib)):
-        m, pkg = lib, str(canonicalize_name(user))
-    elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
-        pkg = _NAMED[named]
-    elif m:
-        pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
-        pkg = "flash-attn" if pkg == "flash-attention" else pkg
-    else:
-        return
-    torch, mine = doc.installed("torch"), doc.installed(pkg)
-    cuda = doc.find(r"PyTorch has CUDA [Vv]ersion[= ]?(\d[\d.]*?)\.? (?:and|whereas) \w+ has CUDA "
-                    r"[Vv]ersion[= ]?(\d[\d.]*\d)")
-    partner = doc.companion_for(torch, pkg) if torch else None
-    why = (f" (torch {torch}, {pkg} {mine})" if torch and mine else "") + (
-        f" (CUDA {cuda.group(1)} vs {cuda.group(2)})" if cuda else "") + (
-        f" (variants differ: {_label(torch) or 'PyPI'} vs {_label(mine) or 'PyPI'})"
-        if torch and mine and _label(torch) != _label(mine) else "")
-    yield Finding("companion-mismatch", "error",
-                  f"{pkg}'s compiled code was built against a different torch release or variant "
-                  f"(CPU/CUDA) than the installed torch{why}, so it fails to load; install the "
-                  "pair from the same index" + (f" (torch {_public(torch)} pairs with {pkg} "
-                  f"{partner})" if partner and torch else ""), doc.line(m),
-                  _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
-                       _public(torch)), _pin(pkg, partner)) if pkg in companions else
-                  _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
-
-
 def _leftover_of(stem: str, doc: Doc) -> str:
     """The family package a half-renamed ``~orch`` folder belongs to (pip drops the first
     letter): ``torch``; else the name as written."""
@@ -324,7 +187,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                       "verify torch", doc.line(shadow),
                       'python -c "import torch; print(torch.__file__)"')
         return
-    und, lib = _undefined_symbol(doc), _torch_lib_failure(doc)
+    und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
                  r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "
                  r"\(unknown location\)|"
@@ -342,7 +205,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"\S*\.pth")
     if not m and lib and not _importer(doc, lib):
         m = lib
-    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{_OWN_LIB}\.)",
+    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)",
                                    und["lib"] or "") \
             and not re.search(rf"^(?:__)?(?:{_CUDA_LIB})", und["sym"], re.I):
         m = und
@@ -390,5 +253,6 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
 
 
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
-RULES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _triton_libcuda, _companion_mismatch,
-                          _corrupt_install)
+# (the companions' rules, pipguard.explain_companions, come between the two)
+LIBRARIES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _triton_libcuda)
+DAMAGE: tuple[Rule, ...] = (_corrupt_install,)

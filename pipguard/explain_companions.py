@@ -1,0 +1,146 @@
+"""``explain`` rules for a companion that does not fit the installed torch (companion-mismatch).
+
+torchvision, torchaudio, xformers, flash-attn and every compiled extension are built
+against one torch release and variant; with another torch their compiled code fails to
+load (an operator that "does not exist", a torch symbol undefined, a loader's own
+check), and packages that need a newer torch say so and switch themselves off. A failing
+load is read with :mod:`pipguard.explain_runtime`'s helpers; the framework
+(:mod:`pipguard.explain`) runs these rules between that module's two groups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from pipguard.explain_doc import (
+    TORCH_SYMBOL,
+    Doc,
+    Rule,
+    _cmd,
+    _importer,
+    _label,
+    _pin,
+    _public,
+    torch_lib_failure,
+    undefined_symbol,
+)
+from pipguard.findings import Finding
+
+
+def _ext_package(path: str) -> str:
+    """``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash-attn``."""
+    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
+    return str(canonicalize_name(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1))
+                                 if m else "torchvision"))
+
+
+# The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
+_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao",
+          "dgl": "dgl"}
+
+
+def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
+    companions = doc.facts.companion_names()  # in paths and op names as written: fbgemm_gpu
+    names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in companions)
+    # Each alternative captures the package (or names it): an extension built for another
+    # torch, CUDA or variant, as torch, the companion itself or the loader says it.
+    m = doc.find("|".join((
+        rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
+        rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
+        r"Couldn't load custom C\+\+ ops",
+        r"PyTorch and ([\w-]+) were compiled with different CUDA",
+        rf"incompatible torch version \S+ for ({names}) version",
+        rf"'_OpNamespace' '({names})' object has no attribute",
+        rf"[/\\]({names})[/\\]\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)",
+        r"Could not load this library: \S*?(?:site|dist)-packages[/\\]+"
+        r"([A-Za-z][a-z]*(?:_[a-z]+)*?)[/\\_]",
+        r"(DeepSpeed) ops were compiled and installed with a different",
+        r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
+        r"version not found)(?: at)?:? \S*?(bitsandbytes)",
+        r"CUDA VERSION MISMATCH(?s:.{0,800}?)(bitsandbytes)",
+        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
+        r"specified procedure could not be found",
+        r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
+        # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
+        r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",
+        r"(?P<xformers_tail>)Memory-efficient attention, SwiGLU, sparse and more won't be "
+        r"available",
+        # (torchao's newer wording names neither itself nor a version of its own)
+        r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
+        r"Please upgrade to torch",
+        r"Please install the (TorchAudio) version that matches your PyTorch version",
+        # (DGL loads an adapter and GraphBolt built per torch release; none for this one)
+        r"(?P<dgl>)(?:lib(?:tensoradapter|graphbolt)_pytorch_[\w+-]{0,20}(?:\.\d+){0,4}\.(?:so|"
+        r"dylib|dll)\b:?[ \t]*(?:cannot open|No such file|not found)|Cannot find DGL C\+\+ \w+ "
+        r"library\b)",
+        r"your PyTorch and (torchvision) versions are incompatible",
+        r"(xFormers) wasn't build with CUDA support",  # (sic: xformers' own wording)
+        r"Failed to import lib(natten)\b",  # (NATTEN's wheels are built per torch and CUDA)
+        r"cannot import name '\w+' from '(triton)[\w.]*'",  # inductor needs its own triton
+        # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
+        r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",
+        r"Failed to load image Python extension",  # (torchvision's)
+        # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
+        r"requires (torchvision)>=\S+, but found torchvision==",
+        r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "
+        r"broken", r"You are running (xformers) \S+\s+The program is tested to work with",
+        r"(torchvision)==\S+ is incompatible with torch==",
+        rf"partially initialized module '({names})' has no attribute 'extension'",
+        rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
+    )))
+    if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
+                       r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
+        user = _importer(doc, old)
+        yield Finding("companion-mismatch", "error",
+                      f"{user or 'a compiled extension'} was built against torch 1.x (1.10–1.13 "
+                      "split libtorch_cuda into libtorch_cuda_cu/_cpp; 2.x ships one "
+                      "libtorch_cuda): rebuild it for the installed torch, or install the torch "
+                      "release it was built for", doc.line(old),
+                      _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
+                      else _cmd("pipguard", "install", "torch<2"))
+        return
+    und, lib = undefined_symbol(doc), torch_lib_failure(doc)
+    if und and re.search(TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
+                                                                       (und["lib"] or "")):
+        user = _importer(doc, und)
+        if not (und["lib"] or user):  # the symbol alone: no library or frame names the package
+            yield Finding("companion-mismatch", "error", "a compiled extension was built "
+                          "against another torch release (the torch symbol it needs, "
+                          f"{und['sym']}, is not in the installed torch): install the build of "
+                          "that extension made for this torch; pipguard doctor names the "
+                          "packages that do not match it", doc.line(und), "pipguard doctor")
+            return
+        m, pkg = m or und, (_ext_package(und["lib"]) if und["lib"]
+                            else str(canonicalize_name(user or "")))
+    elif not m and lib and (user := _importer(doc, lib)):
+        m, pkg = lib, str(canonicalize_name(user))
+    elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
+        pkg = _NAMED[named]
+    elif m:
+        pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
+        pkg = "flash-attn" if pkg == "flash-attention" else pkg
+    else:
+        return
+    torch, mine = doc.installed("torch"), doc.installed(pkg)
+    cuda = doc.find(r"PyTorch has CUDA [Vv]ersion[= ]?(\d[\d.]*?)\.? (?:and|whereas) \w+ has CUDA "
+                    r"[Vv]ersion[= ]?(\d[\d.]*\d)")
+    partner = doc.companion_for(torch, pkg) if torch else None
+    why = (f" (torch {torch}, {pkg} {mine})" if torch and mine else "") + (
+        f" (CUDA {cuda.group(1)} vs {cuda.group(2)})" if cuda else "") + (
+        f" (variants differ: {_label(torch) or 'PyPI'} vs {_label(mine) or 'PyPI'})"
+        if torch and mine and _label(torch) != _label(mine) else "")
+    yield Finding("companion-mismatch", "error",
+                  f"{pkg}'s compiled code was built against a different torch release or variant "
+                  f"(CPU/CUDA) than the installed torch{why}, so it fails to load; install the "
+                  "pair from the same index" + (f" (torch {_public(torch)} pairs with {pkg} "
+                  f"{partner})" if partner and torch else ""), doc.line(m),
+                  _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
+                       _public(torch)), _pin(pkg, partner)) if pkg in companions else
+                  _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
+
+
+RULES: tuple[Rule, ...] = (_companion_mismatch,)
