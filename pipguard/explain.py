@@ -19,6 +19,7 @@ a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rul
 resolving), :mod:`pipguard.explain_nomatch` (no matching
 distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
+:mod:`pipguard.explain_gpufeatures` (a GPU too old for a feature the code asks for),
 :mod:`pipguard.explain_runtime` (compiled code failing to load),
 :mod:`pipguard.explain_companions` (a companion that does not fit the installed torch) and
 :mod:`pipguard.explain_pydeps` (NumPy's ABI, typing_extensions); the wording of fixes for uv
@@ -37,6 +38,7 @@ from pipguard import (
     explain_companions,
     explain_confusion,
     explain_gpu,
+    explain_gpufeatures,
     explain_hints,
     explain_install,
     explain_nomatch,
@@ -60,7 +62,8 @@ RULES: tuple[Rule, ...] = (
     *explain_target.RULES, explain_nomatch.no_matching_distribution,
     explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,
-    *explain_gpu.RULES, *explain_runtime.LIBRARIES, *explain_companions.RULES,
+    *explain_gpu.RULES, *explain_gpufeatures.RULES, *explain_runtime.LIBRARIES,
+    *explain_companions.RULES,
     *explain_runtime.DAMAGE, *explain_pydeps.RULES,
 )
 

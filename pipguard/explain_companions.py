@@ -60,7 +60,6 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(DeepSpeed) ops were compiled and installed with a different",
         r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
         r"version not found)(?: at)?:? \S*?(bitsandbytes)",
-        r"CUDA VERSION MISMATCH(?s:.{0,800}?)(bitsandbytes)",
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
@@ -143,4 +142,44 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
 
 
-RULES: tuple[Rule, ...] = (_companion_mismatch,)
+def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:
+    """bitsandbytes' banner: its wheel has no binary for the CUDA version it was asked to load
+    (torch's, or the one ``BNB_CUDA_VERSION`` forces)."""
+    if not (m := doc.find(r"CUDA VERSION MISMATCH|Available pre-compiled versions:")):
+        return
+    asked = doc.find(r"Requested CUDA version:\s+(\d[\d.]*)\s+Detected PyTorch CUDA version:\s+"
+                     r"(\d[\d.]*)")
+    if asked and asked[1] != asked[2]:
+        yield Finding("companion-mismatch", "error",
+                      f"BNB_CUDA_VERSION makes bitsandbytes load its binary for CUDA {asked[1]}, "
+                      f"not torch's CUDA {asked[2]}, and it has none for {asked[1]}: unset it",
+                      doc.line(asked), "unset BNB_CUDA_VERSION")
+        return
+    yield Finding("companion-mismatch", "error",
+                  "this bitsandbytes has no binary for the installed torch's CUDA" + (
+                      f" ({asked[2]})" if asked else "") + ": upgrade bitsandbytes, or install "
+                  "torch for a CUDA version its banner lists", doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
+
+
+def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
+    """A library that checks the torch it runs with and refuses an older one (transformers
+    switches its PyTorch side off; its ``torch.load`` guard since CVE-2025-32434)."""
+    m = doc.find(r"Disabling PyTorch because PyTorch >= ?(?P<need>\d[\w.]*) is required but "
+                 r"found (?P<have>\d[\w.+]*)|require users to upgrade torch to at least "
+                 r"v?(?P<load>\d+(?:\.\d+)*)")
+    if not m:
+        return
+    need, have = m["need"] or m["load"], m["have"]
+    yield Finding("companion-mismatch", "error",
+                  f"transformers needs torch {need} or newer" + (f" (found {have})" if have else "")
+                  + ": upgrade torch, with the companions installed beside it, from one index; "
+                  "where no newer torch exists for this machine (Intel macOS stops at 2.2), "
+                  "pin an older transformers instead" + (" or load safetensors weights (the "
+                  "torch.load guard does not apply to them)" if m["load"] else ""), doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", f"torch>={need}",
+                       *(c for c in doc.facts.companion_names()
+                         if c in doc.ctx.installed and c != "torch")))
+
+
+RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch)

@@ -162,7 +162,9 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     # torch's own warnings, their last lines pasted alone
                     r"If you want to use the [^\n]{1,80} GPU with PyTorch, please check the "
                     r"instructions at|PyTorch no longer supports this GPU because it is too old|"
-                    r"minimum cuda capability supported by this library is \d")
+                    r"minimum cuda capability supported by this library is \d|does not include "
+                    r"kernels for this GPU|No published PyTorch CUDA builds for release "
+                    r"\S{1,40} support this GPU")
     if not (m := new or old or listed or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"

@@ -59,6 +59,9 @@ _BROKEN = (r"IncompleteRead|Connection broken|ContentTooShort|Read timed out|err
            r"header|Compressed file ended before|invalid stored block lengths|Error -3 while "
            r"decompressing|Failed to read (?:from )?(?:the )?zip|"
            r"is invalid: unexpected end of data|"
+           # (zipfile's bare EOFError: only inside pip's own traceback)
+           r"(?:[/\\]pip[/\\]_internal[/\\]|Exception:\s*Traceback)(?s:.{0,4000}?)[/\\]zipfile"
+           r"(?:[/\\]__init__)?\.py\", line \d+, in _read\w*\s+raise EOFError|"
            r"Content-Length: \d+\s*\n\s*downloaded bytes: \d+")  # (conda's)
 # A failure of another kind, decided after pip's retries.
 _DECIDED = re.compile(r"Could not find a version that satisfies|No matching distribution|"
@@ -154,7 +157,7 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       doc.line(conda), "conda clean --packages --tarballs --yes")
         return
     if not hashes and not own and not (broken and (wheel or doc.find(
-            r"\.whl\b|Collecting |Downloading |Installing |pip|Failed to (?:download|fetch)|"
+            r"\.whl\b|Collecting |Downloading |Installing |\bpip3?\b|Failed to (?:download|fetch)|"
             r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org|conda\.anaconda\.org|"
             r"target_path:"))):
         return  # (a timeout elsewhere, e.g. a model download, is not an install problem)

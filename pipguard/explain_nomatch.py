@@ -4,7 +4,8 @@ pip's ``from versions: ...``, uv's "there is no version of" and "has no wheels w
 matching tag", Poetry's "Unable to find installation candidates", conda's and mamba's
 "nothing provides": each case below reads what the tool listed (versions, tags, Python) and
 asks the tables why none fits. A build the interpreter or machine refuses is
-:mod:`pipguard.explain_target`; the framework (:mod:`pipguard.explain`) orders them.
+:mod:`pipguard.explain_target` (a wheel file refused outright, too); the framework
+(:mod:`pipguard.explain`) orders them.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _pin, _req, _v, uv_conflict
+from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _req, _spec, _v, uv_conflict
 from pipguard.findings import Finding
 
 
@@ -106,22 +107,39 @@ def _miss_name(doc: Doc, x: _Miss) -> Why:
     return None
 
 
+# uv's derivation: this interpreter (or a project's requires-python range) outside what a
+# package's releases support (terminals wrap its long sentence anywhere)
+_UV_PYTHON = (r"(?P<who>current|requested)\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+"
+              r"not\s+satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+"
+              r"and\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:\[[\w,-]{1,80}\])?"
+              r"(?:[<>=!~]=?[^\s,]{1,40}(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
+
+
 def _miss_python(doc: Doc, x: _Miss) -> Why:
-    """pip said outright that the matching release needs another Python."""
+    """pip (or uv's derivation) said outright that the matching release needs another Python."""
     fits = [(pv, rp.strip()) for v, rp in re.findall(r"(?<![\w.+])(\d[\w.+]{0,60}) Requires-"
-                                                      r"Python ([^;\n]+)",
-            doc.text) if (pv := _v(v)) and x.req.specifier.contains(pv, prereleases=True)]
-    other, py = doc.find(r"requires a different Python: (\S+) not in '([^']+)'"), x.py
+            r"Python ([^;\n]+)", doc.text) if (pv := _v(v)) and x.req.specifier.contains(pv, True)]
+    other, uv, py = doc.find(r"requires a different Python: (\S+) not in '([^']+)'"), \
+        doc.find(_UV_PYTHON), x.py
     hit = (str(max(fits)[0]), max(fits)[1]) if fits else None
-    if not hit and other:
-        hit, py = (str(x.want or ""), other.group(2)), other.group(1)
+    if not hit and (said := other or uv):
+        hit, py = (str(x.want or ""), said[2] if other else said["need"]), said[1 if other else 2]
     if not hit:
         return None
-    low = re.search(r">=?\s*3\.(\d+)", hit[1])
-    return (f"{x.name} {hit[0]}".strip() + f" requires Python {hit[1]}"
+    dep, spec = _req(uv["dep"]) if uv else None, _spec(hit[1])
+    via = f" (through {dep})" if dep and canonicalize_name(dep.name) != x.name else ""
+    if uv and uv["who"] == "requested" and dep and spec:  # a project: uv locks for its range
+        return (f"{x.name}{via} needs Python {hit[1]}, but the project's requires-python "
+                f"({py}) takes in Pythons outside that: narrow requires-python to fit, or limit "
+                "the dependency to the Pythons it supports", _cmd("uv", "add", f"{dep}; " + (
+                    " and ".join(f"python_full_version {s.operator} '{s.version}'" for s in spec))))
+    ok = [n for n in range(6, 20) if spec and spec.contains(f"3.{n}")]
+    now = v.minor if (v := _v(py)) else None  # (the nearest Python in range; else the lowest)
+    pick = min(ok, key=lambda n: abs(n - now)) if ok and now else ok[0] if ok else None
+    return (f"{x.name} {hit[0]}".strip() + f"{via} requires Python {hit[1]}"
             + (f"; this is Python {py}" if py else ""),
-            _cmd("pipguard", "--python", f"python3.{low.group(1)}", "install", str(x.req))
-            if low else _cmd("pipguard", "plan", x.name))
+            _cmd("pipguard", "--python", f"python3.{pick}", "install", str(x.req))
+            if pick else _cmd("pipguard", "plan", x.name))
 
 
 def _miss_label(doc: Doc, x: _Miss) -> Why:
@@ -296,25 +314,10 @@ _MISS_CASES = (_miss_unreachable, _miss_name, _miss_python, _miss_label, _miss_i
                _miss_dependency, _miss_tag, _miss_everything, _miss_listed)
 
 
-def _unsupported_wheel(doc: Doc, m: re.Match[str]) -> Finding:
-    try:
-        name, version, _, tags = parse_wheel_filename(m.group(1).split("/")[-1])
-    except InvalidWheelFilename:
-        name, version, tags = canonicalize_name("torch"), None, frozenset()
-    built = sorted({f"{t.interpreter}-{t.platform}" for t in tags})
-    py = doc.python()
-    return Finding("no-matching-distribution", "error",
-                   f"{m.group(1)} is built for {', '.join(built) or 'another target'}, which this "
-                   f"interpreter{f' (Python {py})' if py else ''} cannot use: take the file for "
-                   "this Python and platform", doc.line(m),
-                   _cmd("pipguard", "install", _pin(name, version.public if version else None)))
-
-
 def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
     tag, versions, bound = None, None, False
-    if m := doc.near("is not a supported wheel", r"(\S+\.whl) is not a supported wheel"):
-        yield _unsupported_wheel(doc, m)
-        return
+    if doc.near("is not a supported wheel", r"(\S+\.whl) is not a supported wheel"):
+        return  # (explain_target.unsupported_wheel's)
     if m := doc.find(r"satisfies the requirement ([^\n]+?) \(from versions: ?([^)]*)\)"):
         req = _req(m.group(1))
         versions = [v for t in re.split(r"[,\s]+", m.group(2)) if t != "none" and (v := _v(t))
@@ -342,6 +345,9 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         name, version = (m.group(2), m.group(3)) if m.group(2) else (
             (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
         req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
+    elif m := doc.find(_UV_PYTHON):  # the user's own requirement, where uv names it
+        own = doc.find(r"(?:you\s+require|your\s+project\s+depends\s+on)\s+([^\s,]+?),?\s+we")
+        req = _req(own[1] if own else m["dep"])
     elif (m := doc.find(r"only ([A-Za-z][\w.-]*)(\S*?) is available")) and not uv_conflict(doc):
         # uv: the newest there
         need = doc.find(rf"(?:you require|depends on) ({re.escape(m.group(1))}[<>=!~][^\s,]+)")

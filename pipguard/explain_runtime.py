@@ -195,6 +195,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "
                  r"installed package|None METADATA metadata found|is broken or incomplete \(unable "
                  r"to read|has multiple installed distributions|CorruptedEnvironmentError|"
+                 r"(?<![\"'])libcudart functions unavailable|"  # (raised, not a listed source line)
                  r"(?:ClobberError|path collision for)(?![\s\S]*Executing transaction: done)|"
                  r"site-packages[/\\]\S+\.so[\d.]*: (?:invalid ELF header|file too short)|"
                  r"Ignoring invalid distribution ~?-?(\w+)|WinError 5\][^\n]*\n?[^\n]*?site-"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _importer
+from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin
 from pipguard.findings import Finding
 
 
@@ -150,5 +150,23 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
+def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
+    """pip refusing a wheel file named outright (a path or URL): its tags are not this
+    interpreter's or platform's."""
+    if not (m := doc.near("is not a supported wheel", r"(\S+\.whl) is not a supported wheel")):
+        return
+    try:
+        name, version, _, tags = parse_wheel_filename(m.group(1).split("/")[-1])
+    except InvalidWheelFilename:
+        name, version, tags = canonicalize_name("torch"), None, frozenset()
+    built = sorted({f"{t.interpreter}-{t.platform}" for t in tags})
+    py = doc.python()
+    yield Finding("no-matching-distribution", "error",
+                  f"{m.group(1)} is built for {', '.join(built) or 'another target'}, which this "
+                  f"interpreter{f' (Python {py})' if py else ''} cannot use: take the file for "
+                  "this Python and platform", doc.line(m),
+                  _cmd("pipguard", "install", _pin(name, version.public if version else None)))
+
+
 RULES: tuple[Rule, ...] = (free_threaded, conda_python_downgrade, built_for_another_target,
-                          placeholder)
+                          placeholder, unsupported_wheel)

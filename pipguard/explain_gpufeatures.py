@@ -1,0 +1,71 @@
+"""``explain`` rule for a GPU too old for a feature the code asks for (gpu-arch-unsupported).
+
+bfloat16, fp8, FlashAttention, a cuBLAS routine, a DeepSpeed op: each needs a compute
+capability that no torch build gives an older GPU, so the fix is a feature the GPU has (or
+a newer GPU), never a reinstall; a build without the GPU's kernels is
+:mod:`pipguard.explain_gpu`'s. The framework (:mod:`pipguard.explain`) runs it after that
+module's rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pipguard.explain_doc import Doc, Rule
+from pipguard.findings import Finding
+
+# A feature the code asks for that no torch build adds to an older GPU, as the library says it:
+# (its words, the feature, what to use instead, the compute capability it needs where the
+# words do not say it).
+_FEATURES = (
+    (r"GPUs with compute capability below (?P<need>\d+\.\d+) are not supported", "this vLLM",
+     "a GPU it supports, or an older vLLM", None),
+    (r"Bfloat16 is only supported on GPUs with compute capability of at least (?P<need>\d+\.\d+)"
+     r"\. Your (?P<gpu>[^\n]{1,60}?) GPU has compute capability (?P<cc>\d+\.\d+)", "bfloat16",
+     "float16 (vLLM: --dtype half)", None),
+    (r"type fp8e4nv not supported in this architecture|fp8e4nv data type is not supported on "
+     r"CUDA arch < 89", "fp8", "a float16 or bfloat16 model (no fp8 quantization)", "8.9"),
+    (r"an absent device architectural feature is required", "the cuBLAS routine asked for "
+     "(half precision, GemmEx)", "float32", None),
+    (r"no compute capabilities remaining after filtering", "this DeepSpeed op (its builder keeps "
+     "only newer capabilities)", "a GPU the op supports", None),
+)
+
+
+def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
+    """xFormers found no attention operator, each one refused for the GPU's age (FlashAttention
+    and bf16 need 8.0): not a build of xFormers without its kernels (the companion's matter)."""
+    heads = list(re.finditer(r"`[\w.@+-]{1,60}` is not supported because:", doc.text))
+    ends = [h.start() for h in heads[1:]] + [len(doc.text)]
+    if not heads or doc.find(r"wasn't buil[dt]|was built for|can't load C\+\+/CUDA|operator "
+                             r"wasn't") or not all(
+            re.search(r"\(too old\)|only supported on A100", doc.text[h.end():end][:600])
+            for h, end in zip(heads, ends, strict=True)):
+        return None
+    return doc.find(r"requires device with capability \S{0,3} ?\((?P<need>\d+, ?\d+)\) but your "
+                    r"GPU has capability \((?P<cc>\d+, ?\d+)\) \(too old\)|bf16 is only "
+                    r"supported on A100")
+
+
+def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
+    found = [(m, what, instead, need) for rx, what, instead, need in _FEATURES
+             if (m := doc.find(rx))]
+    if xf := _xformers_too_old(doc):
+        found.append((xf, "xFormers' attention operators", "float16 inputs (or PyTorch's "
+                      "scaled_dot_product_attention)", "8.0"))
+    if not found:
+        return
+    m, what, instead, need = found[0]
+    said = {k: (v or "").replace(", ", ".").replace(",", ".") for k, v in m.groupdict().items()}
+    need, cc = said.get("need") or need, said.get("cc")
+    yield Finding("gpu-arch-unsupported", "error",
+                  f"{said.get('gpu') or 'this GPU'}" + (f" (compute capability {cc})" if cc else "")
+                  + f" is too old for {what}" + (f", which needs compute capability {need} or "
+                  "newer" if need else "") + ": no torch build adds it; use what the GPU "
+                  "supports, or a newer GPU", doc.line(m),
+                  f"use {instead}, or a " + (f"GPU of compute capability {need}+" if need
+                                              else "newer GPU"))
+
+
+RULES: tuple[Rule, ...] = (_feature_needs_newer_gpu,)
