@@ -167,7 +167,8 @@ class Doc:
 
     def python(self) -> str | None:
         """``"3.11"``: from paths, tags or a banner in the text, else from the context."""
-        if m := self.find(r"python3\.(\d+)[/\\]|Python3(\d\d)[/\\]|\bcp3(\d+)\b|Python 3\.(\d+)"):
+        if m := self.find(r"python3\.(\d+)(?:[/\\]|(?= -m\b))|Python3(\d\d)[/\\]|\bcp3(\d+)\b|"
+                          r"Python 3\.(\d+)"):
             return f"3.{next(g for g in m.groups() if g)}"
         pv = self.ctx.python_version
         return ".".join(pv.split(".")[:2]) if pv else None

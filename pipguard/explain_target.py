@@ -160,7 +160,10 @@ def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
     except InvalidWheelFilename:
         name, version, tags = canonicalize_name("torch"), None, frozenset()
     built = sorted({f"{t.interpreter}-{t.platform}" for t in tags})
-    py = doc.python()
+    py, pv = doc.python(), doc.ctx.python_version  # (the wheel's own tag is no interpreter's)
+    if py and {f"cp3{py[2:]}"} == {t.interpreter for t in tags} and not doc.find(
+            rf"python3\.{py[2:]}\b|Python 3\.{py[2:]}\b"):
+        py = ".".join(pv.split(".")[:2]) if pv else None
     yield Finding("no-matching-distribution", "error",
                   f"{m.group(1)} is built for {', '.join(built) or 'another target'}, which this "
                   f"interpreter{f' (Python {py})' if py else ''} cannot use: take the file for "

@@ -635,6 +635,15 @@ def test_not_a_supported_wheel() -> None:
     f = first(text, Context(facts=REAL, python_version="3.12"))
     assert f.category == "no-matching-distribution" and "cp311-linux_x86_64" in f.message
     assert f.fix == "pipguard install torch==2.5.1"
+    assert "(Python 3.12)" in f.message  # (the interpreter's, not the wheel's own cp311)
+
+
+def test_not_a_supported_wheel_names_the_python_that_ran_pip() -> None:
+    text = ("$ python3.12 -m pip install flash_attn-2.6.3-cp310-cp310-linux_x86_64.whl\n"
+            "ERROR: flash_attn-2.6.3-cp310-cp310-linux_x86_64.whl is not a supported wheel on "
+            "this platform.")
+    assert "interpreter (Python 3.12) cannot use" in first(text).message
+    assert "interpreter cannot use" in first(text.split("\n", 1)[1]).message
 
 
 def test_uv_distribution_without_a_wheel_for_this_python() -> None:
