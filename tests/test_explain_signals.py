@@ -128,6 +128,29 @@ def test_a_timeout_of_a_model_download_is_not_an_install_problem() -> None:
                  "port=443): Read timed out.") is None
 
 
+@pytest.mark.parametrize("text", [
+    "Downloading data: 100%|##########| 1.21G/1.21G [00:42<00:00, 28.6MB/s]\n"
+    "zipfile.BadZipFile: File is not a zip file",
+    "Downloading shards:  50%|#####     | 1/2 [01:10<01:10, 70.1s/it]\n"
+    "requests.exceptions.ChunkedEncodingError: ('Connection broken: IncompleteRead(0 bytes "
+    "read)', IncompleteRead(0 bytes read))",
+])
+def test_a_dataset_or_model_download_cut_off_is_not_an_install_problem(text: str) -> None:
+    f = first(text)
+    assert f is None or f.category != "download-integrity"
+
+
+@pytest.mark.parametrize("text", [
+    "Collecting torch\n  Downloading https://download.pytorch.org/whl/cu121/torch-2.3.0%2Bcu121-"
+    "cp311-cp311-linux_x86_64.whl\nzipfile.BadZipFile: File is not a zip file",
+    "Downloading torch (2.3GiB)\n  × Failed to download `torch==2.5.1`\n  ╰─▶ request or "
+    "response body error",
+])
+def test_an_installers_download_cut_off_is_one(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "download-integrity"
+
+
 def test_uv_conflicting_indexes_is_a_resolver_conflict_in_uv_words() -> None:
     f = first("Requirements contain conflicting indexes for package `torch`:\n"
               "  https://download.pytorch.org/whl/cu128\n  https://download.pytorch.org/whl/cu130")
