@@ -178,8 +178,9 @@ def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
                   "pin an older transformers instead" + (" or load safetensors weights (the "
                   "torch.load guard does not apply to them)" if m["load"] else ""), doc.line(m),
                   _cmd("pipguard", "install", "--upgrade", f"torch>={need}",
-                       *(c for c in doc.facts.companion_names()
-                         if c in doc.ctx.installed and c != "torch")))
+                       *(c for c in doc.facts.companion_names() if c != "torch" and (
+                           c in doc.ctx.installed or re.search(rf"(?<![\w.-]){c}(?![\w-])",
+                                                               doc.text)))))
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch)

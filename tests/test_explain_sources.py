@@ -111,6 +111,14 @@ def test_transformers_needing_a_newer_torch(text: str, need: str) -> None:
     assert f.fix == f'pipguard install --upgrade "torch>={need}"'
 
 
+def test_transformers_needing_a_newer_torch_upgrades_the_companions_it_shows() -> None:
+    f = first("torch                    2.5.1+cu118\ntorchvision              0.20.1+cu118\n"
+              "ValueError: Due to a serious vulnerability issue in `torch.load`, even with "
+              "`weights_only=True`, we now require users to upgrade torch to at least v2.6 in "
+              "order to use the function.")
+    assert f is not None and f.fix == 'pipguard install --upgrade "torch>=2.6" torchvision'
+
+
 def test_bitsandbytes_banner_without_its_name_is_bitsandbytes() -> None:
     # bitsandbytes/cextension.py: no binary of its wheel for torch's CUDA
     f = first("RuntimeError: \n🚨 CUDA VERSION MISMATCH 🚨\nRequested CUDA version:          "
