@@ -138,8 +138,9 @@ def _miss_python(doc: Doc, x: _Miss) -> Why:
     pick = min(ok, key=lambda n: abs(n - now)) if ok and now else ok[0] if ok else None
     return (f"{x.name} {hit[0]}".strip() + f"{via} requires Python {hit[1]}"
             + (f"; this is Python {py}" if py else ""),
-            _cmd("pipguard", "--python", f"python3.{pick}", "install", str(x.req))
-            if pick else _cmd("pipguard", "plan", x.name))
+            _cmd(*(("uv", "tool", "install", "--python", f"3.{pick}") if doc.find(r"\buv tool "
+                   r"install\b") else ("pipguard", "--python", f"python3.{pick}", "install")),
+                 str(x.req)) if pick else _cmd("pipguard", "plan", x.name))
 
 
 def _miss_label(doc: Doc, x: _Miss) -> Why:

@@ -59,6 +59,12 @@ def test_uvs_python_derivation_wrapped_and_through_a_dependency() -> None:
     assert f.fix == "uv pip install --python 3.9 torch==2.4.0"
 
 
+def test_uv_tool_install_gets_its_own_python_option() -> None:
+    f = first("$ uv tool install cbdep\n" + _UV_PY.format(
+        who="current", py="3.9.6", need=">=3.10", pkg="cbdep==1.2", what="cbdep==1.2"))
+    assert f is not None and f.fix == "uv tool install --python 3.10 cbdep==1.2"
+
+
 def test_uvs_conflict_between_two_packages_stays_a_conflict() -> None:
     f = first("  × No solution found when resolving dependencies:\n  ╰─▶ Because "
               "torchvision==0.18.0 depends on torch==2.3.0 and you require torch==2.1.0, we "
