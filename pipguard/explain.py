@@ -17,7 +17,8 @@ a paste is read as the tool printed it by :mod:`pipguard.explain_paste`; the rul
 :mod:`pipguard.explain_resources` (memory and disk), :mod:`pipguard.explain_confusion`
 (a package from the wrong project or index), :mod:`pipguard.explain_install` (downloading,
 resolving), :mod:`pipguard.explain_nomatch` (no matching
-distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine),
+distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine,
+and a project's Python range),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
 :mod:`pipguard.explain_gpufeatures` (a GPU too old for a feature the code asks for),
 :mod:`pipguard.explain_runtime` (compiled code failing to load),

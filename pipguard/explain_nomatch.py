@@ -107,12 +107,12 @@ def _miss_name(doc: Doc, x: _Miss) -> Why:
     return None
 
 
-# uv's derivation: this interpreter (or a project's requires-python range) outside what a
-# package's releases support (terminals wrap its long sentence anywhere)
-_UV_PYTHON = (r"(?P<who>current|requested)\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+"
-              r"not\s+satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+"
-              r"and\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:\[[\w,-]{1,80}\])?"
-              r"(?:[<>=!~]=?[^\s,]{1,40}(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
+# uv's derivation: this interpreter outside what a package's releases support (terminals
+# wrap its long sentence anywhere; a project's range is explain_target's, a conflict)
+_UV_PYTHON = (r"current\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy\s+"
+              r"Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+(?:all\s+"
+              r"versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:\[[\w,-]{1,80}\])?(?:[<>=!~]=?"
+              r"[^\s,]{1,40}(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
 
 
 def _miss_python(doc: Doc, x: _Miss) -> Why:
@@ -123,16 +123,11 @@ def _miss_python(doc: Doc, x: _Miss) -> Why:
         doc.find(_UV_PYTHON), x.py
     hit = (str(max(fits)[0]), max(fits)[1]) if fits else None
     if not hit and (said := other or uv):
-        hit, py = (str(x.want or ""), said[2] if other else said["need"]), said[1 if other else 2]
+        hit, py = (str(x.want or ""), said[2] if other else said["need"]), said[1]
     if not hit:
         return None
     dep, spec = _req(uv["dep"]) if uv else None, _spec(hit[1])
     via = f" (through {dep})" if dep and canonicalize_name(dep.name) != x.name else ""
-    if uv and uv["who"] == "requested" and dep and spec:  # a project: uv locks for its range
-        return (f"{x.name}{via} needs Python {hit[1]}, but the project's requires-python "
-                f"({py}) takes in Pythons outside that: narrow requires-python to fit, or limit "
-                "the dependency to the Pythons it supports", _cmd("uv", "add", f"{dep}; " + (
-                    " and ".join(f"python_full_version {s.operator} '{s.version}'" for s in spec))))
     ok = [n for n in range(6, 20) if spec and spec.contains(f"3.{n}")]
     now = v.minor if (v := _v(py)) else None  # (the nearest Python in range; else the lowest)
     pick = min(ok, key=lambda n: abs(n - now)) if ok and now else ok[0] if ok else None

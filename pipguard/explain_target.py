@@ -2,10 +2,11 @@
 
 A free-threaded Python (3.13t) given the regular build, or the other way round; a loader
 refusing a build for another architecture, Python or glibc; pip falling back to PyPI's torch
-placeholder, or building a package from source because no wheel fits, and failing. All are
-"no matching distribution" in the finding vocabulary: the wheel for this interpreter and
-platform is the fix. The framework (:mod:`pipguard.explain`) orders them with
-:mod:`pipguard.explain_nomatch`.
+placeholder, or building a package from source because no wheel fits, and failing; a wheel
+file refused outright. All are "no matching distribution" in the finding vocabulary: the
+wheel for this interpreter and platform is the fix. A project whose Python range is wider
+than a dependency's (uv locks for all of it) is the one conflict here, as Poetry's is. The
+framework (:mod:`pipguard.explain`) orders them with :mod:`pipguard.explain_nomatch`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin
+from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec
 from pipguard.findings import Finding
 
 
@@ -150,6 +151,26 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
+# uv's derivation for a project: it locks for the whole requires-python range, and a
+# dependency supports only part of it (read as Poetry's "python property" case is: a conflict)
+_PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy"
+                  r"\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+"
+                  r"(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:[<>=!~]=?[^\s,]{1,40}"
+                  r"(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
+
+
+def project_python_range(doc: Doc) -> Iterator[Finding]:
+    if not (m := doc.find(_PROJECT_RANGE)) or not (dep := _req(m["dep"])) or not (
+            spec := _spec(m["need"])):
+        return
+    yield Finding("resolver-conflict", "error",
+                  f"{dep} needs Python {m['need']}, but the project's requires-python "
+                  f"({m['py']}) takes in Pythons outside that, and uv locks for all of them: "
+                  "narrow requires-python to fit, or limit the dependency to the Pythons it "
+                  "supports", doc.line(m), _cmd("uv", "add", f"{dep}; " + " and ".join(
+                      f"python_full_version {s.operator} '{s.version}'" for s in spec)))
+
+
 def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
     """pip refusing a wheel file named outright (a path or URL): its tags are not this
     interpreter's or platform's."""
@@ -172,4 +193,4 @@ def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (free_threaded, conda_python_downgrade, built_for_another_target,
-                          placeholder, unsupported_wheel)
+                          placeholder, unsupported_wheel, project_python_range)

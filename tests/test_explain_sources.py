@@ -37,15 +37,20 @@ _UV_PY = ("  × No solution found when resolving dependencies:\n  ╰─▶ Beca
      "uv pip install --python 3.9 torch==2.6.0"),
     ("current", "3.13.1", ">=3.8,<3.13", "all versions of torch", "torch",
      "uv pip install --python 3.12 torch"),  # (the nearest Python in range, not the lowest)
-    ("requested", ">=3.8", ">=3.9.0", "torch==2.6.0", "torch==2.6.0",
-     "uv add \"torch==2.6.0; python_full_version >= '3.9.0'\""),  # (a project: its range)
 ])
 def test_uvs_python_derivation_is_no_build_for_this_python(
         who: str, py: str, need: str, pkg: str, what: str, fix: str) -> None:
     f = first(_UV_PY.format(who=who, py=py, need=need, pkg=pkg, what=what))
     assert f is not None and f.category == "no-matching-distribution"
     assert f"Python {need}" in f.message and f.fix == fix
-    assert ("requires-python" in f.message) == (who == "requested")
+
+
+def test_uvs_python_derivation_for_a_projects_range_is_a_conflict() -> None:
+    # uv locks for the whole requires-python range: Poetry's "python property" case, a conflict
+    f = first(_UV_PY.format(who="requested", py=">=3.8", need=">=3.9.0", pkg="torch==2.6.0",
+                            what="torch==2.6.0"))
+    assert f is not None and f.category == "resolver-conflict" and "requires-python" in f.message
+    assert f.fix == "uv add \"torch==2.6.0; python_full_version >= '3.9.0'\""
 
 
 def test_uvs_python_derivation_wrapped_and_through_a_dependency() -> None:
