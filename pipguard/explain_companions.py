@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import (
+    TORCH_CORE,
     TORCH_SYMBOL,
     Doc,
     Rule,
@@ -183,4 +184,23 @@ def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
                                                                doc.text)))))
 
 
-RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch)
+def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
+    """A library reaching for a part of torch that this (older) torch lacks: ``module 'torch'
+    has no attribute 'compiler'`` raised in the library's own code. (A name every torch has
+    missing is another torch module imported instead: explain_runtime's.)"""
+    m = doc.find(r"module 'torch(?P<sub>(?:\.\w+){0,4})' has no attribute '(?P<attr>\w+)'")
+    if not m or (not m["sub"] and re.fullmatch(TORCH_CORE, m["attr"])) or not (
+            user := _importer(doc, m)):
+        return
+    pkg, gone = str(canonicalize_name(user)), m["attr"] in ("_six",)  # (removed in torch 2.0)
+    yield Finding("companion-mismatch", "error",
+                  f"{pkg} uses torch{m['sub']}.{m['attr']}, which this torch does not have: "
+                  + (f"torch 2.0 removed it, so {pkg} is older than this torch; upgrade {pkg}"
+                     if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
+                     f"companions, from one index), or install the older {pkg} release made "
+                     "for this torch"), doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", pkg if gone else "torch"))
+
+
+RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,
+                          _newer_torch_api)

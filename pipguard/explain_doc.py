@@ -1,9 +1,7 @@
 """What the ``explain`` rules share: the context, the document view, parsing helpers.
 
-The bottom of the explain modules: the rule modules (``explain_install``, ``_confusion``,
-``_nomatch``, ``_target``, ``_gpu``, ``_runtime``, ``_pydeps``, ``_resources``, ``_wording``)
-import it and :mod:`pipguard.explain` (the framework) imports them; this module imports none
-of them.
+The bottom of the explain modules: every rule module imports it, :mod:`pipguard.explain`
+(the framework) imports them, and this module imports none of them.
 :class:`Context` lives here: callers import it from this module.
 
 The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
@@ -343,6 +341,8 @@ Rule = Callable[[Doc], Iterable[Finding]]
 
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
+# Names every torch has had: missing, the module imported is not the installed torch.
+TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
 TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
 

@@ -151,7 +151,7 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
                     r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
                     r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
-                    r"capabilities|FlashAttention only supports (?:Ampere|Turing|Hopper)|is not "
+                    r"capabilities|is not "
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
@@ -159,6 +159,7 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"nvrtc: error: invalid value for --gpu-architecture|"
                     r"NVRTC_ERROR_INVALID_OPTION|"
                     r"Value 'sm_\d+a?' is not defined for option 'gpu-name'|"
+                    r"this function is for sm_?\d+, but was built for sm_?\d+|"  # (xFormers')
                     # torch's own warnings, their last lines pasted alone
                     r"If you want to use the [^\n]{1,80} GPU with PyTorch, please check the "
                     r"instructions at|PyTorch no longer supports this GPU because it is too old|"

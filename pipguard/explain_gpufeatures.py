@@ -30,6 +30,17 @@ _FEATURES = (
      "(half precision, GemmEx)", "float32", None),
     (r"no compute capabilities remaining after filtering", "this DeepSpeed op (its builder keeps "
      "only newer capabilities)", "a GPU the op supports", None),
+    (r"FlashAttention only supports (?:Ampere|Turing|Hopper)", "FlashAttention", "another "
+     "attention implementation (PyTorch's sdpa, or eager)", None),
+    # (text-generation-inference's flash-attention models; vLLM's quantization kernels;
+    # SageAttention's kernels, as launchers pass its words on)
+    (r"GPU with CUDA (?:is )?capability (?P<cc>\d{1,2} \d) is not supported", "this server's "
+     "flash-attention kernels", "its non-flash models (slower)", None),
+    (r"quantization method \w+ is not supported for the current GPU\. Minimum capability: "
+     r"(?P<need>\d{2,3})\. Current capability: (?P<cc>\d{2,3})", "that quantization method's "
+     "kernels", "another quantization (or none)", None),
+    (r"Unsupported CUDA architecture: sm_?(?P<cc>\d{2,3})\b", "the attention kernels asked "
+     "for (SageAttention's)", "another attention mode (PyTorch's sdpa)", None),
 )
 
 
@@ -57,7 +68,8 @@ def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
     if not found:
         return
     m, what, instead, need = found[0]
-    said = {k: (v or "").replace(", ", ".").replace(",", ".") for k, v in m.groupdict().items()}
+    said = {k: re.sub(r"^(\d{1,2}?)[ ,.]*(\d)$", r"\1.\2", (v or "").strip())
+            for k, v in m.groupdict().items()}  # "7, 5", "7 0", "75", "120": "7.5" ... "12.0"
     need, cc = said.get("need") or need, said.get("cc")
     yield Finding("gpu-arch-unsupported", "error",
                   f"{said.get('gpu') or 'this GPU'}" + (f" (compute capability {cc})" if cc else "")

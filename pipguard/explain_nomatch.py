@@ -341,6 +341,13 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         name, version = (m.group(2), m.group(3)) if m.group(2) else (
             (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
         req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
+    elif (m := doc.find(r"([\w.-]+) (\d[\w.]*) {0,2}is not installable because there are no "
+                        r"viable options")) and {r for r in re.findall(r"would require\s*\n[\s│]*"
+                                               r"└─ (\S+)", doc.text)} == {"python"}:
+        req = _req(f"{m[1]}=={m[2]}")  # libmamba: every build of it needs another Python
+    elif m := doc.find(r"incompatible with the existing python installation(?s:.{0,200}?)^[ \t]*"
+                       r"- ([\w.-]+)(?:=+(\d[\w.]*)\b)?", re.M):  # conda: no build for it
+        req = _req(re.sub(r"^pytorch$", "torch", m[1]) + (f"=={m[2]}" if m[2] else ""))
     elif m := doc.find(_UV_PYTHON):  # the user's own requirement, where uv names it
         own = doc.find(r"(?:you\s+require|your\s+project\s+depends\s+on)\s+([^\s,]+?),?\s+we")
         req = _req(own[1] if own else m["dep"])

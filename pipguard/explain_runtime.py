@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from pipguard.explain_doc import (
     OWN_LIB,
     PAGE_FILE,
+    TORCH_CORE,
     TORCH_SYMBOL,
     Doc,
     Rule,
@@ -31,13 +32,17 @@ from pipguard.findings import Finding
 
 _CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
              r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
+
+
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
-    if (bnb := doc.find(r"bitsandbytes was compiled without GPU support")) and not (
-            doc.platform() == "darwin" or doc.find(r"\bmps\b")):  # (there: its normal banner)
-        # its loader found no CUDA runtime it could open and fell back to its CPU library
+    # its loader found no CUDA runtime it could open (and fell back to its CPU library; its
+    # older loader says so while searching)
+    # ("... not found in any environmental path" alone: its search going on to succeed)
+    if (bnb := doc.find(r"bitsandbytes was compiled without GPU support|No libcudart\.so found"
+                        )) and not (doc.platform() == "darwin" or doc.find(r"\bmps\b")):
         yield Finding("cuda-libraries", "error", "bitsandbytes found no CUDA runtime library it "
                       "could load (it looks for libcudart on the library path, or for a build "
-                      "of its own for torch's CUDA), so it loaded its CPU library: install the "
+                      "of its own for torch's CUDA): install the "
                       "bitsandbytes release for this torch's CUDA (0.43 and later use torch's "
                       "own runtime), or put the CUDA runtime's lib dir on LD_LIBRARY_PATH",
                       doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
@@ -171,13 +176,9 @@ def _leftover_of(stem: str, doc: Doc) -> str:
     return next((f for f in sorted(doc.facts.family()) if f[1:] == stem), stem)
 
 
-# Names every torch has had: missing, the module imported is not the installed torch.
-_CORE = r"(?:cuda|Tensor|tensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
-
-
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|module 'torch' "
-                          rf"has no attribute '{_CORE}'|name '_C' is not defined|loaded the "
+                          rf"has no attribute '{TORCH_CORE}'|name '_C' is not defined|loaded the "
                           rf"`torch/_C` folder of the PyTorch repository"):
         yield Finding("corrupt-install", "error",
                       "the 'torch' Python imported is not the installed package: a torch.py or "

@@ -600,3 +600,67 @@ def test_a_same_named_project_on_pypi_is_not_the_one_meant(text: str, wrong: str
 
 def test_a_missing_attribute_of_another_module_is_not_a_lookalike() -> None:
     assert first("AttributeError: module 'clip' has no attribute 'foo'") is None
+
+
+def test_condas_python_incompatibility_is_no_build_for_this_python() -> None:
+    f = first("UnsatisfiableError: The following specifications were found\nto be incompatible "
+              "with the existing python installation in your environment:\n\nSpecifications:\n\n"
+              "  - pytorch=1.4.0 -> python[version='>=3.6,<3.7.0a0|>=3.7,<3.8.0a0']\n\n"
+              "Your python: python=3.9")
+    assert f is not None and f.category == "no-matching-distribution"
+    assert "placeholder" not in f.message  # (conda's pytorch is torch, not PyPI's placeholder)
+
+
+@pytest.mark.parametrize(("needs", "want"), [
+    (["python >=3.10,<3.11.0a0", "python >=3.8,<3.9.0a0"], "no-matching-distribution"),
+    (["python >=3.10,<3.11.0a0", "pytorch 1.13.*"], "resolver-conflict"),
+])
+def test_libmambas_tree_where_every_build_needs_another_python(needs: list[str],
+                                                                want: str) -> None:
+    lines = "".join(f"   ├─ torchvision 0.15.0 would require\n   │  └─ {n} , which conflicts "
+                    "with any installable versions previously reported;\n" for n in needs)
+    f = first("Could not solve for environment specs\nThe following packages are incompatible\n"
+              "├─ pin-1 is installable and it requires\n│  └─ python 3.12.* , which can be "
+              "installed;\n└─ torchvision 0.15.0  is not installable because there are no "
+              "viable options\n" + lines)
+    assert f is not None and f.category == want
+
+
+def test_bitsandbytes_older_loader_finding_no_cuda_runtime() -> None:
+    f = first("CUDA_SETUP: WARNING! libcudart.so not found in any environmental path. Searching "
+              "/usr/local/cuda/lib64...\nWARNING: No libcudart.so found! Install CUDA or the "
+              "cudatoolkit package (anaconda)!")
+    assert f is not None and f.category == "cuda-libraries" and "bitsandbytes" in f.fix
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ("  File \"/v/lib/python3.6/site-packages/thinc/util.py\", line 34, in <module>\n    "
+     "has_torch_amp = not torch.cuda.amp.common.amp_definitely_not_available()\n"
+     "AttributeError: module 'torch.cuda' has no attribute 'amp'",
+     "pipguard install --upgrade torch"),
+    ("  File \"/v/lib/python3.10/site-packages/oldlib/utils.py\", line 3, in <module>\n    "
+     "from torch._six import inf\nAttributeError: module 'torch' has no attribute '_six'",
+     "pipguard install --upgrade oldlib"),  # (removed in torch 2.0: the library is the old one)
+])
+def test_a_library_reaching_for_a_part_of_torch_this_one_lacks(text: str, fix: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and f.fix == fix
+
+
+def test_a_name_every_torch_has_missing_is_another_torch_imported() -> None:
+    f = first("  File \"/v/lib/python3.10/site-packages/somelib/core.py\", line 3, in <module>\n"
+              "    if torch.cuda.is_available():\nAttributeError: module 'torch' has no "
+              "attribute 'cuda'")
+    assert f is not None and f.category == "corrupt-install"
+
+
+@pytest.mark.parametrize("text", [
+    "GPU with CUDA is capability 7 0 is not supported",  # text-generation-inference
+    "The quantization method awq is not supported for the current GPU. Minimum capability: 75. "
+    "Current capability: 70.",  # vLLM
+    "WanVideoSampler Unsupported CUDA architecture: sm75",  # SageAttention, via a launcher
+    "FATAL: this function is for sm80, but was built for sm750",  # xFormers built elsewhere
+])
+def test_kernels_this_gpu_is_too_old_for_or_was_not_built_for(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-arch-unsupported"
