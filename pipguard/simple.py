@@ -95,12 +95,14 @@ class Scan:
     links: tuple[Link, ...] = ()  # every link, before ``keep`` and name parsing
 
 
-# A comment, a script/style block (whose contents are not markup), or an <a> start tag. The
-# attribute part is an "unrolled loop" over quoted strings: a quoted '>' does not end the tag.
+# A comment, a script/style block (whose contents are not markup), or an <a> start tag. In
+# the attribute part a quote opens a value only right after "=" (as html.parser reads it:
+# elsewhere it is a character of a name), so a quoted '>' does not end the tag and a stray
+# quote does not swallow the next tag; each "=" has one reading, so nothing backtracks.
 _TAG_RE = re.compile(
     r"<!--.*?(?:-->|\Z)"
     r"|<(?:script|style)\b.*?(?:</(?:script|style)\s*>|\Z)"
-    r"|<a(?=[\s/>])([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)>",
+    r"|<a(?=[\s/>])((?:[^>=]|=\s*(?:\"[^\"]*\"|'[^']*')|=(?!\s*[\"']))*)>",
     re.IGNORECASE | re.DOTALL,
 )
 _ATTR_RE = re.compile(r"""([^\s"'>/=]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")

@@ -501,3 +501,14 @@ def test_platform_filter_on_json_pages() -> None:
     data = {"files": [{"filename": n, "url": n, "hashes": {}} for n in names]}
     kept = parse_json(data, "https://h/simple/t/", keep=platform_filter(["win_amd64"]))
     assert [f.filename for f in kept] == names[0:1] + names[2:3]
+
+
+def test_a_stray_quote_in_an_anchors_text_does_not_swallow_the_next_anchor() -> None:
+    # (found by the property test above: a quote opens a value only after "=", as
+    # html.parser reads it, so `<a/"` in a link's text is no start of a quoted value)
+    wheel = "torch-2.7.0%2Bcu128-cp310-cp310-manylinux_2_28_x86_64.whl"
+    text = (f'<a href="{wheel}" data-core-metadata data-yanked><a/"</a><br/>\n'
+            f'<a href="{wheel}"></a><br/>\n<a href="{wheel}" data-core-metadata>"</a><br/>')
+    url = "https://download.pytorch.org/whl/cu128/torch/"
+    assert parse_html(text, url) == parse_html_stdlib(text, url)
+    assert len(parse_html(text, url)) == 3
