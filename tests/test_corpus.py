@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 752 / 769
-TRAINING_FIX_VALIDITY = 767 / 769
+TRAINING_ACCURACY = 775 / 792
+TRAINING_FIX_VALIDITY = 790 / 792
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -354,10 +354,21 @@ TRAINING_FIX_VALIDITY = 767 / 769
 #   While checking a conda wording against the templates, one held-out record's text (not
 #   its label) was seen in a search of the corpus file; the rule drafted for that wording
 #   was dropped (the templates already said otherwise) and nothing was tuned on it.
+# * 482/546 (88.3%, 94.3%) after the rules from C20's training records (gathered next):
+#   conda's and libmamba's Python incompatibility (the template's label follows the threads'),
+#   bitsandbytes' older loader, a library reaching for a part of torch this one lacks, kernels
+#   a GPU is too old for in servers' and launchers' words. (The conda wording is the one whose
+#   held-out text had been seen, above: its rule rests on the training record.)
+# * 490/559 (87.7%, 93.7%) with C20-* (36 texts sought in the shapes of this round's rules:
+#   Python versions, libraries checking torch, GPU features, downloads; first sight, before
+#   the rules above: 15/23 training, 7/13 held out, 53.8%; 9/13 after them and the refit;
+#   four records from threads an earlier review had cited to us were dropped before it was
+#   measured) and the model refitted with its training records: 481 of the 546 older
+#   held-out records right, one more guess (22, 13).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 480 / 546
-MEASURED_FIX_VALIDITY = 515 / 546
+MEASURED_ACCURACY = 490 / 559
+MEASURED_FIX_VALIDITY = 524 / 559
 
 
 @functools.cache
@@ -383,7 +394,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (21, 13)
+MEASURED_GUESSES = (22, 13)
 
 
 def _guesses() -> tuple[int, int]:
@@ -408,7 +419,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 94.3% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.7%, fix validity 93.7% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
