@@ -95,10 +95,9 @@ class Scan:
     links: tuple[Link, ...] = ()  # every link, before ``keep`` and name parsing
 
 
-# A comment, a script/style block (whose contents are not markup), or an <a> start tag. In
-# the attribute part a quote opens a value only right after "=" (as html.parser reads it:
-# elsewhere it is a character of a name), so a quoted '>' does not end the tag and a stray
-# quote does not swallow the next tag; each "=" has one reading, so nothing backtracks.
+# A comment, a script/style block (whose contents are not markup), or an <a> start tag, where
+# a quote opens a value only after "=" (elsewhere a name's character, as in html.parser): a
+# quoted '>' does not end the tag; each "=" has one reading, so nothing backtracks.
 _TAG_RE = re.compile(
     r"<!--.*?(?:-->|\Z)"
     r"|<(?:script|style)\b.*?(?:</(?:script|style)\s*>|\Z)"
