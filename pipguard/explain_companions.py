@@ -189,13 +189,14 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     has no attribute 'compiler'`` raised in the library's own code. (A name every torch has
     missing is another torch module imported instead: explain_runtime's.)"""
     m = doc.find(r"module 'torch(?P<sub>(?:\.\w+){0,4})' has no attribute '(?P<attr>\w+)'")
-    if not m or (not m["sub"] and re.fullmatch(TORCH_CORE, m["attr"])) or not (
+    if not m or (not m["sub"] and re.fullmatch(TORCH_CORE, m["attr"])) or m["sub"] == "._C" \
+            or doc.find(r"partially initialized module 'torch") or not (
             user := _importer(doc, m)):
-        return
-    pkg, gone = str(canonicalize_name(user)), m["attr"] in ("_six",)  # (removed in torch 2.0)
+        return  # (torch._C without its CUDA functions: a CPU build; a circular import)
+    pkg, gone = str(canonicalize_name(user)), m["attr"] in ("_six", "symeig")  # (removed)
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{m['sub']}.{m['attr']}, which this torch does not have: "
-                  + (f"torch 2.0 removed it, so {pkg} is older than this torch; upgrade {pkg}"
+                  + (f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
                      if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
                      f"companions, from one index), or install the older {pkg} release made "
                      "for this torch"), doc.line(m),

@@ -159,7 +159,7 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                     r"nvrtc: error: invalid value for --gpu-architecture|"
                     r"NVRTC_ERROR_INVALID_OPTION|"
                     r"Value 'sm_\d+a?' is not defined for option 'gpu-name'|"
-                    r"this function is for sm_?\d+, but was built for sm_?\d+|"  # (xFormers')
+                    r"is for sm_?\d+(?:-sm_?\d+)?, but was built for sm_?\d+|"  # (xFormers')
                     # torch's own warnings, their last lines pasted alone
                     r"If you want to use the [^\n]{1,80} GPU with PyTorch, please check the "
                     r"instructions at|PyTorch no longer supports this GPU because it is too old|"
@@ -181,7 +181,9 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                       f"; the GPU needs a build for CUDA >= {int(cuda) // 1000}."
                       f"{int(cuda) % 1000 // 10}" if cuda else f"; the ROCm build has no {gfx} "
                       "kernels (HSA_OVERRIDE_GFX_VERSION can map a consumer GPU to a supported "
-                      "target)" if gfx else ""), doc.line(m), _reinstall_torch(doc))
+                      "target)" if gfx else ""), doc.line(m), _cmd(
+                          "pipguard", "install", "--force-reinstall", "xformers") if "but was "
+                      "built for sm" in m.group(0) else _reinstall_torch(doc))
         return
     arch, platform = f"sm_{cc[0]}{cc[1]}", doc.kb_platform()
     family = doc.facts.gpu_family_name(cc)  # (sm_XY when the tables have no name for it)

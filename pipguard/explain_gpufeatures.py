@@ -39,8 +39,8 @@ _FEATURES = (
     (r"quantization method \w+ is not supported for the current GPU\. Minimum capability: "
      r"(?P<need>\d{2,3})\. Current capability: (?P<cc>\d{2,3})", "that quantization method's "
      "kernels", "another quantization (or none)", None),
-    (r"Unsupported CUDA architecture: sm_?(?P<cc>\d{2,3})\b", "the attention kernels asked "
-     "for (SageAttention's)", "another attention mode (PyTorch's sdpa)", None),
+    (r"Unsupported CUDA architecture: sm_?(?P<cc>\d{2,3})\b", "SageAttention's kernels",
+     "another attention mode (PyTorch's sdpa)", None),
 )
 
 
@@ -61,7 +61,7 @@ def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
 
 def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
     found = [(m, what, instead, need) for rx, what, instead, need in _FEATURES
-             if (m := doc.find(rx))]
+             if (m := doc.find(rx)) and not re.search(r"\bWARN", doc.line(m))]  # (gone past)
     if xf := _xformers_too_old(doc):
         found.append((xf, "xFormers' attention operators", "float16 inputs (or PyTorch's "
                       "scaled_dot_product_attention)", "8.0"))
@@ -71,10 +71,17 @@ def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
     said = {k: re.sub(r"^(\d{1,2}?)[ ,.]*(\d)$", r"\1.\2", (v or "").strip())
             for k, v in m.groupdict().items()}  # "7, 5", "7 0", "75", "120": "7.5" ... "12.0"
     need, cc = said.get("need") or need, said.get("cc")
+    said_cc = f" (compute capability {cc})" if cc else ""
+    if float(cc or 0) >= 10 or (not cc and doc.find(r"\bsm_?1[0-2]\d\b|RTX 50\d0|Blackwell")):
+        yield Finding("gpu-arch-unsupported", "error", f"this GPU{said_cc} is newer than the "
+                      f"kernels of {what} in this build: install a release built for it (or "
+                      "build it for this GPU)", doc.line(m),
+                      f"use a build of it for this GPU, or {instead}")
+        return
     yield Finding("gpu-arch-unsupported", "error",
-                  f"{said.get('gpu') or 'this GPU'}" + (f" (compute capability {cc})" if cc else "")
-                  + f" is too old for {what}" + (f", which needs compute capability {need} or "
-                  "newer" if need else "") + ": no torch build adds it; use what the GPU "
+                  f"{said.get('gpu') or 'this GPU'}{said_cc} is too old for {what}" + (
+                      f", which needs compute capability {need} or newer" if need else "")
+                  + ": no torch build adds it; use what the GPU "
                   "supports, or a newer GPU", doc.line(m),
                   f"use {instead}, or a " + (f"GPU of compute capability {need}+" if need
                                               else "newer GPU"))

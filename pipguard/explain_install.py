@@ -157,8 +157,8 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       doc.line(conda), "conda clean --packages --tarballs --yes")
         return
     if not hashes and not own and not (broken and (wheel or doc.find(
-            r"\.whl\b|Collecting |Downloading (?:https?://|\S+\.(?:whl|tar\.gz|zip|conda|tar\.bz2)\b|"
-            r"[\w.-]+ \(\d)|Installing |\bpip3?\b|Failed to (?:download|fetch)|"
+            r"\.whl\b|Collecting |Downloading (?:\S+\.(?:whl|tar\.gz|conda|tar\.bz2)\b|[\w.-]+ "
+            r"\(\d)|Installing |\bpip3?\b|Failed to (?:download|fetch)|"
             r"download(?:-r2)?\.pytorch\.org|files\.pythonhosted\.org|conda\.anaconda\.org|"
             r"target_path:"))):
         return  # (a timeout elsewhere, e.g. a model download, is not an install problem)

@@ -107,12 +107,12 @@ def _miss_name(doc: Doc, x: _Miss) -> Why:
     return None
 
 
-# uv's derivation: this interpreter outside what a package's releases support (terminals
-# wrap its long sentence anywhere; a project's range is explain_target's, a conflict)
-_UV_PYTHON = (r"current\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy\s+"
-              r"Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+(?:all\s+"
-              r"versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:\[[\w,-]{1,80}\])?(?:[<>=!~]=?"
-              r"[^\s,]{1,40}(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
+# uv: this interpreter (or --python-version's) outside a package's range (explain_target: a range)
+_UV_PYTHON = (r"(?:current|requested(?=\s+Python\s+version\s+\(\d))\s+Python\s+version\s+\("
+              r"(?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}"
+              r"(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z]"
+              r"[\w.-]{0,80}(?:\[[\w,-]{1,80}\])?(?:[<>=!~]+[^\s,<>=!~][^\s,]{0,40}(?:,[<>=!~]+"
+              r"[^\s,<>=!~][^\s,]{0,40})*)?)\s+depends?\s+on\s+Python")
 
 
 def _miss_python(doc: Doc, x: _Miss) -> Why:
@@ -341,12 +341,12 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
         name, version = (m.group(2), m.group(3)) if m.group(2) else (
             (m.group(5), m.group(6)) if m.group(5) else (m.group(7), m.group(8)))
         req, tag = _req(f"{name}=={version}"), m.group(1) or m.group(4)
-    elif (m := doc.find(r"([\w.-]+) (\d[\w.]*) {0,2}is not installable because there are no "
-                        r"viable options")) and {r for r in re.findall(r"would require\s*\n[\s│]*"
-                                               r"└─ (\S+)", doc.text)} == {"python"}:
+    elif (m := doc.find(r"^[ \t│├└─]*([\w.-]+) (\d[\w.]*)\*{0,2} {0,2}is not installable because "
+                        r"there are no viable options", re.M)) and {r for r in re.findall(
+                            r"would require[ \t]*\n[ \t│]*└─ (\S+)", doc.text)} == {"python"}:
         req = _req(f"{m[1]}=={m[2]}")  # libmamba: every build of it needs another Python
     elif m := doc.find(r"incompatible with the existing python installation(?s:.{0,200}?)^[ \t]*"
-                       r"- ([\w.-]+)(?:=+(\d[\w.]*)\b)?", re.M):  # conda: no build for it
+                       r"- (?:[\w.-]+::)?([\w.-]+)(?:=+(\d[\w.]*)\b)?", re.M):  # conda: no build
         req = _req(re.sub(r"^pytorch$", "torch", m[1]) + (f"=={m[2]}" if m[2] else ""))
     elif m := doc.find(_UV_PYTHON):  # the user's own requirement, where uv names it
         own = doc.find(r"(?:you\s+require|your\s+project\s+depends\s+on)\s+([^\s,]+?),?\s+we")

@@ -153,10 +153,10 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
 
 # uv's derivation for a project: it locks for the whole requires-python range, and a
 # dependency supports only part of it (read as Poetry's "python property" case is: a conflict)
-_PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy"
-                  r"\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+"
-                  r"(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:[<>=!~]=?[^\s,]{1,40}"
-                  r"(?:,[<>=!~]=?[^\s,]{1,40})*)?)\s+depends?\s+on\s+Python")
+_PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[<>=!~][^)]{0,40})\)\s+does\s+not\s+"
+                  r"satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and"
+                  r"\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:[<>=!~]+[^\s,<>=!~]"
+                  r"[^\s,]{0,40}(?:,[<>=!~]+[^\s,<>=!~][^\s,]{0,40})*)?)\s+depends?\s+on\s+Python")
 
 
 def project_python_range(doc: Doc) -> Iterator[Finding]:

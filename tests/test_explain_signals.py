@@ -664,3 +664,73 @@ def test_a_name_every_torch_has_missing_is_another_torch_imported() -> None:
 def test_kernels_this_gpu_is_too_old_for_or_was_not_built_for(text: str) -> None:
     f = first(text)
     assert f is not None and f.category == "gpu-arch-unsupported"
+
+
+@pytest.mark.parametrize("text", [
+    "ValueError: Unsupported CUDA architecture: sm120",  # SageAttention older than Blackwell
+    "NVIDIA GeForce RTX 5090\nRuntimeError: FlashAttention only supports Ampere GPUs or newer.",
+])
+def test_a_gpu_newer_than_a_librarys_kernels_is_not_called_old(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-arch-unsupported"
+    assert "newer than the kernels" in f.message and "too old" not in f.message
+
+
+def test_text_generation_inferences_warning_it_goes_past_is_no_finding() -> None:
+    f = first("WARN text_generation_launcher: Could not import Flash Attention enabled models: "
+              "GPU with CUDA capability 7 0 is not supported")
+    assert f is None or f.category != "gpu-arch-unsupported"
+
+
+def test_uvs_single_target_python_is_no_build_for_it_not_a_projects_range() -> None:
+    f = first("$ uv pip compile requirements.in --python-version 3.8\n  × No solution found "
+              "when resolving dependencies:\n  ╰─▶ Because the requested Python version (3.8) "
+              "does not satisfy Python>=3.9 and torch==2.5.1 depends on Python>=3.9, we can "
+              "conclude that torch==2.5.1 cannot be used.\n      And because you require "
+              "torch==2.5.1, we can conclude that your requirements are unsatisfiable.")
+    assert f is not None and f.category == "no-matching-distribution"
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("  File \"/home/u/torch.py\", line 1, in <module>\n    import torchvision\n  File \"/v/lib/"
+     "python3.10/site-packages/torchvision/__init__.py\", line 6, in <module>\nAttributeError: "
+     "partially initialized module 'torch' has no attribute 'library' (most likely due to a "
+     "circular import)", "corrupt-install"),
+    ("  File \"/v/lib/python3.10/site-packages/vllm/utils.py\", line 9, in <module>\n"
+     "AttributeError: module 'torch._C' has no attribute '_cuda_getDeviceCount'", None),
+])
+def test_a_missing_torch_attribute_that_is_not_a_librarys_newer_api(text: str,
+                                                                     want: str | None) -> None:
+    f = first(text)
+    assert f is None or f.category != "companion-mismatch"
+    assert want is None or (f is not None and f.category == want)
+
+
+def test_xformers_built_for_another_gpu_reinstalls_xformers() -> None:
+    f = first("FATAL: kernel `fmha_cutlassF_f16_aligned_64x64_rf_sm80` is for sm80-sm90, but was "
+              "built for sm70")
+    assert f is not None and f.category == "gpu-arch-unsupported"
+    assert f.fix == "pipguard install --force-reinstall xformers"
+
+
+@pytest.mark.parametrize("text", [
+    # conda's channel-qualified spec; libmamba's "**" after a version
+    "UnsatisfiableError: The following specifications were found\nto be incompatible with the "
+    "existing python installation in your environment:\n\nSpecifications:\n\n  - conda-forge::"
+    "rdkit=2018.09 -> python[version='>=3.6,<3.7.0a0']\n\nYour python: python=3.9",
+    "The following packages are incompatible\n├─ pin-1 is installable and it requires\n│  └─ "
+    "python 3.12.* , which can be installed;\n└─ pytorch 1.13.1**  is not installable because "
+    "there are no viable options\n   ├─ pytorch 1.13.1 would require\n   │  └─ python >=3.10,"
+    "<3.11.0a0 , which conflicts with any installable versions previously reported;",
+])
+def test_condas_python_trees_in_their_other_shapes(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "no-matching-distribution"
+    assert "conda-forge" not in f.fix
+
+
+def test_a_datasets_download_by_url_cut_off_is_not_an_install() -> None:
+    f = first("Downloading https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte"
+              ".gz\nurllib3.exceptions.ProtocolError: ('Connection broken: IncompleteRead(1 "
+              "bytes read, 9 more expected)', IncompleteRead(1 bytes read, 9 more expected))")
+    assert f is None or f.category != "download-integrity"
