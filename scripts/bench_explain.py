@@ -56,7 +56,12 @@ def _shapes(size: int) -> dict[str, str]:
             "a 1" + fill("=x")[: size - 9] + " y y y",
             # (a name then a run of what a name may hold: a placeholder's name scanned lazily
             # to the end from every start was quadratic, found by a later review)
-            "name then '.so' run": "libgraphbolt_pytorch_" + fill(".so")[: size - 21]}
+            "name then '.so' run": "libgraphbolt_pytorch_" + fill(".so")[: size - 21],
+            # (an error, then one long token: libmamba's tree was read from every word start,
+            # 27 s on 30 KB, and a requirement's operators two ways; found by a later review)
+            "error then a token": "ValueError: bad token " + "x" * (size - 22),
+            "operators run": "requested Python version (>=3.8) does not satisfy Python>=3.9 "
+            "and numpy>=1" + fill(",<=1")[: size - 75] + " x"}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:
