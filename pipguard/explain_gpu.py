@@ -24,6 +24,7 @@ from pipguard.explain_doc import (
     _v,
 )
 from pipguard.findings import Finding
+from pipguard.variants import cc_of
 
 # When the tables can't answer: the variant that keeps sm_50..sm_70 (pytorch_facts.md §5).
 _LEGACY_VARIANT = "cu126"
@@ -135,12 +136,6 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
     yield Finding("driver-too-old", "error", text, doc.line(m), _reinstall_torch(doc))
 
 
-def _cc(text: str) -> tuple[int, int]:
-    """``"120"``, ``"sm_86"``, ``"3.7"`` -> ``(12, 0)``, ``(8, 6)``, ``(3, 7)``."""
-    digits = re.sub(r"\D", "", text)
-    return int(digits[:-1] or 0), int(digits[-1])
-
-
 def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     new = doc.near("with CUDA capability sm_", r"([^\n]{0,200}?) with CUDA capability sm_(\d+)"
                    r"\w* is not compatible with the current PyTorch installation(?:.*?supports "
@@ -169,9 +164,10 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     if not (m := new or old or listed or any_):
         return
     hw, cc, gpu = doc.ctx.hardware, None, "this GPU"
-    have = [_cc(s) for s in (new.group(3) or "").split() if "sm_" in s] if new else []
+    have = [c for s in (new.group(3) or "").split() if "sm_" in s and (c := cc_of(s))] \
+        if new else []
     if hit := new or old or listed:
-        gpu, cc = re.sub(r"^.*Warning:\s*", "", hit.group(1)).strip() or gpu, _cc(hit.group(2))
+        gpu, cc = re.sub(r"^.*Warning:\s*", "", hit.group(1)).strip() or gpu, cc_of(hit.group(2))
     elif hw and (ccs := [(g.name, c) for g in hw.gpus if (c := g.nvidia_cc())]):
         gpu, cc = ccs[0]
     if cc is None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from pipguard.explain_doc import Doc, Rule
 from pipguard.findings import Finding
+from pipguard.variants import cc_of
 
 # A feature the code asks for that no torch build adds to an older GPU, as the library says it:
 # (its words, the feature, what to use instead, the compute capability it needs where the
@@ -68,8 +69,8 @@ def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
     if not found:
         return
     m, what, instead, need = found[0]
-    said = {k: re.sub(r"^(\d{1,2}?)[ ,.]*(\d)$", r"\1.\2", (v or "").strip())
-            for k, v in m.groupdict().items()}  # "7, 5", "7 0", "75", "120": "7.5" ... "12.0"
+    said = {k: f"{c[0]}.{c[1]}" for k in ("need", "cc")
+            if (c := cc_of(m.groupdict().get(k) or ""))}  # ("7, 5", "75", "12 0" as 7.5 ...)
     need, cc = said.get("need") or need, said.get("cc")
     said_cc = f" (compute capability {cc})" if cc else ""
     if float(cc or 0) >= 10 or (not cc and doc.find(r"\bsm_?1[0-2]\d\b|RTX 50\d0|Blackwell")):
@@ -79,7 +80,7 @@ def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
                       f"use a build of it for this GPU, or {instead}")
         return
     yield Finding("gpu-arch-unsupported", "error",
-                  f"{said.get('gpu') or 'this GPU'}{said_cc} is too old for {what}" + (
+                  f"{m.groupdict().get('gpu') or 'this GPU'}{said_cc} is too old for {what}" + (
                       f", which needs compute capability {need} or newer" if need else "")
                   + ": no torch build adds it; use what the GPU "
                   "supports, or a newer GPU", doc.line(m),

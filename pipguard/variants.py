@@ -86,6 +86,14 @@ def parse_arch(item: str) -> tuple[str, CC] | None:
     return (m.group(1), (int(m.group(2)), int(m.group(3))))
 
 
+def cc_of(text: str) -> CC | None:
+    """A compute capability as a message writes it (``"120"``, ``"sm_86"``, ``"3.7"``,
+    ``"7, 5"``, ``"7 0"``) as ``(major, minor)``: its last digit is the minor; ``None``
+    without a digit."""
+    digits = re.sub(r"\D", "", text)
+    return (int(digits[:-1] or 0), int(digits[-1])) if digits else None
+
+
 def parse_gfx(item: str) -> tuple[int, int, int] | None:
     """An AMD target (``gfx1031``, ``gfx90a:xnack-``) as ``(major, minor, stepping)``.
 
