@@ -60,7 +60,10 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     sample = [r for i, r in enumerate(train) if i % 4 == names.index(paste) % 4]
     changed = []
     for r in sample:
-        before, after = diagnose(r), diagnose(Record(**{**r, "text": PASTES[paste](r["text"])}))
+        pasted = PASTES[paste](r["text"])
+        if trimmed(clean(pasted)) == trimmed(clean(r["text"])):
+            continue  # read as the same text: explain reads nothing else (and is not run)
+        before, after = diagnose(r), diagnose(Record(**{**r, "text": pasted}))
         want = before[0].category if before else None
         got = after[0].category if after else None
         if got != want:
