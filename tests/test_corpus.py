@@ -159,8 +159,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 775 / 792
-TRAINING_FIX_VALIDITY = 790 / 792
+TRAINING_ACCURACY = 789 / 806
+TRAINING_FIX_VALIDITY = 804 / 806
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -365,10 +365,14 @@ TRAINING_FIX_VALIDITY = 790 / 792
 #   four records from threads an earlier review had cited to us were dropped before it was
 #   measured) and the model refitted with its training records: 481 of the 546 older
 #   held-out records right, one more guess (22, 13).
+# * 496/565 (87.8%, 93.8%) with C21-* (20 everyday texts from 2023-2026 threads of projects
+#   that install torch; first sight: 14/14 training, 6/6 held out; three records whose
+#   collectors doubted the label were dropped after it was measured, two of them held out
+#   and read right) and the model refitted with its training records.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 490 / 559
-MEASURED_FIX_VALIDITY = 524 / 559
+MEASURED_ACCURACY = 496 / 565
+MEASURED_FIX_VALIDITY = 530 / 565
 
 
 @functools.cache
@@ -419,7 +423,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.7%, fix validity 93.7% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 93.8% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
