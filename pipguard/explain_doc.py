@@ -166,7 +166,7 @@ class Doc:
     def python(self) -> str | None:
         """``"3.11"``: from paths, tags or a banner in the text, else from the context."""
         if m := self.find(r"python3\.(\d+)(?:[/\\]|(?= -m\b))|Python3(\d\d)[/\\]|\bcp3(\d+)\b|"
-                          r"Python 3\.(\d+)"):
+                          r"Python 3\.(\d+)|\bpy(?:\.exe)? -3\.(\d+)\b"):  # (Windows' launcher)
             return f"3.{next(g for g in m.groups() if g)}"
         pv = self.ctx.python_version
         return ".".join(pv.split(".")[:2]) if pv else None

@@ -360,6 +360,14 @@ def test_from_versions_none_on_an_unsupported_python(kb: ExplainFacts) -> None:
     assert f.fix == "pipguard --python python3.14 install torch"
 
 
+def test_windows_launchers_python_is_the_one_that_ran_pip(kb: ExplainFacts) -> None:
+    text = ("PS C:\\Users\\me> py -3.8 -m pip install torch\nERROR: Could not find a version "
+            "that satisfies the requirement torch (from versions: none)\nERROR: No matching "
+            "distribution found for torch")  # fmt: skip
+    f = first(text, Context(facts=kb, platform="win32"))
+    assert f.category == "no-matching-distribution" and "Python 3.8" in f.message
+
+
 def test_from_versions_none_without_context_lists_the_usual_causes(no_kb: ExplainFacts) -> None:
     text = ("ERROR: Could not find a version that satisfies the requirement torchvision "
             "(from versions: )\nERROR: No matching distribution found for torchvision")
