@@ -7,6 +7,7 @@ use ``index_server`` start with no faults, no ETag rules and an empty request lo
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -79,3 +80,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (``addopts``): a worker per core for the everyday run (``-m "not
+    integration"``: CPU-bound, more workers than cores only add their start-up), at least four
+    where integration tests run (they mostly wait on pip, servers and venvs)."""
+    cores = os.cpu_count() or 1
+    everyday = "not integration" in " ".join(str(config.getoption("markexpr") or "").split())
+    return cores if everyday else max(4, cores)

@@ -31,6 +31,9 @@ from pipguard.findings import CATEGORIES, Finding
 from pipguard.knowledge_tables import load_knowledge, load_word_model
 from scripts.fit_explain_words import in_test_set  # the split, one rule for fit and test
 
+# One worker for the corpus's tests: they share one diagnosis of it (`diagnosed`).
+pytestmark = pytest.mark.xdist_group("corpus")
+
 CORPUS = Path(__file__).parent / "fixtures" / "explain" / "corpus.json"
 MIN_ACCURACY = 0.90
 MIN_FIX_VALIDITY = 0.90
@@ -58,6 +61,17 @@ def load() -> list[Record]:
 def diagnose(r: Record) -> tuple[Finding, ...]:
     return explain(r["text"], Context(facts=KNOWLEDGE, platform=PLATFORMS.get(r["os"]),
                                       wording="auto", words=WORDS))
+
+
+@functools.cache
+def _diagnoses() -> dict[str, tuple[Finding, ...]]:
+    return {r["id"]: diagnose(r) for r in load()}
+
+
+def diagnosed(r: Record) -> tuple[Finding, ...]:
+    """:func:`diagnose` of a corpus record as collected, once per process: the corpus's tests
+    (here and in ``test_explain_paste.py``) share one xdist worker (``xdist_group``)."""
+    return _diagnoses()[r["id"]]
 
 
 # The programs a fix may start with, per tool that produced the text (after any leading
@@ -149,7 +163,7 @@ def test_the_test_set_is_at_least_30_percent() -> None:
 def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     """The rules are tuned on these: a change that loses training records fails here."""
     train = [r for r in load() if not in_test_set(r["id"])]
-    accuracy, validity, _ = _rates([(r, diagnose(r)) for r in train])
+    accuracy, validity, _ = _rates([(r, diagnosed(r)) for r in train])
     with capsys.disabled():
         print(f"\nexplain corpus, training set ({len(train)} records): category accuracy "
               f"{accuracy:.1%}, fix validity {validity:.1%}")
@@ -378,7 +392,7 @@ MEASURED_FIX_VALIDITY = 530 / 565
 @functools.cache
 def _held_out_diagnosed() -> Diagnosed:
     """Each held-out record with its findings (three tests read them; diagnosed once)."""
-    return tuple((r, diagnose(r)) for r in load() if in_test_set(r["id"]))
+    return tuple((r, diagnosed(r)) for r in load() if in_test_set(r["id"]))
 
 
 def _held_out_rates() -> tuple[int, float, float]:

@@ -16,7 +16,10 @@ import pytest
 
 from pipguard.explain_paste import clean, rereadings, trimmed
 from scripts.fit_explain_words import in_test_set
-from tests.test_corpus import Record, diagnose, load
+from tests.test_corpus import Record, diagnose, diagnosed, load
+
+# One worker for the corpus's tests: they share one diagnosis of it (`diagnosed`).
+pytestmark = pytest.mark.xdist_group("corpus")
 
 
 def _hard(width: int) -> Callable[[str], str]:
@@ -63,7 +66,7 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
         pasted = PASTES[paste](r["text"])
         if trimmed(clean(pasted)) == trimmed(clean(r["text"])):
             continue  # read as the same text: explain reads nothing else (and is not run)
-        before, after = diagnose(r), diagnose(Record(**{**r, "text": pasted}))
+        before, after = diagnosed(r), diagnose(Record(**{**r, "text": pasted}))
         want = before[0].category if before else None
         got = after[0].category if after else None
         if got != want:
