@@ -39,8 +39,8 @@ def _ext_package(path: str) -> str:
 
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
-_NAMED = {"xformers": "xformers", "xformers_tail": "xformers", "torchao": "torchao",
-          "dgl": "dgl"}
+_NAMED = {"xformers": "xformers", "xformers_head": "xformers", "xformers_tail": "xformers",
+          "torchao": "torchao", "dgl": "dgl"}
 
 
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
@@ -68,7 +68,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
         r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",
         r"(?P<xformers_tail>)Memory-efficient attention, SwiGLU, sparse and more won't be "
-        r"available",
+        r"available", r"(?P<xformers_head>)xFormers can't load C\+\+/CUDA extensions",
         # (torchao's newer wording names neither itself nor a version of its own)
         r"(?P<torchao>)Skipping import of cpp extensions due to incompatible torch version\. "
         r"Please upgrade to torch",

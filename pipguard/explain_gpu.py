@@ -295,11 +295,12 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
 
 def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
     """conda's solver settling on pytorch's CPU variant: a ``*_cpu_0`` build of pytorch, the
-    ``pytorch-mutex`` that selects it, or the ``cpuonly`` package that pins it."""
+    ``pytorch-mutex`` that selects it (``_pytorch_select`` before 2020), or the ``cpuonly``
+    package that pins it."""
     own = r"^[ \t]*(?:\S+::)?{0}[- \t]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
     m = doc.find(own.format("pytorch") + r"\d[\d.]*[- \t]+py\d\.?\d+_cpu_\d|"
                  + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|" + own.format("cpuonly")
-                 + r"\d", re.I | re.M)
+                 + r"\d|" + own.format("_pytorch_select") + r"[\d.]+[- \t]+cpu_\d", re.I | re.M)
     asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
                      r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU
     if m and not asked and doc.platform() != "darwin" and not doc.find(r"not compiled with CUDA"):
@@ -315,7 +316,7 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
 
 # A program's own "no GPU".
 _NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
-           r"not (?:found|detected|available)|\bCUDA (?:is )?not available")
+           r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b")
 
 
 def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:

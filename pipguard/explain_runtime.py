@@ -136,6 +136,32 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       doc.line(m), _reinstall_torch(doc, exact=True))
 
 
+def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
+    """glibc's "symbol S, version libX.so.N not defined in file libX.so.N with link time
+    reference": a library linked against one CUDA release's libX found an older copy of it
+    (the same soname; another release) loaded first."""
+    m = doc.near("with link time reference", rf"(?P<lib>[^\s:'\"()\[\]]+\.so[\d.]*)/?\)?: symbol "
+                 rf"(?P<sym>\w+),? version lib(?:{_CUDA_LIB})[\w.]*?\.so[\d.]* not defined in "
+                 rf"file (?P<file>lib(?:{_CUDA_LIB})[\w.]*?\.so[\d.]*) with link time reference")
+    if not m:
+        return
+    name = re.split(r"[/\\]", m["lib"])[-1]
+    # (the loading package: its folder on the failing line, a Markdown link's text included)
+    owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)[/\\]",
+                      doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
+    user = owner[1] if owner and owner[1] != "torch" and not re.match(
+        rf"lib(?:{_CUDA_LIB})", name) else None
+    yield Finding("cuda-libraries", "error",
+                  f"{name} was linked against a newer {m['file']} than the one loaded (it lacks "
+                  f"{m['sym']}): copies of one CUDA library from two CUDA releases are on the "
+                  "library path (a conda cudatoolkit, a system CUDA, another package's copy); "
+                  "load one release's copies" + (f", or install the {user} build for the CUDA "
+                                                 "release loaded here" if user else ""),
+                  doc.line(m), _cmd("pipguard", "install", "--force-reinstall", "--no-deps",
+                                    str(canonicalize_name(user))) if user
+                  else _reinstall_torch(doc, exact=True))
+
+
 def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
     """Building a CUDA extension (DeepSpeed ops, apex, flash-attn from source) with no CUDA
     toolkit, or one whose version is not torch's CUDA: nvcc must match the build."""
@@ -256,5 +282,6 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
 
 # In the framework's order (see pipguard.explain.RULES): causes before their symptoms.
 # (the companions' rules, pipguard.explain_companions, come between the two)
-LIBRARIES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_libraries, _triton_libcuda)
+LIBRARIES: tuple[Rule, ...] = (_cuda_toolkit, _cuda_release_mixed, _cuda_libraries,
+                               _triton_libcuda)
 DAMAGE: tuple[Rule, ...] = (_corrupt_install,)

@@ -734,3 +734,43 @@ def test_a_datasets_download_by_url_cut_off_is_not_an_install() -> None:
               ".gz\nurllib3.exceptions.ProtocolError: ('Connection broken: IncompleteRead(1 "
               "bytes read, 9 more expected)', IncompleteRead(1 bytes read, 9 more expected))")
     assert f is None or f.category != "download-integrity"
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    # two CUDA releases' cuBLAS: the pair torch's wheel brings is one release
+    ("OSError: /opt/conda/lib/python3.10/site-packages/torch/lib/../../nvidia/cublas/lib/"
+     "libcublas.so.12: symbol cublasLtGetStatusString, version libcublasLt.so.12 not defined in "
+     "file libcublasLt.so.12 with link time reference", "pipguard install --force-reinstall torch"),
+    # a package's extension linked against a newer CUDA runtime than the one loaded
+    ("ImportError: /venv/lib/python3.11/site-packages/vllm/_C.abi3.so: symbol "
+     "cudaGraphInstantiateWithFlags version libcudart.so.12 not defined in file libcudart.so.12 "
+     "with link time reference", "pipguard install --force-reinstall --no-deps vllm"),
+])
+def test_a_cuda_library_older_than_the_one_linked_against(text: str, fix: str) -> None:
+    f = first(text)
+    assert f is not None and (f.category, f.severity, f.fix) == ("cuda-libraries", "error", fix)
+    assert "two CUDA releases" in f.message
+
+
+def test_a_versioned_symbol_of_another_library_is_not_a_cuda_release_mix() -> None:
+    f = first("ImportError: /usr/lib/libfoo.so.1: symbol bar, version libssl.so.3 not defined in "
+              "file libssl.so.3 with link time reference")
+    assert f is None or "two CUDA releases" not in f.message
+
+
+def test_xformers_banners_first_line_alone_is_a_companion_mismatch() -> None:
+    f = first("WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions")
+    assert f is not None and f.category == "companion-mismatch" and "xformers" in f.fix
+
+
+def test_condas_older_cpu_selector_in_a_listing() -> None:
+    f = first("MisconfigurationException: You requested GPUs: [0]\n    But your machine only "
+              "has: []\n$ conda list\npytorch                   1.1.0           py3.7_0\n"
+              "_pytorch_select           0.1                       cpu_0")
+    assert f is not None and f.category == "cpu-build-on-gpu" and "cpuonly" in f.fix
+
+
+def test_a_programs_cuda_is_unavailable_on_windows() -> None:
+    f = explain("app.server: [startup-check] CUDA is unavailable; falling back to the CPU.",
+                Context(facts=REAL, platform="win32"))
+    assert f and f[0].category == "cpu-build-on-gpu"
