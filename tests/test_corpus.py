@@ -173,8 +173,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 800 / 817
-TRAINING_FIX_VALIDITY = 815 / 817
+TRAINING_ACCURACY = 810 / 827
+TRAINING_FIX_VALIDITY = 825 / 827
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -392,10 +392,17 @@ TRAINING_FIX_VALIDITY = 815 / 817
 #   defined in file libX with link time reference" for a CUDA library (two CUDA releases'
 #   copies loaded), xFormers' banner's first line alone, conda's older `_pytorch_select` CPU
 #   selector, a program's "CUDA is unavailable" on Windows.
+# * 520/590 (88.1%, 93.9%) with C23-* (24 texts from trackers no round had used: LLM,
+#   speech, video and 3D, ROCm/XPU/DirectML, science and HPC projects; first sight: 10/10
+#   training, 14/14 held out; seven records whose collectors doubted the label were dropped
+#   before it was measured) and the model refitted with its training records: two guesses
+#   fewer (27, 18 right: one wrong guess became right, two wrong guesses none), so three
+#   fixes fewer count as valid (a wrong guess's command can still be a valid command for the
+#   tool that printed the text).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 506 / 576
-MEASURED_FIX_VALIDITY = 543 / 576
+MEASURED_ACCURACY = 520 / 590
+MEASURED_FIX_VALIDITY = 554 / 590
 
 
 @functools.cache
@@ -421,7 +428,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (29, 17)
+MEASURED_GUESSES = (27, 18)
 
 
 def _guesses() -> tuple[int, int]:
@@ -446,7 +453,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 94.3% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 93.9% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
