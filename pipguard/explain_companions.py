@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import (
-    TORCH_CORE,
-    TORCH_SYMBOL,
     Doc,
     Rule,
     _cmd,
@@ -28,15 +26,8 @@ from pipguard.explain_doc import (
     torch_lib_failure,
     undefined_symbol,
 )
+from pipguard.explain_phrases import TORCH_CORE, TORCH_SYMBOL, ext_package
 from pipguard.findings import Finding
-
-
-def _ext_package(path: str) -> str:
-    """``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash-attn``."""
-    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
-    return str(canonicalize_name(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1))
-                                 if m else "torchvision"))
-
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
 _NAMED = {"xformers": "xformers", "xformers_head": "xformers", "xformers_tail": "xformers",
@@ -114,7 +105,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                           "that extension made for this torch; pipguard doctor names the "
                           "packages that do not match it", doc.line(und), "pipguard doctor")
             return
-        m, pkg = m or und, (_ext_package(und["lib"]) if und["lib"]
+        m, pkg = m or und, (ext_package(und["lib"]) or "torchvision" if und["lib"]
                             else str(canonicalize_name(user or "")))
     elif not m and lib and (user := _importer(doc, lib)):
         m, pkg = lib, str(canonicalize_name(user))

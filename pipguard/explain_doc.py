@@ -23,6 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pipguard.explain_phrases import OWN_LIB
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
@@ -339,13 +340,6 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
 
 Rule = Callable[[Doc], Iterable[Finding]]
 
-# torch's own shared libraries (torch/lib/*, torch/_C*).
-OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
-# Names every torch has had: missing, the module imported is not the installed torch.
-TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
-# A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
-
 
 def undefined_symbol(doc: Doc) -> re.Match[str] | None:
     """``lib: undefined symbol: sym`` (Linux) or ``dlopen(lib) ... Symbol not found: _sym``
@@ -366,34 +360,3 @@ def torch_lib_failure(doc: Doc) -> re.Match[str] | None:
                     rf"version: {OWN_LIB}\.dylib requires|WinError 12[67][^\n]*?[/\\]"
                     rf"torch[/\\]+lib[/\\]+{OWN_LIB}\.dll|DLL load failed while importing _C\b"
                     rf"|WinError 127[^\n]*?[/\\]torch[/\\]+lib[/\\]+\w+\.dll")
-
-
-# Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
-# missing library, whatever DLL the message names.
-PAGE_FILE = r"WinError 1455|paging file is too small"
-
-# An install going on to succeed after what looked like a failure: pip's, uv's, conda's last
-# words (a warning the tool went past is not its failure).
-SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
-                       r"Executing transaction: done", re.M)
-
-# The text is an install: a download, an installer's frames or command line, conda's package
-# cache or errors.
-INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
-              r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
-              r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
-              r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
-              r"[/\\]pkgs[/\\]|Conda\w{0,30}Error")
-
-# An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
-# often a company proxy or mirror that re-signs TLS with its own CA.
-UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
-                 r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer|"
-                 r"SSL certificate problem|SSL peer certificate or SSH remote key was not OK")
-
-# NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
-NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
-
-# pip crashing (an exception it did not expect, not an error it reports): its traceback
-# follows "Exception:", on the next line or, in a reflowed paste, the same one.
-PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"

@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from pipguard.explain_doc import INSTALLING, NUMPY_ABSENT, SUCCEEDED, Doc, Rule, evidence
+from pipguard.explain_doc import Doc, Rule, evidence
+from pipguard.explain_phrases import CUDA_LIB, INSTALLING, NUMPY_ABSENT, SUCCEEDED
 from pipguard.findings import Finding
 from pipguard.wordmodel import WordModel, features
 
@@ -37,11 +38,9 @@ _NOTICE = re.compile(r"^[ \t]*(?:\[?(?:INFO|WARN(?:ING)?|DEBUG|NOTICE)\]?\b|[IW]
                      r"(?:info|warn\w*|debug)\b|\bwarn(?:ing)?s?\b|\b\w+Warning\b|\bINFO\b", re.I)
 
 _W = r"[^\n]{0,160}?"  # the two names of a pair: on one line
-_CUDA = (r"cudart|cublas\w*|cudnn\w*|nvrtc\w*|nccl|cusparse\w*|cufft\w*|curand|cusolver\w*|"
-         r"nvjitlink|cupti|cudss|cutensor\w*")
 # ... named as a library: a file (libX, X64_N.dll) or the library's own capitalised name, not a
 # folder or an image tag that contains the letters
-_LIB = (rf"\blib(?:{_CUDA})\b|\b(?:{_CUDA})(?:64_\w+)?\.(?:so|dll|dylib)\b|(?-i:\b(?:cuDNN|"
+_LIB = (rf"\blib(?:{CUDA_LIB})\b|\b(?:{CUDA_LIB})(?:64_\w+)?\.(?:so|dll|dylib)\b|(?-i:\b(?:cuDNN|"
         rf"cuBLAS\w*|cuSPARSE|cuFFT|cuRAND|cuSOLVER|NCCL|NVRTC|cuDSS|cuTENSOR)\b)")
 _LOAD = (r"not found|cannot (?:open|find|load)|can't (?:open|find|load)|No such file|could not "
          r"(?:be )?(?:find|found|load|loaded|locate)|failed to (?:load|open|find)|missing|"

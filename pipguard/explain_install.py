@@ -14,18 +14,8 @@ from collections.abc import Iterator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import (
-    PIP_CRASH,
-    SUCCEEDED,
-    UNTRUSTED_TLS,
-    Doc,
-    Rule,
-    _cmd,
-    _pin,
-    _public,
-    _req,
-    uv_conflict,
-)
+from pipguard.explain_doc import Doc, Rule, _cmd, _pin, _public, _req, uv_conflict
+from pipguard.explain_phrases import PIP_CRASH, SUCCEEDED, UNTRUSTED_TLS
 from pipguard.findings import Finding
 
 # A downloaded file whose hash is not the published one: pip, uv, Poetry (lock-file

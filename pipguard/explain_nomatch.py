@@ -18,7 +18,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipguard.explain_doc import UNTRUSTED_TLS, Doc, _cmd, _req, _spec, _v, uv_conflict
+from pipguard.explain_doc import Doc, _cmd, _req, _spec, _v, uv_conflict
+from pipguard.explain_phrases import OFFLINE, PROXY_REFUSED, UNTRUSTED_TLS
 from pipguard.findings import Finding
 
 
@@ -65,17 +66,10 @@ class _Miss:
 Why = tuple[str, str] | None  # (message, fix), or None: this case does not apply
 
 
-# pip's retries and skips that say it never got the index's page: the empty list that follows
-# is the network's doing, not the release's
-_PROXY = r"ProxyError|Tunnel connection failed|Proxy Authentication Required"
-_OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resolution|"
-            r"getaddrinfo failed|Name or service not known|ConnectTimeoutError|Connection refused|"
-            r"Network is unreachable")
-
-
 def _miss_unreachable(doc: Doc, x: _Miss) -> Why:
     """No versions at all, after pip failed to reach the index (a certificate it does not
-    trust, a proxy, no network): the index was never read."""
+    trust, a proxy, no network): the index was never read, and the empty list that follows
+    pip's retries and skips is the network's doing, not the release's."""
     if x.versions or doc.installer() != "pip" or (doc.find(r"Looking in indexes: [^\n,]*,") and not
             doc.find(rf"(?:Could not fetch URL|Retrying)[^\n]*?/simple/{re.escape(x.name)}/")):
         return None  # (another index may have answered, unless the one refused was its page)
@@ -84,12 +78,12 @@ def _miss_unreachable(doc: Doc, x: _Miss) -> Why:
                 "company proxy that re-signs TLS) presents, so it saw no versions at all; point "
                 "pip at the CA that signs it (global.cert in pip's configuration, or PIP_CERT), "
                 "then run the install again", "pip config set global.cert /path/to/ca-bundle.pem")
-    if doc.find(_PROXY):
+    if doc.find(PROXY_REFUSED):
         return ("pip never read the index: it could not get through the proxy (a 407 wants "
                 "credentials), so it saw no versions at all; set the proxy pip uses (global.proxy, "
                 "or HTTPS_PROXY), then run the install again",
                 "pip config set global.proxy http://PROXY:PORT")
-    if doc.find(_OFFLINE):
+    if doc.find(OFFLINE):
         return ("pip never read the index: it could not connect (no network, a name that does "
                 "not resolve, a firewall), so it saw no versions at all; check the index URL and "
                 "the network, or use a reachable mirror (global.index-url)",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import NUMPY_ABSENT, Doc, Rule, _cmd, _public, _v
+from pipguard.explain_doc import Doc, Rule, _cmd, _public, _v
+from pipguard.explain_phrases import NUMPY_ABSENT
 from pipguard.findings import Finding
 
 # typing_extensions release that added a name (its changelog): the ones torch & co import.

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import INSTALLING, PAGE_FILE, PIP_CRASH, Doc, Rule, _cmd, _req
+from pipguard.explain_doc import Doc, Rule, _cmd, _req
+from pipguard.explain_phrases import INSTALLING, PAGE_FILE, PIP_CRASH
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.

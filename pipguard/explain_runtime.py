@@ -15,10 +15,6 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import (
-    OWN_LIB,
-    PAGE_FILE,
-    TORCH_CORE,
-    TORCH_SYMBOL,
     Doc,
     Rule,
     _cmd,
@@ -28,10 +24,8 @@ from pipguard.explain_doc import (
     torch_lib_failure,
     undefined_symbol,
 )
+from pipguard.explain_phrases import CUDA_LIB, OWN_LIB, PAGE_FILE, TORCH_CORE, TORCH_SYMBOL
 from pipguard.findings import Finding
-
-_CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
-             r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
@@ -47,19 +41,19 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       "own runtime), or put the CUDA runtime's lib dir on LD_LIBRARY_PATH",
                       doc.line(bnb), _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
         return
-    lib = rf"(?:lib(?:{_CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{_CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
+    lib = rf"(?:lib(?:{CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|"
                  rf"(?:Could not load (?:dynamic )?library|Could not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
                  rf"(?:incompatibility|mismatch)[^\n]*")
-    m = m or doc.find(rf"lib(?:{_CUDA_LIB})\S* not found in the system path|Missing dependency: "
+    m = m or doc.find(rf"lib(?:{CUDA_LIB})\S* not found in the system path|Missing dependency: "
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "
                       rf"library was not detected|cuDNN/MIOpen library not found|"
                       rf"libcuda\.so cannot found!\s*Possible files|PTX JIT compiler library not "
                       rf"found|CUDA driver is a stub library|CUDA is not linked properly|Could not "
                       rf"find any NVRTC library|couldn't find libcudart|cuDNN library not found|"
-                      rf"Error in dlopen for library lib(?:{_CUDA_LIB})|error in LoadLibrary for "
-                      rf"(?:{_CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
+                      rf"Error in dlopen for library lib(?:{CUDA_LIB})|error in LoadLibrary for "
+                      rf"(?:{CUDA_LIB})\w*\.dll|NVRTC_ERROR_BUILTIN_OPERATION_FAILURE|Cannot find "
                       rf"ptxas|failed to open (?:lib)?nvrtc-builtins[\w.-]*|"  # (NVRTC's own)
                       rf"CUDA_PATH is set but CUDA wasn'?t able to be loaded")  # (onnxruntime's)
     if m and ("dso_loader" in doc.line(m) or doc.find(r"Ignore above cudart dlerror")):
@@ -85,7 +79,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       + _reinstall_torch(doc))
         return
     und = undefined_symbol(doc)
-    if und and re.search(rf"^(?:__)?(?:{_CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
+    if und and re.search(rf"^(?:__)?(?:{CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
                          + (und["lib"] or ""), re.I) and not re.search(TORCH_SYMBOL, und["sym"]):
         m = und
     if not m or doc.find(PAGE_FILE):
@@ -141,8 +135,8 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
     reference": a library linked against one CUDA release's libX found an older copy of it
     (the same soname; another release) loaded first."""
     m = doc.near("with link time reference", rf"(?P<lib>[^\s:'\"()\[\]]+\.so[\d.]*)/?\)?: symbol "
-                 rf"(?P<sym>\w+),? version lib(?:{_CUDA_LIB})[\w.]*?\.so[\d.]* not defined in "
-                 rf"file (?P<file>lib(?:{_CUDA_LIB})[\w.]*?\.so[\d.]*) with link time reference")
+                 rf"(?P<sym>\w+),? version lib(?:{CUDA_LIB})[\w.]*?\.so[\d.]* not defined in "
+                 rf"file (?P<file>lib(?:{CUDA_LIB})[\w.]*?\.so[\d.]*) with link time reference")
     if not m:
         return
     name = re.split(r"[/\\]", m["lib"])[-1]
@@ -150,7 +144,7 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
     owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)[/\\]",
                       doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
     user = owner[1] if owner and owner[1] != "torch" and not re.match(
-        rf"lib(?:{_CUDA_LIB})", name) else None
+        rf"lib(?:{CUDA_LIB})", name) else None
     yield Finding("cuda-libraries", "error",
                   f"{name} was linked against a newer {m['file']} than the one loaded (it lacks "
                   f"{m['sym']}): copies of one CUDA library from two CUDA releases are on the "
@@ -235,7 +229,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
         m = lib
     if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)",
                                    und["lib"] or "") \
-            and not re.search(rf"^(?:__)?(?:{_CUDA_LIB})", und["sym"], re.I):
+            and not re.search(rf"^(?:__)?(?:{CUDA_LIB})", und["sym"], re.I):
         m = und
     if not m:
         return

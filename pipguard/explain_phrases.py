@@ -1,0 +1,73 @@
+"""What the phrases several ``explain`` rule modules read mean: one definition each.
+
+The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
+going on to succeed, Windows' page file, an index out of reach (a refused certificate, a
+proxy, no network), NumPy absent, pip crashing;
+and the distribution a compiled extension's file belongs to. Pure text, no document: the
+document view (:mod:`pipguard.explain_doc`) and the rule modules read these.
+"""
+
+from __future__ import annotations
+
+import re
+
+from packaging.utils import canonicalize_name
+
+# The CUDA libraries torch and its extensions load (libX.so.N, X64_N.dll), by their names'
+# stems: the nvidia-* wheels' and the toolkit's.
+CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
+            r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
+
+# torch's own shared libraries (torch/lib/*, torch/_C*).
+OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
+# Names every torch has had: missing, the module imported is not the installed torch.
+TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
+# A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
+TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
+
+# Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
+# missing library, whatever DLL the message names.
+PAGE_FILE = r"WinError 1455|paging file is too small"
+
+# An install going on to succeed after what looked like a failure: pip's, uv's, conda's last
+# words (a warning the tool went past is not its failure).
+SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
+                       r"Executing transaction: done", re.M)
+
+# The text is an install: a download, an installer's frames or command line, conda's package
+# cache or errors.
+INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
+              r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
+              r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
+              r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
+              r"[/\\]pkgs[/\\]|Conda\w{0,30}Error")
+
+# An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
+# often a company proxy or mirror that re-signs TLS with its own CA.
+UNTRUSTED_TLS = (r"CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSLCertVerificationError|"
+                 r"problem confirming the ssl certificate|invalid peer certificate|UnknownIssuer|"
+                 r"SSL certificate problem|SSL peer certificate or SSH remote key was not OK")
+
+# ... a proxy refusing the way through, and no network at all (pip's urllib3 and the OS).
+PROXY_REFUSED = r"ProxyError|Tunnel connection failed|Proxy Authentication Required"
+OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resolution|"
+           r"getaddrinfo failed|Name or service not known|ConnectTimeoutError|Connection refused|"
+           r"Network is unreachable")
+
+# NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
+NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
+
+# pip crashing (an exception it did not expect, not an error it reports): its traceback
+# follows "Exception:", on the next line or, in a reflowed paste, the same one.
+PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"
+
+
+def ext_package(path: str) -> str | None:
+    """The distribution a compiled extension under site-packages belongs to, by its folder or
+    its own file's module name: ``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` ->
+    ``flash-attn``, ``.../site-packages/lmdeploy/lib/_turbomind...so`` -> ``lmdeploy``;
+    ``None`` outside site-packages. (A module's name taken for its distribution's: right for
+    most of torch's companions, not for every package.)"""
+    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
+    return str(canonicalize_name(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1)))) if m \
+        else None
