@@ -165,9 +165,10 @@ class Doc:
         return self.ctx.machine or (self.ctx.hardware.machine if self.ctx.hardware else None)
 
     def python(self) -> str | None:
-        """``"3.11"``: from paths, tags or a banner in the text, else from the context."""
+        """``"3.11"``: from paths, tags or a banner in the text (or Windows' launcher run as a
+        command: ``py -3.11``), else from the context."""
         if m := self.find(r"python3\.(\d+)(?:[/\\]|(?= -m\b))|Python3(\d\d)[/\\]|\bcp3(\d+)\b|"
-                          r"Python 3\.(\d+)|\bpy(?:\.exe)? -3\.(\d+)\b"):  # (Windows' launcher)
+                          r"Python 3\.(\d+)|(?:^|(?<=\n)|[>$&|;]) ?py(?:\.exe)? -3\.(\d+)\b"):
             return f"3.{next(g for g in m.groups() if g)}"
         pv = self.ctx.python_version
         return ".".join(pv.split(".")[:2]) if pv else None

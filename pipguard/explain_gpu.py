@@ -295,16 +295,20 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
 
 def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
     """conda's solver settling on pytorch's CPU variant: a ``*_cpu_0`` build of pytorch, the
-    ``pytorch-mutex`` that selects it (``_pytorch_select`` before 2020), or the ``cpuonly``
-    package that pins it."""
+    ``pytorch-mutex`` that selects it, or the ``cpuonly`` package that pins it; before 2020,
+    the defaults channel's ``_pytorch_select`` (no ``cpuonly`` there). Not a plan's line that
+    replaces it (``-->``), nor where the user asked for the CPU."""
     own = r"^[ \t]*(?:\S+::)?{0}[- \t]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
     m = doc.find(own.format("pytorch") + r"\d[\d.]*[- \t]+py\d\.?\d+_cpu_\d|"
                  + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|" + own.format("cpuonly")
-                 + r"\d|" + own.format("_pytorch_select") + r"[\d.]+[- \t]+cpu_\d", re.I | re.M)
+                 + r"\d", re.I | re.M)
+    old = doc.find(own.format("_pytorch_select") + r"[\d.]+[- \t]+cpu_\d", re.I | re.M)
     asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
                      r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU
-    if m and not asked and doc.platform() != "darwin" and not doc.find(r"not compiled with CUDA"):
-        # (a warning: a listing is weaker evidence than an error, which goes first)
+    if asked or doc.platform() == "darwin" or doc.find(r"not compiled with CUDA"):
+        return
+    # (warnings: a listing is weaker evidence than an error, which goes first)
+    if m and "-->" not in doc.line(m):
         yield Finding("cpu-build-on-gpu", "warning", "conda chose pytorch's CPU variant: the "
                       "cpuonly package (installed once, or pulled in by another package) pins "
                       "pytorch-mutex to cpu; remove it and install the CUDA variant (the pytorch "
@@ -312,6 +316,13 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                       "pytorch-gpu)",
                       doc.line(m), "conda remove cpuonly && conda install pytorch pytorch-cuda "
                       "-c pytorch -c nvidia")
+    elif old and "-->" not in doc.line(old) and not doc.find(
+            r"\bpytorch[- \t]+\d[\d.]*[- \t]+py\S*cuda"):  # (a row of a reflowed paste too)
+        yield Finding("cpu-build-on-gpu", "warning", "conda installed pytorch's CPU build "
+                      "(_pytorch_select cpu_0 selects it: the defaults channel's selector, "
+                      "before pytorch-mutex); install the CUDA build with the cudatoolkit the "
+                      "driver supports", doc.line(old),
+                      "conda install pytorch cudatoolkit -c pytorch")
 
 
 # A program's own "no GPU".

@@ -24,8 +24,32 @@ from pipguard.explain_doc import (
     torch_lib_failure,
     undefined_symbol,
 )
-from pipguard.explain_phrases import CUDA_LIB, OWN_LIB, PAGE_FILE, TORCH_CORE, TORCH_SYMBOL
+from pipguard.explain_phrases import (
+    CUDA_LIB,
+    OWN_LIB,
+    PAGE_FILE,
+    TORCH_CORE,
+    TORCH_SYMBOL,
+    ext_package,
+)
 from pipguard.findings import Finding
+
+# A CUDA outside the nvidia-* wheels, first on the library path.
+_SYSTEM_CUDA = (r"/usr/local/cuda[^\s:'\"]*|/usr/lib/x86_64-linux-gnu/lib(?:cu|nv)\w*|"
+                r"LD_LIBRARY_PATH")
+
+
+def _wheel_dir(named: str) -> str:
+    """The nvidia-* wheel's folder for the CUDA library ``named`` names (nvidia/<dir>/lib)."""
+    sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti",
+                    named, re.I)
+    return (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc")
+
+
+def _wheel_libs_first(lib_dir: str) -> str:
+    """The command that puts the nvidia-* wheel's copy of a CUDA library first."""
+    return ("export LD_LIBRARY_PATH=\"$(python -c \"import site; print(site.getsitepackages()[0] "
+            f"+ '/nvidia/{lib_dir}/lib')\"):$LD_LIBRARY_PATH\"")
 
 
 def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
@@ -84,11 +108,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         m = und
     if not m or doc.find(PAGE_FILE):
         return
-    shadow = doc.find(r"/usr/local/cuda[^\s:'\"]*|/usr/lib/x86_64-linux-gnu/lib(?:cu|nv)\w*|"
-                      r"LD_LIBRARY_PATH")
-    sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti",
-                    m.group("sym") if m is und else m.group(0), re.I)
-    lib_dir = (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc")
+    shadow = doc.find(_SYSTEM_CUDA)
+    lib_dir = _wheel_dir(m.group("sym") if m is und else m.group(0))
     if m is und or shadow or m.group(0).startswith("cuDNN version"):
         yield Finding("cuda-libraries", "error",
                       "a CUDA library from outside the torch wheel (a system CUDA or cuDNN on "
@@ -97,8 +118,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       "the wheel's lib dir first, or drop the system CUDA dir from LD_LIBRARY_PATH",
                       doc.line(m) + (f"\n{shadow.group(0)}" if shadow and shadow.group(0) not in
                                      doc.line(m) else ""),
-                      "export LD_LIBRARY_PATH=\"$(python -c \"import site; print(site."
-                      f"getsitepackages()[0] + '/nvidia/{lib_dir}/lib')\"):$LD_LIBRARY_PATH\"")
+                      _wheel_libs_first(lib_dir))
     elif doc.find(r"onnxruntime(?:_providers_cuda|_pybind_state|::)"):
         yield Finding("cuda-libraries", "error",
                       "onnxruntime-gpu could not load the CUDA and cuDNN it was built for (each "
@@ -132,27 +152,27 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
 
 def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
     """glibc's "symbol S, version libX.so.N not defined in file libX.so.N with link time
-    reference": a library linked against one CUDA release's libX found an older copy of it
-    (the same soname; another release) loaded first."""
+    reference": a library linked against one release of a CUDA library (CUDA's, cuDNN's)
+    found another release's copy of it (the same soname) loaded first."""
     m = doc.near("with link time reference", rf"(?P<lib>[^\s:'\"()\[\]]+\.so[\d.]*)/?\)?: symbol "
                  rf"(?P<sym>\w+),? version lib(?:{CUDA_LIB})[\w.]*?\.so[\d.]* not defined in "
                  rf"file (?P<file>lib(?:{CUDA_LIB})[\w.]*?\.so[\d.]*) with link time reference")
     if not m:
         return
     name = re.split(r"[/\\]", m["lib"])[-1]
-    # (the loading package: its folder on the failing line, a Markdown link's text included)
-    owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)[/\\]",
-                      doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
-    user = owner[1] if owner and owner[1] != "torch" and not re.match(
-        rf"lib(?:{CUDA_LIB})", name) else None
+    # (the loading package: its folder or file on the failing line, a Markdown link's text too)
+    owner = ext_package(doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
+    user = None if owner in (None, "torch", "nvidia") or re.match(rf"lib(?:{CUDA_LIB})", name) \
+        else owner
+    shadow = doc.find(_SYSTEM_CUDA)
     yield Finding("cuda-libraries", "error",
-                  f"{name} was linked against a newer {m['file']} than the one loaded (it lacks "
-                  f"{m['sym']}): copies of one CUDA library from two CUDA releases are on the "
-                  "library path (a conda cudatoolkit, a system CUDA, another package's copy); "
-                  "load one release's copies" + (f", or install the {user} build for the CUDA "
-                                                 "release loaded here" if user else ""),
-                  doc.line(m), _cmd("pipguard", "install", "--force-reinstall", "--no-deps",
-                                    str(canonicalize_name(user))) if user
+                  f"{name} needs {m['sym']} from {m['file']}, and the {m['file']} loaded lacks "
+                  "it: a copy from another release of that library (a system CUDA on the "
+                  "library path, a conda cudatoolkit, another package's copy) is found first; "
+                  "load one release's copies" + (f", or install the {user} build for the one "
+                                                 "loaded here" if user and not shadow else ""),
+                  doc.line(m), _wheel_libs_first(_wheel_dir(m["file"])) if shadow
+                  else _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
                   else _reinstall_torch(doc, exact=True))
 
 

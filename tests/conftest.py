@@ -7,7 +7,9 @@ use ``index_server`` start with no faults, no ETag rules and an empty request lo
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,10 +84,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto`` (``addopts``): a worker per core for the everyday run (``-m "not
-    integration"``: CPU-bound, more workers than cores only add their start-up), at least four
-    where integration tests run (they mostly wait on pip, servers and venvs)."""
-    cores = os.cpu_count() or 1
-    everyday = "not integration" in " ".join(str(config.getoption("markexpr") or "").split())
-    return cores if everyday else max(4, cores)
+@pytest.hookimpl(optionalhook=True)  # (a run without xdist: -p no:xdist)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (``addopts``): a worker per core this process may use for a run without
+    integration tests (the everyday ``-m "not integration"``: CPU-bound, more workers than
+    cores only add their start-up), at least four where integration tests run (they mostly
+    wait on pip, servers and venvs). ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides: ``None``
+    leaves it to xdist."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    return cores if _excludes_integration(str(config.getoption("markexpr") or "")) \
+        else max(4, cores)
+
+
+def _excludes_integration(markexpr: str) -> bool:
+    """Whether ``-m markexpr`` deselects every integration test, whatever other marks a test
+    has: an expression of names, ``and``, ``or``, ``not`` and parentheses, tried with each
+    truth of its other names (anything else: not known to, so ``False``)."""
+    tokens = re.findall(r"\(|\)|[A-Za-z_]\w*|\S+", markexpr)
+    if not markexpr.strip() or any(t not in ("(", ")") and not t.isidentifier() for t in tokens):
+        return False
+    others = sorted({t for t in tokens if t.isidentifier()} - {"and", "or", "not", "integration"})
+    if len(others) > 8:
+        return False
+    for truths in itertools.product((False, True), repeat=len(others)):
+        names = dict(zip(others, truths, strict=True), integration=True)
+        expr = " ".join(t if t in ("(", ")", "and", "or", "not") else str(names[t])
+                        for t in tokens)
+        if eval(expr, {"__builtins__": {}}):  # only True, False, and, or, not, parentheses
+            return False
+    return True

@@ -366,6 +366,8 @@ def test_windows_launchers_python_is_the_one_that_ran_pip(kb: ExplainFacts) -> N
             "distribution found for torch")  # fmt: skip
     f = first(text, Context(facts=kb, platform="win32"))
     assert f.category == "no-matching-distribution" and "Python 3.8" in f.message
+    said = "I also tried py -3.8 before.\n" + text.replace("py -3.8 -m pip", "pip")
+    assert "Python 3.8" not in first(said, Context(facts=kb, platform="win32")).message
 
 
 def test_from_versions_none_without_context_lists_the_usual_causes(no_kb: ExplainFacts) -> None:

@@ -736,26 +736,42 @@ def test_a_datasets_download_by_url_cut_off_is_not_an_install() -> None:
     assert f is None or f.category != "download-integrity"
 
 
+_LINKED = ": symbol {}, version {} not defined in file {} with link time reference"
+
+
 @pytest.mark.parametrize(("text", "fix"), [
-    # two CUDA releases' cuBLAS: the pair torch's wheel brings is one release
+    # two releases' cuBLAS: the pair torch's wheel brings is one release
     ("OSError: /opt/conda/lib/python3.10/site-packages/torch/lib/../../nvidia/cublas/lib/"
-     "libcublas.so.12: symbol cublasLtGetStatusString, version libcublasLt.so.12 not defined in "
-     "file libcublasLt.so.12 with link time reference", "pipguard install --force-reinstall torch"),
-    # a package's extension linked against a newer CUDA runtime than the one loaded
-    ("ImportError: /venv/lib/python3.11/site-packages/vllm/_C.abi3.so: symbol "
-     "cudaGraphInstantiateWithFlags version libcudart.so.12 not defined in file libcudart.so.12 "
-     "with link time reference", "pipguard install --force-reinstall --no-deps vllm"),
+     "libcublas.so.12" + _LINKED.format("cublasLtGetStatusString", "libcublasLt.so.12",
+                                        "libcublasLt.so.12"),
+     "pipguard install --force-reinstall torch"),
+    # a package's extension (in its folder, or alone in site-packages) linked against another
+    # CUDA runtime than the one loaded
+    ("ImportError: /venv/lib/python3.11/site-packages/vllm/_C.abi3.so"
+     + _LINKED.format("cudaGraphInstantiateWithFlags", "libcudart.so.12", "libcudart.so.12"),
+     "pipguard install --force-reinstall --no-deps vllm"),
+    ("ImportError: /venv/lib/python3.10/site-packages/flash_attn_2_cuda.cpython-310-x86_64-linux-"
+     "gnu.so" + _LINKED.format("cudaGetDriverEntryPointByVersion", "libcudart.so.12",
+                               "libcudart.so.12"),
+     "pipguard install --force-reinstall --no-deps flash-attn"),
+    # a system CUDA first on LD_LIBRARY_PATH: the wheel's copy first, not a reinstall
+    ("$ echo $LD_LIBRARY_PATH\n/usr/local/cuda-12.0/lib64\nOSError: /venv/lib/python3.11/site-"
+     "packages/nvidia/cublas/lib/libcublas.so.12" + _LINKED.format(
+         "cublasLtGetStatusString", "libcublasLt.so.12", "libcublasLt.so.12"),
+     "export LD_LIBRARY_PATH=\"$(python -c \"import site; print(site.getsitepackages()[0] + "
+     "'/nvidia/cublas/lib')\"):$LD_LIBRARY_PATH\""),
 ])
-def test_a_cuda_library_older_than_the_one_linked_against(text: str, fix: str) -> None:
+def test_a_cuda_library_from_another_release_than_the_one_linked_against(text: str,
+                                                                          fix: str) -> None:
     f = first(text)
     assert f is not None and (f.category, f.severity, f.fix) == ("cuda-libraries", "error", fix)
-    assert "two CUDA releases" in f.message
+    assert "another release of that library" in f.message and "newer" not in f.message
 
 
 def test_a_versioned_symbol_of_another_library_is_not_a_cuda_release_mix() -> None:
-    f = first("ImportError: /usr/lib/libfoo.so.1: symbol bar, version libssl.so.3 not defined in "
-              "file libssl.so.3 with link time reference")
-    assert f is None or "two CUDA releases" not in f.message
+    f = first("ImportError: /usr/lib/libfoo.so.1" + _LINKED.format("bar", "libssl.so.3",
+                                                                  "libssl.so.3"))
+    assert f is None or "another release of that library" not in f.message
 
 
 def test_xformers_banners_first_line_alone_is_a_companion_mismatch() -> None:
@@ -767,7 +783,20 @@ def test_condas_older_cpu_selector_in_a_listing() -> None:
     f = first("MisconfigurationException: You requested GPUs: [0]\n    But your machine only "
               "has: []\n$ conda list\npytorch                   1.1.0           py3.7_0\n"
               "_pytorch_select           0.1                       cpu_0")
-    assert f is not None and f.category == "cpu-build-on-gpu" and "cpuonly" in f.fix
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert f.fix == "conda install pytorch cudatoolkit -c pytorch"  # (no cpuonly to remove)
+
+
+@pytest.mark.parametrize("listing", [
+    "  _pytorch_select   0.1-cpu_0 --> 0.2-gpu_0",  # a plan moving to the GPU build
+    "  pytorch-mutex     1.0-cpu --> 1.0-cuda",
+    "_pytorch_select           0.1                       cpu_0\npytorch                   1.4.0"
+    "           py3.7_cuda10.1.243_cudnn7.6.3_0",  # a stale selector beside a CUDA build
+])
+def test_condas_cpu_selector_replaced_or_beside_a_cuda_build_is_no_finding(listing: str) -> None:
+    f = first(f"The following packages will be UPDATED:\n\n{listing}\n\nRuntimeError: CUDA "
+              "out of memory. Tried to allocate 20.00 MiB")
+    assert f is None or f.category != "cpu-build-on-gpu"
 
 
 def test_a_programs_cuda_is_unavailable_on_windows() -> None:
