@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.explain_phrases import OWN_LIB
+from pipguard.explain_phrases import OWN_LIB, distribution
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
@@ -330,13 +330,13 @@ def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | Non
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     """The package whose code was loading when ``m`` failed (its last frame, torch's
     ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
-    that ran); ``None`` when it is torch itself."""
+    that ran), by its distribution's name; ``None`` when it is torch itself."""
     before = doc.text[: m.start()]
     frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
     stated = re.findall(r"^[ \t]*(?:from|import) ([A-Za-z]\w*)", before, re.M)
     last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
         stated[-1] if stated else None)
-    return None if last in (None, "torch") else last
+    return None if last in (None, "torch") else distribution(last)
 
 
 Rule = Callable[[Doc], Iterable[Finding]]

@@ -2,9 +2,9 @@
 
 The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
 going on to succeed, Windows' page file, an index out of reach (a refused certificate, a
-proxy, no network), NumPy absent, pip crashing;
-and the distribution a compiled extension's file belongs to. Pure text, no document: the
-document view (:mod:`pipguard.explain_doc`) and the rule modules read these.
+proxy, no network), NumPy absent, pip crashing; and the distribution an import name or a
+compiled extension's file belongs to. Pure text, no document: the document view
+(:mod:`pipguard.explain_doc`) and the rule modules read these.
 """
 
 from __future__ import annotations
@@ -62,12 +62,30 @@ NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"
 
 
+# Import names whose distribution on PyPI is named otherwise (a fix that installs the import
+# name would fetch another project, or none): torch's extensions and what they load next to.
+_DISTRIBUTIONS = {
+    "awq": "autoawq", "auto_gptq": "auto-gptq", "autogptq_cuda": "auto-gptq",
+    "exllama_kernels": "auto-gptq", "exllamav2_kernels": "auto-gptq", "amp_C": "apex",
+    "fused_layer_norm_cuda": "apex", "fused_dense_lib": "flash-attn",
+    "dropout_layer_norm": "flash-attn", "rotary_emb": "flash-attn", "xentropy_cuda_lib":
+    "flash-attn", "selective_scan": "mamba-ssm", "cupy_backends": "cupy", "paddle":
+    "paddlepaddle", "cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn",
+    "skimage": "scikit-image", "yaml": "pyyaml", "MinkowskiEngine": "minkowskiengine",
+    "ipex": "intel-extension-for-pytorch", "tensorrt_llm": "tensorrt-llm",
+}
+
+
+def distribution(module: str) -> str:
+    """The distribution (canonical name) that installs import name ``module``."""
+    return str(canonicalize_name(_DISTRIBUTIONS.get(module, module)))
+
+
 def ext_package(path: str) -> str | None:
     """The distribution a compiled extension under site-packages belongs to, by its folder or
     its own file's module name: ``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` ->
     ``flash-attn``, ``.../site-packages/lmdeploy/lib/_turbomind...so`` -> ``lmdeploy``;
-    ``None`` outside site-packages. (A module's name taken for its distribution's: right for
-    most of torch's companions, not for every package.)"""
+    ``None`` outside site-packages. (A module's name is its distribution's but where
+    :func:`distribution` knows otherwise.)"""
     m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
-    return str(canonicalize_name(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1)))) if m \
-        else None
+    return distribution(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1))) if m else None

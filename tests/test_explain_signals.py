@@ -803,3 +803,16 @@ def test_a_programs_cuda_is_unavailable_on_windows() -> None:
     f = explain("app.server: [startup-check] CUDA is unavailable; falling back to the CPU.",
                 Context(facts=REAL, platform="win32"))
     assert f and f[0].category == "cpu-build-on-gpu"
+
+
+@pytest.mark.parametrize(("text", "package"), [
+    # an import name that is another project's (or no project's) on PyPI: its distribution
+    ("ImportError: /venv/lib/python3.10/site-packages/awq_ext.cpython-310-x86_64-linux-gnu.so: "
+     "undefined symbol: _ZN3c104cuda9SetDeviceEi", "autoawq"),
+    ("  File \"/venv/lib/python3.10/site-packages/paddle/base/core.py\", line 268, in "
+     "<module>\n    from . import libpaddle\nImportError: libcudnn.so.8: cannot open shared "
+     "object file: No such file or directory", "paddlepaddle"),
+])
+def test_a_fix_names_the_distribution_not_the_import_name(text: str, package: str) -> None:
+    f = first(text)
+    assert f is not None and f.fix.split()[-1] == package
