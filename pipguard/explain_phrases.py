@@ -72,7 +72,7 @@ _DISTRIBUTIONS = {
     "flash-attn", "selective_scan": "mamba-ssm", "cupy_backends": "cupy", "paddle":
     "paddlepaddle", "cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn",
     "skimage": "scikit-image", "yaml": "pyyaml", "MinkowskiEngine": "minkowskiengine",
-    "ipex": "intel-extension-for-pytorch", "tensorrt_llm": "tensorrt-llm",
+    "tensorrt_llm": "tensorrt-llm",
 }
 
 
