@@ -173,8 +173,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 810 / 827
-TRAINING_FIX_VALIDITY = 825 / 827
+TRAINING_ACCURACY = 819 / 837
+TRAINING_FIX_VALIDITY = 835 / 837
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -399,10 +399,15 @@ TRAINING_FIX_VALIDITY = 825 / 827
 #   fewer (27, 18 right: one wrong guess became right, two wrong guesses none), so three
 #   fixes fewer count as valid (a wrong guess's command can still be a valid command for the
 #   tool that printed the text).
+# * 526/598 (88.0%, 93.6%) with C24-* (18 texts whose decisive line is a library's, a
+#   framework's, a container's or an installer's own rarer check; first sight: 9/10 training,
+#   7/8 held out; eleven records whose collectors doubted the label were dropped before it was
+#   measured) and the model refitted with its training records (one held-out record fewer
+#   right than at first sight; which, not looked into).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 520 / 590
-MEASURED_FIX_VALIDITY = 554 / 590
+MEASURED_ACCURACY = 526 / 598
+MEASURED_FIX_VALIDITY = 560 / 598
 
 
 @functools.cache
@@ -453,7 +458,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 93.9% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
