@@ -51,6 +51,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"PTX was compiled with an unsupported toolchain|"
                  r"has been compiled with your version\s+of the CUDA driver|"  # (torch's, its tail)
                  r"unsatisfied condition: (?:cuda|driver) ?>=|"
+                 r"(?P<ngc>built for NVIDIA Driver Release (?P<release>\d+(?:\.\d+)*) or later, "
+                 r"but\s+version \S+ was detected and compatibility mode is UNAVAILABLE)|"
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  # torch.utils.cpp_extension building with no GPU in sight (a docker build)
                  r"No CUDA runtime is found, using CUDA_HOME|"
@@ -73,7 +75,8 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"is not available on CPU\. Please make sure torch can access a CUDA device|"
                  r"No GPU found\. A GPU is needed|"
                  r"torch\.cuda\.is_available\(\) should be True but is False|"
-                 r"(?P<box>nvml error: driver not loaded|"
+                 r"(?P<box>nvml error: driver not loaded|(?P<wsl>WSL environment detected but no "
+                 r"adapters were found)|"
                  r"initialization error: load library failed: libnvidia-ml|"
                  r"could not select device driver \S* with "
                  r"capabilities: \[\[gpu\]\]|unknown or invalid runtime name: nvidia|"
@@ -84,6 +87,18 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
     os_name = "win32" if doc.platform() == "win32" else "linux"
     env = None if m else _collect_env_driver(doc, os_name)
     if not (m := m or (env[0] if env else None)):
+        return
+    if m.groupdict().get("wsl"):
+        yield Finding("gpu-build-without-gpu", "error", "the NVIDIA container runtime found no "
+                      "GPU adapter in WSL: WSL 1 has none (only WSL 2 passes the GPU through, "
+                      "with the NVIDIA driver installed on Windows); move the distribution to "
+                      "WSL 2 (wsl --set-version <distro> 2)", doc.line(m), "pipguard detect")
+        return
+    if m.groupdict().get("ngc"):
+        yield Finding("driver-too-old", "error", "this container's CUDA needs NVIDIA driver "
+                      f"{m['release']} or later and this GPU cannot use CUDA's forward "
+                      "compatibility: update the host's driver, or use a container release "
+                      "built for the driver it has", doc.line(m), "pipguard detect")
         return
     if m.groupdict().get("box"):  # Docker could not hand the container a GPU
         yield Finding("gpu-build-without-gpu", "error", "Docker could not give this container a "

@@ -172,12 +172,15 @@ def project_python_range(doc: Doc) -> Iterator[Finding]:
 
 
 def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
-    """pip refusing a wheel file named outright (a path or URL): its tags are not this
+    """pip (or uv) refusing a wheel file named outright (a path or URL): its tags are not this
     interpreter's or platform's."""
-    if not (m := doc.near("is not a supported wheel", r"(\S+\.whl) is not a supported wheel")):
+    if not (m := doc.near(r"is not a supported wheel|URL dependency is incompatible", r"(?P<whl>"
+                          r"\S+\.whl) is not a supported wheel|A URL dependency is incompatible "
+                          r"with the current platform: (?P<url>\S+\.whl)")):
         return
+    wheel = m["whl"] or m["url"]
     try:
-        name, version, _, tags = parse_wheel_filename(m.group(1).split("/")[-1])
+        name, version, _, tags = parse_wheel_filename(wheel.split("/")[-1])
     except InvalidWheelFilename:
         name, version, tags = canonicalize_name("torch"), None, frozenset()
     built = sorted({f"{t.interpreter}-{t.platform}" for t in tags})
@@ -186,7 +189,7 @@ def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
             rf"python3\.{py[2:]}\b|Python 3\.{py[2:]}\b"):
         py = ".".join(pv.split(".")[:2]) if pv else None
     yield Finding("no-matching-distribution", "error",
-                  f"{m.group(1)} is built for {', '.join(built) or 'another target'}, which this "
+                  f"{wheel} is built for {', '.join(built) or 'another target'}, which this "
                   f"interpreter{f' (Python {py})' if py else ''} cannot use: take the file for "
                   "this Python and platform", doc.line(m),
                   _cmd("pipguard", "install", _pin(name, version.public if version else None)))

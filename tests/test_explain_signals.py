@@ -816,3 +816,25 @@ def test_a_programs_cuda_is_unavailable_on_windows() -> None:
 def test_a_fix_names_the_distribution_not_the_import_name(text: str, package: str) -> None:
     f = first(text)
     assert f is not None and f.fix.split()[-1] == package
+
+
+def test_an_ngc_containers_driver_banner_is_a_driver_too_old() -> None:
+    f = first("ERROR: This container was built for NVIDIA Driver Release 550.54 or later, but\n"
+              "       version 470.223.02 was detected and compatibility mode is UNAVAILABLE.")
+    assert f is not None and (f.category, f.severity) == ("driver-too-old", "error")
+    assert "550.54 or later" in f.message
+
+
+def test_wsl_without_a_gpu_adapter_is_a_gpu_build_without_gpu() -> None:
+    f = first("docker: Error response from daemon: failed to create task for container: "
+              "nvidia-container-cli: initialization error: WSL environment detected but no "
+              "adapters were found: unknown.")
+    assert f is not None and f.category == "gpu-build-without-gpu" and "WSL 2" in f.message
+
+
+def test_uvs_url_dependency_for_another_platform_names_the_wheels_target() -> None:
+    f = first("error: Failed to determine installation plan\n  Caused by: A URL dependency is "
+              "incompatible with the current platform: https://example.org/whl/torch-2.8.0%2Bcu128-"
+              "cp311-cp311-manylinux_2_28_x86_64.whl")
+    assert f is not None and f.category == "no-matching-distribution"
+    assert "cp311-manylinux_2_28_x86_64" in f.message and f.fix.startswith("uv pip install")
