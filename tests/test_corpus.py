@@ -173,8 +173,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 819 / 837
-TRAINING_FIX_VALIDITY = 835 / 837
+TRAINING_ACCURACY = 834 / 852
+TRAINING_FIX_VALIDITY = 850 / 852
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -407,10 +407,16 @@ TRAINING_FIX_VALIDITY = 835 / 837
 #   training records: NGC containers' "built for NVIDIA Driver Release X ... compatibility
 #   mode is UNAVAILABLE", the container runtime's "WSL environment detected but no adapters",
 #   uv's "A URL dependency is incompatible with the current platform".
+# * 537/611 (87.9%, 93.5%) with C25-* (28 texts in the shapes where earlier rounds found the
+#   most varied wordings: Python versions, libraries checking torch, GPUs too old or new for
+#   a feature, CUDA libraries in other programs' words; first sight: 14/15 training, 10/13
+#   held out, 76.9%; nine records whose collectors doubted the label were dropped before it
+#   was measured) and the model refitted with its training records: 11/13 (30 guesses, 21
+#   right).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 526 / 598
-MEASURED_FIX_VALIDITY = 560 / 598
+MEASURED_ACCURACY = 537 / 611
+MEASURED_FIX_VALIDITY = 571 / 611
 
 
 @functools.cache
@@ -436,7 +442,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (27, 18)
+MEASURED_GUESSES = (30, 21)
 
 
 def _guesses() -> tuple[int, int]:
@@ -461,7 +467,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 93.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
