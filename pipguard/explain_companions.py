@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from packaging.utils import canonicalize_name
-
 from pipguard.explain_doc import (
     Doc,
     Rule,
@@ -23,10 +21,11 @@ from pipguard.explain_doc import (
     _label,
     _pin,
     _public,
+    _reinstall_alone,
     torch_lib_failure,
     undefined_symbol,
 )
-from pipguard.explain_phrases import TORCH_CORE, TORCH_SYMBOL, ext_package
+from pipguard.explain_phrases import TORCH_CORE, TORCH_SYMBOL, distribution, ext_module
 from pipguard.findings import Finding
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
@@ -52,7 +51,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(DeepSpeed) ops were compiled and installed with a different",
         r"(?:binary not found|No compatible \w+ binary found|Library not found|Required library "
         r"version not found)(?: at)?:? \S*?(bitsandbytes)",
-        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?)(?:_\d+)?(?:_cuda|_C|_ext): The "
+        r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?(?:_\d+)?(?:_cuda|_C|_ext)): The "
         r"specified procedure could not be found",
         r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
@@ -91,8 +90,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                       "split libtorch_cuda into libtorch_cuda_cu/_cpp; 2.x ships one "
                       "libtorch_cuda): rebuild it for the installed torch, or install the torch "
                       "release it was built for", doc.line(old),
-                      _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
-                      else _cmd("pipguard", "install", "torch<2"))
+                      _reinstall_alone(user) if user else _cmd("pipguard", "install", "torch<2"))
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     if und and re.search(TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
@@ -105,17 +103,18 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                           "that extension made for this torch; pipguard doctor names the "
                           "packages that do not match it", doc.line(und), "pipguard doctor")
             return
-        m, pkg = m or und, (ext_package(und["lib"]) or "torchvision" if und["lib"]
-                            else str(canonicalize_name(user or "")))
+        m, mod = m or und, ((ext_module(und["lib"]) or "torchvision") if und["lib"]
+                            else user or "")
     elif not m and lib and (user := _importer(doc, lib)):
-        m, pkg = lib, str(canonicalize_name(user))
+        m, mod = lib, user
     elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
-        pkg = _NAMED[named]
+        mod = _NAMED[named]
     elif m:
-        pkg = str(canonicalize_name(next((g for g in m.groups() if g), "torchvision")))
-        pkg = "flash-attn" if pkg == "flash-attention" else pkg
+        mod = next((g for g in m.groups() if g), "torchvision")
+        mod = "flash_attn" if mod.lower() in ("flash attention", "flash-attention") else mod
     else:
         return
+    pkg = distribution(mod) or mod  # (the import name where no distribution installs it)
     torch, mine = doc.installed("torch"), doc.installed(pkg)
     cuda = doc.find(r"PyTorch has CUDA [Vv]ersion[= ]?(\d[\d.]*?)\.? (?:and|whereas) \w+ has CUDA "
                     r"[Vv]ersion[= ]?(\d[\d.]*\d)")
@@ -131,7 +130,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   f"{partner})" if partner and torch else ""), doc.line(m),
                   _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
                        _public(torch)), _pin(pkg, partner)) if pkg in companions else
-                  _cmd("pipguard", "install", "--force-reinstall", "--no-deps", pkg))
+                  _reinstall_alone(mod))
 
 
 def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:
@@ -184,14 +183,15 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
             or doc.find(r"partially initialized module 'torch") or not (
             user := _importer(doc, m)):
         return  # (torch._C without its CUDA functions: a CPU build; a circular import)
-    pkg, gone = str(canonicalize_name(user)), m["attr"] in ("_six", "symeig")  # (removed)
+    pkg, gone = distribution(user) or user, m["attr"] in ("_six", "symeig")  # (removed)
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{m['sub']}.{m['attr']}, which this torch does not have: "
                   + (f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
                      if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
                      f"companions, from one index), or install the older {pkg} release made "
                      "for this torch"), doc.line(m),
-                  _cmd("pipguard", "install", "--upgrade", pkg if gone else "torch"))
+                  _cmd("pipguard", "install", "--upgrade", pkg if gone else "torch")
+                  if distribution(user) or not gone else "pipguard doctor")
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,

@@ -195,8 +195,9 @@ class Doc:
 _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
                  r"(?<!\w)[×x] Failed to (?:download|build(?! installable wheels)|fetch|"
                  r"prepare)|╰─▶|^error: Failed to "
-                 r"(?:download|fetch|prepare|extract|unzip|resolve|install|determine)|\(os error "
-                 r"\d+\)|A URL dependency is incompatible with the current platform|"
+                 r"(?:download|fetch|prepare|extract|unzip|resolve|install|determine "
+                 r"installation plan)|\(os error \d+\)|A (?:URL|path) dependency is incompatible "
+                 r"with the current platform|"
                  r"^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
                  r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
@@ -331,13 +332,22 @@ def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | Non
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     """The package whose code was loading when ``m`` failed (its last frame, torch's
     ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
-    that ran), by its distribution's name; ``None`` when it is torch itself."""
+    that ran), by its import name; ``None`` when it is torch itself."""
     before = doc.text[: m.start()]
     frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
     stated = re.findall(r"^[ \t]*(?:from|import) ([A-Za-z]\w*)", before, re.M)
     last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
         stated[-1] if stated else None)
-    return None if last in (None, "torch") else distribution(last)
+    return None if last in (None, "torch") else last
+
+
+def _reinstall_alone(module: str) -> str:
+    """``pipguard install --force-reinstall --no-deps`` the distribution that installs import
+    name ``module``; ``pipguard doctor`` (which names the packages that do not match) where
+    no single distribution on PyPI does."""
+    dist = distribution(module)
+    return _cmd("pipguard", "install", "--force-reinstall", "--no-deps", dist) if dist \
+        else "pipguard doctor"
 
 
 Rule = Callable[[Doc], Iterable[Finding]]

@@ -90,15 +90,18 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
         return
     if m.groupdict().get("wsl"):
         yield Finding("gpu-build-without-gpu", "error", "the NVIDIA container runtime found no "
-                      "GPU adapter in WSL: WSL 1 has none (only WSL 2 passes the GPU through, "
-                      "with the NVIDIA driver installed on Windows); move the distribution to "
-                      "WSL 2 (wsl --set-version <distro> 2)", doc.line(m), "pipguard detect")
+                      "GPU adapter in WSL: WSL 1 has none; under WSL 2 the Windows NVIDIA driver "
+                      "or WSL itself is too old (update both: the driver, `wsl --update`), or "
+                      "Windows does not pass this GPU through", doc.line(m), "pipguard detect")
         return
     if m.groupdict().get("ngc"):
-        yield Finding("driver-too-old", "error", "this container's CUDA needs NVIDIA driver "
-                      f"{m['release']} or later and this GPU cannot use CUDA's forward "
-                      "compatibility: update the host's driver, or use a container release "
-                      "built for the driver it has", doc.line(m), "pipguard detect")
+        # (a warning: NGC images print it at every start, and some of their programs run
+        # anyway; a failure's own error goes first)
+        yield Finding("driver-too-old", "warning", "this container was built for NVIDIA driver "
+                      f"{m['release']} or later and found an older one, with no forward "
+                      "compatibility to bridge them: where its CUDA programs fail, update the "
+                      "host's driver, or use a container release built for the driver it has",
+                      doc.line(m), "pipguard detect")
         return
     if m.groupdict().get("box"):  # Docker could not hand the container a GPU
         yield Finding("gpu-build-without-gpu", "error", "Docker could not give this container a "

@@ -2,8 +2,8 @@
 
 The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
 going on to succeed, Windows' page file, an index out of reach (a refused certificate, a
-proxy, no network), NumPy absent, pip crashing; and the distribution an import name or a
-compiled extension's file belongs to. Pure text, no document: the document view
+proxy, no network), NumPy absent, pip crashing; and the distribution that installs an
+import name (or a compiled extension's file). Pure text, no document: the document view
 (:mod:`pipguard.explain_doc`) and the rule modules read these.
 """
 
@@ -62,30 +62,39 @@ NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"
 
 
-# Import names whose distribution on PyPI is named otherwise (a fix that installs the import
-# name would fetch another project, or none): torch's extensions and what they load next to.
-_DISTRIBUTIONS = {
-    "awq": "autoawq", "auto_gptq": "auto-gptq", "autogptq_cuda": "auto-gptq",
-    "exllama_kernels": "auto-gptq", "exllamav2_kernels": "auto-gptq", "amp_C": "apex",
-    "fused_layer_norm_cuda": "apex", "fused_dense_lib": "flash-attn",
-    "dropout_layer_norm": "flash-attn", "rotary_emb": "flash-attn", "xentropy_cuda_lib":
-    "flash-attn", "selective_scan": "mamba-ssm", "cupy_backends": "cupy", "paddle":
-    "paddlepaddle", "cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn",
-    "skimage": "scikit-image", "yaml": "pyyaml", "MinkowskiEngine": "minkowskiengine",
-    "tensorrt_llm": "tensorrt-llm",
+# Import names a distribution of another name installs, and (None) those no single
+# distribution on PyPI installs: NVIDIA apex and flash-attention's csrc extensions are built
+# from source (PyPI's `apex` is another project); paddle and faiss come as a CPU and a GPU
+# build, cupy per CUDA release, cv2 in four variants; detectron2 and tiny-cuda-nn from git.
+# A fix that installed the import name would fetch another project, or the wrong build.
+_DISTRIBUTIONS: dict[str, str | None] = {
+    "awq": "autoawq", "awq_ext": "autoawq-kernels", "auto_gptq": "auto-gptq",
+    "autogptq_cuda_64": "auto-gptq", "autogptq_cuda_256": "auto-gptq",
+    "exllama_kernels": "auto-gptq", "exllamav2_kernels": "auto-gptq",
+    "selective_scan": "mamba-ssm", "llama_cpp": "llama-cpp-python", "PIL": "pillow",
+    "sklearn": "scikit-learn", "skimage": "scikit-image", "yaml": "pyyaml",
+    "MinkowskiEngine": "minkowskiengine",
+    **dict.fromkeys(("apex", "amp_C", "fused_layer_norm_cuda", "rotary_emb", "dropout_layer_norm",
+                     "fused_dense_lib", "xentropy_cuda_lib", "paddle", "faiss", "cupy",
+                     "cupy_backends", "cv2", "detectron2", "tinycudann")),
 }
 
 
-def distribution(module: str) -> str:
-    """The distribution (canonical name) that installs import name ``module``."""
-    return str(canonicalize_name(_DISTRIBUTIONS.get(module, module)))
+def distribution(module: str) -> str | None:
+    """The distribution (canonical name) that installs import name ``module`` (an extension's
+    ``_cuda``/``_C``/``_ext`` suffix dropped where the name itself is not known); ``None``
+    where no single distribution on PyPI does (:data:`_DISTRIBUTIONS`)."""
+    for key in (module, re.sub(r"(?:_\d+)?_(?:cuda|C|ext)(?:_\d+)?$", "", module)):
+        if key in _DISTRIBUTIONS:
+            name = _DISTRIBUTIONS[key]
+            return str(canonicalize_name(name)) if name else None
+    return str(canonicalize_name(key))
 
 
-def ext_package(path: str) -> str | None:
-    """The distribution a compiled extension under site-packages belongs to, by its folder or
-    its own file's module name: ``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` ->
-    ``flash-attn``, ``.../site-packages/lmdeploy/lib/_turbomind...so`` -> ``lmdeploy``;
-    ``None`` outside site-packages. (A module's name is its distribution's but where
-    :func:`distribution` knows otherwise.)"""
+def ext_module(path: str) -> str | None:
+    """The import name of a compiled extension under site-packages, by its folder or its own
+    file: ``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash_attn_2_cuda``,
+    ``.../site-packages/lmdeploy/lib/_turbomind...so`` -> ``lmdeploy``; ``None`` outside
+    site-packages."""
     m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
-    return distribution(re.sub(r"(?:_\d+)?_(?:cuda|C|ext)$", "", m.group(1))) if m else None
+    return m.group(1) if m else None

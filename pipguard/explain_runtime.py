@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from packaging.utils import canonicalize_name
-
 from pipguard.explain_doc import (
     Doc,
     Rule,
     _cmd,
     _importer,
     _pin,
+    _reinstall_alone,
     _reinstall_torch,
     torch_lib_failure,
     undefined_symbol,
@@ -30,7 +29,8 @@ from pipguard.explain_phrases import (
     PAGE_FILE,
     TORCH_CORE,
     TORCH_SYMBOL,
-    ext_package,
+    distribution,
+    ext_module,
 )
 from pipguard.findings import Finding
 
@@ -131,8 +131,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         yield Finding("cuda-libraries", "error",
                       f"{user} was built for a CUDA runtime that is not installed here (not the "
                       "one torch's wheel brings): install its build for this torch's CUDA",
-                      doc.line(m), _cmd("pipguard", "install", "--force-reinstall", "--no-deps",
-                                        str(canonicalize_name(user))))
+                      doc.line(m), _reinstall_alone(user))
     elif "nvrtc-builtins" in m.group(0) and doc.find(r"\blibtorch\b") and not doc.find(
             r"(?:site|dist)-packages"):
         yield Finding("cuda-libraries", "error",
@@ -161,7 +160,7 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
         return
     name = re.split(r"[/\\]", m["lib"])[-1]
     # (the loading package: its folder or file on the failing line, a Markdown link's text too)
-    owner = ext_package(doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
+    owner = ext_module(doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
     user = None if owner in (None, "torch", "nvidia") or re.match(rf"lib(?:{CUDA_LIB})", name) \
         else owner
     shadow = doc.find(_SYSTEM_CUDA)
@@ -169,10 +168,11 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
                   f"{name} needs {m['sym']} from {m['file']}, and the {m['file']} loaded lacks "
                   "it: a copy from another release of that library (a system CUDA on the "
                   "library path, a conda cudatoolkit, another package's copy) is found first; "
-                  "load one release's copies" + (f", or install the {user} build for the one "
-                                                 "loaded here" if user and not shadow else ""),
+                  "load one release's copies" + (f", or install the {distribution(user) or user} "
+                                                 "build for the one loaded here"
+                                                 if user and not shadow else ""),
                   doc.line(m), _wheel_libs_first(_wheel_dir(m["file"])) if shadow
-                  else _cmd("pipguard", "install", "--force-reinstall", "--no-deps", user) if user
+                  else _reinstall_alone(user) if user
                   else _reinstall_torch(doc, exact=True))
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec
+from pipguard.explain_phrases import distribution
 from pipguard.findings import Finding
 
 
@@ -79,11 +80,12 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
     owner = doc.find(r"required by \S*?(?:site|dist)-packages[/\\]+([A-Za-z]\w*)|(?:site|dist)-"
                      r"packages[/\\]+([A-Za-z]\w*)[^\n]*\n?[^\n]*" + re.escape(m.group(0)))
     pkg = next((g for g in owner.groups() if g), None) if owner else _importer(doc, m)
-    name = str(canonicalize_name(pkg or "torch")).replace("-", "_") if pkg else "torch"
+    name = distribution(pkg) if pkg else "torch"
     yield Finding("no-matching-distribution", "error", f"the loader refuses {why}: install the "
                   "wheel for this interpreter and platform (a native 64-bit Python; on an Apple "
                   "silicon Mac an arm64 one)", doc.line(m),
-                  _cmd("pipguard", "install", "--force-reinstall", name.replace("_", "-")))
+                  _cmd("pipguard", "install", "--force-reinstall", name) if name
+                  else "pipguard doctor")
 
 
 def placeholder(doc: Doc) -> Iterator[Finding]:
@@ -174,9 +176,9 @@ def project_python_range(doc: Doc) -> Iterator[Finding]:
 def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
     """pip (or uv) refusing a wheel file named outright (a path or URL): its tags are not this
     interpreter's or platform's."""
-    if not (m := doc.near(r"is not a supported wheel|URL dependency is incompatible", r"(?P<whl>"
-                          r"\S+\.whl) is not a supported wheel|A URL dependency is incompatible "
-                          r"with the current platform: (?P<url>\S+\.whl)")):
+    if not (m := doc.near(r"is not a supported wheel|(?:URL|path) dependency is incompatible",
+                          r"(?P<whl>\S+\.whl) is not a supported wheel|A (?:URL|path) dependency "
+                          r"is incompatible with the current platform: (?P<url>\S+\.whl)")):
         return
     wheel = m["whl"] or m["url"]
     try:

@@ -805,24 +805,47 @@ def test_a_programs_cuda_is_unavailable_on_windows() -> None:
     assert f and f[0].category == "cpu-build-on-gpu"
 
 
-@pytest.mark.parametrize(("text", "package"), [
+@pytest.mark.parametrize(("text", "fix"), [
     # an import name that is another project's (or no project's) on PyPI: its distribution
     ("ImportError: /venv/lib/python3.10/site-packages/awq_ext.cpython-310-x86_64-linux-gnu.so: "
-     "undefined symbol: _ZN3c104cuda9SetDeviceEi", "autoawq"),
+     "undefined symbol: _ZN3c104cuda9SetDeviceEi",
+     "pipguard install --force-reinstall --no-deps autoawq-kernels"),
+    ("ImportError: DLL load failed while importing awq_ext: The specified procedure could not be "
+     "found.", "pipguard install --force-reinstall --no-deps autoawq-kernels"),
+    ("ImportError: /venv/lib/python3.10/site-packages/autogptq_cuda_64.cpython-310-x86_64-linux-"
+     "gnu.so: undefined symbol: _ZN3c104cuda9SetDeviceEi",
+     "pipguard install --force-reinstall --no-deps auto-gptq"),
+    ("ImportError: dlopen(/venv/lib/python3.11/site-packages/PIL/_imaging.cpython-311-darwin.so, "
+     "0x0002): tried: '/venv/lib/python3.11/site-packages/PIL/_imaging.cpython-311-darwin.so' "
+     "(mach-o file, but is an incompatible architecture (have 'x86_64', need 'arm64'))",
+     "pipguard install --force-reinstall pillow"),
+    # ... and none where no single distribution on PyPI installs it: NVIDIA apex is built from
+    # source (PyPI's apex is another project); paddle has a CPU and a GPU distribution
+    ("import amp_C\nImportError: /venv/lib/python3.10/site-packages/amp_C.cpython-310-x86_64-"
+     "linux-gnu.so: undefined symbol: _ZN3c104cuda9SetDeviceEi", "pipguard doctor"),
     ("  File \"/venv/lib/python3.10/site-packages/paddle/base/core.py\", line 268, in "
      "<module>\n    from . import libpaddle\nImportError: libcudnn.so.8: cannot open shared "
-     "object file: No such file or directory", "paddlepaddle"),
+     "object file: No such file or directory", "pipguard doctor"),
 ])
-def test_a_fix_names_the_distribution_not_the_import_name(text: str, package: str) -> None:
+def test_a_fix_names_the_distribution_not_the_import_name(text: str, fix: str) -> None:
     f = first(text)
-    assert f is not None and f.fix.split()[-1] == package
+    assert f is not None and f.fix == fix
+
+
+_NGC = ("ERROR: This container was built for NVIDIA Driver Release 550.54 or later, but\n"
+        "       version 470.223.02 was detected and compatibility mode is UNAVAILABLE.")
 
 
 def test_an_ngc_containers_driver_banner_is_a_driver_too_old() -> None:
-    f = first("ERROR: This container was built for NVIDIA Driver Release 550.54 or later, but\n"
-              "       version 470.223.02 was detected and compatibility mode is UNAVAILABLE.")
-    assert f is not None and (f.category, f.severity) == ("driver-too-old", "error")
+    f = first(_NGC)
+    assert f is not None and (f.category, f.severity) == ("driver-too-old", "warning")
     assert "550.54 or later" in f.message
+
+
+def test_an_ngc_banner_printed_at_start_yields_to_the_failures_own_error() -> None:
+    f = first(_NGC + "\n\nA module that was compiled using NumPy 1.x cannot be run in\nNumPy "
+              "2.1.2 as it may crash.")
+    assert f is not None and f.category == "numpy-abi"
 
 
 def test_wsl_without_a_gpu_adapter_is_a_gpu_build_without_gpu() -> None:
@@ -837,4 +860,20 @@ def test_uvs_url_dependency_for_another_platform_names_the_wheels_target() -> No
               "incompatible with the current platform: https://example.org/whl/torch-2.8.0%2Bcu128-"
               "cp311-cp311-manylinux_2_28_x86_64.whl")
     assert f is not None and f.category == "no-matching-distribution"
-    assert "cp311-manylinux_2_28_x86_64" in f.message and f.fix.startswith("uv pip install")
+    assert "is built for cp311-manylinux_2_28_x86_64, which" in f.message
+    assert f.fix == "uv pip install torch==2.8.0"
+
+
+def test_uvs_path_dependency_for_another_platform_is_read_the_same() -> None:
+    f = first("error: Failed to determine installation plan\n  Caused by: A path dependency is "
+              "incompatible with the current platform: ./torch-2.8.0-cp311-cp311-win_amd64.whl")
+    assert f is not None and f.category == "no-matching-distribution"
+    assert "is built for cp311-win_amd64, which" in f.message and f.fix.startswith("uv ")
+
+
+def test_an_error_failing_to_determine_something_else_is_not_uvs() -> None:
+    f = explain("error: Failed to determine the CUDA version\nERROR: Could not find a version "
+                "that satisfies the requirement torch==1.13.1+cu117 (from versions: 2.0.0)\n"
+                "ERROR: No matching distribution found for torch==1.13.1+cu117",
+                Context(facts=REAL, wording="auto"))
+    assert f and not f[0].fix.startswith("uv ")
