@@ -161,10 +161,10 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
     # torch 2.8+: printed for a GPU outside the build's list, older or newer
     listed = doc.find(r"Found GPU\d+ ([^\n]+?) which is of compute capability \(CC\) (\d+\.\d+)")
-    any_ = doc.find(r"no kernel image is available|cudaErrorNoKernelImageForDevice|invalid device "
-                    r"function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU "
-                    r"arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports CUDA "
-                    r"capabilities|is not "
+    any_ = doc.find(r"no kernel image (?:is )?available|cudaErrorNoKernelImageForDevice|invalid "
+                    r"device function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= "
+                    r"(\d+)|for GPU arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports "
+                    r"CUDA capabilities|is not "
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "

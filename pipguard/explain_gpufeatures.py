@@ -42,6 +42,11 @@ _FEATURES = (
      "kernels", "another quantization (or none)", None),
     (r"Unsupported CUDA architecture: sm_?(?P<cc>\d{2,3})\b", "SageAttention's kernels",
      "another attention mode (PyTorch's sdpa)", None),
+    # (transformers' TrainingArguments checking the GPU before training)
+    (r"Your setup doesn't support bf16/gpu", "bfloat16 training", "fp16 or fp32 (--bf16 "
+     "False; --fp16 True)", "8.0"),
+    (r"--tf32 requires Ampere or a newer GPU arch", "TF32", "fp32 without TF32 (--tf32 False)",
+     "8.0"),
 )
 
 

@@ -68,7 +68,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     lib = rf"(?:lib(?:{CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|"
                  rf"(?:Could not load (?:dynamic )?library|Could not locate|"
-                 rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|cuDNN version "
+                 rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|Library {lib} is "
+                 rf"not found or cannot be loaded|cuDNN version "
                  rf"(?:incompatibility|mismatch)[^\n]*")
     m = m or doc.find(rf"lib(?:{CUDA_LIB})\S* not found in the system path|Missing dependency: "
                       rf"{lib}|CUDA Setup failed despite GPU being available|main CUDA runtime "

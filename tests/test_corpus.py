@@ -413,9 +413,14 @@ TRAINING_FIX_VALIDITY = 850 / 852
 #   held out, 76.9%; nine records whose collectors doubted the label were dropped before it
 #   was measured) and the model refitted with its training records: 11/13 (30 guesses, 21
 #   right).
+# * 538/611 (88.1%, 93.5%) after the rules from C25's training records: transformers'
+#   TrainingArguments refusing bf16 or TF32 on a GPU older than Ampere (a feature no build
+#   adds), "no kernel image available" without its "is", CTranslate2's "Library X is not
+#   found or cannot be loaded" for a CUDA library; one wrong held-out guess became a rule's
+#   right finding (29, 21).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 537 / 611
+MEASURED_ACCURACY = 538 / 611
 MEASURED_FIX_VALIDITY = 571 / 611
 
 
@@ -442,7 +447,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (30, 21)
+MEASURED_GUESSES = (29, 21)
 
 
 def _guesses() -> tuple[int, int]:
@@ -467,7 +472,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.9%, fix validity 93.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 93.5% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

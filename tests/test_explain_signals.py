@@ -877,3 +877,25 @@ def test_an_error_failing_to_determine_something_else_is_not_uvs() -> None:
                 "ERROR: No matching distribution found for torch==1.13.1+cu117",
                 Context(facts=REAL, wording="auto"))
     assert f and not f[0].fix.startswith("uv ")
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ("ValueError: Your setup doesn't support bf16/gpu. You need torch>=1.10, using Ampere GPU "
+     "with cuda>=11.0", "--bf16 False"),
+    ("ValueError: --tf32 requires Ampere or a newer GPU arch, cuda>=11 and torch>=1.7",
+     "--tf32 False"),
+])
+def test_transformers_precision_checks_are_a_gpu_too_old_for_the_feature(text: str,
+                                                                         fix: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-arch-unsupported" and fix in f.fix
+
+
+def test_no_kernel_image_without_is() -> None:
+    f = first("RuntimeError: CUDA error: no kernel image available for execution on the device")
+    assert f is not None and f.category == "gpu-arch-unsupported"
+
+
+def test_ctranslate2s_cuda_library_not_found_or_not_loaded() -> None:
+    f = first("RuntimeError: Library libcublas.so.12 is not found or cannot be loaded")
+    assert f is not None and f.category == "cuda-libraries"
