@@ -173,8 +173,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 834 / 852
-TRAINING_FIX_VALIDITY = 850 / 852
+TRAINING_ACCURACY = 838 / 856
+TRAINING_FIX_VALIDITY = 854 / 856
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -418,10 +418,14 @@ TRAINING_FIX_VALIDITY = 850 / 852
 #   adds), "no kernel image available" without its "is", CTranslate2's "Library X is not
 #   found or cannot be loaded" for a CUDA library; one wrong held-out guess became a rule's
 #   right finding (29, 21).
+# * 544/618 (88.0%, 93.7%) with C26-* (11 texts in the categories the corpus holds fewest of;
+#   first sight: 4/4 training, 5/7 held out; four records whose collectors doubted the label
+#   were dropped before it was measured) and the model refitted with its training records
+#   (six of the seven right; 32 guesses, 22 right).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 538 / 611
-MEASURED_FIX_VALIDITY = 571 / 611
+MEASURED_ACCURACY = 544 / 618
+MEASURED_FIX_VALIDITY = 579 / 618
 
 
 @functools.cache
@@ -447,7 +451,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (29, 21)
+MEASURED_GUESSES = (32, 22)
 
 
 def _guesses() -> tuple[int, int]:
@@ -472,7 +476,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.1%, fix validity 93.5% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.7% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
