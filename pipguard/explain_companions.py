@@ -103,18 +103,19 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                           "that extension made for this torch; pipguard doctor names the "
                           "packages that do not match it", doc.line(und), "pipguard doctor")
             return
-        m, mod = m or und, ((ext_module(und["lib"]) or "torchvision") if und["lib"]
-                            else user or "")
+        m, (mod, ext) = m or und, ((ext_module(und["lib"]) or ("torchvision", False))
+                                   if und["lib"] else (user or "", False))
     elif not m and lib and (user := _importer(doc, lib)):
-        m, mod = lib, user
+        m, mod, ext = lib, user, False
     elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
-        mod = _NAMED[named]
+        mod, ext = _NAMED[named], False
     elif m:
         mod = next((g for g in m.groups() if g), "torchvision")
         mod = "flash_attn" if mod.lower() in ("flash attention", "flash-attention") else mod
+        ext = "DLL load failed" in m.group(0)  # (an extension module's own name)
     else:
         return
-    pkg = distribution(mod) or mod  # (the import name where no distribution installs it)
+    pkg = distribution(mod, extension=ext) or mod  # (the import name where none installs it)
     torch, mine = doc.installed("torch"), doc.installed(pkg)
     cuda = doc.find(r"PyTorch has CUDA [Vv]ersion[= ]?(\d[\d.]*?)\.? (?:and|whereas) \w+ has CUDA "
                     r"[Vv]ersion[= ]?(\d[\d.]*\d)")
@@ -130,7 +131,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   f"{partner})" if partner and torch else ""), doc.line(m),
                   _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
                        _public(torch)), _pin(pkg, partner)) if pkg in companions else
-                  _reinstall_alone(mod))
+                  _reinstall_alone(mod, extension=ext))
 
 
 def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:

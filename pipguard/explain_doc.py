@@ -341,11 +341,11 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     return None if last in (None, "torch") else last
 
 
-def _reinstall_alone(module: str) -> str:
+def _reinstall_alone(module: str, *, extension: bool = False) -> str:
     """``pipguard install --force-reinstall --no-deps`` the distribution that installs import
-    name ``module``; ``pipguard doctor`` (which names the packages that do not match) where
-    no single distribution on PyPI does."""
-    dist = distribution(module)
+    name ``module`` (an extension's own module: ``extension``); ``pipguard doctor`` (which
+    names the packages that do not match) where no single distribution on PyPI does."""
+    dist = distribution(module, extension=extension)
     return _cmd("pipguard", "install", "--force-reinstall", "--no-deps", dist) if dist \
         else "pipguard doctor"
 

@@ -52,7 +52,9 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"has been compiled with your version\s+of the CUDA driver|"  # (torch's, its tail)
                  r"unsatisfied condition: (?:cuda|driver) ?>=|"
                  r"(?P<ngc>built for NVIDIA Driver Release (?P<release>\d+(?:\.\d+)*) or later, "
-                 r"but\s+version \S+ was detected and compatibility mode is UNAVAILABLE)|"
+                 r"but\s+version \S+ was detected and compatibility mode is UNAVAILABLE(?![\s\S]*?"
+                 r"(?:driver version is insufficient|cudaErrorInsufficientDriver|too old \(found "
+                 r"version|Error 80[34]\b)))|"  # (yielding to a CUDA failure printed after it)
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  # torch.utils.cpp_extension building with no GPU in sight (a docker build)
                  r"No CUDA runtime is found, using CUDA_HOME|"
@@ -161,7 +163,8 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     old = doc.find(r"Found GPU\d+ ([^\n]+?) which is of cuda capability (\d+\.\d+)")
     # torch 2.8+: printed for a GPU outside the build's list, older or newer
     listed = doc.find(r"Found GPU\d+ ([^\n]+?) which is of compute capability \(CC\) (\d+\.\d+)")
-    any_ = doc.find(r"no kernel image (?:is )?available|cudaErrorNoKernelImageForDevice|invalid "
+    any_ = doc.find(r"no kernel image is available|no kernel image available for (?:execution|"
+                    r"sm_\d)|cudaErrorNoKernelImageForDevice|invalid "
                     r"device function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= "
                     r"(\d+)|for GPU arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports "
                     r"CUDA capabilities|is not "

@@ -65,9 +65,19 @@ def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
                     r"supported on A100")
 
 
+# No CUDA GPU in use at all (a CPU build, CUDA not available, a Mac): a library's "this GPU
+# cannot" check then speaks of no GPU (transformers says the same for bf16 either way).
+_NO_CUDA = (r"\d\+cpu\b|is_available\(\)\W{0,12}False|not compiled with CUDA|"
+            r"\bmps\b|\bmacOS\b|darwin")
+
+
 def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
+    hw = doc.ctx.hardware
+    if doc.platform() == "darwin" or doc.find(_NO_CUDA) or (doc.installed("torch") or "").endswith(
+            "+cpu") or (hw is not None and (hw.accelerator != "nvidia" or not hw.gpus)):
+        return
     found = [(m, what, instead, need) for rx, what, instead, need in _FEATURES
-             if (m := doc.find(rx)) and not re.search(r"\bWARN", doc.line(m))]  # (gone past)
+             if (m := doc.find(rx)) and not re.search(r"warn", doc.line(m), re.I)]  # (gone past)
     if xf := _xformers_too_old(doc):
         found.append((xf, "xFormers' attention operators", "float16 inputs (or PyTorch's "
                       "scaled_dot_product_attention)", "8.0"))

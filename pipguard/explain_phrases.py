@@ -80,21 +80,25 @@ _DISTRIBUTIONS: dict[str, str | None] = {
 }
 
 
-def distribution(module: str) -> str | None:
-    """The distribution (canonical name) that installs import name ``module`` (an extension's
-    ``_cuda``/``_C``/``_ext`` suffix dropped where the name itself is not known); ``None``
-    where no single distribution on PyPI does (:data:`_DISTRIBUTIONS`)."""
-    for key in (module, re.sub(r"(?:_\d+)?_(?:cuda|C|ext)(?:_\d+)?$", "", module)):
+def distribution(module: str, *, extension: bool = False) -> str | None:
+    """The distribution (canonical name) that installs import name ``module``; ``None`` where
+    no single distribution on PyPI does (:data:`_DISTRIBUTIONS`). For a compiled extension's
+    own module (``extension``: a file, ``flash_attn_2_cuda``) a ``_cuda``/``_C``/``_ext``
+    suffix is dropped where the whole name is not known (a package's folder keeps its name:
+    ``emd_cuda`` is not PyPI's ``emd``)."""
+    keys = (module, re.sub(r"(?:_\d+)?_(?:cuda|C|ext)(?:_\d+)?$", "", module)) if extension \
+        else (module,)
+    for key in keys:
         if key in _DISTRIBUTIONS:
             name = _DISTRIBUTIONS[key]
             return str(canonicalize_name(name)) if name else None
-    return str(canonicalize_name(key))
+    return str(canonicalize_name(keys[-1]))
 
 
-def ext_module(path: str) -> str | None:
-    """The import name of a compiled extension under site-packages, by its folder or its own
-    file: ``.../site-packages/flash_attn_2_cuda.cpython-310-...so`` -> ``flash_attn_2_cuda``,
-    ``.../site-packages/lmdeploy/lib/_turbomind...so`` -> ``lmdeploy``; ``None`` outside
-    site-packages."""
-    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", path)
-    return m.group(1) if m else None
+def ext_module(path: str) -> tuple[str, bool] | None:
+    """The import name a compiled extension under site-packages belongs to, by its folder or
+    its own file, and whether it is the file: ``.../site-packages/flash_attn_2_cuda.cpython-
+    310-...so`` -> ``("flash_attn_2_cuda", True)``, ``.../site-packages/lmdeploy/lib/_turbo
+    mind...so`` -> ``("lmdeploy", False)``; ``None`` outside site-packages."""
+    m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)(\.)?", path)
+    return (m.group(1), m.group(2) is not None) if m else None

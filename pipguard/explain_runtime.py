@@ -128,6 +128,17 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       "torch's CUDA, and import torch first so the CUDA libraries its wheels "
                       "bring are loaded", doc.line(m),
                       _cmd("pipguard", "install", "--upgrade", "onnxruntime-gpu"))
+    elif "not found or cannot be loaded" in m.group(0):  # (CTranslate2's own words)
+        twelve = re.search(r"_12\b|\.so\.12\b|64_12\.dll", m.group(0))
+        yield Finding("cuda-libraries", "error",
+                      "CTranslate2 (the engine of faster-whisper and whisperX) could not load a "
+                      "CUDA library it was built for" + (": its 4.x wheels need CUDA 12's cuBLAS "
+                      "and cuDNN 9 on the library path (the nvidia-* wheels, or the toolkit); "
+                      "or install a 3.x release, built for CUDA 11" if twelve else
+                      ": put the CUDA release it was built for on the library path, or install "
+                      "its build for the CUDA here"), doc.line(m),
+                      _cmd("pipguard", "install", "ctranslate2<4") if twelve
+                      else _cmd("pipguard", "install", "--upgrade", "ctranslate2"))
     elif user := _importer(doc, m):
         yield Finding("cuda-libraries", "error",
                       f"{user} was built for a CUDA runtime that is not installed here (not the "
@@ -161,7 +172,8 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
         return
     name = re.split(r"[/\\]", m["lib"])[-1]
     # (the loading package: its folder or file on the failing line, a Markdown link's text too)
-    owner = ext_module(doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")])
+    owner, ext = ext_module(doc.text[doc.text.rfind("\n", 0, m.start()) + 1:m.start("sym")]) \
+        or (None, False)
     user = None if owner in (None, "torch", "nvidia") or re.match(rf"lib(?:{CUDA_LIB})", name) \
         else owner
     shadow = doc.find(_SYSTEM_CUDA)
@@ -169,11 +181,12 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
                   f"{name} needs {m['sym']} from {m['file']}, and the {m['file']} loaded lacks "
                   "it: a copy from another release of that library (a system CUDA on the "
                   "library path, a conda cudatoolkit, another package's copy) is found first; "
-                  "load one release's copies" + (f", or install the {distribution(user) or user} "
+                  "load one release's copies" + (f", or install the "
+                                                 f"{distribution(user, extension=ext) or user} "
                                                  "build for the one loaded here"
                                                  if user and not shadow else ""),
                   doc.line(m), _wheel_libs_first(_wheel_dir(m["file"])) if shadow
-                  else _reinstall_alone(user) if user
+                  else _reinstall_alone(user, extension=ext) if user
                   else _reinstall_torch(doc, exact=True))
 
 

@@ -894,8 +894,37 @@ def test_transformers_precision_checks_are_a_gpu_too_old_for_the_feature(text: s
 def test_no_kernel_image_without_is() -> None:
     f = first("RuntimeError: CUDA error: no kernel image available for execution on the device")
     assert f is not None and f.category == "gpu-arch-unsupported"
+    dkms = first("update-initramfs: Generating /boot/initrd.img-6.8.0-45-generic\nW: no kernel "
+                 "image available for 6.8.0-45-generic")
+    assert dkms is None or dkms.category != "gpu-arch-unsupported"
+
+
+@pytest.mark.parametrize("context", [
+    "torch 2.3.1+cpu\n", "torch.cuda.is_available() = False\n", "UserWarning: ",
+])
+def test_a_precision_check_without_a_cuda_gpu_or_gone_past_is_no_old_gpu(context: str) -> None:
+    f = first(context + "ValueError: Your setup doesn't support bf16/gpu. You need torch>=1.10, "
+              "using Ampere GPU with cuda>=11.0")
+    assert f is None or f.category != "gpu-arch-unsupported"
+
+
+def test_an_ngc_banner_before_a_driver_failure_is_the_failures_error() -> None:
+    f = first(_NGC + "\nRuntimeError: CUDA driver version is insufficient for CUDA runtime "
+              "version")
+    assert f is not None and (f.category, f.severity) == ("driver-too-old", "error")
+
+
+def test_a_package_folder_keeps_its_name_an_extension_file_loses_its_suffix() -> None:
+    folder = first("  File \"/venv/lib/python3.10/site-packages/emd_cuda/__init__.py\", line 3,"
+                   " in <module>\nImportError: /venv/lib/python3.10/site-packages/emd_cuda/"
+                   "emd.cpython-310-x86_64-linux-gnu.so: undefined symbol: _ZN3c104cuda9SetDev"
+                   "iceEi")
+    assert folder is not None and folder.fix.endswith(" emd-cuda")
 
 
 def test_ctranslate2s_cuda_library_not_found_or_not_loaded() -> None:
-    f = first("RuntimeError: Library libcublas.so.12 is not found or cannot be loaded")
-    assert f is not None and f.category == "cuda-libraries"
+    f = first("  File \"/venv/lib/python3.10/site-packages/faster_whisper/transcribe.py\", line "
+              "1234, in encode\nRuntimeError: Library libcublas.so.12 is not found or cannot be "
+              "loaded")
+    assert f is not None and (f.category, f.severity) == ("cuda-libraries", "error")
+    assert "CTranslate2" in f.message and f.fix == 'pipguard install "ctranslate2<4"'
