@@ -90,7 +90,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                       "split libtorch_cuda into libtorch_cuda_cu/_cpp; 2.x ships one "
                       "libtorch_cuda): rebuild it for the installed torch, or install the torch "
                       "release it was built for", doc.line(old),
-                      _reinstall_alone(user) if user else _cmd("pipguard", "install", "torch<2"))
+                      _reinstall_alone(doc, user) if user
+                      else _cmd("pipguard", "install", "torch<2"))
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     if und and re.search(TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
@@ -131,7 +132,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   f"{partner})" if partner and torch else ""), doc.line(m),
                   _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
                        _public(torch)), _pin(pkg, partner)) if pkg in companions else
-                  _reinstall_alone(mod, extension=ext))
+                  _reinstall_alone(doc, mod, extension=ext))
 
 
 def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:

@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.explain_phrases import OWN_LIB, distribution
+from pipguard.explain_phrases import OWN_LIB, VARIANTS, distribution
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
@@ -341,11 +341,13 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     return None if last in (None, "torch") else last
 
 
-def _reinstall_alone(module: str, *, extension: bool = False) -> str:
+def _reinstall_alone(doc: Doc, module: str, *, extension: bool = False) -> str:
     """``pipguard install --force-reinstall --no-deps`` the distribution that installs import
-    name ``module`` (an extension's own module: ``extension``); ``pipguard doctor`` (which
-    names the packages that do not match) where no single distribution on PyPI does."""
-    dist = distribution(module, extension=extension)
+    name ``module`` (an extension's own module: ``extension``), or, of a project's builds, the
+    one installed; ``pipguard doctor`` (which names the packages that do not match) where no
+    single distribution on PyPI does and none is known installed."""
+    dist = distribution(module, extension=extension) or next(
+        (d for d in VARIANTS.get(module, ()) if doc.installed(d)), None)
     return _cmd("pipguard", "install", "--force-reinstall", "--no-deps", dist) if dist \
         else "pipguard doctor"
 

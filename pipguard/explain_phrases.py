@@ -80,6 +80,18 @@ _DISTRIBUTIONS: dict[str, str | None] = {
 }
 
 
+# ... and, of those, the ones whose distributions are builds of one project: which one is
+# installed says which to reinstall (GPU builds first: a CUDA failure is theirs).
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "paddle": ("paddlepaddle-gpu", "paddlepaddle"),
+    "faiss": ("faiss-gpu-cu12", "faiss-gpu-cu11", "faiss-gpu", "faiss-cpu"),
+    "cupy": ("cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x", "cupy"),
+    "cv2": ("opencv-contrib-python-headless", "opencv-contrib-python", "opencv-python-headless",
+            "opencv-python"),
+}
+VARIANTS["cupy_backends"] = VARIANTS["cupy"]
+
+
 def distribution(module: str, *, extension: bool = False) -> str | None:
     """The distribution (canonical name) that installs import name ``module``; ``None`` where
     no single distribution on PyPI does (:data:`_DISTRIBUTIONS`). For a compiled extension's

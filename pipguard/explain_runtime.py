@@ -143,7 +143,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         yield Finding("cuda-libraries", "error",
                       f"{user} was built for a CUDA runtime that is not installed here (not the "
                       "one torch's wheel brings): install its build for this torch's CUDA",
-                      doc.line(m), _reinstall_alone(user))
+                      doc.line(m), _reinstall_alone(doc, user))
     elif "nvrtc-builtins" in m.group(0) and doc.find(r"\blibtorch\b") and not doc.find(
             r"(?:site|dist)-packages"):
         yield Finding("cuda-libraries", "error",
@@ -186,7 +186,7 @@ def _cuda_release_mixed(doc: Doc) -> Iterator[Finding]:
                                                  "build for the one loaded here"
                                                  if user and not shadow else ""),
                   doc.line(m), _wheel_libs_first(_wheel_dir(m["file"])) if shadow
-                  else _reinstall_alone(user, extension=ext) if user
+                  else _reinstall_alone(doc, user, extension=ext) if user
                   else _reinstall_torch(doc, exact=True))
 
 

@@ -832,6 +832,18 @@ def test_a_fix_names_the_distribution_not_the_import_name(text: str, fix: str) -
     assert f is not None and f.fix == fix
 
 
+def test_of_a_projects_builds_the_fix_reinstalls_the_one_installed() -> None:
+    text = ("  File \"/venv/lib/python3.10/site-packages/paddle/base/core.py\", line 268, in "
+            "<module>\n    from . import libpaddle\nImportError: libcudnn.so.8: cannot open "
+            "shared object file: No such file or directory")
+    for installed, fix in (({"paddlepaddle-gpu": "2.6.1"}, "paddlepaddle-gpu"),
+                           ({"paddlepaddle": "2.6.1"}, "paddlepaddle")):
+        f = explain(text, Context(facts=REAL, installed=installed))
+        assert f and f[0].fix == f"pipguard install --force-reinstall --no-deps {fix}"
+    listed = first(text + "\n$ pip list | grep paddle\npaddlepaddle-gpu 2.6.1")
+    assert listed is not None and listed.fix.endswith(" paddlepaddle-gpu")
+
+
 _NGC = ("ERROR: This container was built for NVIDIA Driver Release 550.54 or later, but\n"
         "       version 470.223.02 was detected and compatibility mode is UNAVAILABLE.")
 
