@@ -173,8 +173,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 838 / 856
-TRAINING_FIX_VALIDITY = 854 / 856
+TRAINING_ACCURACY = 842 / 860
+TRAINING_FIX_VALIDITY = 858 / 860
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -422,10 +422,15 @@ TRAINING_FIX_VALIDITY = 854 / 856
 #   first sight: 4/4 training, 5/7 held out; four records whose collectors doubted the label
 #   were dropped before it was measured) and the model refitted with its training records
 #   (six of the seven right; 32 guesses, 22 right).
+# * 545/619 (88.0%, 93.4%) with C27-* (5 texts by operating system and installer, cut short
+#   when the session's look-ups ran out; first sight: 4/4 training, 1/1 held out; two records
+#   whose collectors doubted the label were dropped before it was measured) and the model
+#   refitted with its training records: two wrong guesses fewer (30, 22), so two fixes fewer
+#   count as valid.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 544 / 618
-MEASURED_FIX_VALIDITY = 579 / 618
+MEASURED_ACCURACY = 545 / 619
+MEASURED_FIX_VALIDITY = 578 / 619
 
 
 @functools.cache
@@ -451,7 +456,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (32, 22)
+MEASURED_GUESSES = (30, 22)
 
 
 def _guesses() -> tuple[int, int]:
@@ -476,7 +481,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.7% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.4% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
