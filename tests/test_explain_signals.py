@@ -940,3 +940,9 @@ def test_ctranslate2s_cuda_library_not_found_or_not_loaded() -> None:
               "loaded")
     assert f is not None and (f.category, f.severity) == ("cuda-libraries", "error")
     assert "CTranslate2" in f.message and f.fix == 'pipguard install "ctranslate2<4"'
+
+
+def test_a_test_suite_skipping_its_gpu_tests_on_windows_is_no_cpu_build() -> None:
+    f = explain("SKIPPED [3] tests/test_gpu.py:12: CUDA is unavailable\n===== 40 passed, 3 skipped "
+                "in 2.10s =====", Context(facts=REAL, platform="win32"))
+    assert not f or f[0].category != "cpu-build-on-gpu"
