@@ -185,7 +185,8 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
             or doc.find(r"partially initialized module 'torch") or not (
             user := _importer(doc, m)):
         return  # (torch._C without its CUDA functions: a CPU build; a circular import)
-    pkg, gone = distribution(user) or user, m["attr"] in ("_six", "symeig")  # (removed)
+    dist, gone = distribution(user), m["attr"] in ("_six", "symeig")  # (removed)
+    pkg = dist or user
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{m['sub']}.{m['attr']}, which this torch does not have: "
                   + (f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
@@ -193,7 +194,7 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                      f"companions, from one index), or install the older {pkg} release made "
                      "for this torch"), doc.line(m),
                   _cmd("pipguard", "install", "--upgrade", pkg if gone else "torch")
-                  if distribution(user) or not gone else "pipguard doctor")
+                  if dist or not gone else "pipguard doctor")
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,

@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.explain_phrases import OWN_LIB, VARIANTS, distribution
+from pipguard.explain_phrases import CUDA_FALSE, OWN_LIB, VARIANTS, distribution
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
@@ -365,6 +365,14 @@ def undefined_symbol(doc: Doc) -> re.Match[str] | None:
                     before=1) or doc.near(
         "Symbol not found:? ", r"(?:dlopen\()?(?P<lib>[^\s,'\"()]+?\.(?:so|dylib)|)[^\n]*?Symbol "
         r"not found:? _?(?P<sym>\S+)")
+
+
+def cuda_false(doc: Doc) -> re.Match[str] | None:
+    """``torch.cuda.is_available()`` shown False (:data:`CUDA_FALSE`), not in code (``if …
+    is_available()``, ``… else``) nor a test's skip."""
+    return next((m for m in CUDA_FALSE.finditer(doc.text) if not re.search(
+        r"\bif (?:not )?(?:torch\.)?cuda\.is_available\(\)|is_available\(\)\)? else\b|\bskip\w*",
+        doc.line(m), re.I)), None)
 
 
 def torch_lib_failure(doc: Doc) -> re.Match[str] | None:

@@ -22,6 +22,7 @@ from pipguard.explain_doc import (
     _public,
     _reinstall_torch,
     _v,
+    cuda_false,
 )
 from pipguard.findings import Finding
 from pipguard.variants import cc_of
@@ -229,31 +230,14 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
                                       if c in doc.ctx.installed)))
 
 
-# torch.cuda.is_available() said to be False (on its line, or wrapped onto the next), or its
-# value printed on the next line (a REPL's, a print's).
-_CUDA_FALSE = re.compile(
-    r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
-    r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
-    r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
-    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
-
-
 # A framework's device banner (Ultralytics, YOLOv5) naming a CPU-only torch on the CPU.
 _CPU_BANNER = r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b"
-
-
-def _cuda_false(doc: Doc) -> re.Match[str] | None:
-    """``torch.cuda.is_available()`` shown False, not in code (``if … is_available()``, ``…
-    else``) nor a test's skip."""
-    return next((m for m in _CUDA_FALSE.finditer(doc.text) if not re.search(
-        r"\bif (?:not )?(?:torch\.)?cuda\.is_available\(\)|is_available\(\)\)? else\b|\bskip\w*",
-        doc.line(m), re.I)), None)
 
 
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
     torch, plat, hw = doc.installed("torch"), doc.platform(), doc.ctx.hardware
     env_gpu = doc.find(r"GPU models and configuration: GPU 0: ([^\n]+)|Nvidia driver version: \d")
-    false = _cuda_false(doc)
+    false = cuda_false(doc)
     got = doc.find(r"Successfully installed [^\n]*?\btorch-(\d[^\s]*)|Downloading \S*?torch-(\d["
                    r"^-\s]*\+cpu)-")  # what an install just put in place
     torch = torch or (next(g for g in got.groups() if g) if got else None)
@@ -359,7 +343,7 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     (9 of the 10 training records that show it were that). On Windows, where PyPI's wheel is
     the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
     records of the two categories are a CPU build)."""
-    m = _cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" else None)
+    m = cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" else None)
     if m and re.search(r"\bSKIPP?(?:ED)?\b|\bskipp(?:ed|ing)\b", doc.line(m)):
         m = None  # (a test suite skipping its GPU tests: the run's choice, not its failure)
     banner = None if m else doc.find(_CPU_BANNER)

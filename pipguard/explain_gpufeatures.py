@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule
+from pipguard.explain_doc import Doc, Rule, cuda_false
 from pipguard.findings import Finding
 from pipguard.variants import cc_of
 
@@ -67,14 +67,14 @@ def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
 
 # No CUDA GPU in use at all (a CPU build, CUDA not available, a Mac): a library's "this GPU
 # cannot" check then speaks of no GPU (transformers says the same for bf16 either way).
-_NO_CUDA = (r"\d\+cpu\b|is_available\(\)\W{0,12}False|not compiled with CUDA|"
-            r"\bmps\b|\bmacOS\b|darwin")
+_NO_CUDA = r"\d\+cpu\b|not compiled with CUDA|\bmps\b|\bmacOS\b|darwin"
 
 
 def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:
     hw = doc.ctx.hardware
-    if doc.platform() == "darwin" or doc.find(_NO_CUDA) or (doc.installed("torch") or "").endswith(
-            "+cpu") or (hw is not None and (hw.accelerator != "nvidia" or not hw.gpus)):
+    if doc.platform() == "darwin" or doc.find(_NO_CUDA) or cuda_false(doc) or (
+            doc.installed("torch") or "").endswith("+cpu") or (
+            hw is not None and (hw.accelerator != "nvidia" or not hw.gpus)):
         return
     found = [(m, what, instead, need) for rx, what, instead, need in _FEATURES
              if (m := doc.find(rx)) and not re.search(r"warn", doc.line(m), re.I)]  # (gone past)

@@ -1,10 +1,10 @@
 """What the phrases several ``explain`` rule modules read mean: one definition each.
 
 The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
-going on to succeed, Windows' page file, an index out of reach (a refused certificate, a
-proxy, no network), NumPy absent, pip crashing; and the distribution that installs an
-import name (or a compiled extension's file). Pure text, no document: the document view
-(:mod:`pipguard.explain_doc`) and the rule modules read these.
+going on to succeed, Windows' page file, CUDA's own False, an index out of reach (a refused
+certificate, a proxy, no network), NumPy absent, pip crashing; and the distribution that
+installs an import name (or a compiled extension's file). Pure text, no document: the
+document view (:mod:`pipguard.explain_doc`) and the rule modules read these.
 """
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ PROXY_REFUSED = r"ProxyError|Tunnel connection failed|Proxy Authentication Requi
 OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resolution|"
            r"getaddrinfo failed|Name or service not known|ConnectTimeoutError|Connection refused|"
            r"Network is unreachable")
+
+# torch.cuda.is_available() said to be False (on its line, or wrapped onto the next), or its
+# value printed on the next line (a REPL's, a print's).
+CUDA_FALSE = re.compile(
+    r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
+    r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
+    r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
+    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
 
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
