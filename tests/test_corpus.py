@@ -31,9 +31,6 @@ from pipguard.findings import CATEGORIES, Finding
 from pipguard.knowledge_tables import load_knowledge, load_word_model
 from scripts.fit_explain_words import in_test_set  # the split, one rule for fit and test
 
-# One worker for the corpus's tests: they share one diagnosis of it (`diagnosed`).
-pytestmark = pytest.mark.xdist_group("corpus")
-
 CORPUS = Path(__file__).parent / "fixtures" / "explain" / "corpus.json"
 MIN_ACCURACY = 0.90
 MIN_FIX_VALIDITY = 0.90
@@ -63,15 +60,16 @@ def diagnose(r: Record) -> tuple[Finding, ...]:
                                       wording="auto", words=WORDS))
 
 
-@functools.cache
-def _diagnoses() -> dict[str, tuple[Finding, ...]]:
-    return {r["id"]: diagnose(r) for r in load()}
+_DIAGNOSED: dict[str, tuple[Finding, ...]] = {}
 
 
 def diagnosed(r: Record) -> tuple[Finding, ...]:
-    """:func:`diagnose` of a corpus record as collected, once per process: the corpus's tests
-    (here and in ``test_explain_paste.py``) share one xdist worker (``xdist_group``)."""
-    return _diagnoses()[r["id"]]
+    """:func:`diagnose` of a corpus record as collected, once per process and only the records
+    asked for (the tests here and in ``test_explain_paste.py`` that run in one process share
+    it)."""
+    if r["id"] not in _DIAGNOSED:
+        _DIAGNOSED[r["id"]] = diagnose(r)
+    return _DIAGNOSED[r["id"]]
 
 
 # The programs a fix may start with, per tool that produced the text (after any leading

@@ -18,9 +18,6 @@ from pipguard.explain_paste import clean, rereadings, trimmed
 from scripts.fit_explain_words import in_test_set
 from tests.test_corpus import Record, diagnose, diagnosed, load
 
-# One worker for the corpus's tests: they share one diagnosis of it (`diagnosed`).
-pytestmark = pytest.mark.xdist_group("corpus")
-
 
 def _hard(width: int) -> Callable[[str], str]:
     """A terminal's copy: every line cut into rows of ``width`` characters."""
