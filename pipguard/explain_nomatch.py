@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipguard.explain_doc import Doc, _cmd, _req, _spec, _v, uv_conflict
-from pipguard.explain_phrases import OFFLINE, PROXY_REFUSED, UNTRUSTED_TLS
+from pipguard.explain_phrases import OFFLINE, PROXY_REFUSED, UNTRUSTED_TLS, UV_PYTHON_DERIVATION
 from pipguard.findings import Finding
 
 
@@ -103,10 +103,7 @@ def _miss_name(doc: Doc, x: _Miss) -> Why:
 
 # uv: this interpreter (or --python-version's) outside a package's range (explain_target: a range)
 _UV_PYTHON = (r"(?:current|requested(?=\s+Python\s+version\s+\(\d))\s+Python\s+version\s+\("
-              r"(?P<py>[^)]{1,40})\)\s+does\s+not\s+satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}"
-              r"(?:,[<>=!~][^\s,]{1,40})*)\s+and\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z]"
-              r"[\w.-]{0,80}(?:\[[\w,-]{1,80}\])?(?:[<>=!~]+[^\s,<>=!~][^\s,]{0,40}(?:,[<>=!~]+"
-              r"[^\s,<>=!~][^\s,]{0,40})*)?)\s+depends?\s+on\s+Python")
+              r"(?P<py>[^)]{1,40})" + UV_PYTHON_DERIVATION)
 
 
 def _miss_python(doc: Doc, x: _Miss) -> Why:

@@ -1,10 +1,11 @@
 """What the phrases several ``explain`` rule modules read mean: one definition each.
 
 The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
-going on to succeed, Windows' page file, CUDA's own False, an index out of reach (a refused
-certificate, a proxy, no network), NumPy absent, pip crashing; and the distribution that
-installs an import name (or a compiled extension's file). Pure text, no document: the
-document view (:mod:`pipguard.explain_doc`) and the rule modules read these.
+going on to succeed, Windows' page file, CUDA's own False, uv's Python derivation, an index
+out of reach (a refused certificate, a proxy, no network), NumPy absent, pip crashing; and
+the distribution that installs an import name (or a compiled extension's file). Pure text,
+no document: the document view (:mod:`pipguard.explain_doc`) and the rule modules read
+these.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ CUDA_FALSE = re.compile(
     r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
     r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
     r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
+
+# uv's derivation when a Python (this one, --python-version's, or a project's requires-python
+# range: the caller's part before it) is outside what a dependency supports: "... does not
+# satisfy Python>=3.9 and torch==2.6.0 depends on Python>=3.9" (terminals wrap it anywhere).
+UV_PYTHON_DERIVATION = (
+    r"\)\s+does\s+not\s+satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)"
+    r"\s+and\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:\[[\w,-]{1,80}\])?"
+    r"(?:[<>=!~]+[^\s,<>=!~][^\s,]{0,40}(?:,[<>=!~]+[^\s,<>=!~][^\s,]{0,40})*)?)\s+depends?\s+on"
+    r"\s+Python")
 
 # NumPy not installed at all (torch runs without it): not a mismatch of its ABI.
 NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec
-from pipguard.explain_phrases import distribution
+from pipguard.explain_phrases import UV_PYTHON_DERIVATION, distribution
 from pipguard.findings import Finding
 
 
@@ -155,10 +155,8 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
 
 # uv's derivation for a project: it locks for the whole requires-python range, and a
 # dependency supports only part of it (read as Poetry's "python property" case is: a conflict)
-_PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[<>=!~][^)]{0,40})\)\s+does\s+not\s+"
-                  r"satisfy\s+Python\s?(?P<need>[<>=!~][^\s,]{1,40}(?:,[<>=!~][^\s,]{1,40})*)\s+and"
-                  r"\s+(?:all\s+versions\s+of\s+)?(?P<dep>[A-Za-z][\w.-]{0,80}(?:[<>=!~]+[^\s,<>=!~]"
-                  r"[^\s,]{0,40}(?:,[<>=!~]+[^\s,<>=!~][^\s,]{0,40})*)?)\s+depends?\s+on\s+Python")
+_PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[<>=!~][^)]{0,40})"
+                  + UV_PYTHON_DERIVATION)
 
 
 def project_python_range(doc: Doc) -> Iterator[Finding]:
