@@ -31,8 +31,8 @@ from pipguard.variants import variant_kind
 def packages(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every package finding for the environment."""
     out: list[Finding] = []
-    for check in (_integrity, companions, _numpy, _typing_extensions, _cuda_libs, _confusion,
-                  _conflicts, _orphaned):
+    for check in (_integrity, companions, _numpy, _typing_extensions, _cuda_libs,
+                  _other_cuda_builds, _confusion, _conflicts, _orphaned):
         out.extend(check(e, kn))
     return out
 
@@ -196,14 +196,48 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
     # extras, say) is not a stray, whatever its markers say here.
     wanted = {canonicalize_name(_name_of(line)) for d in e.dists.values()
               for line in d.requires_dist}
+    # ... nor is one of the major another project's CUDA build here loads (cupy-cuda11x).
+    served = {found[1] for name in e.dists if (found := kn.cuda_build_of(name))}
     for lib, d in e.dists.items():
         major = _lib_major(lib, d.version, kn) if lib.startswith("nvidia-") else None
-        if major and major != cuda.major and lib not in required | wanted:
+        if major and major not in (cuda.major, *served) and lib not in required | wanted:
             out.append(Finding("cuda-libraries", "warning",
                                f"{lib} {d.version} is a CUDA {major} library beside a "
                                f"CUDA {cuda.major} torch ({tv}); torch does not use it",
                                f"{lib} {d.version} at {d.location}",
                                f"pip uninstall {lib}  (if nothing else needs it)"))
+    return out
+
+
+def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
+    """A project's build for another CUDA major than torch's (``cupy-cuda11x`` beside a CUDA
+    12 torch) loads that major's CUDA libraries. Where no ``nvidia-*`` library of that major
+    is installed (by its own requirements or an extra), only a system CUDA of that major on
+    the loader's path can serve it; without one it fails at import or first use
+    (``libcublas.so.11: cannot open shared object file``)."""
+    torch = e.dists.get("torch")
+    tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
+    cuda = kn.cuda_version(variant, Version(tv.public)) if tv and variant else None
+    if cuda is None:
+        return []
+    present = {kn.cuda_major_of_nvidia_lib(n) for n in e.dists if n.startswith("nvidia-")}
+    out = []
+    for name, d in sorted(e.dists.items()):
+        found = kn.cuda_build_of(name)
+        if found is None or found[1] in (cuda.major, *present):
+            continue
+        builds, major = found
+        right = builds.build_for(cuda.major)
+        out.append(Finding(
+            "cuda-libraries", "warning",
+            f"{name} {d.version} is {builds.project}'s build for CUDA {major}, beside a CUDA "
+            f"{cuda.major} torch ({tv}), and no CUDA {major} library is installed here: unless "
+            f"a system CUDA {major} is on the loader's path it cannot load its libraries; "
+            + (f"{right} is its build for CUDA {cuda.major}" if right else
+               f"{builds.project} has no build for CUDA {cuda.major}"),
+            f"{name} {d.version} at {d.location}",
+            f'pip uninstall -y {name} && pipguard install "{right}"' if right
+            else f"pip uninstall {name}  (or install CUDA {major}'s libraries for it)"))
     return out
 
 

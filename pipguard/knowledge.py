@@ -98,6 +98,20 @@ class _Release:
     confidence: str
 
 
+@dataclass(frozen=True)
+class CudaBuilds:
+    """A third-party project published once per CUDA major (``cupy-cuda12x``): the
+    distribution names of its builds, each with the major it is for."""
+
+    project: str
+    pattern: re.Pattern[str]  # a canonical distribution name; group "major"
+    build: str  # the name of its build for a major: "cupy-cuda{major}x"
+    majors: tuple[int, ...]  # the majors it has a build for
+
+    def build_for(self, major: int) -> str | None:
+        return self.build.format(major=major) if major in self.majors else None
+
+
 @dataclass(frozen=True, eq=False, repr=False)  # identity semantics: the tables are big
 class Knowledge:
     """The merged tables, parsed. Build it with :func:`load_knowledge`; query its methods."""
@@ -117,6 +131,7 @@ class Knowledge:
     nvidia_libs: Mapping[str, int]
     gpu_families: Mapping[str, str]
     mirrors: frozenset[str]  # third-party names the PyTorch index also serves
+    cuda_builds: tuple[CudaBuilds, ...] = ()
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -363,6 +378,15 @@ class Knowledge:
         name = _canon(dist_name)
         m = re.fullmatch(r"nvidia-.+-cu(\d+)", name)
         return int(m.group(1)) if m else self.nvidia_libs.get(name)
+
+    def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
+        """The project a distribution is one CUDA major's build of, and that major:
+        ``cupy-cuda11x`` -> (cupy's builds, 11); ``None`` for anything else."""
+        name = _canon(dist_name)
+        for builds in self.cuda_builds:
+            if m := builds.pattern.fullmatch(name):
+                return builds, int(m.group("major"))
+        return None
 
 
 def _assumed(row: ArchList, note: str, confidence: str = "uncertain") -> ArchList:

@@ -8,6 +8,7 @@ the table keys are described in :mod:`pipguard.knowledge`'s docstring.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,7 @@ from pipguard.hardware import DriverVersion
 from pipguard.knowledge import (
     ROLES,
     ArchList,
+    CudaBuilds,
     FamilyMember,
     Knowledge,
     _Release,
@@ -35,7 +37,7 @@ CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
     *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
     *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "index_mirrors"),
-    "gpu_families",
+    "gpu_families", "cuda_builds",
 )
 SCALARS = ("schema", "facts_date", "about")
 _ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
@@ -121,6 +123,19 @@ def _member(name: str, row: Mapping[str, Any]) -> FamilyMember:
     return FamilyMember(_canon(name), bool(row.get("index_only", False)), role, imports)
 
 
+def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
+    """A ``cuda_builds`` row: the pattern must name the major it reads, the build name take it."""
+    try:
+        pattern = re.compile(str(row["pattern"]))
+    except re.error as exc:
+        raise ValueError(f"cuda_builds row {project}: {exc}") from exc
+    if "major" not in pattern.groupindex or "{major}" not in str(row["build"]):
+        raise ValueError(f"cuda_builds row {project}: the pattern needs a group 'major' and "
+                         "the build a '{major}'")
+    return CudaBuilds(project, pattern, str(row["build"]),
+                      tuple(int(m) for m in row.get("majors") or ()))
+
+
 def _build(d: Mapping[str, Any]) -> Knowledge:
     releases = sorted((_parse_release(*kv) for kv in d["releases"].items()), key=lambda r: r.minor)
     companions = {
@@ -152,7 +167,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     te = d.get("typing_extensions", {})
     family = d.get("family", {})
     for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs",
-                  "index_mirrors"):
+                  "index_mirrors", "cuda_builds"):
         for row in d.get(table, {}).values():
             _conf(row)
     return Knowledge(
@@ -171,6 +186,8 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         nvidia_libs={_canon(n): int(r["cuda_major"]) for n, r in d.get("nvidia_libs", {}).items()},
         mirrors=frozenset(map(_canon, d.get("index_mirrors", {}))),
         gpu_families=dict(d.get("gpu_families", {})),
+        cuda_builds=tuple(_cuda_builds(project, row)
+                          for project, row in d.get("cuda_builds", {}).items()),
     )
 
 

@@ -205,6 +205,32 @@ def test_cuda_libraries_missing_wrong_major_and_stray() -> None:
     assert f.message.startswith("nvidia-cudnn-cu12")
 
 
+def test_a_projects_build_for_another_cuda_major() -> None:
+    # cupy-cuda11x beside a CUDA 12 torch, with no CUDA 11 library installed: a warning
+    # naming the build for torch's major, as a command that swaps them.
+    [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0")))
+    assert (f.category, f.severity) == ("cuda-libraries", "warning")
+    assert "CUDA 11" in f.message and "CUDA 12" in f.message
+    assert f.fix == 'pip uninstall -y cupy-cuda11x && pipguard install "cupy-cuda12x"'
+    # cupy's older per-release names (cupy-cuda102) read as their major; jax as its extra.
+    [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda102", "9.6.0")))
+    assert "cupy-cuda12x" in f.fix
+    [f] = run(env(torch("2.11.0+cu130"), D("jax-cuda12-plugin", "0.7.2")))
+    assert f.fix.endswith('pipguard install "jax[cuda13]"')
+    # No build of the project for torch's major: said, and no build invented.
+    [f] = run(env(torch("2.11.0+cu130"), D("faiss-gpu-cu12", "1.9.0")))
+    assert "no build for CUDA 13" in f.message and "faiss-gpu-cu13" not in f.fix
+    # Nothing to say: the same major; the other major's libraries installed (its own
+    # requirements, or cupy's [ctk]), and those then no stray; a CPU torch.
+    assert run(env(torch("2.5.1+cu124"), D("cupy-cuda12x", "13.3.0"))) == []
+    assert run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0"),
+                   D("nvidia-cublas-cu11", "11.11.3.6"))) == []
+    assert run(env(torch("2.11.0+cpu"), D("cupy-cuda11x", "13.3.0"))) == []
+    # Without such a build, a CUDA 11 library is still a stray beside a CUDA 12 torch.
+    [f] = run(env(torch("2.5.1+cu124"), D("nvidia-cublas-cu11", "11.11.3.6")))
+    assert f.message.startswith("nvidia-cublas-cu11")
+
+
 def test_dependency_confusion() -> None:
     found = run(env(torch("2.11.0+cpu"), D("torchtriton", "99.0.0")))
     assert [(f.category, f.severity) for f in found] == [("dependency-confusion", "error")]

@@ -56,7 +56,8 @@ def write(tmp_path: Path, data: Any, name: str = "user.json") -> Path:
 def test_packaged_tables_are_well_formed() -> None:
     data = json.loads(FACTS.read_text(encoding="utf-8"))
     assert data["schema"] == 1
-    for table in ("releases", "companions", "toolkits", "toolkit_driver", "arch", "rocm_archs"):
+    for table in ("releases", "companions", "toolkits", "toolkit_driver", "arch", "rocm_archs",
+                  "cuda_builds"):
         for key, row in data[table].items():
             assert row.get("confidence", "high") in CONFIDENCES, (table, key)
             assert "source" in row, (table, key)
@@ -499,6 +500,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"companions": {"2.11.0": {"torchvision": "0.26.0", "confidence": "low"}}}', "confidence"),
     ('{"releases": {"2.15": {"variants": {"cu130": {}}}}}', "malformed"),
     ('{"toolkit_driver": {"13.3.0": {"linux": "not a version"}}}', "malformed"),
+    ('{"cuda_builds": {"x": {"pattern": "x-cu(\\\\d+)", "build": "x{major}"}}}', "group 'major'"),
+    ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>", "build": "x-cu{major}"}}}', "malformed"),
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
