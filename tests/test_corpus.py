@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 842 / 860
-TRAINING_FIX_VALIDITY = 858 / 860
+TRAINING_ACCURACY = 856 / 874
+TRAINING_FIX_VALIDITY = 872 / 874
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -425,10 +425,19 @@ TRAINING_FIX_VALIDITY = 858 / 860
 #   whose collectors doubted the label were dropped before it was measured) and the model
 #   refitted with its training records: two wrong guesses fewer (30, 22), so two fixes fewer
 #   count as valid.
+# * 553/633 (87.4%, 92.7%) with C28-* (28 texts in other programs' own words: libraries and
+#   frameworks checking torch, CUDA libraries in other programs' words, 2024-2026 installs,
+#   end-user apps; first sight: 11/14 training, 8/14 held out, 57.1%; ten records whose
+#   collectors doubted the label were dropped before it was measured) and the model refitted
+#   with its training records (the same 8/14; 32 guesses, 23 right). Unchanged by the rules
+#   from C28's training records: a library built for one torch release in its own words
+#   (Intel's extension's "needs to work with PyTorch 2.2.*", a launcher's "no flash_attn built
+#   for PyTorch 2.9.0"), a torch class's typeinfo symbol missing from a package with a torch
+#   folder (horovod/torch), a one-liner's prints each on its own line ending in False.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 545 / 619
-MEASURED_FIX_VALIDITY = 578 / 619
+MEASURED_ACCURACY = 553 / 633
+MEASURED_FIX_VALIDITY = 587 / 633
 
 
 @functools.cache
@@ -454,7 +463,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (30, 22)
+MEASURED_GUESSES = (32, 23)
 
 
 def _guesses() -> tuple[int, int]:
@@ -479,7 +488,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.0%, fix validity 93.4% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.4%, fix validity 92.7% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
