@@ -94,8 +94,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                       else _cmd("pipguard", "install", "torch<2"))
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
-    if und and re.search(TORCH_SYMBOL, und["sym"]) and not re.search(r"[/\\]torch[/\\]",
-                                                                       (und["lib"] or "")):
+    # The library's package under site-packages (horovod/torch/mpi_lib.so is horovod's);
+    # outside site-packages, a torch folder in its path is torch's own.
+    owner = ext_module(und["lib"]) if und and und["lib"] else None
+    own = owner[0] == "torch" if owner else bool(
+        und and re.search(r"[/\\]torch[/\\]", und["lib"] or ""))
+    if und and re.search(TORCH_SYMBOL, und["sym"]) and not own:
         user = _importer(doc, und)
         if not (und["lib"] or user):  # the symbol alone: no library or frame names the package
             yield Finding("companion-mismatch", "error", "a compiled extension was built "
@@ -104,7 +108,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                           "that extension made for this torch; pipguard doctor names the "
                           "packages that do not match it", doc.line(und), "pipguard doctor")
             return
-        m, (mod, ext) = m or und, ((ext_module(und["lib"]) or ("torchvision", False))
+        m, (mod, ext) = m or und, ((owner or ("torchvision", False))
                                    if und["lib"] else (user or "", False))
     elif not m and lib and (user := _importer(doc, lib)):
         m, mod, ext = lib, user, False
@@ -171,9 +175,41 @@ def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
                   "pin an older transformers instead" + (" or load safetensors weights (the "
                   "torch.load guard does not apply to them)" if m["load"] else ""), doc.line(m),
                   _cmd("pipguard", "install", "--upgrade", f"torch>={need}",
-                       *(c for c in doc.facts.companion_names() if c != "torch" and (
-                           c in doc.ctx.installed or re.search(rf"(?<![\w.-]){c}(?![\w-])",
-                                                               doc.text)))))
+                       *_companions_shown(doc)))
+
+
+def _companions_shown(doc: Doc) -> list[str]:
+    """The companions installed or named in the text: a torch moved must take them along."""
+    return [c for c in doc.facts.companion_names() if c != "torch" and (
+        c in doc.ctx.installed or re.search(rf"(?<![\w.-]){c}(?![\w-])", doc.text))]
+
+
+def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
+    """A library built for one torch release that refuses the installed one in its own
+    words (Intel's extension: "needs to work with PyTorch 2.2.*, but PyTorch 2.1.0 is
+    found"), or a launcher finding no build of one for this torch ("There is currently no
+    flash_attn built for PyTorch 2.9.0"): the torch the library is built for, or its build
+    for this torch."""
+    m = doc.find(r"(?P<lib>[A-Z][\w®*. -]{2,60}?) needs to work with PyTorch (?P<need>\d+\.\d+)"
+                 r"(?:\.\*)?, but PyTorch (?P<have>\d[\w.+]*) is found|(?:[Tt]here is|[Tt]here"
+                 r"'s) (?:currently )?no (?P<none>[A-Za-z][\w-]{1,40}) (?:wheel |build )?built "
+                 r"for PyTorch (?P<this>\d+\.\d+)")
+    if not m:
+        return
+    if m["lib"]:
+        lib = m["lib"].strip()
+        yield Finding("companion-mismatch", "error",
+                      f"{lib} is built for torch {m['need']} and refuses torch {m['have']}: "
+                      f"install torch {m['need']} (with its companions, from one index), or the "
+                      f"release of {lib} made for this torch", doc.line(m),
+                      _cmd("pipguard", "install", f"torch=={m['need']}.*",
+                           *_companions_shown(doc)))
+        return
+    yield Finding("companion-mismatch", "error",
+                  f"no build of {m['none']} exists for torch {m['this']}: install the older "
+                  "torch its builds are for (with its companions, from one index), or build "
+                  f"{m['none']} for this torch", doc.line(m),
+                  _cmd("pipguard", "install", f"torch<{m['this']}", *_companions_shown(doc)))
 
 
 def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
@@ -198,4 +234,4 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,
-                          _newer_torch_api)
+                           _built_for_another_torch, _newer_torch_api)

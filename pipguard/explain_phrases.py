@@ -24,7 +24,8 @@ OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|as
 # Names every torch has had: missing, the module imported is not the installed torch.
 TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-TORCH_SYMBOL = r"_ZN\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"  # (or demangled)
+# (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN...; or demangled)
+TORCH_SYMBOL = r"_Z(?:T[ISV])?N\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names.
@@ -61,7 +62,10 @@ CUDA_FALSE = re.compile(
     r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
     r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
     r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
-    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$", re.I | re.M)
+    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$|"
+    # a one-liner's prints, each on its own output line ahead of it (2.4.0+cpu, None, False)
+    r"\bcuda\.is_available\(\)\)[)\"'`; \t]*\n(?:[ \t]*(?!True\b)\S{0,40}[ \t]*\n){1,6}?"
+    r"[ \t]*False[ \t]*$", re.I | re.M)
 
 # uv's derivation when a Python (this one, --python-version's, or a project's requires-python
 # range: the caller's part before it) is outside what a dependency supports: "... does not

@@ -946,3 +946,33 @@ def test_a_test_suite_skipping_its_gpu_tests_on_windows_is_no_cpu_build() -> Non
     f = explain("SKIPPED [3] tests/test_gpu.py:12: CUDA is unavailable\n===== 40 passed, 3 skipped "
                 "in 2.10s =====", Context(facts=REAL, platform="win32"))
     assert not f or f[0].category != "cpu-build-on-gpu"
+
+
+def test_a_library_built_for_one_torch_release_in_its_own_words() -> None:
+    f = first("ERROR! Intel® Extension for PyTorch* needs to work with PyTorch 2.2.*, but "
+              "PyTorch 2.1.0+cu121 is found. Please switch to the matching version and run again.")
+    assert f is not None and f.category == "companion-mismatch"
+    assert "2.2" in f.message and f.fix == 'pipguard install "torch==2.2.*"'
+    f = first("Installing flash_attn\nThere is currently no flash_attn built for PyTorch 2.9.0 "
+              "on Windows...\npytorch version: 2.9.1+cu128\nxformers version: 0.0.33.post1")
+    assert f is not None and f.category == "companion-mismatch"
+    assert f.fix == 'pipguard install "torch<2.9" xformers'  # the companion shown moves too
+
+
+def test_a_torch_class_typeinfo_missing_from_a_package_with_a_torch_folder() -> None:
+    """horovod/torch/mpi_lib.so is horovod's (its package under site-packages), and a
+    class's typeinfo (_ZTIN3c10...) is a torch symbol as a function's (_ZN3c10...) is."""
+    f = first("ImportError: /opt/py/lib/python3.6/site-packages/horovod/torch/mpi_lib_v2.cpython-"
+              "36m-x86_64-linux-gnu.so: undefined symbol: _ZTIN3c1021AutogradMetaInterfaceE")
+    assert f is not None and f.category == "companion-mismatch" and "horovod" in f.fix
+    f = first("ImportError: /venv/lib/python3.11/site-packages/torch/lib/libtorch_cuda.so: "
+              "undefined symbol: _ZTIN3c1021AutogradMetaInterfaceE")
+    assert f is None or f.category != "companion-mismatch"  # torch's own library
+
+
+def test_a_one_liners_prints_each_on_its_own_line() -> None:
+    cmd = ('python -c "import torch; print(torch.__version__); print(torch.version.cuda); '
+           'print(torch.cuda.is_available())"\n\nreturned:\n\n')
+    f = first(cmd + "2.4.0+cpu\nNone\nFalse", NVIDIA)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert first(cmd + "2.4.0+cu124\n12.4\nTrue\nFalse", NVIDIA) is None  # True was its answer
