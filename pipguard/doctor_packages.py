@@ -214,31 +214,47 @@ def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
     12 torch) loads that major's CUDA libraries. Where no ``nvidia-*`` library of that major
     is installed (by its own requirements or an extra), only a system CUDA of that major on
     the loader's path can serve it; without one it fails at import or first use
-    (``libcublas.so.11: cannot open shared object file``)."""
+    (``libcublas.so.11: cannot open shared object file``). One finding per project: its
+    builds of other majors go together (jax's plugin and pjrt), replaced by the same release
+    where the project publishes each release for every major."""
     torch = e.dists.get("torch")
     tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
     cuda = kn.cuda_version(variant, Version(tv.public)) if tv and variant else None
     if cuda is None:
         return []
     present = {kn.cuda_major_of_nvidia_lib(n) for n in e.dists if n.startswith("nvidia-")}
-    out = []
-    for name, d in sorted(e.dists.items()):
+    stray: dict[str, list[tuple[str, int]]] = {}
+    for name in sorted(e.dists):
         found = kn.cuda_build_of(name)
-        if found is None or found[1] in (cuda.major, *present):
+        if found is not None and found[1] not in (cuda.major, *present):
+            stray.setdefault(found[0].project, []).append((name, found[1]))
+    out = []
+    for builds in kn.cuda_builds:
+        if not (mine := stray.get(builds.project)):
             continue
-        builds, major = found
+        names = " ".join(n for n, _ in mine)
+        d, major = e.dists[mine[0][0]], mine[0][1]
         right = builds.build_for(cuda.major)
+        pin = f"=={_public_of(d.version)}" if right and builds.same_releases else ""
         out.append(Finding(
             "cuda-libraries", "warning",
-            f"{name} {d.version} is {builds.project}'s build for CUDA {major}, beside a CUDA "
-            f"{cuda.major} torch ({tv}), and no CUDA {major} library is installed here: unless "
-            f"a system CUDA {major} is on the loader's path it cannot load its libraries; "
-            + (f"{right} is its build for CUDA {cuda.major}" if right else
-               f"{builds.project} has no build for CUDA {cuda.major}"),
-            f"{name} {d.version} at {d.location}",
-            f'pip uninstall -y {name} && pipguard install "{right}"' if right
-            else f"pip uninstall {name}  (or install CUDA {major}'s libraries for it)"))
+            f"{' and '.join(n for n, _ in mine)} ({d.version}) "
+            f"{'are' if len(mine) > 1 else 'is'} {builds.project}'s build for CUDA {major}, "
+            f"beside a CUDA {cuda.major} torch ({tv}), and no CUDA {major} library is installed "
+            f"here: unless a system CUDA {major} is on the loader's path it cannot load its "
+            "libraries; " + (f"{right} is its build for CUDA {cuda.major}" if right else
+                             f"{builds.project} has no build for CUDA {cuda.major}"),
+            f"{d.name} {d.version} at {d.location}",
+            f'pip uninstall -y {names} && pipguard install "{right}{pin}"' if right
+            else f"pip uninstall {names}  (or install CUDA {major}'s libraries for it)"))
     return out
+
+
+def _public_of(version: str) -> str:
+    try:
+        return Version(version).public
+    except InvalidVersion:
+        return version
 
 
 def _newest_known(name: str, kn: Knowledge) -> Version | None:

@@ -107,6 +107,7 @@ class CudaBuilds:
     pattern: re.Pattern[str]  # a canonical distribution name; group "major"
     build: str  # the name of its build for a major: "cupy-cuda{major}x"
     majors: tuple[int, ...]  # the majors it has a build for
+    same_releases: bool = False  # each release is published for every major (cupy 13.3.0)
 
     def build_for(self, major: int) -> str | None:
         return self.build.format(major=major) if major in self.majors else None
@@ -384,7 +385,7 @@ class Knowledge:
         ``cupy-cuda11x`` -> (cupy's builds, 11); ``None`` for anything else."""
         name = _canon(dist_name)
         for builds in self.cuda_builds:
-            if m := builds.pattern.fullmatch(name):
+            if (m := builds.pattern.fullmatch(name)) and m.group("major").isdigit():
                 return builds, int(m.group("major"))
         return None
 

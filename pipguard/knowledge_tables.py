@@ -129,11 +129,17 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
         pattern = re.compile(str(row["pattern"]))
     except re.error as exc:
         raise ValueError(f"cuda_builds row {project}: {exc}") from exc
-    if "major" not in pattern.groupindex or "{major}" not in str(row["build"]):
+    build, majors = str(row["build"]), row.get("majors") or []
+    if "major" not in pattern.groupindex or "{major}" not in build:
         raise ValueError(f"cuda_builds row {project}: the pattern needs a group 'major' and "
                          "the build a '{major}'")
-    return CudaBuilds(project, pattern, str(row["build"]),
-                      tuple(int(m) for m in row.get("majors") or ()))
+    try:
+        build.format(major=0)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"cuda_builds row {project}: the build may hold only {{major}}") from exc
+    if not isinstance(majors, list) or not all(type(m) is int for m in majors):
+        raise ValueError(f"cuda_builds row {project}: majors must be a list of integers")
+    return CudaBuilds(project, pattern, build, tuple(majors), bool(row.get("same_releases")))
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:

@@ -211,12 +211,18 @@ def test_a_projects_build_for_another_cuda_major() -> None:
     [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0")))
     assert (f.category, f.severity) == ("cuda-libraries", "warning")
     assert "CUDA 11" in f.message and "CUDA 12" in f.message
-    assert f.fix == 'pip uninstall -y cupy-cuda11x && pipguard install "cupy-cuda12x"'
+    # (the same release: cupy publishes each for every major; an unpinned one would move to
+    # another cupy, NumPy 2-based from 14)
+    assert f.fix == 'pip uninstall -y cupy-cuda11x && pipguard install "cupy-cuda12x==13.3.0"'
     # cupy's older per-release names (cupy-cuda102) read as their major; jax as its extra.
     [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda102", "9.6.0")))
     assert "cupy-cuda12x" in f.fix
-    [f] = run(env(torch("2.11.0+cu130"), D("jax-cuda12-plugin", "0.7.2")))
-    assert f.fix.endswith('pipguard install "jax[cuda13]"')
+    # jax's plugin and pjrt are one build: one finding, both replaced (jax[cuda13] needs a
+    # newer jax, so no pin).
+    [f] = run(env(torch("2.11.0+cu130"), D("jax-cuda12-plugin", "0.7.2"),
+                  D("jax-cuda12-pjrt", "0.7.2")))
+    assert f.fix == ('pip uninstall -y jax-cuda12-pjrt jax-cuda12-plugin && pipguard install '
+                     '"jax[cuda13]"')
     # No build of the project for torch's major: said, and no build invented.
     [f] = run(env(torch("2.11.0+cu130"), D("faiss-gpu-cu12", "1.9.0")))
     assert "no build for CUDA 13" in f.message and "faiss-gpu-cu13" not in f.fix

@@ -502,6 +502,11 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"toolkit_driver": {"13.3.0": {"linux": "not a version"}}}', "malformed"),
     ('{"cuda_builds": {"x": {"pattern": "x-cu(\\\\d+)", "build": "x{major}"}}}', "group 'major'"),
     ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>", "build": "x-cu{major}"}}}', "malformed"),
+    ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>\\\\d+)", "build": "x{major}{minor}"}}}',
+     "only \\{major\\}"),
+    ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>\\\\d+)", "build": "x{major}", '
+     '"majors": "12"}}}',
+     "list of integers"),
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
