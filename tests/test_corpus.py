@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 856 / 874
-TRAINING_FIX_VALIDITY = 872 / 874
+TRAINING_ACCURACY = 868 / 886
+TRAINING_FIX_VALIDITY = 884 / 886
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -434,10 +434,16 @@ TRAINING_FIX_VALIDITY = 872 / 874
 #   (Intel's extension's "needs to work with PyTorch 2.2.*", a launcher's "no flash_attn built
 #   for PyTorch 2.9.0"), a torch class's typeinfo symbol missing from a package with a torch
 #   folder (horovod/torch), a one-liner's prints each on its own line ending in False.
+# * 568/649 (87.5%, 92.6%) with C29-* (28 texts: ARM and aarch64, ROCm, Intel XPU and
+#   DirectML, Windows end-user apps, CI and container installs; first sight: 10/12 training,
+#   15/16 held out, 93.8%; four records whose collectors doubted the label were dropped
+#   before it was measured) and the model refitted with its training records (31 guesses, 23
+#   right). Unchanged by the rules from C29's training records: torch.xpu.is_available()
+#   False where an Intel GPU may be, torch.version.cuda printed None under a label.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 553 / 633
-MEASURED_FIX_VALIDITY = 587 / 633
+MEASURED_ACCURACY = 568 / 649
+MEASURED_FIX_VALIDITY = 601 / 649
 
 
 @functools.cache
@@ -463,7 +469,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (32, 23)
+MEASURED_GUESSES = (31, 23)
 
 
 def _guesses() -> tuple[int, int]:
@@ -488,7 +494,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.4%, fix validity 92.7% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.5%, fix validity 92.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
