@@ -22,10 +22,17 @@ from pipguard.explain_doc import (
     _pin,
     _public,
     _reinstall_alone,
+    _v,
     torch_lib_failure,
     undefined_symbol,
 )
-from pipguard.explain_phrases import TORCH_CORE, TORCH_SYMBOL, distribution, ext_module
+from pipguard.explain_phrases import (
+    TORCH_CORE,
+    TORCH_LIB_PATH,
+    TORCH_SYMBOL,
+    distribution,
+    ext_module,
+)
 from pipguard.findings import Finding
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
@@ -94,22 +101,22 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                       else _cmd("pipguard", "install", "torch<2"))
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
-    # The library's package under site-packages (horovod/torch/mpi_lib.so is horovod's);
-    # outside site-packages, a torch folder in its path is torch's own.
-    owner = ext_module(und["lib"]) if und and und["lib"] else None
-    own = owner[0] == "torch" if owner else bool(
-        und and re.search(r"[/\\]torch[/\\]", und["lib"] or ""))
+    # The library's package under site-packages (horovod/torch/mpi_lib.so is horovod's), else
+    # a companion's folder in its path (torchvision/_C.so); torch's own libraries by their path.
+    path = und["lib"] or "" if und else ""
+    folder = re.search(rf"(?:^|[/\\])({names})[/\\]", path)
+    owner = ext_module(path) or ((folder.group(1), False) if folder else None)
+    own = owner[0] == "torch" if owner else bool(re.search(TORCH_LIB_PATH, path))
     if und and re.search(TORCH_SYMBOL, und["sym"]) and not own:
         user = _importer(doc, und)
-        if not (und["lib"] or user):  # the symbol alone: no library or frame names the package
+        if not (owner or user):  # no package named: the symbol alone, or a path outside one
             yield Finding("companion-mismatch", "error", "a compiled extension was built "
                           "against another torch release (the torch symbol it needs, "
                           f"{und['sym']}, is not in the installed torch): install the build of "
                           "that extension made for this torch; pipguard doctor names the "
                           "packages that do not match it", doc.line(und), "pipguard doctor")
             return
-        m, (mod, ext) = m or und, ((owner or ("torchvision", False))
-                                   if und["lib"] else (user or "", False))
+        m, (mod, ext) = m or und, owner or (user or "", False)
     elif not m and lib and (user := _importer(doc, lib)):
         m, mod, ext = lib, user, False
     elif m and (named := next((g for g in _NAMED if m.group(g) is not None), None)):
@@ -187,25 +194,39 @@ def _companions_shown(doc: Doc) -> list[str]:
 def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
     """A library built for one torch release that refuses the installed one in its own
     words (Intel's extension: "needs to work with PyTorch 2.2.*, but PyTorch 2.1.0 is
-    found"), or a launcher finding no build of one for this torch ("There is currently no
-    flash_attn built for PyTorch 2.9.0"): the torch the library is built for, or its build
-    for this torch."""
-    m = doc.find(r"(?P<lib>[A-Z][\w®*. -]{2,60}?) needs to work with PyTorch (?P<need>\d+\.\d+)"
-                 r"(?:\.\*)?, but PyTorch (?P<have>\d[\w.+]*) is found|(?:[Tt]here is|[Tt]here"
-                 r"'s) (?:currently )?no (?P<none>[A-Za-z][\w-]{1,40}) (?:wheel |build )?built "
-                 r"for PyTorch (?P<this>\d+\.\d+)")
+    found", from Python or C++, or retold by transformers as a warning), or a launcher
+    finding no build of one for this torch ("There is currently no flash_attn built for
+    PyTorch 2.9.0"): the library's build for this torch, or the torch its builds are for."""
+    m = doc.find(r"(?P<lib>[A-Z][\w®*. -]{2,60}?) needs to work with PyTorch(?:/libtorch)?\s+"
+                 r"(?P<need>\d+\.\d+)(?:\.\*)?, but PyTorch(?:/libtorch)?\s+(?P<have>\d[\w.+]*) is "
+                 r"found|(?:[Tt]here is|[Tt]here's) (?:currently )?no (?!(?:wheels?|builds?|"
+                 r"binar(?:y|ies)|versions?|packages?|releases?|support)\b)(?P<none>[A-Za-z]"
+                 r"[\w-]{1,40}) (?:wheel |build )?built for PyTorch (?P<this>\d+\.\d+)")
     if not m:
+        return
+    severity = "warning" if re.search(r"Warning\b", doc.line(m)) else "error"
+    if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):
+        have, label = _v(_public(m["have"])), _label(m["have"]) or ""
+        leftover = label.startswith(("cu", "rocm"))  # beside another GPU's torch
+        yield Finding("companion-mismatch", severity, "Intel's extension for PyTorch is built "
+                      f"for torch {m['need']} and refuses torch {m['have']}: install its "
+                      "release for this torch (its versions follow torch's), or the torch it "
+                      "was built for" + (f"; beside a {label} torch it may be a leftover, to "
+                                         "uninstall if nothing imports it" if leftover else ""),
+                      doc.line(m), _cmd("pipguard", "install", "intel-extension-for-pytorch=="
+                                        f"{have.major}.{have.minor}.*") if have
+                      else "pipguard doctor")
         return
     if m["lib"]:
         lib = m["lib"].strip()
-        yield Finding("companion-mismatch", "error",
+        yield Finding("companion-mismatch", severity,
                       f"{lib} is built for torch {m['need']} and refuses torch {m['have']}: "
                       f"install torch {m['need']} (with its companions, from one index), or the "
                       f"release of {lib} made for this torch", doc.line(m),
                       _cmd("pipguard", "install", f"torch=={m['need']}.*",
                            *_companions_shown(doc)))
         return
-    yield Finding("companion-mismatch", "error",
+    yield Finding("companion-mismatch", severity,
                   f"no build of {m['none']} exists for torch {m['this']}: install the older "
                   "torch its builds are for (with its companions, from one index), or build "
                   f"{m['none']} for this torch", doc.line(m),

@@ -275,7 +275,8 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                           r"CPU version installed and (?:CUDA|ROCm) is (?:available|selected)|"
                           r"ROCm GPU, but your current PyTorch build has no usable HIP|vLLM is "
                           r"built with CPU|Invalid CUDA '?device=|"
-                          r"torch\.version\.cuda\)?[\s:=>-]*None|Attempting to deserialize "
+                          r"torch\.version\.cuda\)?(?:[\s:=>-]*|\)?[^\n]{0,40}\n[^\n]{0,60}?:"
+                          r"[ \t]*)None\b|Attempting to deserialize "
                           r"object on a CUDA device but torch\.cuda\.is_available\(\) is False"
                           ) or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
@@ -331,6 +332,9 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
 
 
 # A program's own "no GPU".
+# torch.xpu.is_available() shown False (a REPL's, a print's answer on its line or the next).
+_XPU_FALSE = (r"\bxpu\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?:>>>|Out\[\d+\]:|->|[:=]"
+              r"|is|returns?)[ \t]*){0,2}(?:\n[ \t]*)?False\b")
 _NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
            r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b")
 
@@ -348,6 +352,15 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
         m = None  # (a test suite skipping its GPU tests: the run's choice, not its failure)
     banner = None if m else doc.find(_CPU_BANNER)
     hw = doc.ctx.hardware
+    if not (m or banner) and (xpu := doc.find(_XPU_FALSE)) and (
+            hw is None or hw.accelerator == "intel"):
+        yield Finding("cpu-build-on-gpu", "warning", "torch finds no Intel GPU (torch.xpu."
+                      "is_available() is False): most often the torch installed has no XPU "
+                      "support (a CPU build: PyPI's Linux wheel is CUDA's, Intel's builds come "
+                      "from PyTorch's xpu index), else Intel's GPU driver is missing; "
+                      "`pipguard doctor` on that machine tells them apart", doc.line(xpu),
+                      "pipguard doctor")
+        return
     if not (m or banner) or doc.platform() == "darwin" or (hw is not None and
                                                             hw.accelerator != "nvidia"):
         return

@@ -21,11 +21,18 @@ CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitli
 
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
+# A path to one of them: under a torch folder, or by its name where a distribution keeps it
+# elsewhere (conda's /opt/conda/lib/libtorch_cpu.so).
+TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|(?:^|[/\\])lib(?:torch|c10|"
+                  r"caffe2)(?:_\w+)?\.(?:so|dylib)")  # (not libtorchaudio: a companion's)
 # Names every torch has had: missing, the module imported is not the installed torch.
 TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
-# (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN...; or demangled)
-TORCH_SYMBOL = r"_Z(?:T[ISV])?N\w*?(?:3c10|2at|5torch)|^torch_\w+|^(?:c10|at|torch)::"
+# (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN..., a thunk's
+# _ZThn16_N...; a length before the namespace, so cv2's 12attributeMap is not at::; torch's
+# Python bindings, THPVariable_Wrap; or demangled)
+TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_)?N\w{0,300}?(?<!\d)(?:3c10|2at|5torch)(?=\d|[A-Z])|"
+                r"_Z\d+THP[A-Z]\w|^torch_\w+|^(?:c10|at|torch)::")
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names.
@@ -63,9 +70,11 @@ CUDA_FALSE = re.compile(
     r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
     r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
     r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$|"
-    # a one-liner's prints, each on its own output line ahead of it (2.4.0+cpu, None, False)
-    r"\bcuda\.is_available\(\)\)[)\"'`; \t]*\n(?:[ \t]*(?!True\b)\S{0,40}[ \t]*\n){1,6}?"
-    r"[ \t]*False[ \t]*$", re.I | re.M)
+    # a one-liner's prints, each on its own output line (2.4.0+cpu, None, False; in any order),
+    # a warning torch gave on the way among them (its line, then its source line indented)
+    r"\bcuda\.is_available\(\)\)[^\n]{0,200}\n(?:(?:[^\n]{0,300}?Warning\b[^\n]{0,300}|"
+    r"[ \t]{2,}\S[^\n]{0,200}|[ \t]*(?:(?!True\b)\S{1,40}[ \t]*)?)\n){0,6}?[ \t]*False[ \t]*$",
+    re.I | re.M)
 
 # uv's derivation when a Python (this one, --python-version's, or a project's requires-python
 # range: the caller's part before it) is outside what a dependency supports: "... does not

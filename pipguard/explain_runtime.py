@@ -28,6 +28,7 @@ from pipguard.explain_phrases import (
     OWN_LIB,
     PAGE_FILE,
     TORCH_CORE,
+    TORCH_LIB_PATH,
     TORCH_SYMBOL,
     distribution,
     ext_module,
@@ -261,8 +262,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"\S*\.pth")
     if not m and lib and not _importer(doc, lib):
         m = lib
-    if not m and und and re.search(rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)",
-                                   und["lib"] or "") \
+    if not m and und and re.search(TORCH_LIB_PATH, und["lib"] or "") \
             and not re.search(rf"^(?:__)?(?:{CUDA_LIB})", und["sym"], re.I):
         m = und
     if not m:

@@ -61,7 +61,10 @@ def _shapes(size: int) -> dict[str, str]:
             # 27 s on 30 KB, and a requirement's operators two ways; found by a later review)
             "error then a token": "ValueError: bad token " + "x" * (size - 22),
             "operators run": "requested Python version (>=3.8) does not satisfy Python>=3.9 "
-            "and numpy>=1" + fill(",<=1")[: size - 75] + " x"}
+            "and numpy>=1" + fill(",<=1")[: size - 75] + " x",
+            # (a one-liner's print, then a run of blanks: its output lines were read two ways,
+            # 99 s on 200 KB; found by a later review)
+            "print then blanks": "print(torch.cuda.is_available())\n" + " " * (size - 33)}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:

@@ -952,11 +952,24 @@ def test_a_library_built_for_one_torch_release_in_its_own_words() -> None:
     f = first("ERROR! Intel® Extension for PyTorch* needs to work with PyTorch 2.2.*, but "
               "PyTorch 2.1.0+cu121 is found. Please switch to the matching version and run again.")
     assert f is not None and f.category == "companion-mismatch"
-    assert "2.2" in f.message and f.fix == 'pipguard install "torch==2.2.*"'
+    # its release for this torch, not another torch (beside a CUDA torch, maybe a leftover)
+    assert f.fix == 'pipguard install "intel-extension-for-pytorch==2.1.*"'
+    assert "leftover" in f.message
+    for text in ("ERROR! Intel® Extension for PyTorch* needs to work with PyTorch       2.1.*, "
+                 "but PyTorch 2.2.0+cpu is found.",  # (a continued string's blanks)
+                 "RuntimeError: Intel® Extension for PyTorch* needs to work with PyTorch/libtorch"
+                 " 2.1.*, but PyTorch/libtorch 2.2.0 is found."):  # (its C++ check)
+        f = first(text)
+        assert f is not None and f.fix == 'pipguard install "intel-extension-for-pytorch==2.2.*"'
+    f = first("UserWarning: Intel Extension for PyTorch 2.1 needs to work with PyTorch 2.1.*, but "
+              "PyTorch 2.2.0 is found. Please switch to the matching version")
+    assert f is not None and f.severity == "warning"  # (transformers retelling it, going on)
     f = first("Installing flash_attn\nThere is currently no flash_attn built for PyTorch 2.9.0 "
               "on Windows...\npytorch version: 2.9.1+cu128\nxformers version: 0.0.33.post1")
     assert f is not None and f.category == "companion-mismatch"
     assert f.fix == 'pipguard install "torch<2.9" xformers'  # the companion shown moves too
+    assert first("Note: there is no wheel built for PyTorch 2.5 yet, so pip builds it from "
+                 "source.") is None  # (a noun, not a package)
 
 
 def test_a_torch_class_typeinfo_missing_from_a_package_with_a_torch_folder() -> None:
@@ -968,6 +981,19 @@ def test_a_torch_class_typeinfo_missing_from_a_package_with_a_torch_folder() -> 
     f = first("ImportError: /venv/lib/python3.11/site-packages/torch/lib/libtorch_cuda.so: "
               "undefined symbol: _ZTIN3c1021AutogradMetaInterfaceE")
     assert f is None or f.category != "companion-mismatch"  # torch's own library
+    f = first("ImportError: /opt/conda/lib/libtorch_cpu.so: undefined symbol: "
+              "_ZN3c104impl8GPUTrace9haveStateE")  # (conda keeps torch's libraries in lib/)
+    assert f is not None and f.category == "corrupt-install"
+    f = first("ImportError: /home/u/src/horovod/build/lib/horovod/torch/mpi_lib_v2.cpython-38-"
+              "x86_64-linux-gnu.so: undefined symbol: _ZN3c104impl8GPUTrace9haveStateE")
+    assert f is not None and f.category == "companion-mismatch"  # a source tree's build
+    assert f.fix == "pipguard doctor"  # (no package named: not torchvision's)
+    f = first("ImportError: /v/lib/python3.10/site-packages/tensorrt_llm/bindings.cpython-310-"
+              "x86_64-linux-gnu.so: undefined symbol: _Z16THPVariable_WrapN2at10TensorBaseE")
+    assert f is not None and f.category == "companion-mismatch" and "tensorrt" in f.fix
+    f = first("ImportError: /v/lib/python3.10/site-packages/cv2/cv2.abi3.so: undefined symbol: "
+              "_ZTIN2cv12attributeMapE")  # (cv::'s 12attributeMap, not at::)
+    assert f is None or f.category != "companion-mismatch"
 
 
 def test_a_one_liners_prints_each_on_its_own_line() -> None:
@@ -976,3 +1002,30 @@ def test_a_one_liners_prints_each_on_its_own_line() -> None:
     f = first(cmd + "2.4.0+cpu\nNone\nFalse", NVIDIA)
     assert f is not None and f.category == "cpu-build-on-gpu"
     assert first(cmd + "2.4.0+cu124\n12.4\nTrue\nFalse", NVIDIA) is None  # True was its answer
+    # its answer first, or after the warning torch printed on the way (and its source line)
+    f = first('python -c "import torch; print(torch.cuda.is_available()); '
+              'print(torch.version.cuda)"\nFalse\nNone', NVIDIA)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    f = first('python -c "import torch; print(torch.cuda.is_available())"\n/x/torch/cuda/'
+              "__init__.py:129: UserWarning: CUDA initialization: Unexpected error from "
+              "cudaGetDeviceCount()\n  return torch._C._cuda_getDeviceCount() > 0\nFalse", NVIDIA)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+def test_torch_finding_no_intel_gpu() -> None:
+    text = ">>> import torch\n>>>torch.xpu.is_available()\nFalse"
+    f = first(text)
+    assert f is not None and (f.category, f.severity) == ("cpu-build-on-gpu", "warning")
+    assert "XPU" in f.message and f.fix == "pipguard doctor"
+    assert first(text, NVIDIA) is None  # no Intel GPU here: XPU's False is no failure
+    assert first(">>> torch.xpu.is_available()\nTrue") is None
+
+
+def test_torch_version_cuda_printed_under_a_label() -> None:
+    text = (">>> print(\"PyTorch version:\", torch.__version__)\nPyTorch version: 2.6.0+cpu\n"
+            ">>> print(\"CUDA version (from torch):\", torch.version.cuda)\n"
+            "CUDA version (from torch): {}")
+    f = first(text.format("None"))
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    f = first(text.replace("+cpu", "+cu124").format("12.4"))
+    assert f is None or f.category != "cpu-build-on-gpu"
