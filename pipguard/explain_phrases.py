@@ -107,7 +107,7 @@ _DISTRIBUTIONS: dict[str, str | None] = {
     "MinkowskiEngine": "minkowskiengine",
     **dict.fromkeys(("apex", "amp_C", "fused_layer_norm_cuda", "rotary_emb", "dropout_layer_norm",
                      "fused_dense_lib", "xentropy_cuda_lib", "paddle", "faiss", "cupy",
-                     "cupy_backends", "cv2", "detectron2", "tinycudann")),
+                     "cupy_backends", "cv2", "detectron2", "tinycudann", "onnxruntime")),
 }
 
 
@@ -119,6 +119,9 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "cupy": ("cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x", "cupy"),
     "cv2": ("opencv-contrib-python-headless", "opencv-contrib-python", "opencv-python-headless",
             "opencv-python"),
+    # (a CPU reinstall beside onnxruntime-gpu would overwrite its files with the CPU build's)
+    "onnxruntime": ("onnxruntime-gpu", "onnxruntime-directml", "onnxruntime-openvino",
+                    "onnxruntime"),
 }
 VARIANTS["cupy_backends"] = VARIANTS["cupy"]
 

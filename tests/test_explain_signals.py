@@ -1029,3 +1029,15 @@ def test_torch_version_cuda_printed_under_a_label() -> None:
     assert f is not None and f.category == "cpu-build-on-gpu"
     f = first(text.replace("+cpu", "+cu124").format("12.4"))
     assert f is None or f.category != "cpu-build-on-gpu"
+
+
+def test_onnxruntimes_cuda_failure_never_reinstalls_its_cpu_build() -> None:
+    """PyPI's onnxruntime is the CPU build; installed over onnxruntime-gpu it overwrites the
+    same files. The GPU build the paste shows is reinstalled, else doctor is asked."""
+    text = ("  File \"/v/lib/python3.10/site-packages/onnxruntime/capi/_pybind_state.py\", line "
+            "32, in <module>\n    from .onnxruntime_pybind11_state import *\nImportError: "
+            "libcudnn.so.8: cannot open shared object file: No such file or directory")
+    f = first(text)
+    assert f is not None and f.category == "cuda-libraries" and f.fix == "pipguard doctor"
+    f = first("onnxruntime-gpu 1.16.3\n" + text)
+    assert f is not None and f.fix.endswith("--no-deps onnxruntime-gpu")
