@@ -34,6 +34,15 @@ def test_detect_json_on_the_h100_recording_from_files_alone() -> None:
     assert data["overrides"] == []
 
 
+def test_explain_with_nothing_read_points_at_doctor(tmp_path: Path) -> None:
+    """A text no rule reads exits 0 and says where else the cause may show."""
+    done = pipguard("explain", env=env_for(tmp_path),
+                    stdin="SomeLibError: the frobnicator failed to initialise\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("no known failure pattern in this text; `pipguard doctor` "
+                                   "checks this environment")
+
+
 def test_overrides_show_up_in_detect_and_say_so(tmp_path: Path) -> None:
     done = pipguard("detect", "--json", "--cuda-driver", "570.86.10", "--gpu-arch", "sm_120,8.6",
                     env=env_for(tmp_path))

@@ -34,5 +34,7 @@ def run_explain(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagn
     # fixes are worded for the tool that printed the text (uv, Poetry, pip).
     ctx = Context(load_tables(s), python_version=interp.version_str, platform=interp.os,
                   machine=interp.machine, wording="auto", words=load_word_model())
-    result = Diagnosed(tuple(explain(text, ctx)), "no known failure pattern in this text")
+    # (nothing read in the text: the environment itself may still show the cause)
+    result = Diagnosed(tuple(explain(text, ctx)), "no known failure pattern in this text; "
+                       "`pipguard doctor` checks this environment")
     return (1 if result.failed else 0), result
