@@ -232,29 +232,38 @@ def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
     for builds in kn.cuda_builds:
         if not (mine := stray.get(builds.project)):
             continue
-        names = " ".join(n for n, _ in mine)
-        d, major = e.dists[mine[0][0]], mine[0][1]
+        names, first = " ".join(n for n, _ in mine), e.dists[mine[0][0]]
+        listing = " and ".join(f"{n} {e.dists[n].version} (CUDA {major})" for n, major in mine)
+        others = sorted({major for _, major in mine})
         right = builds.build_for(cuda.major)
-        pin = f"=={_public_of(d.version)}" if right and builds.same_releases else ""
+        fix = f"pip uninstall {names}  (or install CUDA {others[0]}'s libraries for it)"
+        if right:
+            # the same release where it exists for torch's major; a build of it already here
+            # shares the package folder the uninstall empties: installed again
+            here = e.dists.get(str(canonicalize_name(right.split("[")[0])))
+            version = _public_version((here or first).version)
+            pin = f"=={version}" if version and builds.has_release(cuda.major, version) else ""
+            fix = (f"pip uninstall -y {names} && pipguard install "
+                   + ("--force-reinstall " if here else "") + f'"{right}{pin}"')
         out.append(Finding(
             "cuda-libraries", "warning",
-            f"{' and '.join(n for n, _ in mine)} ({d.version}) "
-            f"{'are' if len(mine) > 1 else 'is'} {builds.project}'s build for CUDA {major}, "
-            f"beside a CUDA {cuda.major} torch ({tv}), and no CUDA {major} library is installed "
-            f"here: unless a system CUDA {major} is on the loader's path it cannot load its "
-            "libraries; " + (f"{right} is its build for CUDA {cuda.major}" if right else
-                             f"{builds.project} has no build for CUDA {cuda.major}"),
-            f"{d.name} {d.version} at {d.location}",
-            f'pip uninstall -y {names} && pipguard install "{right}{pin}"' if right
-            else f"pip uninstall {names}  (or install CUDA {major}'s libraries for it)"))
+            f"{listing} {'are' if len(mine) > 1 else 'is'} {builds.project}'s build"
+            f"{'s' if len(mine) > 1 else ''} for another CUDA major than torch's "
+            f"({tv}: CUDA {cuda.major}), and no CUDA {'/'.join(map(str, others))} library is "
+            "installed here: unless a system CUDA of that major is on the loader's path it "
+            "cannot load its libraries; " + (f"{right} is its build for CUDA {cuda.major}"
+                                           if right else f"{builds.project} has no build for "
+                                           f"CUDA {cuda.major}"),
+            f"{first.name} {first.version} at {first.location}", fix))
     return out
 
 
-def _public_of(version: str) -> str:
+def _public_version(version: str) -> Version | None:
+    """A release's public version (local label dropped), or ``None`` where it does not parse."""
     try:
-        return Version(version).public
+        return Version(Version(version).public)
     except InvalidVersion:
-        return version
+        return None
 
 
 def _newest_known(name: str, kn: Knowledge) -> Version | None:

@@ -102,9 +102,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     # The library's package under site-packages (horovod/torch/mpi_lib.so is horovod's), else
-    # a companion's folder in its path (torchvision/_C.so); torch's own libraries by their path.
+    # the companion's folder it sits in (torchvision/_C.so); torch's own libraries by their path.
     path = und["lib"] or "" if und else ""
-    folder = re.search(rf"(?:^|[/\\])({names})[/\\]", path)
+    folder = re.search(rf"(?:^|[/\\])({names})[/\\](?:[\w.-]+[/\\])?[^/\\]+$", path)
     owner = ext_module(path) or ((folder.group(1), False) if folder else None)
     own = owner[0] == "torch" if owner else bool(re.search(TORCH_LIB_PATH, path))
     if und and re.search(TORCH_SYMBOL, und["sym"]) and not own:
@@ -202,9 +202,11 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
                  r"found|(?:[Tt]here is|[Tt]here's) (?:currently )?no (?!(?:wheels?|builds?|"
                  r"binar(?:y|ies)|versions?|packages?|releases?|support)\b)(?P<none>[A-Za-z]"
                  r"[\w-]{1,40}) (?:wheel |build )?built for PyTorch (?P<this>\d+\.\d+)")
-    if not m:
+    # (a package's name: a companion, or one with a separator, not "prebuilt" or "CUDA")
+    if not m or (m["none"] and not (m["none"] in doc.facts.companion_names() or re.fullmatch(
+            r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+", m["none"]))):
         return
-    severity = "warning" if re.search(r"Warning\b", doc.line(m)) else "error"
+    severity = "warning" if re.search(r"Warning\b", doc.line(m), re.I) else "error"
     if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):
         have, label = _v(_public(m["have"])), _label(m["have"]) or ""
         leftover = label.startswith(("cu", "rocm"))  # beside another GPU's torch

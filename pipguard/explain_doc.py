@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.explain_phrases import CUDA_FALSE, OWN_LIB, VARIANTS, distribution
+from pipguard.explain_phrases import CUDA_FALSE, OWN_LIB, VARIANTS, distribution, one_liner_false
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.platforms import platform_of
@@ -346,10 +346,16 @@ def _reinstall_alone(doc: Doc, module: str, *, extension: bool = False) -> str:
     name ``module`` (an extension's own module: ``extension``), or, of a project's builds, the
     one installed; ``pipguard doctor`` (which names the packages that do not match) where no
     single distribution on PyPI does and none is known installed."""
-    dist = distribution(module, extension=extension) or next(
-        (d for d in VARIANTS.get(module, ()) if doc.installed(d)), None)
+    dist = distribution_here(doc, module, extension=extension)
     return _cmd("pipguard", "install", "--force-reinstall", "--no-deps", dist) if dist \
         else "pipguard doctor"
+
+
+def distribution_here(doc: Doc, module: str, *, extension: bool = False) -> str | None:
+    """The distribution that installs import name ``module``: PyPI's one, else of a
+    project's builds (onnxruntime's, cupy's) the one the text shows installed."""
+    return distribution(module, extension=extension) or next(
+        (d for d in VARIANTS.get(module, ()) if doc.installed(d)), None)
 
 
 Rule = Callable[[Doc], Iterable[Finding]]
@@ -369,10 +375,10 @@ def undefined_symbol(doc: Doc) -> re.Match[str] | None:
 
 def cuda_false(doc: Doc) -> re.Match[str] | None:
     """``torch.cuda.is_available()`` shown False (:data:`CUDA_FALSE`), not in code (``if …
-    is_available()``, ``… else``) nor a test's skip."""
+    is_available()``, ``… else``) nor a test's skip; or a one-liner's first answer False."""
     return next((m for m in CUDA_FALSE.finditer(doc.text) if not re.search(
         r"\bif (?:not )?(?:torch\.)?cuda\.is_available\(\)|is_available\(\)\)? else\b|\bskip\w*",
-        doc.line(m), re.I)), None)
+        doc.line(m), re.I)), None) or one_liner_false(doc.text)
 
 
 def torch_lib_failure(doc: Doc) -> re.Match[str] | None:

@@ -270,15 +270,17 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                       doc.line(resync), _cmd("uv", "run", *(("--extra", sync.group(1)) if sync
                                                    else ("--no-sync",)), "python"))
         return
-    m = built or doc.find(r"not compiled with (?:CUDA|XPU|MPS) enabled|compiled without CUDA "
-                          r"support|not linked with support for (?:cuda|mps|xpu) devices|"
-                          r"CPU version installed and (?:CUDA|ROCm) is (?:available|selected)|"
-                          r"ROCm GPU, but your current PyTorch build has no usable HIP|vLLM is "
-                          r"built with CPU|Invalid CUDA '?device=|"
-                          r"torch\.version\.cuda\)?(?:[\s:=>-]*|\)?[^\n]{0,40}\n[^\n]{0,60}?:"
-                          r"[ \t]*)None\b|Attempting to deserialize "
-                          r"object on a CUDA device but torch\.cuda\.is_available\(\) is False"
-                          ) or stated or (
+    # torch.version.cuda shown None, or under its label on the next line (ROCm's is None too)
+    labelled = None if doc.find(r"\+rocm|torch\.version\.hip\)?[^\n]{0,40}\d") else doc.find(
+        r"\btorch\.version\.cuda\)?[\s:=>-]*None\b|\btorch\.version\.cuda\)[ \t]*\n[^\n:]{0,60}:"
+        r"[ \t]*None\b")
+    m = built or labelled or doc.find(
+        r"not compiled with (?:CUDA|XPU|MPS) enabled|compiled without CUDA support|not linked "
+        r"with support for (?:cuda|mps|xpu) devices|CPU version installed and (?:CUDA|ROCm) is "
+        r"(?:available|selected)|ROCm GPU, but your current PyTorch build has no usable HIP|"
+        r"vLLM is built with CPU|Invalid CUDA '?device=|"
+        r"Attempting to deserialize object on a CUDA device but torch\.cuda\.is_available\(\) "
+        r"is False") or stated or (
         false if cpu or doc.find(r"\d\+cpu\b") else None) or (
         doc.find(r"CUDA used to build PyTorch: (?:None|Could not collect)(?=[\s\S]*Is CUDA "
                  r"available: False)")
@@ -335,6 +337,9 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
 # torch.xpu.is_available() shown False (a REPL's, a print's answer on its line or the next).
 _XPU_FALSE = (r"\bxpu\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?:>>>|Out\[\d+\]:|->|[:=]"
               r"|is|returns?)[ \t]*){0,2}(?:\n[ \t]*)?False\b")
+# ... not in code (a test, a condition), nor beside CUDA's True (a dump of a CUDA machine)
+_XPU_CODE = r"\b(?:if|assert|while|elif|not)\b|==|\bis False\b"
+_CUDA_TRUE = r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:[:=]|->|is|returns?)?[ \t]*\n?[ \t]*True\b"
 _NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
            r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b")
 
@@ -353,7 +358,8 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     banner = None if m else doc.find(_CPU_BANNER)
     hw = doc.ctx.hardware
     if not (m or banner) and (xpu := doc.find(_XPU_FALSE)) and (
-            hw is None or hw.accelerator == "intel"):
+            hw is None or hw.accelerator == "intel") and not (
+            re.search(_XPU_CODE, doc.line(xpu)) or doc.find(_CUDA_TRUE)):
         yield Finding("cpu-build-on-gpu", "warning", "torch finds no Intel GPU (torch.xpu."
                       "is_available() is False): most often the torch installed has no XPU "
                       "support (a CPU build: PyPI's Linux wheel is CUDA's, Intel's builds come "

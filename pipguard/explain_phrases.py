@@ -23,15 +23,16 @@ CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitli
 OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
 # A path to one of them: under a torch folder, or by its name where a distribution keeps it
 # elsewhere (conda's /opt/conda/lib/libtorch_cpu.so).
-TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|(?:^|[/\\])lib(?:torch|c10|"
-                  r"caffe2)(?:_\w+)?\.(?:so|dylib)")  # (not libtorchaudio: a companion's)
+TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|(?:^|[/\\])lib(?:torch(?:_(?:cpu|"
+                  r"cuda(?:_cu|_cpp|_linalg)?|hip|xpu|python|global_deps))?|c10(?:_(?:cuda|hip|"
+                  r"xpu))?|caffe2_nvrtc|shm)\.(?:so|dylib)")  # (not a user's libtorch_ext.so)
 # Names every torch has had: missing, the module imported is not the installed torch.
 TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
 # (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN..., a thunk's
-# _ZThn16_N...; a length before the namespace, so cv2's 12attributeMap is not at::; torch's
-# Python bindings, THPVariable_Wrap; or demangled)
-TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_)?N\w{0,300}?(?<!\d)(?:3c10|2at|5torch)(?=\d|[A-Z])|"
+# _ZThn16_N... or _ZTv0_n24_N...; a length before the namespace, so cv2's 12attributeMap is
+# not at::; c10d's too; torch's Python bindings, THPVariable_Wrap; or demangled)
+TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_|Tv\d+_n\d+_)?N\w{0,300}?(?<!\d)(?:3c10|2at|5torch|4c10d)|"
                 r"_Z\d+THP[A-Z]\w|^torch_\w+|^(?:c10|at|torch)::")
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
@@ -64,17 +65,41 @@ OFFLINE = (r"NewConnectionError|Failed to establish a new connection|name resolu
            r"Network is unreachable")
 
 # torch.cuda.is_available() said to be False (on its line, or wrapped onto the next), or its
-# value printed on the next line (a REPL's, a print's).
+# value printed on the next line (a REPL's, a print's; a one-liner's several prints:
+# explain_doc.cuda_false reads them line by line).
 CUDA_FALSE = re.compile(
     r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
     r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
     r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
-    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$|"
-    # a one-liner's prints, each on its own output line (2.4.0+cpu, None, False; in any order),
-    # a warning torch gave on the way among them (its line, then its source line indented)
-    r"\bcuda\.is_available\(\)\)[^\n]{0,200}\n(?:(?:[^\n]{0,300}?Warning\b[^\n]{0,300}|"
-    r"[ \t]{2,}\S[^\n]{0,200}|[ \t]*(?:(?!True\b)\S{1,40}[ \t]*)?)\n){0,6}?[ \t]*False[ \t]*$",
+    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$",
     re.I | re.M)
+
+# ``python -c "...; print(torch.cuda.is_available())"``: the command line ends at its quote.
+ONE_LINER = re.compile(r"\bcuda\.is_available\(\)\)[^\n\"']{0,200}[\"'][ \t]*$", re.M)
+# What may print before its answer: another print's one word (2.4.0+cpu, None), a warning
+# torch gave on the way and its source line, indented.
+ON_THE_WAY = re.compile(r"[ \t]*(?:\S{1,40}[ \t]*)?|[^\n]*Warning\b[^\n]*|[ \t]{2,}\S[^\n]*", re.I)
+
+
+def one_liner_false(text: str) -> re.Match[str] | None:
+    """The first True or False printed after a one-liner that prints CUDA's answer, where it
+    is False (its other prints' words before it; a True first: CUDA answered, or another
+    device did, so nothing is read). Read line by line: no pattern spans the lines."""
+    for m in ONE_LINER.finditer(text):
+        pos = m.end() + 1
+        for _ in range(8):
+            if pos > len(text):
+                break
+            end = text.find("\n", pos)
+            line = text[pos:] if end < 0 else text[pos:end]
+            if answer := re.fullmatch(r"[ \t]*(True|False)[ \t]*", line):
+                return (re.compile(r"[ \t]*False").match(text, pos)
+                        if answer.group(1) == "False" else None)
+            if end < 0 or not ON_THE_WAY.fullmatch(line):
+                break
+            pos = end + 1
+    return None
+
 
 # uv's derivation when a Python (this one, --python-version's, or a project's requires-python
 # range: the caller's part before it) is outside what a dependency supports: "... does not

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec
-from pipguard.explain_phrases import UV_PYTHON_DERIVATION, distribution
+from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec, distribution_here
+from pipguard.explain_phrases import UV_PYTHON_DERIVATION
 from pipguard.findings import Finding
 
 
@@ -80,7 +80,7 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
     owner = doc.find(r"required by \S*?(?:site|dist)-packages[/\\]+([A-Za-z]\w*)|(?:site|dist)-"
                      r"packages[/\\]+([A-Za-z]\w*)[^\n]*\n?[^\n]*" + re.escape(m.group(0)))
     pkg = next((g for g in owner.groups() if g), None) if owner else _importer(doc, m)
-    name = distribution(pkg) if pkg else "torch"
+    name = distribution_here(doc, pkg) if pkg else "torch"
     yield Finding("no-matching-distribution", "error", f"the loader refuses {why}: install the "
                   "wheel for this interpreter and platform (a native 64-bit Python; on an Apple "
                   "silicon Mac an arm64 one)", doc.line(m),

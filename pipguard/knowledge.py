@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from pipguard.cudabuilds import CudaBuilds, build_of
 from pipguard.variants import CC, cuda_of, sort_key, variant_kind
 
 ROLES = ("torch", "companion", "compiler", "other")
@@ -96,21 +97,6 @@ class _Release:
     variants: tuple[_Variant, ...]
     pypi: Mapping[str, str]
     confidence: str
-
-
-@dataclass(frozen=True)
-class CudaBuilds:
-    """A third-party project published once per CUDA major (``cupy-cuda12x``): the
-    distribution names of its builds, each with the major it is for."""
-
-    project: str
-    pattern: re.Pattern[str]  # a canonical distribution name; group "major"
-    build: str  # the name of its build for a major: "cupy-cuda{major}x"
-    majors: tuple[int, ...]  # the majors it has a build for
-    same_releases: bool = False  # each release is published for every major (cupy 13.3.0)
-
-    def build_for(self, major: int) -> str | None:
-        return self.build.format(major=major) if major in self.majors else None
 
 
 @dataclass(frozen=True, eq=False, repr=False)  # identity semantics: the tables are big
@@ -381,13 +367,8 @@ class Knowledge:
         return int(m.group(1)) if m else self.nvidia_libs.get(name)
 
     def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
-        """The project a distribution is one CUDA major's build of, and that major:
-        ``cupy-cuda11x`` -> (cupy's builds, 11); ``None`` for anything else."""
-        name = _canon(dist_name)
-        for builds in self.cuda_builds:
-            if (m := builds.pattern.fullmatch(name)) and m.group("major").isdigit():
-                return builds, int(m.group("major"))
-        return None
+        """The project a distribution is one CUDA major's build of, and that major."""
+        return build_of(self.cuda_builds, dist_name)
 
 
 def _assumed(row: ArchList, note: str, confidence: str = "uncertain") -> ArchList:

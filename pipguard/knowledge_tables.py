@@ -17,12 +17,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pipguard.cudabuilds import CudaBuilds
 from pipguard.errors import PipguardError, UsageError
 from pipguard.hardware import DriverVersion
 from pipguard.knowledge import (
     ROLES,
     ArchList,
-    CudaBuilds,
     FamilyMember,
     Knowledge,
     _Release,
@@ -139,7 +139,11 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
         raise ValueError(f"cuda_builds row {project}: the build may hold only {{major}}") from exc
     if not isinstance(majors, list) or not all(type(m) is int for m in majors):
         raise ValueError(f"cuda_builds row {project}: majors must be a list of integers")
-    return CudaBuilds(project, pattern, build, tuple(majors), bool(row.get("same_releases")))
+    if not isinstance(same := row.get("same_releases", False), bool):
+        raise ValueError(f"cuda_builds row {project}: same_releases must be true or false")
+    since, before = ({int(k): Version(v) for k, v in (row.get(key) or {}).items()}
+                     for key in ("since", "before"))
+    return CudaBuilds(project, pattern, build, tuple(majors), same, since, before)
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:

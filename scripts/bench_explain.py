@@ -64,7 +64,11 @@ def _shapes(size: int) -> dict[str, str]:
             "and numpy>=1" + fill(",<=1")[: size - 75] + " x",
             # (a one-liner's print, then a run of blanks: its output lines were read two ways,
             # 99 s on 200 KB; found by a later review)
-            "print then blanks": "print(torch.cuda.is_available())\n" + " " * (size - 33)}
+            "print then blanks": "print(torch.cuda.is_available())\n" + " " * (size - 33),
+            # (... and then warning lines: one line read many ways across six, 107 s on 1.2 KB;
+            # found by a second review: now read line by line)
+            "one-liner then warnings": ('python -c "print(torch.cuda.is_available())"\n'
+                                        + fill("Warning." * 12 + "\n"))[:size]}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:

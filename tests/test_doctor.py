@@ -214,9 +214,22 @@ def test_a_projects_build_for_another_cuda_major() -> None:
     # (the same release: cupy publishes each for every major; an unpinned one would move to
     # another cupy, NumPy 2-based from 14)
     assert f.fix == 'pip uninstall -y cupy-cuda11x && pipguard install "cupy-cuda12x==13.3.0"'
-    # cupy's older per-release names (cupy-cuda102) read as their major; jax as its extra.
+    # cupy's older per-release names (cupy-cuda102) read as their major; no pin where the
+    # build for torch's major has no such release (cupy-cuda12x from 12.0.0, 13x from 13.6.0)
     [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda102", "9.6.0")))
-    assert "cupy-cuda12x" in f.fix
+    assert f.fix.endswith('pipguard install "cupy-cuda12x"')
+    [f] = run(env(torch("2.11.0+cu130"), D("cupy-cuda12x", "13.3.0")))
+    assert f.fix.endswith('pipguard install "cupy-cuda13x"')
+    [f] = run(env(torch("2.11.0+cu130"), D("cupy-cuda12x", "13.6.0")))
+    assert f.fix.endswith('pipguard install "cupy-cuda13x==13.6.0"')
+    # torch's major's build already installed beside it: the uninstall empties the folder they
+    # share, so it is installed again, at its own release
+    [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0"), D("cupy-cuda12x", "13.4.0")))
+    assert f.fix == ('pip uninstall -y cupy-cuda11x && pipguard install --force-reinstall '
+                     '"cupy-cuda12x==13.4.0"')
+    # builds for two other majors: each named with its own
+    [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0"), D("cupy-cuda13x", "13.6.0")))
+    assert "cupy-cuda11x 13.3.0 (CUDA 11) and cupy-cuda13x 13.6.0 (CUDA 13)" in f.message
     # jax's plugin and pjrt are one build: one finding, both replaced (jax[cuda13] needs a
     # newer jax, so no pin).
     [f] = run(env(torch("2.11.0+cu130"), D("jax-cuda12-plugin", "0.7.2"),

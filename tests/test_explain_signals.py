@@ -1041,3 +1041,69 @@ def test_onnxruntimes_cuda_failure_never_reinstalls_its_cpu_build() -> None:
     assert f is not None and f.category == "cuda-libraries" and f.fix == "pipguard doctor"
     f = first("onnxruntime-gpu 1.16.3\n" + text)
     assert f is not None and f.fix.endswith("--no-deps onnxruntime-gpu")
+
+
+# -- a second review of this round's rules (inputs from it) ---------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    # another device's answer after CUDA's True, a long command joined onto its output
+    'python -c "import torch; print(torch.cuda.is_available()); print(torch.xpu.is_available())'
+    '"True\nFalse',
+    'python -c "import torch; print(torch.cuda.is_available())"\n  True\n  False',  # indented
+    "torch.__version__: 2.4.0+cu124\ntorch.version.cuda: 12.4\ntorch.version.hip: None",
+])
+def test_cuda_answering_is_no_cpu_build(text: str) -> None:
+    f = first(text, NVIDIA)
+    assert f is None or f.category != "cpu-build-on-gpu"
+
+
+def test_a_rocm_builds_cuda_version_is_none() -> None:
+    amd = Hardware(accelerator="amd", gpus=(Gpu("amd", "RX 7900 XTX", "gfx1100"),))
+    text = "'2.4.0+rocm6.1'\n>>> print(\"CUDA version:\", torch.version.cuda)\nCUDA version: None"
+    assert first(text, amd) is None
+
+
+@pytest.mark.parametrize("text", [
+    "torch.cuda.is_available(): True\ntorch.xpu.is_available(): False",  # a CUDA machine's dump
+    "if torch.xpu.is_available() == False:", "assert torch.xpu.is_available() is False",
+])
+def test_xpus_false_in_code_or_beside_cudas_true_is_nothing(text: str) -> None:
+    assert first(text) is None
+
+
+@pytest.mark.parametrize("noun", ["prebuilt wheel", "CUDA wheel", "official build"])
+def test_no_build_for_this_torch_needs_a_packages_name(noun: str) -> None:
+    assert first(f"There is no {noun} built for PyTorch 2.6") is None
+
+
+def test_torch_symbols_and_libraries_in_more_shapes() -> None:
+    # at::operator* (an operator's code after the namespace); a virtual thunk; c10d's
+    for sym in ("_ZN2atmlERKNS_6TensorES2_", "_ZTv0_n24_N3c1010TensorImplD1Ev",
+                "_ZN4c10d16ProcessGroupNCCL4initEv"):
+        f = first(f"ImportError: /v/site-packages/foo/_C.so: undefined symbol: {sym}")
+        assert f is not None and f.category == "companion-mismatch", sym
+    # a user's own libtorch_ext.so is no torch library; a torch_npu one is its own package
+    f = first("ImportError: /home/u/proj/build/libtorch_ext.so: undefined symbol: "
+              "_ZN2at4_ops5zeros4callEv")
+    assert f is not None and f.category == "companion-mismatch" and f.fix == "pipguard doctor"
+    f = first("ImportError: /v/site-packages/torch_npu/lib/libtorch_npu.so: undefined symbol: "
+              "_ZN3c104impl8GPUTrace9haveStateE")
+    assert f is not None and f.category == "companion-mismatch" and "torch-npu" in f.fix
+    # a companion's folder counts where the file sits in it, not anywhere up the path
+    f = first("ImportError: /home/u/src/xformers/build/lib/mylib/_C.so: undefined symbol: "
+              "_ZN3c104impl8GPUTrace9haveStateE")
+    assert f is not None and "xformers" not in f.fix
+
+
+def test_onnxruntime_refused_by_the_loader_reinstalls_the_build_shown() -> None:
+    f = first("onnxruntime-gpu 1.16.3\nImportError: dlopen(/v/lib/python3.10/site-packages/"
+              "onnxruntime/capi/onnxruntime_pybind11_state.so, 0x0002): tried: '...' (mach-o "
+              "file, but is an incompatible architecture (have 'x86_64', need 'arm64'))")
+    assert f is not None and f.fix.endswith("onnxruntime-gpu")
+
+
+def test_intels_extension_in_a_logging_warning_is_a_warning() -> None:
+    f = first("WARNING:root:Intel Extension for PyTorch 2.1 needs to work with PyTorch 2.1.*, "
+              "but PyTorch 2.2.0 is found.")
+    assert f is not None and f.severity == "warning"

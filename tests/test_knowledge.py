@@ -507,6 +507,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>\\\\d+)", "build": "x{major}", '
      '"majors": "12"}}}',
      "list of integers"),
+    ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>\\\\d+)", "build": "x{major}", '
+     '"same_releases": "no"}}}', "true or false"),
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
@@ -535,3 +537,12 @@ def test_the_knowledge_file_setting_is_honoured(kn: Knowledge, tmp_path: Path) -
     assert tables({}, "--knowledge-file", str(path)).facts_date() == "2030-01-01"
     with pytest.raises(UsageError):
         tables({var: str(tmp_path / "missing.json")})
+
+
+def test_a_cuda_builds_row_whose_major_may_be_absent_reads_nothing(tmp_path: Path) -> None:
+    path = write(tmp_path, {"cuda_builds": {"x": {"pattern": r"x(?:-cu(?P<major>\d+))?",
+                                                  "build": "x-cu{major}", "majors": [12]}}})
+    kn = load_knowledge(path)
+    assert kn.cuda_build_of("x") is None
+    found = kn.cuda_build_of("x-cu12")
+    assert found is not None and found[1] == 12
