@@ -33,7 +33,7 @@ class CudaBuilds:
 
     def has_release(self, major: int, version: Version) -> bool:
         """Whether the build for ``major`` has this release (same releases, in its range)."""
-        return self.same_releases and major in self.majors and (
+        return self.same_releases and major in self.majors and not version.is_prerelease and (
             major not in self.since or version >= self.since[major]) and (
             major not in self.before or version < self.before[major])
 

@@ -240,11 +240,12 @@ def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
         if right:
             # the same release where it exists for torch's major; a build of it already here
             # shares the package folder the uninstall empties: installed again
-            here = e.dists.get(str(canonicalize_name(right.split("[")[0])))
+            name = str(canonicalize_name(right.split("[")[0]))
+            here = e.dists.get(name) if kn.cuda_build_of(name) else None  # (not jax itself)
             version = _public_version((here or first).version)
             pin = f"=={version}" if version and builds.has_release(cuda.major, version) else ""
             fix = (f"pip uninstall -y {names} && pipguard install "
-                   + ("--force-reinstall " if here else "") + f'"{right}{pin}"')
+                   + ("--force-reinstall --no-deps " if here else "") + f'"{right}{pin}"')
         out.append(Finding(
             "cuda-libraries", "warning",
             f"{listing} {'are' if len(mine) > 1 else 'is'} {builds.project}'s build"

@@ -191,6 +191,13 @@ def _companions_shown(doc: Doc) -> list[str]:
         c in doc.ctx.installed or re.search(rf"(?<![\w.-]){c}(?![\w-])", doc.text))]
 
 
+# What stands where a launcher names the package it has no build of, and is no package.
+_NOT_A_NAME = (r"pre-?built|pre-?compiled|official|compatible|matching|suitable|ready-?made|binar"
+               r"(?:y|ies)|wheels?|builds?|versions?|packages?|releases?|support|new(?:er)?|"
+               r"old(?:er)?|current|such|(?:cuda|gpu|cpu|rocm)(?:-\w+)?|x86[-_]64|aarch64|arm64|"
+               r"windows|linux|mac(?:os)?|python\d*")
+
+
 def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
     """A library built for one torch release that refuses the installed one in its own
     words (Intel's extension: "needs to work with PyTorch 2.2.*, but PyTorch 2.1.0 is
@@ -202,9 +209,7 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
                  r"found|(?:[Tt]here is|[Tt]here's) (?:currently )?no (?!(?:wheels?|builds?|"
                  r"binar(?:y|ies)|versions?|packages?|releases?|support)\b)(?P<none>[A-Za-z]"
                  r"[\w-]{1,40}) (?:wheel |build )?built for PyTorch (?P<this>\d+\.\d+)")
-    # (a package's name: a companion, or one with a separator, not "prebuilt" or "CUDA")
-    if not m or (m["none"] and not (m["none"] in doc.facts.companion_names() or re.fullmatch(
-            r"[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+", m["none"]))):
+    if not m or (m["none"] and re.fullmatch(_NOT_A_NAME, m["none"], re.I)):
         return
     severity = "warning" if re.search(r"Warning\b", doc.line(m), re.I) else "error"
     if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):

@@ -271,9 +271,10 @@ def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
                                                    else ("--no-sync",)), "python"))
         return
     # torch.version.cuda shown None, or under its label on the next line (ROCm's is None too)
-    labelled = None if doc.find(r"\+rocm|torch\.version\.hip\)?[^\n]{0,40}\d") else doc.find(
-        r"\btorch\.version\.cuda\)?[\s:=>-]*None\b|\btorch\.version\.cuda\)[ \t]*\n[^\n:]{0,60}:"
-        r"[ \t]*None\b")
+    labelled = None if doc.find(r"\+rocm|\bHIP version:? \d|torch\.version\.hip[}\"')\]]*(?:[^\n]"
+                                r"{0,40}|[ \t]*\n[^\n]{0,60})\d") else doc.find(
+        r"\btorch\.version\.cuda\)?[\s:=>-]*None\b|\btorch\.version\.cuda[}\"')\]]*[ \t]*\n"
+        r"[^\n:]{0,60}:[ \t]*None\b")
     m = built or labelled or doc.find(
         r"not compiled with (?:CUDA|XPU|MPS) enabled|compiled without CUDA support|not linked "
         r"with support for (?:cuda|mps|xpu) devices|CPU version installed and (?:CUDA|ROCm) is "
@@ -333,13 +334,12 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                       "conda install pytorch cudatoolkit -c pytorch")
 
 
-# A program's own "no GPU".
-# torch.xpu.is_available() shown False (a REPL's, a print's answer on its line or the next).
+# torch.xpu.is_available() shown False, not in code nor beside CUDA's True (a CUDA box's dump)
 _XPU_FALSE = (r"\bxpu\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?:>>>|Out\[\d+\]:|->|[:=]"
               r"|is|returns?)[ \t]*){0,2}(?:\n[ \t]*)?False\b")
-# ... not in code (a test, a condition), nor beside CUDA's True (a dump of a CUDA machine)
-_XPU_CODE = r"\b(?:if|assert|while|elif|not)\b|==|\bis False\b"
+_XPU_CODE = r"^[ \t>.]*(?:if|elif|while|assert)\b|==|\bis False[ \t]*:|\bnot torch\.xpu"
 _CUDA_TRUE = r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:[:=]|->|is|returns?)?[ \t]*\n?[ \t]*True\b"
+# A program's own "no GPU".
 _NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
            r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b")
 

@@ -21,11 +21,12 @@ CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitli
 
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"
-# A path to one of them: under a torch folder, or by its name where a distribution keeps it
-# elsewhere (conda's /opt/conda/lib/libtorch_cpu.so).
-TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|(?:^|[/\\])lib(?:torch(?:_(?:cpu|"
-                  r"cuda(?:_cu|_cpp|_linalg)?|hip|xpu|python|global_deps))?|c10(?:_(?:cuda|hip|"
-                  r"xpu))?|caffe2_nvrtc|shm)\.(?:so|dylib)")  # (not a user's libtorch_ext.so)
+# A path to one of them: under a torch folder, in a prefix's lib/ (conda's /opt/conda/lib/
+# libtorch_cpu.so), or by its own name elsewhere (not a user's build/libtorch_ext.so).
+TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|[/\\]lib[/\\]+lib(?:torch|c10|"
+                  r"caffe2)(?:_\w+)?\.(?:so|dylib)|(?:^|[/\\])lib(?:torch(?:_(?:cpu|cuda(?:_cu|"
+                  r"_cpp|_linalg)?|hip|xpu|python|global_deps|nvshmem))?|c10(?:_(?:cuda|hip|xpu))?|"
+                  r"caffe2_nvrtc|shm)\.(?:so|dylib)")  # (a prefix's lib/; by name elsewhere)
 # Names every torch has had: missing, the module imported is not the installed torch.
 TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
@@ -82,20 +83,25 @@ ON_THE_WAY = re.compile(r"[ \t]*(?:\S{1,40}[ \t]*)?|[^\n]*Warning\b[^\n]*|[ \t]{
 
 
 def one_liner_false(text: str) -> re.Match[str] | None:
-    """The first True or False printed after a one-liner that prints CUDA's answer, where it
-    is False (its other prints' words before it; a True first: CUDA answered, or another
-    device did, so nothing is read). Read line by line: no pattern spans the lines."""
+    """CUDA's answer printed by a one-liner, where it is False: of the True/False lines after
+    the command (its other prints' words, torch's warnings between them), the one in the
+    place of ``cuda.is_available()`` among the command's ``is_available()`` prints (another
+    device's may come first). Read line by line: no pattern spans the lines."""
     for m in ONE_LINER.finditer(text):
-        pos = m.end() + 1
-        for _ in range(8):
-            if pos > len(text):
-                break
+        command = text[text.rfind("\n", 0, m.start()) + 1:m.end()]
+        devices = re.findall(r"\b(\w+)\.is_available\(\)", command)
+        place, pos, answers = devices.index("cuda"), m.end() + 1, 0
+        for _ in range(8 + place):
             end = text.find("\n", pos)
             line = text[pos:] if end < 0 else text[pos:end]
             if answer := re.fullmatch(r"[ \t]*(True|False)[ \t]*", line):
-                return (re.compile(r"[ \t]*False").match(text, pos)
-                        if answer.group(1) == "False" else None)
-            if end < 0 or not ON_THE_WAY.fullmatch(line):
+                if answers == place:
+                    return (re.compile(r"[ \t]*False").match(text, pos)
+                            if answer.group(1) == "False" else None)
+                answers += 1
+            elif not ON_THE_WAY.fullmatch(line):
+                break
+            if end < 0:
                 break
             pos = end + 1
     return None

@@ -141,8 +141,12 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
         raise ValueError(f"cuda_builds row {project}: majors must be a list of integers")
     if not isinstance(same := row.get("same_releases", False), bool):
         raise ValueError(f"cuda_builds row {project}: same_releases must be true or false")
-    since, before = ({int(k): Version(v) for k, v in (row.get(key) or {}).items()}
-                     for key in ("since", "before"))
+    try:
+        since, before = ({int(k): Version(v) for k, v in (row.get(key) or {}).items()}
+                         for key in ("since", "before"))
+    except (AttributeError, TypeError, ValueError, InvalidVersion) as exc:
+        raise ValueError(f"cuda_builds row {project}: since and before map a major to a "
+                         f"release ({exc})") from exc
     return CudaBuilds(project, pattern, build, tuple(majors), same, since, before)
 
 

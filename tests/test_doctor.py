@@ -226,7 +226,7 @@ def test_a_projects_build_for_another_cuda_major() -> None:
     # share, so it is installed again, at its own release
     [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0"), D("cupy-cuda12x", "13.4.0")))
     assert f.fix == ('pip uninstall -y cupy-cuda11x && pipguard install --force-reinstall '
-                     '"cupy-cuda12x==13.4.0"')
+                     '--no-deps "cupy-cuda12x==13.4.0"')
     # builds for two other majors: each named with its own
     [f] = run(env(torch("2.5.1+cu124"), D("cupy-cuda11x", "13.3.0"), D("cupy-cuda13x", "13.6.0")))
     assert "cupy-cuda11x 13.3.0 (CUDA 11) and cupy-cuda13x 13.6.0 (CUDA 13)" in f.message
@@ -236,6 +236,13 @@ def test_a_projects_build_for_another_cuda_major() -> None:
                   D("jax-cuda12-pjrt", "0.7.2")))
     assert f.fix == ('pip uninstall -y jax-cuda12-pjrt jax-cuda12-plugin && pipguard install '
                      '"jax[cuda13]"')
+    # jax itself installed is no build of a CUDA major: nothing reinstalled with it
+    [f] = run(env(torch("2.11.0+cu130"), D("jax", "0.7.2"), D("jax-cuda12-plugin", "0.7.2"),
+                  D("jax-cuda12-pjrt", "0.7.2")))
+    assert "--force-reinstall" not in f.fix
+    # a pre-release is no release the other build is known to have: unpinned
+    [f] = run(env(torch("2.5.1+cu118"), D("cupy-cuda12x", "14.0.0rc1")))
+    assert f.fix.endswith('pipguard install "cupy-cuda11x"')
     # No build of the project for torch's major: said, and no build invented.
     [f] = run(env(torch("2.11.0+cu130"), D("faiss-gpu-cu12", "1.9.0")))
     assert "no build for CUDA 13" in f.message and "faiss-gpu-cu13" not in f.fix

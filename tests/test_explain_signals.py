@@ -1107,3 +1107,61 @@ def test_intels_extension_in_a_logging_warning_is_a_warning() -> None:
     f = first("WARNING:root:Intel Extension for PyTorch 2.1 needs to work with PyTorch 2.1.*, "
               "but PyTorch 2.2.0 is found.")
     assert f is not None and f.severity == "warning"
+
+
+# -- a third review (inputs from it) --------------------------------------------------------
+
+
+def test_a_rocm_builds_hip_version_on_the_next_line() -> None:
+    amd = Hardware(accelerator="amd", gpus=(Gpu("amd", "RX 7900 XTX", "gfx1100"),))
+    for text in (">>> torch.version.hip\n'6.1.40093-bd86f1708'\n>>> print(torch.version.cuda)"
+                 "\nNone", 'print("HIP version:", torch.version.hip)\nHIP version: 6.1.40093\n'
+                 'print("CUDA:", torch.version.cuda)\nCUDA: None'):
+        assert first(text, amd) is None
+
+
+@pytest.mark.parametrize("text", [
+    '>>> print(f"CUDA version: {torch.version.cuda}")\nCUDA version: None',
+    "python -c \"import torch; print('CUDA:', torch.version.cuda)\"\nCUDA: None",
+])
+def test_torch_version_cuda_none_under_a_label_in_more_print_forms(text: str) -> None:
+    f = first(text, NVIDIA)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+@pytest.mark.parametrize("text", [
+    "On my Arc A770 torch.xpu.is_available() is False",
+    "I'm not sure why torch.xpu.is_available() returns False",
+])
+def test_xpus_false_told_in_prose_is_read(text: str) -> None:
+    intel = Hardware(accelerator="intel", gpus=(Gpu("intel", "Arc A770", None),))
+    f = first(text, intel)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+def test_cudas_answer_is_read_in_its_place_among_the_devices() -> None:
+    cmd = ('python -c "import torch; print(torch.{}.is_available()); '
+           'print(torch.{}.is_available())"\n')
+    assert first(cmd.format("xpu", "cuda") + "False\nTrue", NVIDIA) is None
+    for order, out in ((("mps", "cuda"), "True\nFalse"), (("cuda", "xpu"), "False\nTrue")):
+        f = first(cmd.format(*order) + out, NVIDIA)
+        assert f is not None and f.category == "cpu-build-on-gpu", order
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("There is no pre-built wheel built for PyTorch 2.9", False),
+    ("There is no x86-64 build built for PyTorch 2.9", False),
+    ("There is currently no natten built for PyTorch 2.9.0", True),
+    ("There is no sageattention wheel built for PyTorch 2.9", True),
+    ("There is currently no Flash-Attention built for PyTorch 2.9.0", True),
+])
+def test_a_launchers_missing_build_names_a_package_whatever_its_spelling(
+        text: str, named: bool) -> None:
+    f = first(text)
+    assert (f is not None and f.category == "companion-mismatch") == named
+
+
+def test_a_torch_library_in_a_prefixs_lib_folder_is_torchs_own() -> None:
+    f = first("ImportError: /opt/conda/lib/libtorch_nvshmem.so: undefined symbol: "
+              "_ZN3c104impl8GPUTrace9haveStateE")
+    assert f is not None and f.category == "corrupt-install"
