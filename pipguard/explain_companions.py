@@ -52,7 +52,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"PyTorch and ([\w-]+) were compiled with different CUDA",
         rf"incompatible torch version \S+ for ({names}) version",
         rf"'_OpNamespace' '({names})' object has no attribute",
-        rf"[/\\]({names})[/\\]\S*\.(?:so|pyd|dll)[^\n]*?(?:Could not load|cannot open)",
+        rf"[/\\]({names})[/\\]\S{{0,300}}?\.(?:so|pyd|dll)[^\n]{{0,300}}?(?:Could not load|cannot "
+        r"open)",  # (bounded: a path repeating a companion's folder was read from each one)
         r"Could not load this library: \S*?(?:site|dist)-packages[/\\]+"
         r"([A-Za-z][a-z]*(?:_[a-z]+)*?)[/\\_]",
         r"(DeepSpeed) ops were compiled and installed with a different",
@@ -60,7 +61,8 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"version not found)(?: at)?:? \S*?(bitsandbytes)",
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?(?:_\d+)?(?:_cuda|_C|_ext)): The "
         r"specified procedure could not be found",
-        r"(xFormers) was built for", r"(torchvision)\S* was compiled with a different",
+        r"(xFormers) was built for",
+        r"\b(torchvision)[\w.+/\\-]{0,60} was compiled with a different",  # (bounded: a run)
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
         # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
         r"(?m:^)[ \t]*PyTorch \S+ with CUDA \d+ \(you have \S+\)(?P<xformers>)",

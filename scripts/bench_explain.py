@@ -68,7 +68,10 @@ def _shapes(size: int) -> dict[str, str]:
             # (... and then warning lines: one line read many ways across six, 107 s on 1.2 KB;
             # found by a second review: now read line by line)
             "one-liner then warnings": ('python -c "print(torch.cuda.is_available())"\n'
-                                        + fill("Warning." * 12 + "\n"))[:size]}
+                                        + fill("Warning." * 12 + "\n"))[:size],
+            # (a path repeating a companion's folder: two companion patterns read the rest of
+            # the run from each one, 7.7 s on 200 KB; found by a third review)
+            "companion folder run": fill("/torchvision/a")[: size - 30] + ".so: undefined symbol"}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:
