@@ -1161,6 +1161,14 @@ def test_a_launchers_missing_build_names_a_package_whatever_its_spelling(
     assert (f is not None and f.category == "companion-mismatch") == named
 
 
+def test_std_vectors_at_is_no_torch_symbol() -> None:
+    """``_ZNSt6vectorIfSaIfEE2atEm`` is std::vector<float>::at: torch's namespaces start a
+    nested name (right after an N), not any ``2at`` in a symbol."""
+    f = first("ImportError: /v/lib/python3.10/site-packages/foo/_ext.so: undefined symbol: "
+              "_ZNSt6vectorIfSaIfEE2atEm")
+    assert f is None or f.category != "companion-mismatch"
+
+
 def test_a_torch_library_in_a_prefixs_lib_folder_is_torchs_own() -> None:
     f = first("ImportError: /opt/conda/lib/libtorch_nvshmem.so: undefined symbol: "
               "_ZN3c104impl8GPUTrace9haveStateE")
