@@ -163,7 +163,7 @@ def _name_of(requirement_line: str) -> str:
 
 def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
     torch = e.dists.get("torch")
-    tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
+    tv = version_of(torch)
     if torch is None or tv is None:
         return []
     out, required = [], set()
@@ -189,8 +189,7 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
                                   if wrong else f"not the version torch {tv} was built with "
                                   f"({r.specifier})"),
                                f"torch requires {r}", f'pipguard install "{pin_arg(r)}"'))
-    cuda = kn.cuda_version(variant, Version(tv.public)) if variant else None
-    if cuda is None:
+    if (cuda := _torch_cuda(e, kn)) is None:
         return out
     # A library any installed distribution asks for (torch through cuda-toolkit's
     # extras, say) is not a stray, whatever its markers say here.
@@ -209,6 +208,14 @@ def _cuda_libs(e: Environment, kn: Knowledge) -> list[Finding]:
     return out
 
 
+def _torch_cuda(e: Environment, kn: Knowledge) -> Version | None:
+    """The CUDA version the installed torch build was made for (``None``: no torch, or not
+    a CUDA build)."""
+    torch = e.dists.get("torch")
+    tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
+    return kn.cuda_version(variant, Version(tv.public)) if tv and variant else None
+
+
 def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
     """A project's build for another CUDA major than torch's (``cupy-cuda11x`` beside a CUDA
     12 torch) loads that major's CUDA libraries. Where no ``nvidia-*`` library of that major
@@ -217,9 +224,7 @@ def _other_cuda_builds(e: Environment, kn: Knowledge) -> list[Finding]:
     (``libcublas.so.11: cannot open shared object file``). One finding per project: its
     builds of other majors go together (jax's plugin and pjrt), replaced by the same release
     where the project publishes each release for every major."""
-    torch = e.dists.get("torch")
-    tv, variant = version_of(torch), variant_of("torch", torch, e, kn)
-    cuda = kn.cuda_version(variant, Version(tv.public)) if tv and variant else None
+    tv, cuda = version_of(e.dists.get("torch")), _torch_cuda(e, kn)
     if cuda is None:
         return []
     present = {kn.cuda_major_of_nvidia_lib(n) for n in e.dists if n.startswith("nvidia-")}

@@ -208,10 +208,10 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
     PyTorch 2.9.0"): the library's build for this torch, or the torch its builds are for."""
     m = doc.find(r"(?P<lib>[A-Z][\w®*. -]{2,60}?) needs to work with PyTorch(?:/libtorch)?\s+"
                  r"(?P<need>\d+\.\d+)(?:\.\*)?, but PyTorch(?:/libtorch)?\s+(?P<have>\d[\w.+]*) is "
-                 r"found|(?:[Tt]here is|[Tt]here's) (?:currently )?no (?!(?:wheels?|builds?|"
-                 r"binar(?:y|ies)|versions?|packages?|releases?|support)\b)(?P<none>[A-Za-z]"
-                 r"[\w-]{1,40}) (?:wheel |build )?built for PyTorch (?P<this>\d+\.\d+)")
-    if not m or (m["none"] and re.fullmatch(_NOT_A_NAME, m["none"], re.I)):
+                 rf"found|(?:[Tt]here is|[Tt]here's) (?:currently )?no (?!(?i:{_NOT_A_NAME})\b)"
+                 r"(?P<none>[A-Za-z][\w-]{1,40}) (?:wheel |build )?built for PyTorch "
+                 r"(?P<this>\d+\.\d+)")
+    if not m:
         return
     severity = "warning" if re.search(r"Warning\b", doc.line(m), re.I) else "error"
     if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):
