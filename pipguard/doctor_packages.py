@@ -31,7 +31,7 @@ from pipguard.variants import variant_kind
 def packages(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every package finding for the environment."""
     out: list[Finding] = []
-    for check in (_integrity, companions, _numpy, _typing_extensions, _cuda_libs,
+    for check in (_integrity, companions, _retired, _numpy, _typing_extensions, _cuda_libs,
                   _other_cuda_builds, _confusion, _conflicts, _orphaned):
         out.extend(check(e, kn))
     return out
@@ -99,6 +99,24 @@ def companions(e: Environment, kn: Knowledge) -> list[Finding]:
                            ": their compiled operators do not load together "
                            "(e.g. 'operator torchvision::nms does not exist')"),
                            f"torch {torch.version}, {name} {d.version}", fix))
+    return out
+
+
+def _retired(e: Environment, kn: Knowledge) -> list[Finding]:
+    """A library released in step with torch that stopped (Intel's extension after 2.8),
+    installed beside a newer torch: no release of it fits, and its import refuses torch."""
+    tv = version_of(e.dists.get("torch"))
+    out = []
+    for name, row in kn.retired.items():
+        d = e.dists.get(name)
+        if d is None or tv is None or Version(f"{tv.major}.{tv.minor}") <= row.last:
+            continue
+        out.append(Finding("companion-mismatch", "warning",
+                           f"{name} {d.version} has no release for torch {tv.public}: its last "
+                           f"is for torch {row.last}, and {row.instead} replaces it (uninstall "
+                           "it and drop its import, or go back to torch "
+                           f"{row.last})", f"torch {tv.public}, {name} {d.version}",
+                           f"pip uninstall -y {name}"))
     return out
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from packaging.version import Version
+
 from pipguard.explain_doc import (
     Doc,
     Rule,
@@ -217,6 +219,16 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
     if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):
         have, label = _v(_public(m["have"])), _label(m["have"]) or ""
         leftover = label.startswith(("cu", "rocm"))  # beside another GPU's torch
+        last, instead = doc.facts.retirement("intel-extension-for-pytorch") or (None, "")
+        if have is not None and last is not None and Version(f"{have.major}.{have.minor}") > last:
+            # no release of it for this torch exists
+            yield Finding("companion-mismatch", severity, "Intel's extension for PyTorch is "
+                          f"built for torch {m['need']} and refuses torch {m['have']}; its last "
+                          f"release is for torch {last}, and {instead} replaces it: "
+                          "uninstall it and drop its import, or go back to torch "
+                          f"{last} with its {last} release", doc.line(m),
+                          "pip uninstall -y intel-extension-for-pytorch")
+            return
         yield Finding("companion-mismatch", severity, "Intel's extension for PyTorch is built "
                       f"for torch {m['need']} and refuses torch {m['have']}: install its "
                       "release for this torch (its versions follow torch's), or the torch it "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -82,6 +82,14 @@ class FamilyMember:
 
 
 @dataclass(frozen=True)
+class Retired:
+    """One row of the retired table: a library released in step with torch that stopped."""
+
+    last: Version  # the last torch minor it has a release for
+    instead: str  # what replaces it, in words
+
+
+@dataclass(frozen=True)
 class _Variant:
     name: str
     platforms: tuple[str, ...]
@@ -119,6 +127,7 @@ class Knowledge:
     gpu_families: Mapping[str, str]
     mirrors: frozenset[str]  # third-party names the PyTorch index also serves
     cuda_builds: tuple[CudaBuilds, ...] = ()
+    retired: Mapping[str, Retired] = field(default_factory=dict)  # canonical name -> row
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -365,6 +374,12 @@ class Knowledge:
         name = _canon(dist_name)
         m = re.fullmatch(r"nvidia-.+-cu(\d+)", name)
         return int(m.group(1)) if m else self.nvidia_libs.get(name)
+
+    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+        """The last torch minor a library released in step with torch was made for, and what
+        replaces it, in words; ``None`` while it goes on."""
+        row = self.retired.get(_canon(dist_name))
+        return (row.last, row.instead) if row else None
 
     def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
         """The project a distribution is one CUDA major's build of, and that major."""

@@ -25,6 +25,7 @@ from pipguard.knowledge import (
     ArchList,
     FamilyMember,
     Knowledge,
+    Retired,
     _Release,
     _Variant,
 )
@@ -37,7 +38,7 @@ CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
     *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
     *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "index_mirrors"),
-    "gpu_families", "cuda_builds",
+    "gpu_families", "cuda_builds", "retired",
 )
 SCALARS = ("schema", "facts_date", "about")
 _ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
@@ -181,7 +182,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     te = d.get("typing_extensions", {})
     family = d.get("family", {})
     for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs",
-                  "index_mirrors", "cuda_builds"):
+                  "index_mirrors", "cuda_builds", "retired"):
         for row in d.get(table, {}).values():
             _conf(row)
     return Knowledge(
@@ -202,6 +203,8 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         gpu_families=dict(d.get("gpu_families", {})),
         cuda_builds=tuple(_cuda_builds(project, row)
                           for project, row in d.get("cuda_builds", {}).items()),
+        retired={_canon(n): Retired(Version(_minor(Version(str(r["last"])))), str(r["instead"]))
+                 for n, r in d.get("retired", {}).items()},
     )
 
 

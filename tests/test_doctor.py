@@ -205,6 +205,16 @@ def test_cuda_libraries_missing_wrong_major_and_stray() -> None:
     assert f.message.startswith("nvidia-cudnn-cu12")
 
 
+def test_intels_extension_beside_a_torch_it_has_no_release_for() -> None:
+    # it ended with 2.8 (its issue #867): beside torch 2.9 no release of it fits
+    [f] = run(env(torch("2.9.1+xpu"), D("intel-extension-for-pytorch", "2.8.10+xpu")))
+    assert (f.category, f.severity) == ("companion-mismatch", "warning")
+    assert "torch 2.8" in f.message and "XPU" in f.message
+    assert f.fix == "pip uninstall -y intel-extension-for-pytorch"
+    assert run(env(torch("2.8.0+xpu"), D("intel-extension-for-pytorch", "2.8.10+xpu"))) == []
+    assert run(env(torch("2.9.1"))) == []  # (not installed: nothing to say)
+
+
 def test_a_projects_build_for_another_cuda_major() -> None:
     # cupy-cuda11x beside a CUDA 12 torch, with no CUDA 11 library installed: a warning
     # naming the build for torch's major, as a command that swaps them.

@@ -119,6 +119,9 @@ class FakeKnowledge:
     def family(self) -> frozenset[str]:
         return REAL.family()
 
+    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+        return REAL.retirement(dist_name)
+
     def index_mirrored(self, name: str) -> bool:
         return REAL.index_mirrored(name)
 
@@ -185,6 +188,9 @@ class NoKnowledge:
 
     def companion_names(self) -> tuple[str, ...]:
         return REAL.companion_names()
+
+    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+        return None  # (knows of none)
 
 
 @pytest.fixture

@@ -961,6 +961,14 @@ def test_a_library_built_for_one_torch_release_in_its_own_words() -> None:
                  " 2.1.*, but PyTorch/libtorch 2.2.0 is found."):  # (its C++ check)
         f = first(text)
         assert f is not None and f.fix == 'pipguard install "intel-extension-for-pytorch==2.2.*"'
+    f = first("ERROR! Intel® Extension for PyTorch* needs to work with PyTorch 2.8.*, but "
+              "PyTorch 2.9.1+xpu is found. Please switch to the matching version and run again.")
+    assert f is not None and f.category == "companion-mismatch"  # it ended with 2.8 (issue
+    assert f.fix == "pip uninstall -y intel-extension-for-pytorch"  # #867): no 2.9.* exists
+    assert "last release is for torch 2.8" in f.message and "XPU" in f.message
+    f = first("ERROR! Intel® Extension for PyTorch* needs to work with PyTorch 2.7.*, but "
+              "PyTorch 2.8.0+xpu is found.")
+    assert f is not None and f.fix == 'pipguard install "intel-extension-for-pytorch==2.8.*"'
     f = first("UserWarning: Intel Extension for PyTorch 2.1 needs to work with PyTorch 2.1.*, but "
               "PyTorch 2.2.0 is found. Please switch to the matching version")
     assert f is not None and f.severity == "warning"  # (transformers retelling it, going on)

@@ -57,7 +57,7 @@ def test_packaged_tables_are_well_formed() -> None:
     data = json.loads(FACTS.read_text(encoding="utf-8"))
     assert data["schema"] == 1
     for table in ("releases", "companions", "toolkits", "toolkit_driver", "arch", "rocm_archs",
-                  "cuda_builds"):
+                  "cuda_builds", "retired"):
         for key, row in data[table].items():
             assert row.get("confidence", "high") in CONFIDENCES, (table, key)
             assert "source" in row, (table, key)
@@ -509,6 +509,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
      "list of integers"),
     ('{"cuda_builds": {"x": {"pattern": "x-cu(?P<major>\\\\d+)", "build": "x{major}", '
      '"same_releases": "no"}}}', "true or false"),
+    ('{"retired": {"x": {"last": "two", "instead": "y"}}}', "malformed"),
+    ('{"retired": {"x": {"last": "2.8"}}}', "malformed"),  # what replaces it must be said
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
@@ -546,3 +548,15 @@ def test_a_cuda_builds_row_whose_major_may_be_absent_reads_nothing(tmp_path: Pat
     assert kn.cuda_build_of("x") is None
     found = kn.cuda_build_of("x-cu12")
     assert found is not None and found[1] == 12
+
+
+def test_a_retired_library_is_its_last_torch_minor_and_a_user_row_can_add_or_remove_one(
+        kn: Knowledge, tmp_path: Path) -> None:
+    assert kn.retirement("Intel_Extension_For_PyTorch") == (
+        Version("2.8"), "torch's own XPU and CPU support")  # (issue #867, archived 2026-03)
+    assert kn.retirement("torchvision") is None
+    path = write(tmp_path, {"retired": {"intel-extension-for-pytorch": None,
+                                        "torchtext": {"last": "2.3.1", "instead": "nothing"}}})
+    mine = load_knowledge(path)
+    assert mine.retirement("intel-extension-for-pytorch") is None
+    assert mine.retirement("torchtext") == (Version("2.3"), "nothing")  # (a minor: 2.3.*)
