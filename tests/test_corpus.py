@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 877 / 895
-TRAINING_FIX_VALIDITY = 893 / 895
+TRAINING_ACCURACY = 888 / 907
+TRAINING_FIX_VALIDITY = 904 / 907
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -446,10 +446,16 @@ TRAINING_FIX_VALIDITY = 893 / 895
 #   before it was measured) and the model refitted with its training records: two older
 #   held-out records lost (which, not looked into), two right guesses fewer (29, 21) and one
 #   more false finding on the held-out unrelated and healthy texts (12/116).
+# * 589/671 (87.8%, 93.0%) with C31-* (19 texts taken in the order found, by installer, by
+#   platform and in the thinnest categories; first sight: 9/12 training, 5/7 held out; five
+#   records whose collectors doubted the label or the scope were dropped before it was
+#   measured) and the model refitted with its training records: three older held-out
+#   records more right (583/664), and six of the seven new; 34 guesses, 25 right; false
+#   findings on the held-out unrelated and healthy texts unchanged (12/116).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 580 / 664
-MEASURED_FIX_VALIDITY = 615 / 664
+MEASURED_ACCURACY = 589 / 671
+MEASURED_FIX_VALIDITY = 624 / 671
 
 
 @functools.cache
@@ -475,7 +481,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (29, 21)
+MEASURED_GUESSES = (34, 25)
 
 
 def _guesses() -> tuple[int, int]:
@@ -500,7 +506,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.3%, fix validity 92.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 87.8%, fix validity 93.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
