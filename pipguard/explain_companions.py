@@ -219,9 +219,9 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
     if m["lib"] and re.search(r"Intel|IPEX", m["lib"]):
         have, label = _v(_public(m["have"])), _label(m["have"]) or ""
         leftover = label.startswith(("cu", "rocm"))  # beside another GPU's torch
-        last, instead = doc.facts.retirement("intel-extension-for-pytorch") or (None, "")
-        if have is not None and last is not None and Version(f"{have.major}.{have.minor}") > last:
-            # no release of it for this torch exists
+        ended = doc.facts.retirement("intel-extension-for-pytorch")
+        if have is not None and ended and Version(f"{have.major}.{have.minor}") > ended.last:
+            last, instead = ended.last, ended.instead  # no release of it for this torch exists
             yield Finding("companion-mismatch", severity, "Intel's extension for PyTorch is "
                           f"built for torch {m['need']} and refuses torch {m['have']}; its last "
                           f"release is for torch {last}, and {instead} replaces it: "
@@ -275,5 +275,36 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                   if dist or not gone else "pipguard doctor")
 
 
+def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
+    """A module that a release of torch or a companion added or removed, missing at import
+    (the tables' ``modules``): the code importing it was written for another release of it
+    (basicsr imports torchvision.transforms.functional_tensor, gone in torchvision 0.17)."""
+    for m in re.finditer(r"No module named '(?P<mod>torch\w*(?:\.\w+)+)'", doc.text):
+        change = doc.facts.module_change(m["mod"])
+        if change is None:
+            continue
+        pkg, user = change.package, _importer(doc, m)
+        code = (f"{distribution(user) or user}, which imports it," if user
+                else "the code importing it")
+        if change.removed is not None:
+            yield Finding("companion-mismatch", "error",
+                          f"{m['mod']} is gone from {pkg} since {change.removed}" + (
+                              f" (its functions are in {change.instead})" if change.instead
+                              else "") + f": {code} was written for an older {pkg}; install "
+                          f"{pkg} older than {change.removed} (with the torch made for it), or "
+                          "a release of that code which no longer imports it", doc.line(m),
+                          _cmd("pipguard", "install", f"{pkg}<{change.removed}"))
+        elif change.added is not None:
+            yield Finding("companion-mismatch", "error",
+                          f"{m['mod']} came with {pkg} {change.added}: {code} needs {pkg} "
+                          f"{change.added} or newer; upgrade {pkg} (" + (
+                              "with its companions, from one index" if pkg == "torch" else
+                              "with the torch made for it") + "), or install the older release "
+                          f"of that code made for this {pkg}", doc.line(m),
+                          _cmd("pipguard", "install", "--upgrade", f"{pkg}>={change.added}",
+                               *(c for c in _companions_shown(doc) if c != pkg)))
+        return
+
+
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,
-                           _built_for_another_torch, _newer_torch_api)
+                           _built_for_another_torch, _newer_torch_api, _module_of_another_release)

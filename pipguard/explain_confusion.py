@@ -66,6 +66,14 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                      r"dependency name for ([\w.-]+) does not match the actual package's name: "
                      r"([\w.-]+)"):  # pip (old and new), Poetry: the file is another project's
         asked, got = [g for g in m.groups() if g][:2]
+        if canonicalize_name(asked) == canonicalize_name(got):  # one project, spelt two ways
+            yield Finding("no-matching-distribution", "error",
+                          f"pip discarded the file of {asked} because its metadata spells the "
+                          f"name {got!r}: it is the same project, but this pip compares names "
+                          "as written (newer pips normalise them, as the index does): upgrade "
+                          "pip, then install again", doc.line(m),
+                          "python -m pip install --upgrade pip")
+            return
         yield Finding("dependency-confusion", "error",
                       f"the file served as {asked} is the project {got}: the index (a mirror, "
                       "an extra index) serves another project's upload under this name; take "

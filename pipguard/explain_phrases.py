@@ -53,7 +53,8 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
               r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
               r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
-              r"[/\\]pkgs[/\\]|Conda\w{0,30}Error")
+              r"[/\\]pkgs[/\\]|Conda\w{0,30}Error|This error originates from a subprocess, and is "
+              r"likely not a problem with pip")
 
 # An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
 # often a company proxy or mirror that re-signs TLS with its own CA.

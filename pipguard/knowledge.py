@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipguard.cudabuilds import CudaBuilds, build_of
+from pipguard.lifecycle import ModuleChange, Retired
 from pipguard.variants import CC, cuda_of, sort_key, variant_kind
 
 ROLES = ("torch", "companion", "compiler", "other")
@@ -82,14 +83,6 @@ class FamilyMember:
 
 
 @dataclass(frozen=True)
-class Retired:
-    """One row of the retired table: a library released in step with torch that stopped."""
-
-    last: Version  # the last torch minor it has a release for
-    instead: str  # what replaces it, in words
-
-
-@dataclass(frozen=True)
 class _Variant:
     name: str
     platforms: tuple[str, ...]
@@ -128,6 +121,7 @@ class Knowledge:
     mirrors: frozenset[str]  # third-party names the PyTorch index also serves
     cuda_builds: tuple[CudaBuilds, ...] = ()
     retired: Mapping[str, Retired] = field(default_factory=dict)  # canonical name -> row
+    modules: Mapping[str, ModuleChange] = field(default_factory=dict)  # module -> row
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -375,11 +369,15 @@ class Knowledge:
         m = re.fullmatch(r"nvidia-.+-cu(\d+)", name)
         return int(m.group(1)) if m else self.nvidia_libs.get(name)
 
-    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+    def retirement(self, dist_name: str) -> Retired | None:
         """The last torch minor a library released in step with torch was made for, and what
-        replaces it, in words; ``None`` while it goes on."""
-        row = self.retired.get(_canon(dist_name))
-        return (row.last, row.instead) if row else None
+        replaces it; ``None`` while it goes on."""
+        return self.retired.get(_canon(dist_name))
+
+    def module_change(self, module: str) -> ModuleChange | None:
+        """The release of torch or a companion that added or removed ``module``
+        ("torch.fx"), where the tables know it."""
+        return self.modules.get(module)
 
     def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
         """The project a distribution is one CUDA major's build of, and that major."""

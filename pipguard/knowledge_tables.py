@@ -25,10 +25,10 @@ from pipguard.knowledge import (
     ArchList,
     FamilyMember,
     Knowledge,
-    Retired,
     _Release,
     _Variant,
 )
+from pipguard.lifecycle import ModuleChange, Retired
 from pipguard.variants import CC, sort_key
 from pipguard.wordmodel import WordModel
 
@@ -38,7 +38,7 @@ CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
     *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
     *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "index_mirrors"),
-    "gpu_families", "cuda_builds", "retired",
+    "gpu_families", "cuda_builds", "retired", "modules",
 )
 SCALARS = ("schema", "facts_date", "about")
 _ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
@@ -151,6 +151,16 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
     return CudaBuilds(project, pattern, build, tuple(majors), same, since, before)
 
 
+def _module(module: str, row: Mapping[str, Any]) -> ModuleChange:
+    """A ``modules`` row: the distribution that ships it, and the release that added or
+    removed it (at least one)."""
+    added, removed = (Version(str(row[k])) if row.get(k) else None for k in ("added", "removed"))
+    if added is None and removed is None:
+        raise ValueError(f"modules row {module}: give the release that added or removed it")
+    return ModuleChange(module, _canon(str(row["package"])), added, removed,
+                        str(row.get("instead", "")))
+
+
 def _build(d: Mapping[str, Any]) -> Knowledge:
     releases = sorted((_parse_release(*kv) for kv in d["releases"].items()), key=lambda r: r.minor)
     companions = {
@@ -182,7 +192,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     te = d.get("typing_extensions", {})
     family = d.get("family", {})
     for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs",
-                  "index_mirrors", "cuda_builds", "retired"):
+                  "index_mirrors", "cuda_builds", "retired", "modules"):
         for row in d.get(table, {}).values():
             _conf(row)
     return Knowledge(
@@ -203,6 +213,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         gpu_families=dict(d.get("gpu_families", {})),
         cuda_builds=tuple(_cuda_builds(project, row)
                           for project, row in d.get("cuda_builds", {}).items()),
+        modules={m: _module(m, row) for m, row in d.get("modules", {}).items()},
         retired={_canon(n): Retired(Version(_minor(Version(str(r["last"])))), str(r["instead"]))
                  for n, r in d.get("retired", {}).items()},
     )

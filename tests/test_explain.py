@@ -17,6 +17,7 @@ from pipguard.explain_doc import Context, ExplainFacts
 from pipguard.findings import CATEGORIES, Finding
 from pipguard.hardware import Gpu, Hardware
 from pipguard.knowledge_tables import load_knowledge
+from pipguard.lifecycle import ModuleChange, Retired
 
 FIXTURES = Path(__file__).parent / "fixtures" / "explain"
 # A copy of ../shared/reference/failure_examples.json ships with the tests, so they run
@@ -119,8 +120,11 @@ class FakeKnowledge:
     def family(self) -> frozenset[str]:
         return REAL.family()
 
-    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+    def retirement(self, dist_name: str) -> Retired | None:
         return REAL.retirement(dist_name)
+
+    def module_change(self, module: str) -> ModuleChange | None:
+        return REAL.module_change(module)
 
     def index_mirrored(self, name: str) -> bool:
         return REAL.index_mirrored(name)
@@ -189,8 +193,11 @@ class NoKnowledge:
     def companion_names(self) -> tuple[str, ...]:
         return REAL.companion_names()
 
-    def retirement(self, dist_name: str) -> tuple[Version, str] | None:
+    def retirement(self, dist_name: str) -> Retired | None:
         return None  # (knows of none)
+
+    def module_change(self, module: str) -> ModuleChange | None:
+        return None
 
 
 @pytest.fixture

@@ -1181,3 +1181,50 @@ def test_a_torch_library_in_a_prefixs_lib_folder_is_torchs_own() -> None:
     f = first("ImportError: /opt/conda/lib/libtorch_nvshmem.so: undefined symbol: "
               "_ZN3c104impl8GPUTrace9haveStateE")
     assert f is not None and f.category == "corrupt-install"
+
+
+def test_a_module_a_release_added_or_removed_is_that_release_missing() -> None:
+    """"No module named" names no version; the tables know which release added or removed
+    the module, and so which way the code and the installed release differ."""
+    f = first("ModuleNotFoundError: No module named 'torchvision.transforms.functional_tensor'")
+    assert f is not None and (f.category, f.severity) == ("companion-mismatch", "error")
+    assert "since 0.17" in f.message and "torchvision.transforms.functional)" in f.message
+    assert f.fix == 'pipguard install "torchvision<0.17"'
+    f = first("  File \"/usr/local/lib/python3.10/dist-packages/basicsr/data/degradations.py\", "
+              "line 8, in <module>\n    from torchvision.transforms.functional_tensor import "
+              "rgb_to_grayscale\nModuleNotFoundError: No module named 'torchvision.transforms."
+              "functional_tensor'")
+    assert f is not None and "basicsr, which imports" in f.message
+    f = first("  File \"/venv/lib/python3.8/site-packages/torchvision/models/feature_extraction.py"
+              "\", line 11, in <module>\n    from torch import fx\nModuleNotFoundError: No module "
+              "named 'torch.fx'")
+    assert f is not None and f.category == "companion-mismatch"
+    assert "torch 1.8 or newer" in f.message and "torchvision, which imports" in f.message
+    assert f.fix == 'pipguard install --upgrade "torch>=1.8" torchvision'
+    # a module the tables do not know, and torch's own _C (a folder named torch): not these
+    assert first("ModuleNotFoundError: No module named 'torchvision.zork'") is None
+    f = first("ModuleNotFoundError: No module named 'torch._C'")
+    assert f is None or "came with" not in f.message
+
+
+def test_pips_note_on_a_failed_subprocess_is_an_install() -> None:
+    f = first("OSError: [Errno 28] No space left on device\n...\nnote: This error originates "
+              "from a subprocess, and is likely not a problem with pip.")
+    assert f is not None and f.category == "resource-exhausted"
+
+
+def test_an_old_pip_discarding_a_file_whose_metadata_spells_the_name_otherwise() -> None:
+    """The PyTorch index's typing_extensions: 'typing-extensions' and 'typing_extensions' are
+    one project; a pip that compares names as written discards it (no other project's
+    upload: the fix is a newer pip)."""
+    f = first("WARNING: Discarding https://download.pytorch.org/whl/typing_extensions-4.12.2-py3-"
+              "none-any.whl#sha256=04e5 (from https://download.pytorch.org/whl/typing-extensions/)"
+              " (requires-python:>=3.8): Requested typing-extensions>=4.10.0 from https://download"
+              ".pytorch.org/whl/typing_extensions-4.12.2-py3-none-any.whl#sha256=04e5 (from torch)"
+              " has inconsistent Name: expected 'typing-extensions', but metadata has 'typing_ext"
+              "ensions'\nERROR: No matching distribution found for typing-extensions>=4.10.0")
+    assert f is not None and f.category == "no-matching-distribution"
+    assert f.fix == "python -m pip install --upgrade pip" and "same project" in f.message
+    f = first("ERROR: Requested torch from https://mirror.example.com/simple/torch/torch-2.1.0.tar"
+              ".gz has inconsistent name: expected 'torch', but metadata has 'pytorch'")
+    assert f is not None and f.category == "dependency-confusion"  # another project indeed

@@ -17,6 +17,7 @@ from packaging.version import Version
 from pipguard.errors import UsageError
 from pipguard.knowledge import ArchList, Knowledge, covers, needs_ptx_jit
 from pipguard.knowledge_tables import CONFIDENCES, load_knowledge
+from pipguard.lifecycle import ModuleChange, Retired
 from pipguard.options import settings
 from pipguard.pipargs import parse
 from pipguard.platforms import platform_of
@@ -57,7 +58,7 @@ def test_packaged_tables_are_well_formed() -> None:
     data = json.loads(FACTS.read_text(encoding="utf-8"))
     assert data["schema"] == 1
     for table in ("releases", "companions", "toolkits", "toolkit_driver", "arch", "rocm_archs",
-                  "cuda_builds", "retired"):
+                  "cuda_builds", "retired", "modules"):
         for key, row in data[table].items():
             assert row.get("confidence", "high") in CONFIDENCES, (table, key)
             assert "source" in row, (table, key)
@@ -511,6 +512,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
      '"same_releases": "no"}}}', "true or false"),
     ('{"retired": {"x": {"last": "two", "instead": "y"}}}', "malformed"),
     ('{"retired": {"x": {"last": "2.8"}}}', "malformed"),  # what replaces it must be said
+    ('{"modules": {"torch.x": {"package": "torch"}}}', "added or removed"),
+    ('{"modules": {"torch.x": {"added": "1.8"}}}', "malformed"),  # (which package ships it)
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
@@ -552,11 +555,22 @@ def test_a_cuda_builds_row_whose_major_may_be_absent_reads_nothing(tmp_path: Pat
 
 def test_a_retired_library_is_its_last_torch_minor_and_a_user_row_can_add_or_remove_one(
         kn: Knowledge, tmp_path: Path) -> None:
-    assert kn.retirement("Intel_Extension_For_PyTorch") == (
+    assert kn.retirement("Intel_Extension_For_PyTorch") == Retired(
         Version("2.8"), "torch's own XPU and CPU support")  # (issue #867, archived 2026-03)
     assert kn.retirement("torchvision") is None
     path = write(tmp_path, {"retired": {"intel-extension-for-pytorch": None,
                                         "torchtext": {"last": "2.3.1", "instead": "nothing"}}})
     mine = load_knowledge(path)
     assert mine.retirement("intel-extension-for-pytorch") is None
-    assert mine.retirement("torchtext") == (Version("2.3"), "nothing")  # (a minor: 2.3.*)
+    assert mine.retirement("torchtext") == Retired(Version("2.3"), "nothing")  # (a minor: 2.3.*)
+
+
+def test_a_module_is_the_release_that_added_or_removed_it(kn: Knowledge, tmp_path: Path) -> None:
+    assert kn.module_change("torch.fx") == ModuleChange("torch.fx", "torch", added=Version("1.8"))
+    gone = kn.module_change("torchvision.transforms.functional_tensor")
+    assert gone is not None and gone.removed == Version("0.17") and gone.added is None
+    assert kn.module_change("torch") is None
+    mine = load_knowledge(write(tmp_path, {"modules": {"torch._six": {
+        "package": "torch", "removed": "2.0", "instead": "Python's own modules"}}}))
+    assert mine.module_change("torch._six") == ModuleChange(
+        "torch._six", "torch", removed=Version("2.0"), instead="Python's own modules")
