@@ -1201,6 +1201,11 @@ def test_a_module_a_release_added_or_removed_is_that_release_missing() -> None:
     assert f is not None and f.category == "companion-mismatch"
     assert "torch 1.8 or newer" in f.message and "torchvision, which imports" in f.message
     assert f.fix == 'pipguard install --upgrade "torch>=1.8" torchvision'
+    f = first("  File \"/home/u/CausVid/causvid/models/wan/causal_model.py\", line 11, in <module>"
+              "\n    from torch.nn.attention.flex_attention import create_block_mask\n"
+              "ModuleNotFoundError: No module named 'torch.nn.attention.flex_attention'")
+    assert f is not None and "torch 2.5 or newer" in f.message  # (a user's own file: unnamed)
+    assert "the code importing it" in f.message and f.fix == 'pipguard install --upgrade "torch>=2.5"'
     # a module the tables do not know, and torch's own _C (a folder named torch): not these
     assert first("ModuleNotFoundError: No module named 'torchvision.zork'") is None
     f = first("ModuleNotFoundError: No module named 'torch._C'")
