@@ -36,6 +36,7 @@ from pipguard.explain_phrases import (
     ext_module,
 )
 from pipguard.findings import Finding
+from pipguard.lifecycle import ModuleChange
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
 _NAMED = {"xformers": "xformers", "xformers_head": "xformers", "xformers_tail": "xformers",
@@ -255,18 +256,27 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
 
 
 def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
-    """A library reaching for a part of torch that this (older) torch lacks: ``module 'torch'
-    has no attribute 'compiler'`` raised in the library's own code. (A name every torch has
-    missing is another torch module imported instead: explain_runtime's.)"""
-    m = doc.find(r"module 'torch(?P<sub>(?:\.\w+){0,4})' has no attribute '(?P<attr>\w+)'")
-    if not m or (not m["sub"] and re.fullmatch(TORCH_CORE, m["attr"])) or m["sub"] == "._C" \
+    """A library reaching for a part of torch that this (older) torch lacks, in its own code:
+    ``module 'torch' has no attribute 'compiler'``, ``cannot import name 'guard_or_true' from
+    'torch.fx.experimental.symbolic_shapes'``, ``No module named 'torch.distributed._tensor'``
+    (a module the tables know is :func:`_module_of_another_release`'s). A name every torch has
+    missing is another torch module imported instead: explain_runtime's."""
+    m = doc.find(r"module 'torch(?P<sub>(?:\.\w+){0,4})' has no attribute '(?P<attr>\w+)'|"
+                 r"cannot import name '(?P<name>\w+)' from 'torch(?P<src>(?:\.\w+){0,4})'|"
+                 r"No module named 'torch(?P<mod>(?:\.\w+){1,5})'(?!; '[\w.]+' is not a package)")
+    if not m:
+        return
+    sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
+                 else m["mod"].rsplit(".", 1))
+    if (m["attr"] and not sub and re.fullmatch(TORCH_CORE, attr)) or "._C" in f"{sub}." \
+            or (m["mod"] and doc.facts.module_change(f"torch{m['mod']}")) \
             or doc.find(r"partially initialized module 'torch") or not (
             user := _importer(doc, m)):
         return  # (torch._C without its CUDA functions: a CPU build; a circular import)
-    dist, gone = distribution(user), m["attr"] in ("_six", "symeig")  # (removed)
+    dist, gone = distribution(user), attr in ("_six", "symeig")  # (removed)
     pkg = dist or user
     yield Finding("companion-mismatch", "error",
-                  f"{pkg} uses torch{m['sub']}.{m['attr']}, which this torch does not have: "
+                  f"{pkg} uses torch{sub}.{attr}, which this torch does not have: "
                   + (f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
                      if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
                      f"companions, from one index), or install the older {pkg} release made "
@@ -278,17 +288,28 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
 def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
     """A module that a release of torch or a companion added or removed, missing at import
     (the tables' ``modules``): the code importing it was written for another release of it
-    (basicsr imports torchvision.transforms.functional_tensor, gone in torchvision 0.17)."""
-    for m in re.finditer(r"No module named '(?P<mod>torch\w*(?:\.\w+)+)'", doc.text):
-        change = doc.facts.module_change(m["mod"])
-        if change is None:
+    (basicsr imports torchvision.transforms.functional_tensor, gone in torchvision 0.17).
+    Not where a file of the user's named like the package hides it ("'torch' is not a
+    package"), where the package's own code imports it (a damaged install), nor where the
+    release installed has it (another environment, or a damaged one)."""
+    for m in re.finditer(r"No module named '(?P<mod>[A-Za-z_]\w*(?:\.\w+)+)'(?P<shadow>; '[\w.]+' "
+                         r"is not a package)?", doc.text):
+        change = _deepest_known(doc, m["mod"])
+        if change is None or m["shadow"]:
             continue
-        pkg, user = change.package, _importer(doc, m)
-        code = (f"{distribution(user) or user}, which imports it," if user
+        top, pkg = change.module.split(".", 1)[0], change.package
+        frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", doc.text[: m.start()])
+        have = _v(_public(doc.installed(pkg) or ""))
+        if (frames and frames[-1] == top) or (have is not None and (
+                (change.added is not None and have >= change.added)
+                or (change.removed is not None and have < change.removed))):
+            return
+        user = _importer(doc, m)
+        code = (f"{distribution(user) or user}, which imports it," if user and user != top
                 else "the code importing it")
         if change.removed is not None:
             yield Finding("companion-mismatch", "error",
-                          f"{m['mod']} is gone from {pkg} since {change.removed}" + (
+                          f"{change.module} is gone from {pkg} since {change.removed}" + (
                               f" (its functions are in {change.instead})" if change.instead
                               else "") + f": {code} was written for an older {pkg}; install "
                           f"{pkg} older than {change.removed} (with the torch made for it), or "
@@ -296,7 +317,7 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "install", f"{pkg}<{change.removed}"))
         elif change.added is not None:
             yield Finding("companion-mismatch", "error",
-                          f"{m['mod']} came with {pkg} {change.added}: {code} needs {pkg} "
+                          f"{change.module} came with {pkg} {change.added}: {code} needs {pkg} "
                           f"{change.added} or newer; upgrade {pkg} (" + (
                               "with its companions, from one index" if pkg == "torch" else
                               "with the torch made for it") + "), or install the older release "
@@ -304,6 +325,16 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "install", "--upgrade", f"{pkg}>={change.added}",
                                *(c for c in _companions_shown(doc) if c != pkg)))
         return
+
+
+def _deepest_known(doc: Doc, missing: str) -> ModuleChange | None:
+    """The row of the deepest module an import line of the text names under ``missing``
+    (``from torch.nn.attention.flex_attention import ...`` failing at torch.nn.attention asks
+    for 2.5, not 2.3), else ``missing``'s own."""
+    named = re.findall(rf"(?:from|import)[ \t]+({re.escape(missing)}(?:\.\w+)+)", doc.text)
+    known = [c for n in sorted(set(named), key=len, reverse=True)
+             if (c := doc.facts.module_change(n)) is not None]
+    return known[0] if known else doc.facts.module_change(missing)
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _req
+from pipguard.explain_phrases import SUCCEEDED
 from pipguard.findings import Finding
 
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
@@ -66,12 +67,14 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                      r"dependency name for ([\w.-]+) does not match the actual package's name: "
                      r"([\w.-]+)"):  # pip (old and new), Poetry: the file is another project's
         asked, got = [g for g in m.groups() if g][:2]
-        if canonicalize_name(asked) == canonicalize_name(got):  # one project, spelt two ways
-            yield Finding("no-matching-distribution", "error",
+        if canonicalize_name(asked) == canonicalize_name(got) and not m.group(5):
+            # one project spelt two ways, which a pip that compares names as written discards
+            went_on = SUCCEEDED.search(doc.text, m.end())  # (it took another file instead)
+            yield Finding("no-matching-distribution", "warning" if went_on else "error",
                           f"pip discarded the file of {asked} because its metadata spells the "
                           f"name {got!r}: it is the same project, but this pip compares names "
                           "as written (newer pips normalise them, as the index does): upgrade "
-                          "pip, then install again", doc.line(m),
+                          "pip" + ("" if went_on else ", then install again"), doc.line(m),
                           "python -m pip install --upgrade pip")
             return
         yield Finding("dependency-confusion", "error",

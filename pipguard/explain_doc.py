@@ -138,8 +138,8 @@ class Doc:
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
         label = r"PyTorch(?: version)?: `?" if name == "torch" else "(?!)"  # collect_env's
-        m = self.find(rf"(?:(?<![\w-]){re.escape(name)}(?:==| |-)|{label})(\d+\.\d+[\w.]*"
-                      r"(?:\+\w[\w.]*)?)")
+        m = self.find(rf"(?:(?<![\w-]){re.escape(name)}(?:==| |-|[ \t]*\r?\nVersion: )|{label})"
+                      r"(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")  # (pip show's Name:/Version: too)
         return m.group(1).rstrip(".") if m else None
 
     def platform(self) -> str | None:
@@ -281,7 +281,7 @@ def _v(text: object) -> Version | None:
         return text
     try:
         return Version(str(text).strip())
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # (a number past Python's digit limit, too)
         return None
 
 
@@ -338,7 +338,8 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     that ran), by its import name; ``None`` when it is torch itself."""
     before = doc.text[: m.start()]
     frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
-    stated = re.findall(r"^[ \t]*(?:from|import) ([A-Za-z]\w*)", before, re.M)
+    stated = re.findall(r"^[ \t]*(?:(?:>>>|\.\.\.)[ \t]+)?(?:from|import) ([A-Za-z]\w*)", before,
+                        re.M)  # (a REPL's prompt before it)
     last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
         stated[-1] if stated else None)
     return None if last in (None, "torch") else last

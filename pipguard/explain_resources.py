@@ -39,6 +39,10 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # conda's own words (its package cache is where a full disk shows first)
 _CONDA = r"[/\\]pkgs[/\\]|Conda\w{0,30}Error"
+# A compiler (or the build backend driving it) at work: a build from source, whose parallel
+# compile jobs take gigabytes each, not the installer's download or cache.
+_COMPILER = (r"Killed signal terminated program|\bcc1plus\b|\bnvcc\b|ninja: build stopped|error: "
+             r"command '[^'\n]{0,200}?(?:g\+\+|gcc|c\+\+|cl\.exe|nvcc)(?:\.exe)?' failed")
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -94,6 +98,10 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
     if not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
+    if (built := _compiling(doc)) is not None:
+        yield _build_ran_out(doc, built, disk if disk and not (
+            memory and memory.start() < disk.start()) else None, memory)
+        return
     req, size = _what(doc)
     if disk and not (memory and memory.start() < disk.start()):
         yield Finding("resource-exhausted", "error",
@@ -120,6 +128,37 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
            "machine (or Docker) more memory or swap")
     yield Finding("resource-exhausted", "error", why, doc.line(memory),
                   _cmd("pipguard", "install", "--no-cache-dir", req))
+
+
+def _compiling(doc: Doc) -> str | None:
+    """What was being built from source when the text shows a compiler at work ("" where
+    it names nothing), else None."""
+    if not doc.find(_COMPILER):
+        return None
+    names = re.findall(r"(?:Failed building|Building) wheel for ([A-Za-z][\w.-]*)", doc.text)
+    return names[-1] if names else ""
+
+
+def _build_ran_out(doc: Doc, built: str, disk: re.Match[str] | None,
+                   memory: re.Match[str] | None) -> Finding:
+    """Memory or the disk running out while a package was compiled from source."""
+    what = built or "a package"
+    again = _cmd("pipguard", "install", built) if built else ""
+    if disk is not None:
+        return Finding("resource-exhausted", "error",
+                       f"the disk filled up while {what} was built from source (its build "
+                       "tree and objects in the temp dir): free space, or point TMPDIR at a "
+                       "larger disk", doc.line(disk),
+                       "export TMPDIR=$HOME/tmp && mkdir -p $TMPDIR" + (f" && {again}" if again
+                                                                         else ""))
+    assert memory is not None
+    return Finding("resource-exhausted", "error",
+                   f"memory ran out while {what} was compiled from source: each parallel "
+                   "compile job can take several GB, and the kernel stops the compiler "
+                   "('Killed'); build with fewer jobs (MAX_JOBS, which torch's extension builder "
+                   "reads), give the machine more memory or swap, or install a prebuilt wheel "
+                   "where one exists for this torch", doc.line(memory),
+                   "export MAX_JOBS=2" + (f" && {again}" if again else ""))
 
 
 RULES: tuple[Rule, ...] = (_resource_exhausted,)

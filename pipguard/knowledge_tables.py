@@ -154,11 +154,26 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
 def _module(module: str, row: Mapping[str, Any]) -> ModuleChange:
     """A ``modules`` row: the distribution that ships it, and the release that added or
     removed it (at least one)."""
-    added, removed = (Version(str(row[k])) if row.get(k) else None for k in ("added", "removed"))
+    added, removed = (_version_text(row[k]) if row.get(k) else None for k in ("added", "removed"))
     if added is None and removed is None:
         raise ValueError(f"modules row {module}: give the release that added or removed it")
     return ModuleChange(module, _canon(str(row["package"])), added, removed,
                         str(row.get("instead", "")))
+
+
+def _version_text(value: object) -> Version:
+    """A release written as a string: a JSON number would lose "1.10" to 1.1."""
+    if not isinstance(value, str):
+        raise ValueError(f"release {value!r} must be a string")
+    return Version(value)
+
+
+def _retired(name: str, row: Mapping[str, Any]) -> Retired:
+    """A ``retired`` row: the last torch minor it was released for, and what replaces it."""
+    instead = str(row["instead"]).strip()
+    if not instead:
+        raise ValueError(f"retired row {name}: say what replaces it ('instead')")
+    return Retired(Version(_minor(_version_text(row["last"]))), instead)
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:
@@ -214,8 +229,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         cuda_builds=tuple(_cuda_builds(project, row)
                           for project, row in d.get("cuda_builds", {}).items()),
         modules={m: _module(m, row) for m, row in d.get("modules", {}).items()},
-        retired={_canon(n): Retired(Version(_minor(Version(str(r["last"])))), str(r["instead"]))
-                 for n, r in d.get("retired", {}).items()},
+        retired={_canon(n): _retired(n, r) for n, r in d.get("retired", {}).items()},
     )
 
 

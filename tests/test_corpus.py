@@ -464,7 +464,10 @@ TRAINING_FIX_VALIDITY = 956 / 958
 #   the cause or the scope dropped before it was measured) and the model refitted with its
 #   training records (many a library that needs a newer torch): seven older held-out records
 #   more right (610/686, which not looked into), 19 of the 22 new; 46 guesses, 37 right; one
-#   more false finding on the held-out unrelated and healthy texts (13/116).
+#   more false finding on the held-out unrelated and healthy texts (13/116). The rules from
+#   C31-C33's training records and a review's fixes to them (a module that a release added or
+#   removed; a library importing a name or module this torch lacks; a compiler running out
+#   of memory) changed no held-out count; one right guess became a rule's finding (45, 36).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 629 / 708
@@ -494,7 +497,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (46, 37)
+MEASURED_GUESSES = (45, 36)
 
 
 def _guesses() -> tuple[int, int]:

@@ -1205,7 +1205,8 @@ def test_a_module_a_release_added_or_removed_is_that_release_missing() -> None:
               "\n    from torch.nn.attention.flex_attention import create_block_mask\n"
               "ModuleNotFoundError: No module named 'torch.nn.attention.flex_attention'")
     assert f is not None and "torch 2.5 or newer" in f.message  # (a user's own file: unnamed)
-    assert "the code importing it" in f.message and f.fix == 'pipguard install --upgrade "torch>=2.5"'
+    assert "the code importing it" in f.message
+    assert f.fix == 'pipguard install --upgrade "torch>=2.5"'
     # a module the tables do not know, and torch's own _C (a folder named torch): not these
     assert first("ModuleNotFoundError: No module named 'torchvision.zork'") is None
     f = first("ModuleNotFoundError: No module named 'torch._C'")
@@ -1233,3 +1234,78 @@ def test_an_old_pip_discarding_a_file_whose_metadata_spells_the_name_otherwise()
     f = first("ERROR: Requested torch from https://mirror.example.com/simple/torch/torch-2.1.0.tar"
               ".gz has inconsistent name: expected 'torch', but metadata has 'pytorch'")
     assert f is not None and f.category == "dependency-confusion"  # another project indeed
+
+
+def test_a_module_rule_stays_out_where_the_release_is_not_the_cause() -> None:
+    """A review's shapes: a file of the user's named torch.py hides torch; torch's own code
+    importing its own submodule (a damaged install); the user's own file importing the
+    module (no package to blame); the release installed that has the module."""
+    shadowed = ("  File \"/home/u/proj/train.py\", line 2, in <module>\n    import torch.fx\n"
+                "ModuleNotFoundError: No module named 'torch.fx'; 'torch' is not a package")
+    assert first(shadowed) is None
+    f = first("  File \"/venv/lib/python3.10/site-packages/torch/__init__.py\", line 2100, in "
+              "<module>\n    from torch import fx as fx\nModuleNotFoundError: No module named "
+              "'torch.fx'")
+    assert f is None or "came with" not in f.message
+    f = first("  File \"/home/u/myproj/augment.py\", line 3, in <module>\n    from torchvision."
+              "transforms.functional_tensor import rgb_to_grayscale\nModuleNotFoundError: No "
+              "module named 'torchvision.transforms.functional_tensor'")
+    assert f is not None and "the code importing it was written" in f.message
+    for text in ("No module named 'torch.nn.attention'\nName: torch\nVersion: 2.5.0+cu124",
+                 "torch==2.6.0\nNo module named 'torch.fx'"):  # (pip show's, pip freeze's)
+        f = first(text)
+        assert f is None or "came with" not in f.message, text
+    found = explain("No module named 'torch.fx'",
+                    Context(facts=REAL, installed={"torch": "2.6.0+cu124"}))
+    assert not any("came with" in f.message for f in found)
+    # the import line names a deeper module the tables know: its release, not the parent's
+    f = first("    from torch.nn.attention.flex_attention import create_block_mask\n"
+              "ModuleNotFoundError: No module named 'torch.nn.attention'")
+    assert f is not None and f.fix == 'pipguard install --upgrade "torch>=2.5"'
+
+
+def test_a_library_importing_a_name_or_module_this_torch_lacks() -> None:
+    f = first("  File \"/venv/lib/python3.10/site-packages/transformers/exporters/__init__.py\", "
+              "line 3, in <module>\n    from torch.fx.experimental.symbolic_shapes import "
+              "guard_or_true\nImportError: cannot import name 'guard_or_true' from 'torch.fx."
+              "experimental.symbolic_shapes' (/venv/lib/python3.10/site-packages/torch/fx/"
+              "experimental/symbolic_shapes.py)")
+    assert f is not None and f.category == "companion-mismatch" and "transformers" in f.message
+    assert f.fix == "pipguard install --upgrade torch"
+    f = first(">>> import transformers.exporters\nImportError: cannot import name 'guard_or_true' "
+              "from 'torch.fx.experimental.symbolic_shapes'")  # (the REPL's import)
+    assert f is not None and "transformers uses torch.fx" in f.message
+    f = first("  File \"/opt/conda/lib/python3.10/site-packages/adam_mini/adam_mini.py\", line 9,"
+              " in <module>\n    from torch.distributed._tensor import Replicate\n"
+              "ModuleNotFoundError: No module named 'torch.distributed._tensor'")
+    assert f is not None and f.category == "companion-mismatch" and "adam-mini" in f.message
+    # no library in sight (the user's own code, or nothing): not this rule's to say
+    assert first("ImportError: cannot import name 'register_fake' from 'torch.library'") is None
+
+
+def test_a_compiler_running_out_of_memory_or_disk_is_the_build_not_pips_cache() -> None:
+    tail = ("error: command '/usr/bin/g++' failed with exit code 1\nnote: This error originates "
+            "from a subprocess, and is likely not a problem with pip.\nERROR: Failed building "
+            "wheel for flash-attn")
+    f = first("g++: fatal error: Killed signal terminated program cc1plus\ncompilation "
+              "terminated.\n" + tail)
+    assert f is not None and f.category == "resource-exhausted"
+    assert "compiled from source" in f.message and "cache" not in f.message
+    assert f.fix == "export MAX_JOBS=2 && pipguard install flash-attn"
+    f = first("/usr/bin/ld: final link failed: No space left on device\n" + tail)
+    assert f is not None and "built from source" in f.message and "TMPDIR" in f.fix
+
+
+def test_a_discarded_file_spelt_otherwise_then_another_taken_is_a_warning() -> None:
+    f = first("WARNING: Discarding https://download.pytorch.org/whl/typing_extensions-4.12.2-py3-"
+              "none-any.whl: Requested typing-extensions>=4.10.0 from https://download.pytorch.org"
+              "/whl/typing_extensions-4.12.2-py3-none-any.whl has inconsistent Name: expected "
+              "'typing-extensions', but metadata has 'typing_extensions'\n  Downloading typing_"
+              "extensions-4.15.0-py3-none-any.whl\nSuccessfully installed torch-2.6.0+cu124 "
+              "typing-extensions-4.15.0")
+    assert f is not None and (f.category, f.severity) == ("no-matching-distribution", "warning")
+
+
+def test_a_version_past_pythons_digit_limit_is_no_crash() -> None:
+    first("ERROR! Intel Extension for PyTorch needs to work with PyTorch 2.8.*, but PyTorch 2."
+          + "9" * 5000 + " is found.")

@@ -512,6 +512,9 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
      '"same_releases": "no"}}}', "true or false"),
     ('{"retired": {"x": {"last": "two", "instead": "y"}}}', "malformed"),
     ('{"retired": {"x": {"last": "2.8"}}}', "malformed"),  # what replaces it must be said
+    ('{"retired": {"x": {"last": "2.8", "instead": " "}}}', "replaces it"),
+    ('{"retired": {"x": {"last": 2.8, "instead": "y"}}}', "must be a string"),
+    ('{"modules": {"torch.x": {"package": "torch", "added": 1.10}}}', "must be a string"),
     ('{"modules": {"torch.x": {"package": "torch"}}}', "added or removed"),
     ('{"modules": {"torch.x": {"added": "1.8"}}}', "malformed"),  # (which package ships it)
 ])  # fmt: skip
