@@ -64,6 +64,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"version not found)(?: at)?:? \S*?(bitsandbytes)",
         r"DLL load failed while importing (?!_C\b)([A-Za-z]\w*?(?:_\d+)?(?:_cuda|_C|_ext)): The "
         r"specified procedure could not be found",
+        # (Windows' own dialog for the same: a symbol of torch's the companion's binary wants)
+        rf"The procedure entry point \S{{1,300}} could not be located in the dynamic link "
+        rf"library [^\n]{{0,300}}?[/\\]({names})[/\\]",
         r"(xFormers) was built for",
         r"\b(torchvision)[\w.+/\\-]{0,60} was compiled with a different",  # (bounded: a run)
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you

@@ -122,12 +122,17 @@ class Doc:
         return evidence(self.text[start : end if end >= 0 else len(self.text)])
 
     def stopped_short(self, end: int) -> str | None:
-        """The last download progress before ``end`` when it is short of complete
-        ("42.6/607.0 MB", or "7%" from an older pip's bar), else None."""
+        """The last download progress before ``end`` when short of complete ("42.6/607.0 MB",
+        pip 20-21's "| 2140.7 MB 6.4 MB/s" against the file's size, an older bar's "7%")."""
         before = self.text[:end]
         bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", before)
         if bars and float(bars[-1][0]) < float(bars[-1][1]):
             return f"{bars[-1][0]}/{bars[-1][1]} {bars[-1][2]}"
+        size = list(re.finditer(r"Downloading \S+ \(([\d.]+) ([kMG]B)\)", before))[-1:]
+        after = before[size[0].end():] if size else ""
+        got = re.findall(r"\| ([\d.]+) ([kMG]B) [\d.]+ [kMG]B/s", after)
+        if got and got[-1][1] == size[0][2] and float(got[-1][0]) < float(size[0][1]):
+            return f"{got[-1][0]}/{size[0][1]} {got[-1][1]}"
         percent = re.findall(r"(?<![\d.])(\d{1,3})% \|", before)
         if not bars and percent and int(percent[-1]) < 100:
             return f"{percent[-1]}%"

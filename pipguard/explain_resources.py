@@ -66,7 +66,7 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
     """pip's own traceback right after it downloaded a wheel of hundreds of MB."""
     crash = doc.find(PIP_CRASH, re.M)
     if not crash or doc.find(r"IncompleteRead|Connection (?:broken|reset|aborted)|timed out|"
-                             r"ProtocolError|SSLError|ConnectionError|HTTPError"):
+                             r"ProtocolError|SSLError|ConnectionError|HTTPError|in _error_catcher"):
         return None  # the network, not memory
     if doc.stopped_short(crash.start()):
         return None  # the download stopped short: cut off, not cached

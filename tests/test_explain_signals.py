@@ -1309,3 +1309,22 @@ def test_a_discarded_file_spelt_otherwise_then_another_taken_is_a_warning() -> N
 def test_a_version_past_pythons_digit_limit_is_no_crash() -> None:
     first("ERROR! Intel Extension for PyTorch needs to work with PyTorch 2.8.*, but PyTorch 2."
           + "9" * 5000 + " is found.")
+
+
+def test_windows_dialog_for_a_companions_binary_missing_a_torch_symbol() -> None:
+    f = first("The procedure entry point ?toScalarType@TypeMeta@caffe2@@QEAA?AW4ScalarType@c10@@XZ"
+              " could not be located in the dynamic link library C:\\SD\\ComfyUI_windows_"
+              "portable\\python_embeded\\Lib\\site-packages\\torchvision\\_C.pyd")
+    assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.fix
+
+
+def test_an_older_pips_bar_stopping_short_of_the_files_size_is_a_cut_off_download() -> None:
+    """pip 20-21's bar shows the size so far, not "so far/total": against the size the
+    Downloading line gives, 2140.7 of 2442.3 MB is a download cut off (a read error in
+    urllib3's _error_catcher), not memory running out after it."""
+    f = first("Collecting torch==1.10.2+cu113\n  Downloading https://download.pytorch.org/whl/"
+              "cu113/torch-1.10.2%2Bcu113-cp39-cp39-win_amd64.whl (2442.3 MB)\n     |██████    | "
+              "2140.7 MB 6.4 MB/s eta 0:00:48ERROR: Exception:\nTraceback (most recent call last):"
+              "\n  File \"C:\\py\\lib\\site-packages\\pip\\_vendor\\urllib3\\response.py\", "
+              "line 438, in _error_catcher\n    yield")
+    assert f is not None and f.category == "download-integrity" and "2140.7/2442.3 MB" in f.message
