@@ -19,6 +19,7 @@ from pipguard.explain_doc import (
     Doc,
     Rule,
     _cmd,
+    _frames,
     _importer,
     _label,
     _pin,
@@ -66,7 +67,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"specified procedure could not be found",
         # (Windows' own dialog for the same: a symbol of torch's the companion's binary wants)
         rf"The procedure entry point \S{{1,300}} could not be located in the dynamic link "
-        rf"library [^\n]{{0,300}}?[/\\]({names})[/\\]",
+        rf"library [^\n]{{0,300}}?(?:site|dist)-packages[/\\]+({names})[/\\]",
         r"(xFormers) was built for",
         r"\b(torchvision)[\w.+/\\-]{0,60} was compiled with a different",  # (bounded: a run)
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
@@ -265,27 +266,36 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     (a module the tables know is :func:`_module_of_another_release`'s). A name every torch has
     missing is another torch module imported instead: explain_runtime's."""
     m = doc.find(r"module 'torch(?P<sub>(?:\.\w+){0,4})' has no attribute '(?P<attr>\w+)'|"
-                 r"cannot import name '(?P<name>\w+)' from 'torch(?P<src>(?:\.\w+){0,4})'|"
+                 r"cannot import name '(?P<name>\w+)' from 'torch(?P<src>(?:\.\w+){0,4})'"
+                 r"(?! \(unknown location\))|"  # (torch as a namespace package: a broken install)
                  r"No module named 'torch(?P<mod>(?:\.\w+){1,5})'(?!; '[\w.]+' is not a package)")
     if not m:
         return
     sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
                  else m["mod"].rsplit(".", 1))
-    if (m["attr"] and not sub and re.fullmatch(TORCH_CORE, attr)) or "._C" in f"{sub}." \
+    if (not sub and re.fullmatch(TORCH_CORE, attr)) or "._C" in f"{sub}." \
             or (m["mod"] and doc.facts.module_change(f"torch{m['mod']}")) \
             or doc.find(r"partially initialized module 'torch") or not (
             user := _importer(doc, m)):
         return  # (torch._C without its CUDA functions: a CPU build; a circular import)
-    dist, gone = distribution(user), attr in ("_six", "symeig")  # (removed)
+    dist = distribution(user)
     pkg = dist or user
+    # Removed: torch._six and symeig. An attribute asked of torch is most often a newer
+    # torch's; a name imported from a module, either way (SAVE_STATE_WARNING went, guard_or_true
+    # came): said as a mismatch, without a direction.
+    gone = attr in ("_six", "symeig") or sub.startswith("._six")
+    newer = bool(m["attr"]) and not gone
     yield Finding("companion-mismatch", "error",
-                  f"{pkg} uses torch{sub}.{attr}, which this torch does not have: "
-                  + (f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
-                     if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
-                     f"companions, from one index), or install the older {pkg} release made "
-                     "for this torch"), doc.line(m),
-                  _cmd("pipguard", "install", "--upgrade", pkg if gone else "torch")
-                  if dist or not gone else "pipguard doctor")
+                  f"{pkg} uses torch{sub}.{attr}, which this torch does not have: " + (
+                      f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
+                      if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
+                      f"companions, from one index), or install the older {pkg} release made "
+                      "for this torch" if newer else f"{pkg} and torch are from different "
+                      "releases (torch added or removed it since); install the release of "
+                      f"{pkg} made for this torch, or the torch {pkg} asks for"), doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", pkg) if gone and dist else
+                  _cmd("pipguard", "install", "--upgrade", "torch") if newer else
+                  "pipguard doctor")
 
 
 def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
@@ -295,14 +305,20 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
     Not where a file of the user's named like the package hides it ("'torch' is not a
     package"), where the package's own code imports it (a damaged install), nor where the
     release installed has it (another environment, or a damaged one)."""
+    imported: list[str] | None = None  # the modules the text's import lines name, read once
     for m in re.finditer(r"No module named '(?P<mod>[A-Za-z_]\w*(?:\.\w+)+)'(?P<shadow>; '[\w.]+' "
                          r"is not a package)?", doc.text):
-        change = _deepest_known(doc, m["mod"])
-        if change is None or m["shadow"]:
+        if m["shadow"]:
+            continue
+        if imported is None:
+            imported = re.findall(r"(?:from|import)[ \t]+([A-Za-z_]\w*(?:\.\w+)+)", doc.text)
+        change = _deepest_known(doc, m["mod"], imported)
+        if change is None:
             continue
         top, pkg = change.module.split(".", 1)[0], change.package
-        frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", doc.text[: m.start()])
-        have = _v(_public(doc.installed(pkg) or ""))
+        frames = [p for p, _ in _frames(doc, m)]
+        shown = re.search(rf"^Name: {re.escape(pkg)}[ \t]*\r?\nVersion: (\S+)", doc.text, re.M)
+        have = _v(_public(doc.ctx.installed.get(pkg) or (shown[1] if shown else "")))
         if (frames and frames[-1] == top) or (have is not None and (
                 (change.added is not None and have >= change.added)
                 or (change.removed is not None and have < change.removed))):
@@ -330,12 +346,12 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
         return
 
 
-def _deepest_known(doc: Doc, missing: str) -> ModuleChange | None:
-    """The row of the deepest module an import line of the text names under ``missing``
+def _deepest_known(doc: Doc, missing: str, imported: list[str]) -> ModuleChange | None:
+    """The row of the deepest module an import line (``imported``) names under ``missing``
     (``from torch.nn.attention.flex_attention import ...`` failing at torch.nn.attention asks
     for 2.5, not 2.3), else ``missing``'s own."""
-    named = re.findall(rf"(?:from|import)[ \t]+({re.escape(missing)}(?:\.\w+)+)", doc.text)
-    known = [c for n in sorted(set(named), key=len, reverse=True)
+    under = {n for n in imported if n.startswith(f"{missing}.")}
+    known = [c for n in sorted(under, key=len, reverse=True)
              if (c := doc.facts.module_change(n)) is not None]
     return known[0] if known else doc.facts.module_change(missing)
 

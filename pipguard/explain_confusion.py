@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _req
-from pipguard.explain_phrases import SUCCEEDED
 from pipguard.findings import Finding
 
 _PURGE = "pip uninstall -y torch torchvision torchaudio torchtriton && pip cache purge"
@@ -56,6 +55,19 @@ def _conda_package(doc: Doc) -> bool:
     return bool(conda) and not pip
 
 
+def _spelt_otherwise(doc: Doc, m: re.Match[str], asked: str, got: str) -> Finding:
+    """One project spelt two ways ('typing-extensions', 'typing_extensions'), which a pip
+    that compares names as written discards; it may then take another file of it."""
+    went_on = re.search(r"Successfully installed[^\n]*?(?<![\w-])" + "[-_.]".join(
+        map(re.escape, re.split(r"[-_.]+", asked))) + r"-\d", doc.text[m.end():], re.I)
+    return Finding("no-matching-distribution", "warning" if went_on else "error",
+                   f"pip discarded the file of {asked} because its metadata spells the name "
+                   f"{got!r}: it is the same project, but this pip compares names as written "
+                   "(newer pips normalise them, as the index does): upgrade pip"
+                   + ("" if went_on else ", then install again"), doc.line(m),
+                   "python -m pip install --upgrade pip")
+
+
 def dependency_confusion(doc: Doc) -> Iterator[Finding]:
     if m := doc.find(r"`([\w.-]+)` is often confused for `([\w.-]+)`"):  # uv's hint
         yield Finding("dependency-confusion", "error",
@@ -67,21 +79,14 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                      r"dependency name for ([\w.-]+) does not match the actual package's name: "
                      r"([\w.-]+)"):  # pip (old and new), Poetry: the file is another project's
         asked, got = [g for g in m.groups() if g][:2]
-        if canonicalize_name(asked) == canonicalize_name(got) and not m.group(5):
-            # one project spelt two ways, which a pip that compares names as written discards
-            went_on = SUCCEEDED.search(doc.text, m.end())  # (it took another file instead)
-            yield Finding("no-matching-distribution", "warning" if went_on else "error",
-                          f"pip discarded the file of {asked} because its metadata spells the "
-                          f"name {got!r}: it is the same project, but this pip compares names "
-                          "as written (newer pips normalise them, as the index does): upgrade "
-                          "pip" + ("" if went_on else ", then install again"), doc.line(m),
-                          "python -m pip install --upgrade pip")
-            return
-        yield Finding("dependency-confusion", "error",
-                      f"the file served as {asked} is the project {got}: the index (a mirror, "
-                      "an extra index) serves another project's upload under this name; take "
-                      f"{asked} from the index that publishes it", doc.line(m),
-                      _cmd("pipguard", "install", "--force-reinstall", asked))
+        if canonicalize_name(asked) != canonicalize_name(got):
+            yield Finding("dependency-confusion", "error",
+                          f"the file served as {asked} is the project {got}: the index (a "
+                          "mirror, an extra index) serves another project's upload under this "
+                          f"name; take {asked} from the index that publishes it", doc.line(m),
+                          _cmd("pipguard", "install", "--force-reinstall", asked))
+        elif not m.group(5):  # (Poetry's wording for one project: no other's upload either)
+            yield _spelt_otherwise(doc, m, asked, got)
     if m := doc.find(r"You tried to install \"pytorch\"|package named for PyTorch is \"torch\"|"
                      r"(?:satisfies the requirement|distribution found for) pytorch(?![\w.-])|"
                      r"You should install pytorch from http"):

@@ -1,13 +1,11 @@
 """What the ``explain`` rules share: the context, the document view, parsing helpers.
 
 The bottom of the explain modules: every rule module imports it, :mod:`pipguard.explain`
-(the framework) imports them, and this module imports none of them.
-:class:`Context` lives here: callers import it from this module.
+(the framework) imports them, and it none of them. Callers import :class:`Context` from here.
 
-The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly
-the queries the rules ask, typed as :class:`pipguard.knowledge.Knowledge` answers them.
-Every caller builds its Context from a ``Knowledge``, so mypy fails there when a query
-is renamed or re-typed (and the tests' fakes are checked against the same protocol).
+The knowledge tables come in through :class:`Context` as :class:`ExplainFacts`: exactly the
+queries the rules ask, typed as :class:`pipguard.knowledge.Knowledge` answers them, so mypy
+fails where a Context is built when a query is renamed or re-typed (and checks the tests' fakes).
 """
 
 from __future__ import annotations
@@ -98,11 +96,9 @@ class Doc:
     def near_all(self, key: str, pattern: str, after: int = 0,
                  before: int = 0) -> Iterator[re.Match[str]]:  # fmt: skip
         """``pattern`` searched only around each ``key`` hit (its line, ``after`` lines more,
-        ``before`` lines earlier, at most 300 characters before it per line).
-
-        For patterns that begin with an open-ended capture (``(\\S+) was not found``):
-        searched over the whole text they cost quadratic time on long lines.
-        """
+        ``before`` lines earlier, at most 300 characters before it per line): for patterns
+        that begin with an open-ended capture (``(\\S+) was not found``), which searched over
+        the whole text cost quadratic time on long lines."""
         compiled, size = re.compile(pattern, re.I | re.S), len(self.text)
         for hit in itertools.islice(re.finditer(key, self.text, re.I), 20):
             start = hit.start()
@@ -337,12 +333,18 @@ def _reinstall_torch(doc: Doc, *extra: str, exact: bool = False, upto: str | Non
                 *(c for c in doc.facts.companion_names() if c in doc.ctx.installed))
 
 
+def _frames(doc: Doc, m: re.Match[str]) -> list[tuple[str, str]]:
+    """The packages the last traceback before ``m`` ran through (with ``_ops.py`` if that)."""
+    tb = doc.text[doc.text.rfind("Traceback (most", 0, m.start()) + 1 : m.start()].split("\n")
+    return [f for x in tb if "Warning" not in x  # (the last traceback's; a warning's path: no)
+            for f in re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", x)]
+
+
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     """The package whose code was loading when ``m`` failed (its last frame, torch's
     ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line
     that ran), by its import name; ``None`` when it is torch itself."""
-    before = doc.text[: m.start()]
-    frames = re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", before)
+    before, frames = doc.text[: m.start()], _frames(doc, m)
     stated = re.findall(r"^[ \t]*(?:(?:>>>|\.\.\.)[ \t]+)?(?:from|import) ([A-Za-z]\w*)", before,
                         re.M)  # (a REPL's prompt before it)
     last = next((p for p, ops in reversed(frames) if not ops), None) if frames else (
@@ -351,18 +353,16 @@ def _importer(doc: Doc, m: re.Match[str]) -> str | None:
 
 
 def _reinstall_alone(doc: Doc, module: str, *, extension: bool = False) -> str:
-    """``pipguard install --force-reinstall --no-deps`` the distribution that installs import
-    name ``module`` (an extension's own module: ``extension``), or, of a project's builds, the
-    one installed; ``pipguard doctor`` (which names the packages that do not match) where no
-    single distribution on PyPI does and none is known installed."""
+    """``pipguard install --force-reinstall --no-deps`` :func:`distribution_here`, else
+    ``pipguard doctor`` (which names the packages that do not match)."""
     dist = distribution_here(doc, module, extension=extension)
     return _cmd("pipguard", "install", "--force-reinstall", "--no-deps", dist) if dist \
         else "pipguard doctor"
 
 
 def distribution_here(doc: Doc, module: str, *, extension: bool = False) -> str | None:
-    """The distribution that installs import name ``module``: PyPI's one, else of a
-    project's builds (onnxruntime's, cupy's) the one the text shows installed."""
+    """The distribution of import name ``module`` (an extension's own: ``extension``): PyPI's
+    one, else of a project's builds (onnxruntime's, cupy's) the one the text shows installed."""
     return distribution(module, extension=extension) or next(
         (d for d in VARIANTS.get(module, ()) if doc.installed(d)), None)
 

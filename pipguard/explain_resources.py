@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _req
-from pipguard.explain_phrases import INSTALLING, PAGE_FILE, PIP_CRASH
+from pipguard.explain_phrases import INSTALLING, PAGE_FILE, PIP_CRASH, SUCCEEDED
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
@@ -41,8 +41,9 @@ _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fai
 _CONDA = r"[/\\]pkgs[/\\]|Conda\w{0,30}Error"
 # A compiler (or the build backend driving it) at work: a build from source, whose parallel
 # compile jobs take gigabytes each, not the installer's download or cache.
-_COMPILER = (r"Killed signal terminated program|\bcc1plus\b|\bnvcc\b|ninja: build stopped|error: "
-             r"command '[^'\n]{0,200}?(?:g\+\+|gcc|c\+\+|cl\.exe|nvcc)(?:\.exe)?' failed")
+_COMPILER = (r"Killed signal terminated program|\bcc1plus\b|(?<![\w-])nvcc(?![\w-])|ninja: build "
+             r"stopped|error: command '[^'\n]{0,200}?(?:g\+\+|gcc|c\+\+|cl\.exe|nvcc)(?:\.exe)?' "
+             r"failed")
 
 
 def _what(doc: Doc) -> tuple[str, str]:
@@ -95,12 +96,13 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
               or doc.find(r"(?<![A-Za-z])Killed(?![A-Za-z])", 0))
     if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError|DataLoader worker"):
         return
-    if not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
+    first = disk if disk and not (memory and memory.start() < disk.start()) else None
+    built = _compiling(doc, first or memory)  # (a compiler at work there: a build's, not ours)
+    if built is None and not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
-    if (built := _compiling(doc)) is not None:
-        yield _build_ran_out(doc, built, disk if disk and not (
-            memory and memory.start() < disk.start()) else None, memory)
+    if built is not None:
+        yield _build_ran_out(doc, built, first, memory)
         return
     req, size = _what(doc)
     if disk and not (memory and memory.start() < disk.start()):
@@ -130,27 +132,34 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--no-cache-dir", req))
 
 
-def _compiling(doc: Doc) -> str | None:
-    """What was being built from source when the text shows a compiler at work ("" where
-    it names nothing), else None."""
-    if not doc.find(_COMPILER):
+def _compiling(doc: Doc, failure: re.Match[str] | None) -> str | None:
+    """What was being built from source when a compiler was at work around ``failure`` (since
+    the last install that succeeded, a few KB either side: "" where nothing is named), else
+    None."""
+    if failure is None:
         return None
-    names = re.findall(r"(?:Failed building|Building) wheel for ([A-Za-z][\w.-]*)", doc.text)
-    return names[-1] if names else ""
+    done = [s.end() for s in SUCCEEDED.finditer(doc.text, 0, failure.start())]
+    start = max(failure.start() - 4000, done[-1] if done else 0)
+    if not re.search(_COMPILER, doc.text[start : failure.end() + 2000]):
+        return None
+    names = re.findall(r"(?:Failed building|Building) wheel for ([A-Za-z][\w.-]*)|Failed to "
+                       r"build `([A-Za-z][\w.-]*?)(?:==|`| @)", doc.text)  # (pip's, uv's)
+    return next((a or b for a, b in reversed(names)), "")
 
 
 def _build_ran_out(doc: Doc, built: str, disk: re.Match[str] | None,
                    memory: re.Match[str] | None) -> Finding:
     """Memory or the disk running out while a package was compiled from source."""
     what = built or "a package"
-    again = _cmd("pipguard", "install", built) if built else ""
+    again = f" && {_cmd('pipguard', 'install', built)}" if built else ""
+    windows = doc.platform() == "win32"
     if disk is not None:
         return Finding("resource-exhausted", "error",
                        f"the disk filled up while {what} was built from source (its build "
-                       "tree and objects in the temp dir): free space, or point TMPDIR at a "
-                       "larger disk", doc.line(disk),
-                       "export TMPDIR=$HOME/tmp && mkdir -p $TMPDIR" + (f" && {again}" if again
-                                                                         else ""))
+                       "tree and objects in the temp dir): free space, or point the temp dir "
+                       "at a larger disk", doc.line(disk),
+                       ("set TMP=D:\\tmp && set TEMP=D:\\tmp" if windows else
+                        "export TMPDIR=$HOME/tmp && mkdir -p $TMPDIR") + again)
     assert memory is not None
     return Finding("resource-exhausted", "error",
                    f"memory ran out while {what} was compiled from source: each parallel "
@@ -158,7 +167,7 @@ def _build_ran_out(doc: Doc, built: str, disk: re.Match[str] | None,
                    "('Killed'); build with fewer jobs (MAX_JOBS, which torch's extension builder "
                    "reads), give the machine more memory or swap, or install a prebuilt wheel "
                    "where one exists for this torch", doc.line(memory),
-                   "export MAX_JOBS=2" + (f" && {again}" if again else ""))
+                   ("set MAX_JOBS=2" if windows else "export MAX_JOBS=2") + again)
 
 
 RULES: tuple[Rule, ...] = (_resource_exhausted,)

@@ -71,7 +71,10 @@ def _shapes(size: int) -> dict[str, str]:
                                         + fill("Warning." * 12 + "\n"))[:size],
             # (a path repeating a companion's folder: two companion patterns read the rest of
             # the run from each one, 7.7 s on 200 KB; found by a third review)
-            "companion folder run": fill("/torchvision/a")[: size - 30] + ".so: undefined symbol"}
+            "companion folder run": fill("/torchvision/a")[: size - 30] + ".so: undefined symbol",
+            # (one missing module after another: the import lines were read again for each,
+            # 6.5 s on 200 KB; found by a fourth review)
+            "missing modules run": fill("No module named 'a.b'\n")[:size]}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:

@@ -483,9 +483,13 @@ TRAINING_FIX_VALIDITY = 961 / 963
 #   whose collectors doubted the label or the cause dropped before it was measured) and the
 #   model refitted with its training records: 6/6 of the new, two older held-out records
 #   fewer (627/708, which not looked into); 44 guesses, 35 right; false findings 13/116.
+# * 634/714 (88.8%, 94.0%) after the rules from C34's training records and a second review's
+#   fixes (a warning's path is no importer; a name imported from torch that torch lacks said
+#   without a direction; the installed version trusted only from the context or pip show; a
+#   compiler counted only near the failure): one held-out record more right.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 633 / 714
+MEASURED_ACCURACY = 634 / 714
 MEASURED_FIX_VALIDITY = 671 / 714
 
 
@@ -537,7 +541,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.7%, fix validity 94.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.8%, fix validity 94.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
