@@ -104,12 +104,23 @@ def companions(e: Environment, kn: Knowledge) -> list[Finding]:
 
 def _retired(e: Environment, kn: Knowledge) -> list[Finding]:
     """A library released in step with torch that stopped (Intel's extension after 2.8),
-    installed beside a newer torch: no release of it fits, and its import refuses torch."""
+    installed beside a newer torch: no release of it fits, and its import refuses torch.
+    Beside an older one, where its releases are numbered as torch's, another minor than
+    torch's is refused the same way."""
     tv = version_of(e.dists.get("torch"))
     out = []
     for name, row in kn.retired.items():
-        d = e.dists.get(name)
-        if d is None or tv is None or Version(f"{tv.major}.{tv.minor}") <= row.last:
+        d, minor = e.dists.get(name), Version(f"{tv.major}.{tv.minor}") if tv else None
+        if d is None or tv is None or minor is None:
+            continue
+        dv = version_of(d)
+        if minor <= row.last:
+            if row.same_minor and dv is not None and (dv.major, dv.minor) != (tv.major, tv.minor):
+                out.append(Finding("companion-mismatch", "warning",
+                                   f"{name} {d.version} is for torch {dv.major}.{dv.minor}, and "
+                                   f"torch {tv.public} is installed: its import refuses another "
+                                   "minor than its own", f"torch {tv.public}, {name} {d.version}",
+                                   f'pipguard install "{name}=={minor}.*"'))
             continue
         out.append(Finding("companion-mismatch", "warning",
                            f"{name} {d.version} has no release for torch {tv.public}: its last "

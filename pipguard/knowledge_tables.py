@@ -173,7 +173,10 @@ def _retired(name: str, row: Mapping[str, Any]) -> Retired:
     instead = str(row["instead"]).strip()
     if not instead:
         raise ValueError(f"retired row {name}: say what replaces it ('instead')")
-    return Retired(Version(_minor(_version_text(row["last"]))), instead)
+    same = row.get("same_minor", False)
+    if not isinstance(same, bool):
+        raise ValueError(f"retired row {name}: same_minor must be true or false")
+    return Retired(Version(_minor(_version_text(row["last"]))), instead, same)
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:

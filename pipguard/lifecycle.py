@@ -23,6 +23,7 @@ class Retired:
 
     last: Version  # the last torch minor it has a release for
     instead: str  # what replaces it, in words
+    same_minor: bool = False  # its releases are numbered as torch's (IPEX 2.8.10: torch 2.8)
 
 
 @dataclass(frozen=True)

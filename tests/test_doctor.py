@@ -213,6 +213,10 @@ def test_intels_extension_beside_a_torch_it_has_no_release_for() -> None:
     assert f.fix == "pip uninstall -y intel-extension-for-pytorch"
     assert run(env(torch("2.8.0+xpu"), D("intel-extension-for-pytorch", "2.8.10+xpu"))) == []
     assert run(env(torch("2.9.1"))) == []  # (not installed: nothing to say)
+    # beside an older torch, its releases are numbered as torch's: another minor is refused
+    [f] = run(env(torch("2.7.1+xpu"), D("intel-extension-for-pytorch", "2.6.10+xpu")))
+    assert (f.category, f.severity) == ("companion-mismatch", "warning")
+    assert f.fix == 'pipguard install "intel-extension-for-pytorch==2.7.*"'
 
 
 def test_a_projects_build_for_another_cuda_major() -> None:
