@@ -5,8 +5,6 @@ Pure functions of an :class:`~pipguard.doctor_environment.Environment` and the t
 
 from __future__ import annotations
 
-import os
-
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -32,7 +30,7 @@ def packages(e: Environment, kn: Knowledge) -> list[Finding]:
     """Every package finding for the environment."""
     out: list[Finding] = []
     for check in (_integrity, companions, _retired, _numpy, _typing_extensions, _cuda_libs,
-                  _other_cuda_builds, _confusion, _conflicts, _orphaned):
+                  _other_cuda_builds, _confusion, _conflicts):
         out.extend(check(e, kn))
     return out
 
@@ -383,11 +381,5 @@ def _conflicts(e: Environment, kn: Knowledge) -> list[Finding]:
                                    "is installed", f"{name} Requires-Dist: {r}",
                                    f'pipguard install "{name}" "{pin_arg(r)}"'))
     return out
-def _orphaned(e: Environment, kn: Knowledge) -> list[Finding]:
-    return [Finding("corrupt-install", "error",
-                    f"{os.path.basename(path)} files in {os.path.dirname(path)} belong to no "
-                    "installed distribution (an install stopped before pip wrote its metadata)",
-                    path, f"pipguard install {os.path.basename(path)}")
-            for path in e.orphans]
 
 

@@ -219,6 +219,23 @@ def test_intels_extension_beside_a_torch_it_has_no_release_for() -> None:
     assert f.fix == 'pipguard install "intel-extension-for-pytorch==2.7.*"'
 
 
+def test_two_distributions_writing_one_package_folder() -> None:
+    """pytorch-triton-xpu (what torch requires) and triton-xpu both install `triton`: removing
+    or upgrading either removes the other's files ('module triton has no attribute language')."""
+    xpu = D("torch", "2.8.0+xpu", "pytorch-triton-xpu==3.4.0")
+    [f] = run(env(xpu, D("pytorch-triton-xpu", "3.4.0"), D("triton-xpu", "3.4.0")))
+    assert (f.category, f.severity) == ("corrupt-install", "warning") and "`triton`" in f.message
+    assert f.fix == ("pip uninstall -y triton-xpu && pipguard install --force-reinstall --no-deps "
+                     "pytorch-triton-xpu==3.4.0")
+    # none of them what torch requires: named, not chosen
+    cpu = D("torch", "2.8.0", "filelock")
+    [f] = run(env(cpu, D("triton", "3.4.0"), D("triton-xpu", "3.4.0")))
+    assert f.category == "corrupt-install" and "keep the one your code uses" in f.message
+    assert f.fix == ("pip uninstall -y triton-xpu && pipguard install --force-reinstall --no-deps "
+                     "triton==3.4.0")
+    assert run(env(xpu, D("pytorch-triton-xpu", "3.4.0"))) == []  # (one owner: nothing)
+
+
 def test_a_projects_build_for_another_cuda_major() -> None:
     # cupy-cuda11x beside a CUDA 12 torch, with no CUDA 11 library installed: a warning
     # naming the build for torch's major, as a command that swaps them.

@@ -9,6 +9,7 @@ from pipguard.deep_probe import TIMEOUT_S, probe_torch
 from pipguard.detect import detect_overridden
 from pipguard.doctor_environment import Environment
 from pipguard.doctor_fit import GPU_ONLY, deep_fit, fit, unusable_gpus
+from pipguard.doctor_folders import folders
 from pipguard.doctor_packages import packages
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
@@ -65,9 +66,9 @@ def run_doctor(cl: CommandLine, environ: Mapping[str, str]) -> tuple[int, Diagno
 
 
 def check(e: Environment, kn: Knowledge) -> list[Finding]:
-    """Every finding for the environment, errors first: the packages, their fit, the GPUs
-    this process cannot reach."""
-    found = [*packages(e, kn), *fit(e, kn), *unusable_gpus(e, kn)]
+    """Every finding for the environment, errors first: the packages, who owns their
+    folders, their fit, the GPUs this process cannot reach."""
+    found = [*packages(e, kn), *folders(e, kn), *fit(e, kn), *unusable_gpus(e, kn)]
     return sorted(found, key=lambda f: SEVERITIES.index(f.severity))
 
 
