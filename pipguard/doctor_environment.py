@@ -87,6 +87,21 @@ def build_label(variant: str | None, d: InstalledDist) -> str:
     return f"+{variant}" if v and v.local else f"PyPI ({variant})"
 
 
+def shared_folders(e: Environment, kn: Knowledge) -> dict[str, tuple[str, ...]]:
+    """Each family package folder that two or more installed distributions write, in one
+    location (``triton``: pytorch-triton-xpu and triton-xpu), with those distributions.
+    torchtriton is left to the dependency-confusion check, which removes it."""
+    out: dict[str, tuple[str, ...]] = {}
+    for folder, owners in sorted(kn.import_owners().items()):
+        by_place: dict[str, list[str]] = {}
+        for o in owners:
+            if o in e.dists and o != "torchtriton":
+                by_place.setdefault(e.dists[o].location, []).append(o)
+        if here := next((names for names in by_place.values() if len(names) > 1), None):
+            out[folder] = tuple(here)
+    return out
+
+
 def pin_arg(r: Requirement) -> str:
     """``r`` as a command-line argument: without its marker (it already applied)."""
     extras = f"[{','.join(sorted(r.extras))}]" if r.extras else ""

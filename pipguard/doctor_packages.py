@@ -5,6 +5,8 @@ Pure functions of an :class:`~pipguard.doctor_environment.Environment` and the t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -17,6 +19,7 @@ from pipguard.doctor_environment import (
     Environment,
     build_label,
     pin_arg,
+    shared_folders,
     variant_of,
     version_of,
 )
@@ -37,7 +40,12 @@ def packages(e: Environment, kn: Knowledge) -> list[Finding]:
 
 def _integrity(e: Environment, kn: Knowledge) -> list[Finding]:
     out = []
+    shared = {(name, folder) for folder, names in shared_folders(e, kn).items() for name in names}
     for v in e.verified:
+        # (a folder two distributions write: each one's files differ where the other wrote
+        # last; doctor_folders' finding says which to keep, so these say nothing more)
+        v = replace(v, problems=tuple(p for p in v.problems if (
+            canonicalize_name(v.name), p.path.replace("\\", "/").split("/", 1)[0]) not in shared))
         fix = f"pipguard install --force-reinstall --no-deps {v.name}=={v.version}"
         if v.record_damage:  # it was there, and it is broken: so may the files be
             out.append(Finding("corrupt-install", "error",
@@ -114,11 +122,15 @@ def _retired(e: Environment, kn: Knowledge) -> list[Finding]:
         dv = version_of(d)
         if minor <= row.last:
             if row.same_minor and dv is not None and (dv.major, dv.minor) != (tv.major, tv.minor):
+                index = row.indexes.get(str(dv.local or ""))  # (its build's own index: +xpu)
                 out.append(Finding("companion-mismatch", "warning",
                                    f"{name} {d.version} is for torch {dv.major}.{dv.minor}, and "
-                                   f"torch {tv.public} is installed: its import refuses another "
-                                   "minor than its own", f"torch {tv.public}, {name} {d.version}",
-                                   f'pipguard install "{name}=={minor}.*"'))
+                                   f"torch {tv} is installed: its import refuses another minor "
+                                   "than its own; install its release for this torch"
+                                   + (f" from {index}, where its +{dv.local} builds are" if index
+                                      else ""), f"torch {tv}, {name} {d.version}",
+                                   f'pipguard install "{name}=={minor}.*"'
+                                   + (f" --extra-index-url {index}" if index else "")))
             continue
         out.append(Finding("companion-mismatch", "warning",
                            f"{name} {d.version} has no release for torch {tv.public}: its last "

@@ -176,7 +176,12 @@ def _retired(name: str, row: Mapping[str, Any]) -> Retired:
     same = row.get("same_minor", False)
     if not isinstance(same, bool):
         raise ValueError(f"retired row {name}: same_minor must be true or false")
-    return Retired(Version(_minor(_version_text(row["last"]))), instead, same)
+    indexes = row.get("indexes", {})
+    if not isinstance(indexes, dict) or not all(
+            isinstance(k, str) and isinstance(u, str) and u.startswith("https://")
+            for k, u in indexes.items()):
+        raise ValueError(f"retired row {name}: indexes map a local label to an https URL")
+    return Retired(Version(_minor(_version_text(row["last"]))), instead, same, dict(indexes))
 
 
 def _build(d: Mapping[str, Any]) -> Knowledge:

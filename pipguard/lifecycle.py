@@ -12,7 +12,8 @@ from the knowledge tables (``retired`` and ``modules``, parsed by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from packaging.version import Version
 
@@ -24,6 +25,8 @@ class Retired:
     last: Version  # the last torch minor it has a release for
     instead: str  # what replaces it, in words
     same_minor: bool = False  # its releases are numbered as torch's (IPEX 2.8.10: torch 2.8)
+    # Where a build's releases are (a local label: the index); PyPI has the others.
+    indexes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,11 @@ def test_intels_extension_beside_a_torch_it_has_no_release_for() -> None:
     # beside an older torch, its releases are numbered as torch's: another minor is refused
     [f] = run(env(torch("2.7.1+xpu"), D("intel-extension-for-pytorch", "2.6.10+xpu")))
     assert (f.category, f.severity) == ("companion-mismatch", "warning")
-    assert f.fix == 'pipguard install "intel-extension-for-pytorch==2.7.*"'
+    assert "torch 2.7.1+xpu" in f.message  # its +xpu builds are on Intel's index, not PyPI's
+    assert f.fix == ('pipguard install "intel-extension-for-pytorch==2.7.*" --extra-index-url '
+                     "https://pytorch-extension.intel.com/release-whl/stable/xpu/us/")
+    [f] = run(env(torch("2.7.1+cpu"), D("intel-extension-for-pytorch", "2.6.0+cpu")))
+    assert f.fix == 'pipguard install "intel-extension-for-pytorch==2.7.*"'  # (PyPI has it)
 
 
 def test_two_distributions_writing_one_package_folder() -> None:
@@ -226,14 +230,44 @@ def test_two_distributions_writing_one_package_folder() -> None:
     [f] = run(env(xpu, D("pytorch-triton-xpu", "3.4.0"), D("triton-xpu", "3.4.0")))
     assert (f.category, f.severity) == ("corrupt-install", "warning") and "`triton`" in f.message
     assert f.fix == ("pip uninstall -y triton-xpu && pipguard install --force-reinstall --no-deps "
-                     "pytorch-triton-xpu==3.4.0")
+                     '"pytorch-triton-xpu==3.4.0"')
     # none of them what torch requires: named, not chosen
     cpu = D("torch", "2.8.0", "filelock")
     [f] = run(env(cpu, D("triton", "3.4.0"), D("triton-xpu", "3.4.0")))
     assert f.category == "corrupt-install" and "keep the one your code uses" in f.message
     assert f.fix == ("pip uninstall -y triton-xpu && pipguard install --force-reinstall --no-deps "
-                     "triton==3.4.0")
+                     '"triton==3.4.0"')
+    assert "nothing here requires" in run(env(D("triton", "3.4.0"), D("triton-xpu", "3.4.0")))[
+        0].message  # (no torch at all)
     assert run(env(xpu, D("pytorch-triton-xpu", "3.4.0"))) == []  # (one owner: nothing)
+    # the release torch asks for, not the one installed
+    cu = D("torch", "2.5.1+cu124", "triton==3.1.0")
+    found = run(env(cu, D("triton", "3.2.0"), D("pytorch-triton", "3.1.0+cf34004b8a")))
+    [f] = [f for f in found if f.category == "corrupt-install"]
+    assert f.fix.endswith('--no-deps "triton==3.1.0"') and "pytorch-triton" in f.fix
+    # in two places (a user site under a venv): no folder is shared (shadowing is another matter)
+    user_site = D("triton", "3.1.0", location="/home/u/.local/lib/python3.11/site-packages")
+    assert not [f for f in run(env(cu, user_site, D("pytorch-triton", "3.1.0+cf34004b8a")))
+                if f.category == "corrupt-install"]
+    # torchtriton is the dependency-confusion check's to remove, never one to keep
+    nightly = D("torch", "2.0.0.dev20221215+cu117", "torchtriton==2.0.0+0d7e753227")
+    found = run(env(nightly, D("torchtriton", "2.0.0+0d7e753227"),
+                    D("pytorch-triton", "2.0.0+0d7e753227")))
+    assert not any("install the `triton`" in f.message for f in found)
+    # the files each one's RECORD says differ where the other wrote last: the shared folder's
+    # finding says what to do; the integrity check says nothing more of them
+    clash = DistVerification("triton-xpu", "3.4.0", 100, (FileProblem(
+        "triton/language/core.py", "changed", "sha256=a", "sha256=b"),), False)
+    found = check(Environment({d.name: d for d in (xpu, D("pytorch-triton-xpu", "3.4.0"),
+                                                   D("triton-xpu", "3.4.0"))}, (clash,), NO_HW), KN)
+    assert [f.severity for f in found if f.category == "corrupt-install"] == ["warning"]
+
+
+def test_an_orphaned_folder_is_given_the_owner_torch_requires() -> None:
+    rocm = D("torch", "2.5.1+rocm6.2", "pytorch-triton-rocm==3.1.0")
+    found = run(Environment({"torch": rocm}, (), NO_HW, orphans=(f"{SITE}/triton",)))
+    [f] = [f for f in found if "belong to no installed" in f.message]
+    assert f.fix == 'pipguard install "pytorch-triton-rocm==3.1.0"'
 
 
 def test_a_projects_build_for_another_cuda_major() -> None:

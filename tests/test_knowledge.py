@@ -515,6 +515,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"retired": {"x": {"last": "2.8", "instead": " "}}}', "replaces it"),
     ('{"retired": {"x": {"last": 2.8, "instead": "y"}}}', "must be a string"),
     ('{"retired": {"x": {"last": "2.8", "instead": "y", "same_minor": "yes"}}}', "true or false"),
+    ('{"retired": {"x": {"last": "2.8", "instead": "y", "indexes": {"xpu": "http://x"}}}}',
+     "https URL"),
     ('{"modules": {"torch.x": {"package": "torch", "added": 1.10}}}', "must be a string"),
     ('{"modules": {"torch.x": {"package": "torch"}}}', "added or removed"),
     ('{"modules": {"torch.x": {"added": "1.8"}}}', "malformed"),  # (which package ships it)
@@ -560,7 +562,8 @@ def test_a_cuda_builds_row_whose_major_may_be_absent_reads_nothing(tmp_path: Pat
 def test_a_retired_library_is_its_last_torch_minor_and_a_user_row_can_add_or_remove_one(
         kn: Knowledge, tmp_path: Path) -> None:
     assert kn.retirement("Intel_Extension_For_PyTorch") == Retired(  # (issue #867; archived)
-        Version("2.8"), "torch's own XPU and CPU support", same_minor=True)
+        Version("2.8"), "torch's own XPU and CPU support", same_minor=True,
+        indexes={"xpu": "https://pytorch-extension.intel.com/release-whl/stable/xpu/us/"})
     assert kn.retirement("torchvision") is None
     path = write(tmp_path, {"retired": {"intel-extension-for-pytorch": None,
                                         "torchtext": {"last": "2.3.1", "instead": "nothing"}}})
