@@ -317,8 +317,7 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
             continue
         top, pkg = change.module.split(".", 1)[0], change.package
         frames = [p for p, _ in _frames(doc, m)]
-        shown = re.search(rf"^Name: {re.escape(pkg)}[ \t]*\r?\nVersion: (\S+)", doc.text, re.M)
-        have = _v(_public(doc.ctx.installed.get(pkg) or (shown[1] if shown else "")))
+        have = _v(_public(doc.installed(pkg, mentioned=False) or ""))  # (not uv's "- x==1")
         if (frames and frames[-1] == top) or (have is not None and (
                 (change.added is not None and have >= change.added)
                 or (change.removed is not None and have < change.removed))):

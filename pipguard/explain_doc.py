@@ -134,13 +134,14 @@ class Doc:
             return f"{percent[-1]}%"
         return None
 
-    def installed(self, name: str) -> str | None:
-        """The version of ``name`` from the context, else as the text names it."""
+    def installed(self, name: str, *, mentioned: bool = True) -> str | None:
+        """The version of ``name`` from the context, else pip show's (Name:/Version:), else
+        (``mentioned``) as the text names it anywhere (collect_env's label for torch)."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
-        label = r"PyTorch(?: version)?: `?" if name == "torch" else "(?!)"  # collect_env's
-        m = self.find(rf"(?:(?<![\w-]){re.escape(name)}(?:==| |-|[ \t]*\r?\nVersion: )|{label})"
-                      r"(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")  # (pip show's Name:/Version: too)
+        forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: {'|==| |-' * mentioned})",
+                 r"PyTorch(?: version)?: `?" if name == "torch" and mentioned else "(?!)"]
+        m = self.find(rf"(?:{'|'.join(forms)})(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")
         return m.group(1).rstrip(".") if m else None
 
     def platform(self) -> str | None:
@@ -201,8 +202,7 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"prepare)|╰─▶|^error: Failed to "
                  r"(?:download|fetch|prepare|extract|unzip|resolve|install|determine "
                  r"installation plan)|\(os error \d+\)|A (?:URL|path) dependency is incompatible "
-                 r"with the current platform|"
-                 r"^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
+                 r"with the current platform|^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
                  r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
                  r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
                  r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
@@ -210,8 +210,7 @@ _UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No so
                  r"following platforms|has no wheels (?:are available )?with a matching|"
                  r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|"
                  r"^[ \t]*(?:[╰├]─▶[ \t]*)?(?:And because|Because) [^\n]*we can conclude that|"
-                 r"^hint: (?:You "
-                 r"require|Wheels are available for)|"
+                 r"^hint: (?:You require|Wheels are available for)|"
                  r"was found on \S+,?\s+but\s+not\s+at\s+the\s+requested|"
                  r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
                  r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "

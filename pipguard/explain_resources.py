@@ -96,22 +96,23 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
               or doc.find(r"(?<![A-Za-z])Killed(?![A-Za-z])", 0))
     if not (disk or memory) or doc.find(r"CUDA out of memory|OutOfMemoryError|DataLoader worker"):
         return
-    first = disk if disk and not (memory and memory.start() < disk.start()) else None
-    built = _compiling(doc, first or memory)  # (a compiler at work there: a build's, not ours)
+    # the disk, where it ran out before memory did (else memory is the failure)
+    full = disk if disk and not (memory and memory.start() < disk.start()) else None
+    built = _compiling(doc, full or memory)  # (a compiler at work there: a build's, not ours)
     if built is None and not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
     if built is not None:
-        yield _build_ran_out(doc, built, first, memory)
+        yield _build_ran_out(doc, built, full, memory)
         return
     req, size = _what(doc)
-    if disk and not (memory and memory.start() < disk.start()):
+    if full is not None:
         yield Finding("resource-exhausted", "error",
                       f"the disk filled up while {tool} downloaded or unpacked {req}{size}: the "
                       "wheel, its unpacked copy in the temp dir and the installer's cache each "
                       "take that much space (a small container disk or a tmpfs /tmp fills "
                       "first); free space, clear the cache and install without it, or point "
-                      "TMPDIR at a larger disk", doc.line(disk),
+                      "TMPDIR at a larger disk", doc.line(full),
                       "conda clean --all --yes" if doc.find(_CONDA) else
                       f"pip cache purge && {_cmd('pipguard', 'install', '--no-cache-dir', req)}")
         return
