@@ -114,10 +114,11 @@ def _retired(e: Environment, kn: Knowledge) -> list[Finding]:
     Beside an older one, where its releases are numbered as torch's, another minor than
     torch's is refused the same way."""
     tv = version_of(e.dists.get("torch"))
-    out = []
+    if tv is None:
+        return []
+    out, minor = [], Version(f"{tv.major}.{tv.minor}")
     for name, row in kn.retired.items():
-        d, minor = e.dists.get(name), Version(f"{tv.major}.{tv.minor}") if tv else None
-        if d is None or tv is None or minor is None:
+        if (d := e.dists.get(name)) is None:
             continue
         dv = version_of(d)
         if minor <= row.last:

@@ -140,8 +140,7 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
         raise ValueError(f"cuda_builds row {project}: the build may hold only {{major}}") from exc
     if not isinstance(majors, list) or not all(type(m) is int for m in majors):
         raise ValueError(f"cuda_builds row {project}: majors must be a list of integers")
-    if not isinstance(same := row.get("same_releases", False), bool):
-        raise ValueError(f"cuda_builds row {project}: same_releases must be true or false")
+    same = _flag(row, "same_releases", f"cuda_builds row {project}")
     try:
         since, before = ({int(k): Version(v) for k, v in (row.get(key) or {}).items()}
                          for key in ("since", "before"))
@@ -149,6 +148,13 @@ def _cuda_builds(project: str, row: Mapping[str, Any]) -> CudaBuilds:
         raise ValueError(f"cuda_builds row {project}: since and before map a major to a "
                          f"release ({exc})") from exc
     return CudaBuilds(project, pattern, build, tuple(majors), same, since, before)
+
+
+def _flag(row: Mapping[str, Any], key: str, where: str) -> bool:
+    """A row's optional true/false column (absent: false); anything else is refused."""
+    if not isinstance(value := row.get(key, False), bool):
+        raise ValueError(f"{where}: {key} must be true or false")
+    return value
 
 
 def _module(module: str, row: Mapping[str, Any]) -> ModuleChange:
@@ -173,9 +179,7 @@ def _retired(name: str, row: Mapping[str, Any]) -> Retired:
     instead = str(row["instead"]).strip()
     if not instead:
         raise ValueError(f"retired row {name}: say what replaces it ('instead')")
-    same = row.get("same_minor", False)
-    if not isinstance(same, bool):
-        raise ValueError(f"retired row {name}: same_minor must be true or false")
+    same = _flag(row, "same_minor", f"retired row {name}")
     indexes = row.get("indexes", {})
     if not isinstance(indexes, dict) or not all(
             isinstance(k, str) and isinstance(u, str) and u.startswith("https://")
