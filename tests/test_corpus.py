@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 944 / 963
-TRAINING_FIX_VALIDITY = 961 / 963
+TRAINING_ACCURACY = 990 / 1008
+TRAINING_FIX_VALIDITY = 1004 / 1008
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -487,10 +487,21 @@ TRAINING_FIX_VALIDITY = 961 / 963
 #   fixes (a warning's path is no importer; a name imported from torch that torch lacks said
 #   without a direction; the installed version trusted only from the context or pip show; a
 #   compiler counted only near the failure): one held-out record more right.
+# * 669/750 (89.2%, 94.0%) with C35-* (81 texts from eight collectors, each given one vein:
+#   downloads and memory, uv and Poetry, CUDA libraries and drivers, companions and NumPy, GPU
+#   architectures, missing builds, forums, conda and the rarer categories; 25 records whose
+#   collectors doubted the label, the cause or the text dropped before it was measured; first
+#   sight: 44/45 training, 35/36 held out); 670/750 (89.3%, 94.3%) once the model was refitted
+#   with its training records: 50 guesses, 39 right; false findings 13/116.
+# * Not taken: where a rule read a text, the model's reading shown first when it finds another
+#   category at least 99% likely (chosen on the training data only: each collection's training
+#   records as the commit before it read them, 4 right of 4 where they disagreed; 1 of 963
+#   broken on today's rules by cross-validation; kept only if, measured once, the held-out
+#   count rose with no more false findings): 668/750, two fewer; reverted.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 634 / 714
-MEASURED_FIX_VALIDITY = 671 / 714
+MEASURED_ACCURACY = 670 / 750
+MEASURED_FIX_VALIDITY = 707 / 750
 
 
 @functools.cache
@@ -516,7 +527,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (44, 35)
+MEASURED_GUESSES = (50, 39)
 
 
 def _guesses() -> tuple[int, int]:
@@ -541,7 +552,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 88.8%, fix validity 94.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.3%, fix validity 94.3% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
