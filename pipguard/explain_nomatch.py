@@ -314,12 +314,12 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"there (?:is no version|are no versions) of (\S+)|"
                        r"(\S+) was not found in the (?:package registry|provided package "
                        r"locations)|(?:all versions of )?(\S+) ha(?:s|ve) no wheels "
-                       r"(?:are available )?with a matching (?:[\w ]*?(?:tag|implementation)|"
-                       r"platform|Python ABI)"
+                       r"(?:are available )?with a matching (?:[\w \n]*?(?:tag|implementation)|"
+                       r"platform|Python\s+ABI)"  # (a terminal may wrap the sentence)
                        r"(?: \(e\.g\., `([^`]+)`\))?|Distribution "
                        r"`(\S+) @ [^`]*` can't be installed|(\S+) has no (?:usable |compatible |"
                        r"[\w-]+-compatible )?wheels(?! with a matching)|(\S+) is unusable because "
-                       r"no wheels are available with a matching"):
+                       r"no wheels are available with a matching", after=1):
         req, tag = _req(next(g for g in m.groups() if g)), m.group(4)
         if m.group(5):  # uv's hint names the interpreter's tag
             hint = doc.find(r"You're using \w+ [\d.]+ \(`([^`]+)`\)|following platforms")

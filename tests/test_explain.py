@@ -430,6 +430,15 @@ def test_uv_python_abi_tag_names_the_python() -> None:
     assert f.category == "no-matching-distribution" and "3.13" in f.message
 
 
+def test_uv_no_wheels_sentence_wrapped_by_a_terminal_is_still_read() -> None:
+    text = ("  × No solution found when resolving dependencies:\n  ╰─▶ Because "
+            "vllm-flash-attn==2.5.9.post1 has no wheels with a matching Python\nABI tag and you "
+            "require vllm-flash-attn==2.5.9.post1, we can conclude that your\nrequirements are "
+            "unsatisfiable.")  # fmt: skip
+    f = first(text)
+    assert f.category == "no-matching-distribution" and "vllm-flash-attn" in f.message
+
+
 def test_pytorch_is_not_the_package_name() -> None:
     text = ('      Exception: You tried to install "pytorch". The package named for PyTorch is '
             '"torch"\n      [end of output]')  # fmt: skip
