@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 990 / 1008
-TRAINING_FIX_VALIDITY = 1004 / 1008
+TRAINING_ACCURACY = 1012 / 1030
+TRAINING_FIX_VALIDITY = 1023 / 1030
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -498,10 +498,20 @@ TRAINING_FIX_VALIDITY = 1004 / 1008
 #   records as the commit before it read them, 4 right of 4 where they disagreed; 1 of 963
 #   broken on today's rules by cross-validation; kept only if, measured once, the held-out
 #   count rose with no more false findings): 668/750, two fewer; reverted.
+# * Not taken either: five variants of the word model (the last failing line's words as
+#   features of their own, the last three lines' likewise, weights averaged over five seeds,
+#   30 passes, rarer words dropped), judged on the training records no rule read at first
+#   sight (67; each collection left out of the fit) and by cross-validation, under a criterion
+#   written before they ran (two more right guesses there, none more wrong, no more false
+#   findings): none passed it, so none was measured on the held-out set.
+# * 681/762 (89.4%, 93.8%) with C36-* (34 texts from two collectors: the compiled companions'
+#   own trackers, CUDA extensions built against torch; 10 doubted records dropped first; first
+#   sight: 14/22 training, 11/12 held out) and the model refitted with its training records:
+#   51 guesses, 40 right; false findings 12/116.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 670 / 750
-MEASURED_FIX_VALIDITY = 707 / 750
+MEASURED_ACCURACY = 681 / 762
+MEASURED_FIX_VALIDITY = 715 / 762
 
 
 @functools.cache
@@ -527,7 +537,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (50, 39)
+MEASURED_GUESSES = (51, 40)
 
 
 def _guesses() -> tuple[int, int]:
@@ -552,7 +562,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.3%, fix validity 94.3% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 93.8% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -565,7 +575,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 13 / 116
+MEASURED_FALSE_FINDINGS = 12 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
