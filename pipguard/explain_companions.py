@@ -355,5 +355,38 @@ def _deepest_known(doc: Doc, missing: str, imported: list[str]) -> ModuleChange 
     return known[0] if known else doc.facts.module_change(missing)
 
 
+# A compiler that does not know a name (gcc's, nvcc's, MSVC's, clang's words) or cannot find a
+# THC header: read against the names torch removed from its C++ API (the ``cpp_api`` table).
+_UNKNOWN_NAME = re.compile(r"(?:fatal error|error C1083)[^\n]{0,40}?\b(THC)/\w+\.h\b|"
+                           r"[‘'\"`](\w+)[’'\"`] was not declared in this scope|"
+                           r"identifier \"(\w+)\" is undefined|'(\w+)': identifier not found|"
+                           r"use of undeclared identifier '(\w+)'")
+_BUILDING = (r"(?:Building (?:wheel|editable) for|Running setup\.py (?:install|develop|"
+             r"bdist_wheel) for|Failed to build) `?([A-Za-z][\w.-]*)")
+
+
+def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
+    """An extension's source built against a torch that removed a name of the C++ API it uses
+    (``AT_CHECK``, gone in 1.5; THC's headers and names, gone by 1.11): the extension was
+    written for an older torch, like a companion built for another release."""
+    for m in _UNKNOWN_NAME.finditer(doc.text):
+        name = next(g for g in m.groups() if g)
+        gone = doc.facts.cpp_api_change("THC" if name.startswith("THC") else name)
+        have = _v(doc.installed("torch", mentioned=False) or "")
+        if gone is None or gone.removed is None or (have is not None and have < gone.removed):
+            continue  # a name torch never had, or still has: the cause is elsewhere
+        built = doc.find(_BUILDING)
+        pkg = built.group(1) if built and built.group(1).lower() != "torch" else None
+        yield Finding("companion-mismatch", "error",
+                      f"{pkg or 'the extension being built'} uses {name}, which torch "
+                      f"{gone.removed} removed from its C++ API (now {gone.instead}): its source "
+                      "is written for an older torch; install a release of it written for this "
+                      f"torch, or build it against a torch older than {gone.removed}",
+                      doc.line(m), _cmd("pipguard", "install", "--upgrade", pkg) if pkg
+                      else _cmd("pipguard", "install", f"torch<{gone.removed}"))
+        return
+
+
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,
-                           _built_for_another_torch, _newer_torch_api, _module_of_another_release)
+                           _built_for_another_torch, _newer_torch_api, _module_of_another_release,
+                           _removed_cpp_api)

@@ -20,6 +20,7 @@ from pipguard.explain_doc import (
     _pin,
     _reinstall_alone,
     _reinstall_torch,
+    _v,
     torch_lib_failure,
     undefined_symbol,
 )
@@ -205,12 +206,29 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
     if not m or re.compile(r"Successfully (?:built|installed)").search(doc.text, m.end()):
         return  # (a warning the build went past)
     want = (m.group(2) or m.group(3) or m.group(5) or "").rstrip(".,")
+    here = _toolkit_variant(doc, (m.group(1) or m.group(4) or "").rstrip(".,"))
     yield Finding("cuda-libraries", "error",
                   "building this CUDA extension needs the CUDA toolkit (nvcc) of torch's own "
                   "CUDA" + (f" {want}" if want else "") + ": install that toolkit and point "
-                  "CUDA_HOME at it, or install a prebuilt wheel of the extension", doc.line(m),
+                  "CUDA_HOME at it" + (f", or install the torch built for this toolkit's CUDA "
+                                       f"({here})" if here else "") + ", or install a prebuilt "
+                  "wheel of the extension", doc.line(m),
+                  _reinstall_torch(doc, "--torch-backend", here) if here else
                   f"export CUDA_HOME=/usr/local/cuda-{want}" if want else
                   "export CUDA_HOME=/usr/local/cuda")
+
+
+def _toolkit_variant(doc: Doc, local: str) -> str | None:
+    """The variant of the toolkit found here ("12.1": cu121) where torch is published in it
+    (the installed release, where the text says which; else any): then torch can come to the
+    toolkit, and pipguard plans the release."""
+    v = _v(local)
+    if v is None or len(v.release) < 2:
+        return None
+    torch = _v(doc.installed("torch", mentioned=False) or "")
+    variant = f"cu{v.release[0]}{v.release[1]}"
+    offered = doc.facts.variants_for(torch) if torch else doc.facts.known_variants()
+    return variant if variant in offered else None
 
 
 def _triton_libcuda(doc: Doc) -> Iterator[Finding]:

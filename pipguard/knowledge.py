@@ -122,6 +122,7 @@ class Knowledge:
     cuda_builds: tuple[CudaBuilds, ...] = ()
     retired: Mapping[str, Retired] = field(default_factory=dict)  # canonical name -> row
     modules: Mapping[str, ModuleChange] = field(default_factory=dict)  # module -> row
+    cpp_api: Mapping[str, ModuleChange] = field(default_factory=dict)  # C++ name -> row
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -378,6 +379,11 @@ class Knowledge:
         """The release of torch or a companion that added or removed ``module``
         ("torch.fx"), where the tables know it."""
         return self.modules.get(module)
+
+    def cpp_api_change(self, name: str) -> ModuleChange | None:
+        """The torch release that removed ``name`` from its C++ extension API ("AT_CHECK",
+        "THC" for all of THC's headers and names), where the tables know it."""
+        return self.cpp_api.get(name)
 
     def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
         """The project a distribution is one CUDA major's build of, and that major."""

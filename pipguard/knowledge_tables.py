@@ -38,7 +38,7 @@ CONFIDENCES = ("high", "medium", "uncertain")
 TABLES = (
     *("sources", "releases", "companions", "toolkits", "toolkit_driver", "compat_floor", "arch"),
     *("rocm_archs", "numpy2", "typing_extensions", "family", "nvidia_libs", "index_mirrors"),
-    "gpu_families", "cuda_builds", "retired", "modules",
+    "gpu_families", "cuda_builds", "retired", "modules", "cpp_api",
 )
 SCALARS = ("schema", "facts_date", "about")
 _ROW_META = ("confidence", "source", "note", "detail")  # "detail": provenance, never shown
@@ -157,12 +157,12 @@ def _flag(row: Mapping[str, Any], key: str, where: str) -> bool:
     return value
 
 
-def _module(module: str, row: Mapping[str, Any]) -> ModuleChange:
-    """A ``modules`` row: the distribution that ships it, and the release that added or
-    removed it (at least one)."""
+def _module(module: str, row: Mapping[str, Any], table: str = "modules") -> ModuleChange:
+    """A ``modules`` (or ``cpp_api``) row: the distribution that ships it, and the release
+    that added or removed it (at least one)."""
     added, removed = (_version_text(row[k]) if row.get(k) else None for k in ("added", "removed"))
     if added is None and removed is None:
-        raise ValueError(f"modules row {module}: give the release that added or removed it")
+        raise ValueError(f"{table} row {module}: give the release that added or removed it")
     return ModuleChange(module, _canon(str(row["package"])), added, removed,
                         str(row.get("instead", "")))
 
@@ -219,7 +219,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
     te = d.get("typing_extensions", {})
     family = d.get("family", {})
     for table in ("companions", "toolkits", "typing_extensions", "rocm_archs", "nvidia_libs",
-                  "index_mirrors", "cuda_builds", "retired", "modules"):
+                  "index_mirrors", "cuda_builds", "retired", "modules", "cpp_api"):
         for row in d.get(table, {}).values():
             _conf(row)
     return Knowledge(
@@ -241,6 +241,7 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
         cuda_builds=tuple(_cuda_builds(project, row)
                           for project, row in d.get("cuda_builds", {}).items()),
         modules={m: _module(m, row) for m, row in d.get("modules", {}).items()},
+        cpp_api={n: _module(n, row, "cpp_api") for n, row in d.get("cpp_api", {}).items()},
         retired={_canon(n): _retired(n, r) for n, r in d.get("retired", {}).items()},
     )
 

@@ -31,7 +31,8 @@ class Retired:
 
 @dataclass(frozen=True)
 class ModuleChange:
-    """One module, the distribution that ships it, and the release that added or removed it."""
+    """One module (or a name of torch's C++ extension API: the ``cpp_api`` table), the
+    distribution that ships it, and the release that added or removed it."""
 
     module: str  # "torchvision.transforms.functional_tensor"
     package: str  # the distribution: "torchvision"

@@ -172,7 +172,7 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
 TRAINING_ACCURACY = 1012 / 1030
-TRAINING_FIX_VALIDITY = 1023 / 1030
+TRAINING_FIX_VALIDITY = 1026 / 1030
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -508,10 +508,14 @@ TRAINING_FIX_VALIDITY = 1023 / 1030
 #   own trackers, CUDA extensions built against torch; 10 doubted records dropped first; first
 #   sight: 14/22 training, 11/12 held out) and the model refitted with its training records:
 #   51 guesses, 40 right; false findings 12/116.
+# * 681/762 (89.4%, 94.0%) after the rules from C36's training records: an extension's source
+#   using a name torch removed from its C++ API (AT_CHECK in 1.5, THC by 1.11: a sourced
+#   table) is a companion written for an older torch; a CUDA toolkit of another CUDA than
+#   torch's brings torch to the toolkit where torch is published for it (one more valid fix).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 681 / 762
-MEASURED_FIX_VALIDITY = 715 / 762
+MEASURED_FIX_VALIDITY = 716 / 762
 
 
 @functools.cache
@@ -562,7 +566,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 93.8% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 94.0% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -126,6 +126,9 @@ class FakeKnowledge:
     def module_change(self, module: str) -> ModuleChange | None:
         return REAL.module_change(module)
 
+    def cpp_api_change(self, name: str) -> ModuleChange | None:
+        return REAL.cpp_api_change(name)
+
     def index_mirrored(self, name: str) -> bool:
         return REAL.index_mirrored(name)
 
@@ -197,6 +200,9 @@ class NoKnowledge:
         return None  # (knows of none)
 
     def module_change(self, module: str) -> ModuleChange | None:
+        return None
+
+    def cpp_api_change(self, name: str) -> ModuleChange | None:
         return None
 
 

@@ -1400,3 +1400,46 @@ def test_a_companions_name_elsewhere_in_a_dll_path_is_not_its_binary() -> None:
               "dynamic link library C:\\Users\\u\\anaconda3\\envs\\torchaudio\\Library\\bin"
               "\\libssl-1_1-x64.dll")
     assert f is None or f.category != "companion-mismatch"
+
+
+@pytest.mark.parametrize(("text", "name", "fix"), [
+    ("src/deform_conv_cuda.cpp:559:3: error: ‘AT_CHECK’ was not declared in this scope; did you "
+     "mean ‘DCHECK’?\nerror: command '/usr/bin/gcc' failed with exit code 1", "AT_CHECK",
+     'pipguard install "torch<1.5"'),
+    ("pkg/include\\emd.h(32): error C3861: 'AT_CHECK': identifier not found", "AT_CHECK",
+     'pipguard install "torch<1.5"'),
+    ("  Building wheel for pointops (setup.py) ... error\n  src/ball_query.cpp:4:10: fatal error: "
+     "THC/THC.h: No such file or directory\n      4 | #include <THC/THC.h>", "THC",
+     "pipguard install --upgrade pointops"),
+    ("shift_cuda.cpp:41:27: error: ‘THCState_getCurrentStream’ was not declared in this scope",
+     "THCState_getCurrentStream", 'pipguard install "torch<1.11"'),
+])  # fmt: skip
+def test_an_extension_using_a_name_torch_removed_from_its_cpp_api(
+        text: str, name: str, fix: str) -> None:
+    """The compiler's "not declared" of AT_CHECK (gone in 1.5) or THC (gone by 1.11): the
+    extension's source is written for an older torch, not a broken toolchain."""
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and name in f.message
+    assert f.fix == fix
+
+
+@pytest.mark.parametrize(("text", "installed"), [
+    ("src/x.cpp:3:3: error: ‘my_helper’ was not declared in this scope", {}),  # not torch's
+    ("src/x.cpp:3:3: error: ‘AT_CHECK’ was not declared in this scope", {"torch": "1.4.0"}),
+])
+def test_a_name_torch_has_or_never_had_is_not_read_as_removed(
+        text: str, installed: dict[str, str]) -> None:
+    found = explain(text, Context(facts=REAL, installed=installed))
+    assert all(f.category != "companion-mismatch" for f in found)
+
+
+def test_a_toolkit_of_another_cuda_than_torchs_brings_torch_to_the_toolkit() -> None:
+    """The torch built for the toolkit here, where torch is published for it; else the
+    toolkit of torch's CUDA."""
+    f = first("RuntimeError:\nThe detected CUDA version (12.1) mismatches the version that was "
+              "used to compile\nPyTorch (11.7). Please make sure to use the same CUDA versions.")
+    assert f is not None and f.category == "cuda-libraries" and "cu121" in f.message
+    assert f.fix == "pipguard install --force-reinstall --torch-backend cu121 torch"
+    f = first("RuntimeError:\nThe detected CUDA version (12.3) mismatches the version that was "
+              "used to compile\nPyTorch (11.8). Please make sure to use the same CUDA versions.")
+    assert f is not None and f.fix == "export CUDA_HOME=/usr/local/cuda-11.8"  # no cu123 torch

@@ -520,6 +520,8 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"modules": {"torch.x": {"package": "torch", "added": 1.10}}}', "must be a string"),
     ('{"modules": {"torch.x": {"package": "torch"}}}', "added or removed"),
     ('{"modules": {"torch.x": {"added": "1.8"}}}', "malformed"),  # (which package ships it)
+    ('{"cpp_api": {"X": {"package": "torch"}}}', "cpp_api row X: give the release"),
+    ('{"cpp_api": {"X": {"package": "torch", "removed": 1.5}}}', "must be a string"),
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
@@ -581,3 +583,13 @@ def test_a_module_is_the_release_that_added_or_removed_it(kn: Knowledge, tmp_pat
         "package": "torch", "removed": "2.0", "instead": "Python's own modules"}}}))
     assert mine.module_change("torch._six") == ModuleChange(
         "torch._six", "torch", removed=Version("2.0"), instead="Python's own modules")
+
+
+def test_a_cpp_api_name_is_the_release_that_removed_it(kn: Knowledge, tmp_path: Path) -> None:
+    at = kn.cpp_api_change("AT_CHECK")
+    assert at is not None and at.removed == Version("1.5") and at.instead == "TORCH_CHECK"
+    thc = kn.cpp_api_change("THC")
+    assert thc is not None and thc.removed == Version("1.11")
+    assert kn.cpp_api_change("TORCH_CHECK") is None and kn.module_change("AT_CHECK") is None
+    mine = load_knowledge(write(tmp_path, {"cpp_api": {"AT_CHECK": None}}))
+    assert mine.cpp_api_change("AT_CHECK") is None  # a user file deletes a row by key
