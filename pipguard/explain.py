@@ -77,10 +77,12 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     """
     doc = Doc(trimmed(clean(text)), context)
     found = _read(doc)
-    again = [] if found else [Doc(t, context) for t in rereadings(doc.text)]
-    for other in again:  # wrapped: a sentence spans rows
-        if found := _read(other):
-            break
+    again = [] if _decided(found) else [Doc(t, context) for t in rereadings(doc.text)]
+    for other in again:  # wrapped: a sentence spans rows (its error before a row's warning)
+        if _decided(reread := _read(other)) or not found:
+            found = reread
+            if _decided(found):
+                break
     if not any(f.severity == "error" for _, _, f in found):  # what the failure still shows
         for other in (doc, *again):  # (after any rule's warning)
             if last := _read(other, explain_gpu.LAST_RESORT):
@@ -93,6 +95,11 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):
         out.setdefault((f.category, f.message), replace(f, fix=word_for(tool, f.fix)))
     return tuple(out.values())
+
+
+def _decided(found: list[tuple[int, int, Finding]]) -> bool:
+    """Some rule found an error: the reading stands."""
+    return any(f.severity == "error" for _, _, f in found)
 
 
 def _read(doc: Doc, rules: tuple[Rule, ...] = RULES) -> list[tuple[int, int, Finding]]:

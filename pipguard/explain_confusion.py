@@ -111,8 +111,9 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "and sent SSH keys and files away on `import triton`): remove it, purge "
                       "the cache, rotate this machine's secrets", doc.line(m), _PURGE)
     if (m := doc.find(r"`([\w.-]+)` was found on (\S*pytorch\.org\S*?),?\s+but\s+not\s+at\s+the\s+"
-                      r"requested|Distribution `([\w.-]+)==\S+ @ registry\+(\S*pytorch\.org[^`]*)`"
-                      )) and canonicalize_name(name := m[1] or m[3]) not in doc.facts.family():
+                      r"requested|Distribution `([\w.-]+)==\S+\s@\sregistry\+(\S*pytorch\.org"
+                      r"[^`]*)`")) and canonicalize_name(name := m[1] or m[3]) not in \
+            doc.facts.family():
         # uv takes each package from the first index that has it: the PyTorch index's own,
         # older or partial, copies of common packages then stand in for PyPI's.
         backend = re.search(r"/whl/(?:nightly/)?(\w+)", m[2] or m[4])

@@ -125,7 +125,7 @@ class Doc:
         bars = re.findall(r"(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) ([kMG]B)\b", before)
         if bars and float(bars[-1][0]) < float(bars[-1][1]):
             return f"{bars[-1][0]}/{bars[-1][1]} {bars[-1][2]}"
-        size = list(re.finditer(r"Downloading \S+ \(([\d.]+) ([kMG]B)\)", before))[-1:]
+        size = list(re.finditer(r"Downloading\s+\S+\s+\(([\d.]+) ([kMG]B)\)", before))[-1:]
         after = before[size[0].end():] if size else ""
         got = re.findall(r"\| ([\d.]+) ([kMG]B) [\d.]+ [kMG]B/s", after)
         if got and got[-1][1] == size[0][2] and float(got[-1][0]) < float(size[0][1]):

@@ -75,8 +75,8 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
                         doc.text[crash.end():], re.M)
     if raised and "MemoryError" not in raised:
         return None  # the traceback ends in another error (a bad zip, say): not memory
-    sizes = re.findall(r"Downloading [^\n]*?\.whl[^\n(]*\(([\d.]+ ?[kMG]B)\)",
-                       doc.text[: crash.start()])
+    sizes = re.findall(r"Downloading\s+[^\n]*?\.whl[^\n(]*\n?[ \t]*\(([\d.]+ ?[kMG]B)\)",
+                       doc.text[: crash.start()])  # (a wrapped paste's URL and size on rows)
     return crash if sizes and _megabytes(sizes[-1]) >= _BIG else None
 
 

@@ -14,9 +14,11 @@ from collections.abc import Callable
 
 import pytest
 
+from pipguard.explain import explain
+from pipguard.explain_doc import Context
 from pipguard.explain_paste import clean, rereadings, trimmed
 from scripts.fit_explain_words import in_test_set
-from tests.test_corpus import Record, diagnose, diagnosed, load
+from tests.test_corpus import KNOWLEDGE, Record, diagnose, diagnosed, load
 
 
 def _hard(width: int) -> Callable[[str], str]:
@@ -132,3 +134,34 @@ def test_a_whole_log_is_read_by_its_start_and_its_end() -> None:
     cut = trimmed(log)
     assert cut.startswith(start) and cut.endswith(end) and "\n[...]\n" in cut
     assert len(cut) < 130 * 1024 and trimmed(start + end) == start + end
+
+
+def test_a_wrapped_error_is_read_before_a_warning_its_rows_still_show() -> None:
+    """A terminal cut the decisive sentence into rows, and another rule's warning (PyPI merged
+    with the PyTorch index) still reads as pasted: the rows are joined back and the error
+    found there comes first, as in the paste as printed."""
+    r = next(r for r in load() if r["id"] == "C34-b-pip-chainner-portable-torch-cu113-download-"
+             "aborted")  # a training record
+    assert not in_test_set(r["id"])
+    pasted = PASTES["terminal 80"](r["text"])
+    assert [f.category for f in diagnosed(r)][:1] == ["download-integrity"]
+    found = diagnose(Record(**{**r, "text": pasted}))
+    assert [(f.category, f.severity) for f in found][:1] == [("download-integrity", "error")]
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("uv add -r requirements.txt --index https://download.pytorch.org/whl/cpu\n"
+     "error: Distribution `markupsafe==3.0.2 @\nregistry+https://download.pytorch.org/whl/cpu` "
+     "can't be installed because it\ndoesn't have a source distribution or wheel for the "
+     "current platform", "dependency-confusion"),
+    ("pip install torch==1.13.1+cu117 --extra-index-url\nhttps://download.pytorch.org/whl/cu117\n"
+     "Downloading\nhttps://download.pytorch.org/whl/cu117/torch-1.13.1%2Bcu117-cp39-cp39-linux_"
+     "x86_64.whl\n(1801.8 MB)\nERROR: Exception:\nTraceback (most recent call last):\n  File\n"
+     '"/usr/lib/python3.9/site-packages/pip/_internal/cli/base_command.py",\nline 169, in '
+     "exc_logging_wrapper", "resource-exhausted"),
+])  # fmt: skip
+def test_a_sentence_wrapped_at_a_word_keeps_its_reading(text: str, category: str) -> None:
+    """Forum-wrapped rows: uv's "Distribution `x @ registry+…`" and pip's "Downloading <url>
+    (size)" read across the break."""
+    found = explain(text, Context(facts=KNOWLEDGE))
+    assert found and found[0].category == category
