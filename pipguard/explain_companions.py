@@ -369,12 +369,17 @@ def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
     """An extension's source built against a torch that removed a name of the C++ API it uses
     (``AT_CHECK``, gone in 1.5; THC's headers and names, gone by 1.11): the extension was
     written for an older torch, like a companion built for another release."""
+    have: Version | None = None
+    read = False
     for m in _UNKNOWN_NAME.finditer(doc.text):
         name = next(g for g in m.groups() if g)
         gone = doc.facts.cpp_api_change("THC" if name.startswith("THC") else name)
-        have = _v(doc.installed("torch", mentioned=False) or "")
-        if gone is None or gone.removed is None or (have is not None and have < gone.removed):
-            continue  # a name torch never had, or still has: the cause is elsewhere
+        if gone is None or gone.removed is None:
+            continue  # a name torch never had: the cause is elsewhere
+        if not read:  # the installed torch, read once (a log may hold thousands of these)
+            have, read = _v(doc.installed("torch", mentioned=False) or ""), True
+        if have is not None and have < gone.removed:
+            continue  # torch here still has it
         built = doc.find(_BUILDING)
         pkg = built.group(1) if built and built.group(1).lower() != "torch" else None
         yield Finding("companion-mismatch", "error",
