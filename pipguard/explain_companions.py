@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pipguard.explain_doc import (
@@ -30,11 +31,13 @@ from pipguard.explain_doc import (
     undefined_symbol,
 )
 from pipguard.explain_phrases import (
+    LOCAL_SOURCE,
     TORCH_CORE,
     TORCH_LIB_PATH,
     TORCH_SYMBOL,
     distribution,
     ext_module,
+    last_built,
 )
 from pipguard.findings import Finding
 from pipguard.lifecycle import ModuleChange
@@ -356,13 +359,12 @@ def _deepest_known(doc: Doc, missing: str, imported: list[str]) -> ModuleChange 
 
 
 # A compiler that does not know a name (gcc's, nvcc's, MSVC's, clang's words) or cannot find a
-# THC header: read against the names torch removed from its C++ API (the ``cpp_api`` table).
-_UNKNOWN_NAME = re.compile(r"(?:fatal error|error C1083)[^\n]{0,40}?\b(THC)/\w+\.h\b|"
-                           r"[‘'\"`](\w+)[’'\"`] was not declared in this scope|"
-                           r"identifier \"(\w+)\" is undefined|'(\w+)': identifier not found|"
-                           r"use of undeclared identifier '(\w+)'")
-_BUILDING = (r"(?:Building (?:wheel|editable) for|Running setup\.py (?:install|develop|"
-             r"bdist_wheel) for|Failed to build) `?([A-Za-z][\w.-]*)")
+# header: read against the names torch removed from its C++ API (the ``cpp_api`` table).
+_UNKNOWN_NAME = re.compile(r"(?:fatal error|error C1083)[^\n]{0,40}?\b(\w+/\w+\.c?u?h)\b|"
+                           r"[‘'\"`](\w+)[’'\"`] (?:was not|has not been) declared|"
+                           r"[‘'\"`](\w+)[’'\"`] does not name a type|"
+                           r"identifier \"(\w+)\" is undefined|'(\w+)': (?:identifier not found|"
+                           r"undeclared identifier)|use of undeclared identifier '(\w+)'")
 
 
 def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
@@ -373,22 +375,23 @@ def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
     read = False
     for m in _UNKNOWN_NAME.finditer(doc.text):
         name = next(g for g in m.groups() if g)
-        gone = doc.facts.cpp_api_change("THC" if name.startswith("THC") else name)
-        if gone is None or gone.removed is None:
+        gone = doc.facts.cpp_api_change(name)
+        if gone is None or gone.removed is None or gone.package != "torch":
             continue  # a name torch never had: the cause is elsewhere
         if not read:  # the installed torch, read once (a log may hold thousands of these)
-            have, read = _v(doc.installed("torch", mentioned=False) or ""), True
-        if have is not None and have < gone.removed:
+            have, read = _v(doc.installed("torch") or ""), True
+        if have is not None and Version(have.base_version) < gone.removed:
             continue  # torch here still has it
-        built = doc.find(_BUILDING)
-        pkg = built.group(1) if built and built.group(1).lower() != "torch" else None
+        pkg = last_built(doc.text, m.start()) or None
+        index = pkg is not None and canonicalize_name(pkg) != "torch" and not doc.find(
+            LOCAL_SOURCE, re.M)  # (a local project is no index's to upgrade)
         yield Finding("companion-mismatch", "error",
                       f"{pkg or 'the extension being built'} uses {name}, which torch "
                       f"{gone.removed} removed from its C++ API (now {gone.instead}): its source "
                       "is written for an older torch; install a release of it written for this "
-                      f"torch, or build it against a torch older than {gone.removed}",
-                      doc.line(m), _cmd("pipguard", "install", "--upgrade", pkg) if pkg
-                      else _cmd("pipguard", "install", f"torch<{gone.removed}"))
+                      f"torch, or change its source to {gone.instead}", doc.line(m),
+                      _cmd("pipguard", "install", "--upgrade", str(pkg)) if index
+                      else "pipguard doctor")
         return
 
 

@@ -125,6 +125,18 @@ NUMPY_ABSENT = r"No module named '?numpy'?(?![\w.])"
 # pip crashing (an exception it did not expect, not an error it reports): its traceback
 # follows "Exception:", on the next line or, in a reflowed paste, the same one.
 PIP_CRASH = r"(?<![\w.])Exception:\s*Traceback"
+# A package being built from source: pip's progress line or summary, uv's summary. (A local
+# project, ``LOCAL_SOURCE``, is built the same way and is no index's to upgrade.)
+_BUILDING = re.compile(r"(?:Failed building|Building) wheel for ([A-Za-z][\w.-]*)|Failed to build "
+                       r"`([A-Za-z][\w.-]*?)(?:==|`| @)")
+LOCAL_SOURCE = (r"^[ \t]*(?:Processing|Obtaining) (?:file:|\.{0,2}/|~|[A-Za-z]:\\)|Building "
+                r"editable for|Running setup\.py develop for")
+
+
+def last_built(text: str, end: int | None = None) -> str:
+    """The last package the text names as built from source (before ``end``), else ""."""
+    names = _BUILDING.findall(text, 0, len(text) if end is None else end)
+    return next((a or b for a, b in reversed(names)), "")
 
 
 # Import names a distribution of another name installs, and (None) those no single

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _req
-from pipguard.explain_phrases import INSTALLING, PAGE_FILE, PIP_CRASH, SUCCEEDED
+from pipguard.explain_phrases import INSTALLING, PAGE_FILE, PIP_CRASH, SUCCEEDED, last_built
 from pipguard.findings import Finding
 
 # The disk (or tmpfs, or quota) is full: pip, uv (os error 28) and Windows wording.
@@ -75,8 +75,10 @@ def _crash_after_download(doc: Doc) -> re.Match[str] | None:
                         doc.text[crash.end():], re.M)
     if raised and "MemoryError" not in raised:
         return None  # the traceback ends in another error (a bad zip, say): not memory
-    sizes = re.findall(r"Downloading\s+[^\n]*?\.whl[^\n(]*\n?[ \t]*\(([\d.]+ ?[kMG]B)\)",
-                       doc.text[: crash.start()])  # (a wrapped paste's URL and size on rows)
+    # (a wrapped paste's URL and size on rows of their own; one run of blanks each, so a long
+    # one is not tried at every split)
+    sizes = re.findall(r"Downloading(?:[ \t]*\n)?[ \t]*(?=\S)[^\n]*?\.whl[^\n(]*(?:\n[ \t]*)?\("
+                       r"([\d.]+ ?[kMG]B)\)", doc.text[: crash.start()])
     return crash if sizes and _megabytes(sizes[-1]) >= _BIG else None
 
 
@@ -143,9 +145,7 @@ def _compiling(doc: Doc, failure: re.Match[str] | None) -> str | None:
     start = max(failure.start() - 4000, done[-1] if done else 0)
     if not re.search(_COMPILER, doc.text[start : failure.end() + 2000]):
         return None
-    names = re.findall(r"(?:Failed building|Building) wheel for ([A-Za-z][\w.-]*)|Failed to "
-                       r"build `([A-Za-z][\w.-]*?)(?:==|`| @)", doc.text)  # (pip's, uv's)
-    return next((a or b for a, b in reversed(names)), "")
+    return last_built(doc.text)
 
 
 def _build_ran_out(doc: Doc, built: str, disk: re.Match[str] | None,

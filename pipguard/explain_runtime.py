@@ -219,16 +219,16 @@ def _cuda_toolkit(doc: Doc) -> Iterator[Finding]:
 
 
 def _toolkit_variant(doc: Doc, local: str) -> str | None:
-    """The variant of the toolkit found here ("12.1": cu121) where torch is published in it
-    (the installed release, where the text says which; else any): then torch can come to the
-    toolkit, and pipguard plans the release."""
-    v = _v(local)
-    if v is None or len(v.release) < 2:
+    """The variant of the toolkit found here ("12.1": cu121) where the installed torch's
+    release is published in it for this platform: then torch can come to the toolkit. Not
+    where the text does not say which torch (any release would do: a downgrade, or none for
+    this Python), nor for a pre-release or a source build ("2.1.0a0+32f93b1": no index has it)."""
+    v, torch = _v(local), _v(doc.installed("torch") or "")  # (the release _reinstall_torch pins)
+    if v is None or len(v.release) < 2 or torch is None or torch.is_prerelease or (
+            torch.local and not re.fullmatch(r"cu\d+|cpu|rocm[\d.]+", torch.local)):
         return None
-    torch = _v(doc.installed("torch", mentioned=False) or "")
     variant = f"cu{v.release[0]}{v.release[1]}"
-    offered = doc.facts.variants_for(torch) if torch else doc.facts.known_variants()
-    return variant if variant in offered else None
+    return variant if variant in doc.facts.variants_for(torch, doc.kb_platform()) else None
 
 
 def _triton_libcuda(doc: Doc) -> Iterator[Finding]:

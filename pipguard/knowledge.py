@@ -123,6 +123,7 @@ class Knowledge:
     retired: Mapping[str, Retired] = field(default_factory=dict)  # canonical name -> row
     modules: Mapping[str, ModuleChange] = field(default_factory=dict)  # module -> row
     cpp_api: Mapping[str, ModuleChange] = field(default_factory=dict)  # C++ name -> row
+    cpp_prefixes: Mapping[str, str] = field(default_factory=dict)  # a name's start -> its row
 
     def _release(self, v: Version, newer_fallback: bool = False) -> _Release | None:
         minor = Version(_minor(v))
@@ -381,9 +382,10 @@ class Knowledge:
         return self.modules.get(module)
 
     def cpp_api_change(self, name: str) -> ModuleChange | None:
-        """The torch release that removed ``name`` from its C++ extension API ("AT_CHECK",
-        "THC" for all of THC's headers and names), where the tables know it."""
-        return self.cpp_api.get(name)
+        """The release that removed ``name`` from torch's C++ API ("AT_CHECK", or a name a row's
+        ``prefixes`` begin: "THCState" is THC's), where the tables know it."""
+        return self.cpp_api.get(name) or next(
+            (self.cpp_api[k] for p, k in self.cpp_prefixes.items() if name.startswith(p)), None)
 
     def cuda_build_of(self, dist_name: str) -> tuple[CudaBuilds, int] | None:
         """The project a distribution is one CUDA major's build of, and that major."""

@@ -242,6 +242,8 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
                           for project, row in d.get("cuda_builds", {}).items()),
         modules={m: _module(m, row) for m, row in d.get("modules", {}).items()},
         cpp_api={n: _module(n, row, "cpp_api") for n, row in d.get("cpp_api", {}).items()},
+        cpp_prefixes={str(p): n for n, row in d.get("cpp_api", {}).items()
+                      for p in row.get("prefixes", ())},
         retired={_canon(n): _retired(n, r) for n, r in d.get("retired", {}).items()},
     )
 

@@ -172,7 +172,7 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
 TRAINING_ACCURACY = 1012 / 1030
-TRAINING_FIX_VALIDITY = 1026 / 1030
+TRAINING_FIX_VALIDITY = 1023 / 1030
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -512,10 +512,17 @@ TRAINING_FIX_VALIDITY = 1026 / 1030
 #   using a name torch removed from its C++ API (AT_CHECK in 1.5, THC by 1.11: a sourced
 #   table) is a companion written for an older torch; a CUDA toolkit of another CUDA than
 #   torch's brings torch to the toolkit where torch is published for it (one more valid fix).
+# * 681/762 (89.4%, 93.8%) after an independent review of those rules: the fix for a removed
+#   C++ name no longer downgrades torch (no release the tables know is that old) but upgrades
+#   the package whose build failed there (not a local project's) or says `pipguard doctor`;
+#   THC's names are a table's prefixes; torch comes to the toolkit only where the text says
+#   which torch is installed and it is published in that variant for this platform (the valid
+#   fix gained above was one where the text did not say). Re-pasting every training record
+#   in ten ways changes 10 first categories (21 before this session's wrap fixes).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 681 / 762
-MEASURED_FIX_VALIDITY = 716 / 762
+MEASURED_FIX_VALIDITY = 715 / 762
 
 
 @functools.cache
@@ -566,7 +573,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 94.0% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 93.8% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

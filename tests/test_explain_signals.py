@@ -1405,14 +1405,22 @@ def test_a_companions_name_elsewhere_in_a_dll_path_is_not_its_binary() -> None:
 @pytest.mark.parametrize(("text", "name", "fix"), [
     ("src/deform_conv_cuda.cpp:559:3: error: ‘AT_CHECK’ was not declared in this scope; did you "
      "mean ‘DCHECK’?\nerror: command '/usr/bin/gcc' failed with exit code 1", "AT_CHECK",
-     'pipguard install "torch<1.5"'),
+     "pipguard doctor"),
     ("pkg/include\\emd.h(32): error C3861: 'AT_CHECK': identifier not found", "AT_CHECK",
-     'pipguard install "torch<1.5"'),
-    ("  Building wheel for pointops (setup.py) ... error\n  src/ball_query.cpp:4:10: fatal error: "
-     "THC/THC.h: No such file or directory\n      4 | #include <THC/THC.h>", "THC",
-     "pipguard install --upgrade pointops"),
+     "pipguard doctor"),
+    ("x.cpp(7): error C2065: 'AT_CHECK': undeclared identifier", "AT_CHECK", "pipguard doctor"),
+    ("  Building wheel for antlr4-python3-runtime (setup.py) ... done\n  Building wheel for "
+     "pointops (setup.py) ... error\n  src/ball_query.cpp:4:10: fatal error: THC/THC.h: No such "
+     "file or directory\n      4 | #include <THC/THC.h>\n  Building wheel for other (setup.py)",
+     "THC/THC.h", "pipguard install --upgrade pointops"),  # the build that failed there
+    ("src/k.cu:3:10: fatal error: THC/THCAtomics.cuh: No such file or directory",
+     "THC/THCAtomics.cuh", "pipguard doctor"),
     ("shift_cuda.cpp:41:27: error: ‘THCState_getCurrentStream’ was not declared in this scope",
-     "THCState_getCurrentStream", 'pipguard install "torch<1.11"'),
+     "THCState_getCurrentStream", "pipguard doctor"),
+    ("roi.cpp:4:8: error: ‘THCState’ does not name a type", "THCState", "pipguard doctor"),
+    ("Obtaining file:///src/maskrcnn\n  Running setup.py develop for maskrcnn_benchmark\n"
+     "nms.cpp:4:23: error: ‘AT_CHECK’ was not declared in this scope", "AT_CHECK",
+     "pipguard doctor"),  # a local project: no index's to upgrade
 ])  # fmt: skip
 def test_an_extension_using_a_name_torch_removed_from_its_cpp_api(
         text: str, name: str, fix: str) -> None:
@@ -1425,7 +1433,10 @@ def test_an_extension_using_a_name_torch_removed_from_its_cpp_api(
 
 @pytest.mark.parametrize(("text", "installed"), [
     ("src/x.cpp:3:3: error: ‘my_helper’ was not declared in this scope", {}),  # not torch's
+    ("src/x.cpp:3:3: error: ‘THCONST_MAX’ was not declared in this scope", {}),  # nor THC's
     ("src/x.cpp:3:3: error: ‘AT_CHECK’ was not declared in this scope", {"torch": "1.4.0"}),
+    ("PyTorch version: 1.4.0\nsrc/x.cpp:3:3: error: ‘AT_CHECK’ was not declared in this scope",
+     {}),  # (collect_env's)
 ])
 def test_a_name_torch_has_or_never_had_is_not_read_as_removed(
         text: str, installed: dict[str, str]) -> None:
@@ -1433,13 +1444,24 @@ def test_a_name_torch_has_or_never_had_is_not_read_as_removed(
     assert all(f.category != "companion-mismatch" for f in found)
 
 
+def test_a_prerelease_of_the_release_that_removed_it_has_removed_it() -> None:
+    text = "roi.cu:1:10: fatal error: THC/THC.h: No such file or directory"
+    found = explain(text, Context(facts=REAL, installed={"torch": "1.11.0a0+17540c5"}))
+    assert found and found[0].category == "companion-mismatch"
+
+
 def test_a_toolkit_of_another_cuda_than_torchs_brings_torch_to_the_toolkit() -> None:
-    """The torch built for the toolkit here, where torch is published for it; else the
-    toolkit of torch's CUDA."""
-    f = first("RuntimeError:\nThe detected CUDA version (12.1) mismatches the version that was "
-              "used to compile\nPyTorch (11.7). Please make sure to use the same CUDA versions.")
-    assert f is not None and f.category == "cuda-libraries" and "cu121" in f.message
-    assert f.fix == "pipguard install --force-reinstall --torch-backend cu121 torch"
-    f = first("RuntimeError:\nThe detected CUDA version (12.3) mismatches the version that was "
-              "used to compile\nPyTorch (11.8). Please make sure to use the same CUDA versions.")
-    assert f is not None and f.fix == "export CUDA_HOME=/usr/local/cuda-11.8"  # no cu123 torch
+    """The torch built for the toolkit here, where the installed release is published for it
+    on this platform; else the toolkit of torch's CUDA."""
+    text = ("RuntimeError:\nThe detected CUDA version (12.4) mismatches the version that was used "
+            "to compile\nPyTorch (12.1). Please make sure to use the same CUDA versions.")
+    f = explain(text, Context(facts=REAL, installed={"torch": "2.5.1"}))[0]
+    assert f.category == "cuda-libraries" and "cu124" in f.message
+    assert f.fix == "pipguard install --force-reinstall --torch-backend cu124 torch==2.5.1"
+    for installed, machine in (({}, None),  # which torch: not said (any would do)
+                               ({"torch": "2.1.0a0+32f93b1"}, None),  # a source build
+                               ({"torch": "2.5.1"}, "aarch64")):  # no cu124 2.5.1 there
+        f = explain(text, Context(facts=REAL, installed=installed, machine=machine))[0]
+        assert f.fix == "export CUDA_HOME=/usr/local/cuda-12.1", installed
+    f = explain(text.replace("12.4", "12.3"), Context(facts=REAL, installed={"torch": "2.5.1"}))[0]
+    assert f.fix == "export CUDA_HOME=/usr/local/cuda-12.1"  # no cu123 torch
