@@ -387,9 +387,9 @@ def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
             LOCAL_SOURCE, re.M)  # (a local project is no index's to upgrade)
         yield Finding("companion-mismatch", "error",
                       f"{pkg or 'the extension being built'} uses {name}, which torch "
-                      f"{gone.removed} removed from its C++ API (now {gone.instead}): its source "
-                      "is written for an older torch; install a release of it written for this "
-                      f"torch, or change its source to {gone.instead}", doc.line(m),
+                      f"{gone.removed} removed from its C++ API: its source is written for an "
+                      "older torch; install a release of it written for this torch, or change "
+                      f"its source to use {gone.instead}", doc.line(m),
                       _cmd("pipguard", "install", "--upgrade", str(pkg)) if index
                       else "pipguard doctor")
         return
