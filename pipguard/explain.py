@@ -81,9 +81,9 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     for other in again:  # wrapped: a sentence spans rows (its error before a row's warning)
         if _decided(reread := _read(other)) or not found:
             found = reread
-            if _decided(found):
-                break
-    if not any(f.severity == "error" for _, _, f in found):  # what the failure still shows
+        if _decided(found):
+            break
+    if not _decided(found):  # what the failure still shows
         for other in (doc, *again):  # (after any rule's warning)
             if last := _read(other, explain_gpu.LAST_RESORT):
                 found += [(level, len(RULES) + rank, f) for level, rank, f in last]

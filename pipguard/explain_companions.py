@@ -371,25 +371,22 @@ def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
     """An extension's source built against a torch that removed a name of the C++ API it uses
     (``AT_CHECK``, gone in 1.5; THC's headers and names, gone by 1.11): the extension was
     written for an older torch, like a companion built for another release."""
-    have: Version | None = None
-    read = False
-    for m in _UNKNOWN_NAME.finditer(doc.text):
-        name = next(g for g in m.groups() if g)
-        gone = doc.facts.cpp_api_change(name)
-        if gone is None or gone.removed is None or gone.package != "torch":
-            continue  # a name torch never had: the cause is elsewhere
-        if not read:  # the installed torch, read once (a log may hold thousands of these)
-            have, read = _v(doc.installed("torch") or ""), True
-        if have is not None and Version(have.base_version) < gone.removed:
+    names = ((m, next(g for g in m.groups() if g)) for m in _UNKNOWN_NAME.finditer(doc.text))
+    removed = [(m, name, gone.removed, gone.instead) for m, name in names
+               if (gone := doc.facts.cpp_api_change(name)) and gone.removed is not None
+               and gone.package == "torch"]  # (torch's own names, the release that removed it)
+    have = _v(doc.installed("torch") or "") if removed else None  # (read once per text)
+    for m, name, release, instead in removed:
+        if have is not None and Version(have.base_version) < release:
             continue  # torch here still has it
         pkg = last_built(doc.text, m.start()) or None
         index = pkg is not None and canonicalize_name(pkg) != "torch" and not doc.find(
             LOCAL_SOURCE, re.M)  # (a local project is no index's to upgrade)
         yield Finding("companion-mismatch", "error",
                       f"{pkg or 'the extension being built'} uses {name}, which torch "
-                      f"{gone.removed} removed from its C++ API: its source is written for an "
+                      f"{release} removed from its C++ API: its source is written for an "
                       "older torch; install a release of it written for this torch, or change "
-                      f"its source to use {gone.instead}", doc.line(m),
+                      f"its source to use {instead}", doc.line(m),
                       _cmd("pipguard", "install", "--upgrade", str(pkg)) if index
                       else "pipguard doctor")
         return
