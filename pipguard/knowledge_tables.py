@@ -167,6 +167,15 @@ def _module(module: str, row: Mapping[str, Any], table: str = "modules") -> Modu
                         str(row.get("instead", "")))
 
 
+def _prefixes(name: str, row: Mapping[str, Any]) -> list[str]:
+    """A ``cpp_api`` row's name starts: a list of non-empty strings. A bare string would
+    be read letter by letter, and "T" would claim every name that starts with it."""
+    prefixes = row.get("prefixes", [])
+    if not isinstance(prefixes, list) or not all(isinstance(p, str) and p for p in prefixes):
+        raise ValueError(f"cpp_api row {name}: prefixes must be a list of non-empty strings")
+    return prefixes
+
+
 def _version_text(value: object) -> Version:
     """A release written as a string: a JSON number would lose "1.10" to 1.1."""
     if not isinstance(value, str):
@@ -242,8 +251,8 @@ def _build(d: Mapping[str, Any]) -> Knowledge:
                           for project, row in d.get("cuda_builds", {}).items()),
         modules={m: _module(m, row) for m, row in d.get("modules", {}).items()},
         cpp_api={n: _module(n, row, "cpp_api") for n, row in d.get("cpp_api", {}).items()},
-        cpp_prefixes={str(p): n for n, row in d.get("cpp_api", {}).items()
-                      for p in row.get("prefixes", ())},
+        cpp_prefixes={p: n for n, row in d.get("cpp_api", {}).items()
+                      for p in _prefixes(n, row)},
         retired={_canon(n): _retired(n, r) for n, r in d.get("retired", {}).items()},
     )
 

@@ -522,6 +522,10 @@ def test_user_file_null_deletes_a_row(tmp_path: Path) -> None:
     ('{"modules": {"torch.x": {"added": "1.8"}}}', "malformed"),  # (which package ships it)
     ('{"cpp_api": {"X": {"package": "torch"}}}', "cpp_api row X: give the release"),
     ('{"cpp_api": {"X": {"package": "torch", "removed": 1.5}}}', "must be a string"),
+    ('{"cpp_api": {"X": {"package": "torch", "removed": "1.5", "prefixes": "X_"}}}',
+     "cpp_api row X: prefixes must be a list"),  # a string would be read letter by letter
+    ('{"cpp_api": {"X": {"package": "torch", "removed": "1.5", "prefixes": [""]}}}',
+     "non-empty strings"),  # "" would claim every name
 ])  # fmt: skip
 def test_bad_user_files(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.json"
