@@ -18,9 +18,10 @@ __all__ = ["clean", "rereadings", "trimmed"]
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # Prefixes a log puts before every line, whatever the line says: Docker BuildKit ("#10
 # 98.65 "), GitHub Actions, ISO and bracketed timestamps (with a logger's level), clock
-# times, syslog/journald ("Jan  2 03:04:05 host python3[42]: ").
+# times, syslog/journald ("Jan  2 03:04:05 host python3[42]: "); indented where the log
+# itself was indented or pasted as a code block.
 _PREFIX = re.compile(
-    r"^(?:#\d+ \d+(?:\.\d+)? "
+    r"^[ \t]*(?:#\d+ \d+(?:\.\d+)? "
     r"|\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?"
     r"(?:(?: [-|:])? \[?(?:DEBUG|INFO|WARN(?:ING)?|ERROR|CRITICAL|FATAL|stdout|stderr)\]?)?"
     r"(?: [-|:] | )"
@@ -49,7 +50,8 @@ def clean(text: str) -> str:
     """The paste as the tool printed it: no colour, LF only, no per-line log prefix or reply
     quoting; ``%2B`` in wheel URLs decoded."""
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _PREFIX.sub("", text)
+    # Twice: a log that was itself logged (a BuildKit line in a CI or syslog line) has two.
+    text = _PREFIX.sub("", _PREFIX.sub("", text))
     stripped = _strip_column(_strip_column(text, _QUOTE), _COMPOSE, names=3)
     if stripped != text:  # a timestamp may follow the column (`docker compose logs -t`)
         text = _PREFIX.sub("", stripped)

@@ -84,6 +84,8 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     ("#10 98.65 Killed", "Killed"),
     ("2024-05-01 12:00:01,123   - cudatoolkit=11.1", "  - cudatoolkit=11.1"),  # a list item
     ("Jan  2 03:04:05 node python3[42]: import torch", "import torch"),
+    ("    #24 5.773   ╰─▶ Because", "  ╰─▶ Because"),  # a code block's indent
+    ("2024-05-01T12:00:01Z #24 5.773 Killed", "Killed"),  # a BuildKit log in a CI log
     ("\x1b[31mERROR\x1b[0m: x\r\n", "ERROR: x\n"),
     ("https://x/torch-2.1.0%2Bcu121-cp311-cp311-linux_x86_64.whl 50%2B",
      "https://x/torch-2.1.0+cu121-cp311-cp311-linux_x86_64.whl 50%2B"),  # only in wheel names
