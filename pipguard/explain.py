@@ -22,7 +22,8 @@ and a project's Python range),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
 :mod:`pipguard.explain_gpufeatures` (a GPU too old for a feature the code asks for),
 :mod:`pipguard.explain_runtime` (compiled code failing to load),
-:mod:`pipguard.explain_companions` (a companion that does not fit the installed torch) and
+:mod:`pipguard.explain_companions` (a companion that does not fit the installed torch),
+:mod:`pipguard.explain_api` (code written for another release of torch's API) and
 :mod:`pipguard.explain_pydeps` (NumPy's ABI, typing_extensions); the wording of fixes for uv
 and Poetry in :mod:`pipguard.explain_wording`, a probable cause where no rule fires in
 :mod:`pipguard.explain_hints`, the context
@@ -36,6 +37,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pipguard import (
+    explain_api,
     explain_companions,
     explain_confusion,
     explain_gpu,
@@ -64,7 +66,7 @@ RULES: tuple[Rule, ...] = (
     explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,
     *explain_gpu.RULES, *explain_gpufeatures.RULES, *explain_runtime.LIBRARIES,
-    *explain_companions.RULES,
+    *explain_companions.RULES, *explain_api.RULES,
     *explain_runtime.DAMAGE, *explain_pydeps.RULES,
 )
 

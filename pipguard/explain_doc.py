@@ -21,7 +21,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pipguard.explain_phrases import CUDA_FALSE, OWN_LIB, VARIANTS, distribution, one_liner_false
+from pipguard.explain_phrases import (
+    CUDA_FALSE,
+    OWN_LIB,
+    VARIANTS,
+    distribution,
+    installer_of,
+    one_liner_false,
+)
 from pipguard.findings import Finding
 from pipguard.hardware import Hardware
 from pipguard.lifecycle import ModuleChange, Retired
@@ -195,46 +202,11 @@ class Doc:
         v = _v(_public(torch_version))
         return self.facts.companions(v).get(canonicalize_name(name)) if v else None
 
+    def companions_shown(self) -> list[str]:
+        """The companions installed or named in the text: a torch moved must take them along."""
+        return [c for c in self.facts.companion_names() if c != "torch" and (
+            c in self.ctx.installed or re.search(rf"(?<![\w.-]){c}(?![\w-])", self.text))]
 
-# What only uv prints (its command lines, its `×`/`╰─▶` error tree, its variables and cache)
-# and what only Poetry prints (its commands, its solver's and installer's sentences).
-_UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
-                 r"(?<!\w)[×x] Failed to (?:download|build(?! installable wheels)|fetch|"
-                 r"prepare)|╰─▶|^error: Failed to "
-                 r"(?:download|fetch|prepare|extract|unzip|resolve|install|determine "
-                 r"installation plan)|\(os error \d+\)|A (?:URL|path) dependency is incompatible "
-                 r"with the current platform|^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
-                 r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
-                 r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
-                 r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
-                 r"Requirements contain conflicting indexes for package|only has wheels for the "
-                 r"following platforms|has no wheels (?:are available )?with a matching|"
-                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|"
-                 r"^[ \t]*(?:[╰├]─▶[ \t]*)?(?:And because|Because) [^\n]*we can conclude that|"
-                 r"^hint: (?:You require|Wheels are available for)|"
-                 r"was found on \S+,?\s+but\s+not\s+at\s+the\s+requested|"
-                 r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
-                 r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "
-                 r"requires `|Cannot uninstall package; `RECORD`|^error: Distribution `", re.M)
-_POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
-                     r"solving failed|Installing dependencies from lock file|Updating dependencies"
-                     r"|Package operations: \d+ install|Unable to find installation candidates|"
-                     r"pypoetry|SolverProblemError|\bpoetry\.lock\b|^So, because |(?:depends "
-                     r"on|requires) [\w.-]+ \([<>=!~^\d]|were skipped as your project's "
-                     r"environment|No valid distribution links found|Could not find a matching "
-                     r"version of package|current project's (?:supported )?Python (?:range|"
-                     r"requirement)|IncompatibleConstraintsError|Installing \S+ \(\S+\): Failed|"
-                     r"not found in known hashes|Invalid hash for|known checksums in your lock "
-                     r"file|Retrieved digest for link|All attempts to connect to|"
-                     r"^[ \t]*Package \S+ \(\S+\) not found\.|"
-                     r"cannot be installed in the current environment \{|No usable hash type|"
-                     r"checksum does not match expected value|were skipped (?:due to your "
-                     r"installer\.|as the current project environment)|has published wheels "
-                     r"available from your configured source|PEP517 build of a dependency|"
-                     r"likely not a problem with poetry|Cannot install build-system\.requires|"
-                     r"set the `python` property|Check your dependencies Python requirement|"
-                     r"does not match the actual package's name",
-                     re.I | re.M)
 
 
 def evidence(line: str) -> str:
@@ -262,14 +234,6 @@ def uv_conflict(doc: Doc) -> bool:
             if req and not req.specifier.contains(top, prereleases=True):
                 return False  # a requirement needs a release past what there is: missing
     return True
-
-
-def installer_of(text: str) -> str:
-    """``uv``, ``poetry`` or ``pip``: which tool printed ``text`` (the first clear sign wins;
-    ``pip`` when neither uv nor Poetry left one)."""
-    signs = [(m.start(), name) for name, rx in (("uv", _UV), ("poetry", _POETRY))
-             if (m := rx.search(text))]
-    return min(signs)[1] if signs else "pip"
 
 
 def _cmd(*parts: str) -> str:

@@ -1,9 +1,11 @@
 """What the phrases several ``explain`` rule modules read mean: one definition each.
 
-The names of CUDA's and torch's own libraries, a torch C++ symbol, an install going on or
-going on to succeed, Windows' page file, CUDA's own False, uv's Python derivation, an index
-out of reach (a refused certificate, a proxy, no network), NumPy absent, pip crashing; and
-the distribution that installs an import name (or a compiled extension's file). Pure text,
+The names of CUDA's and torch's own libraries, a torch C++ symbol, which installer printed a
+text (pip, uv or Poetry), an install going on or going on to succeed, Windows' page file,
+CUDA's own False, uv's Python derivation, an index out of reach (a refused certificate, a
+proxy, no network), NumPy absent, pip crashing, a package's compiled module that Windows
+could not load; the package a build from source is for, and the distribution that installs
+an import name (or a compiled extension's file). Pure text,
 no document: the document view (:mod:`pipguard.explain_doc`) and the rule modules read
 these.
 """
@@ -37,6 +39,16 @@ TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_gra
 TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_|Tv\d+_n\d+_)?N(?:\w{0,300}?N)?[KVr]{0,3}(?:3c10|2at|5torch|"
                 r"4c10d)|"
                 r"_Z\d+THP[A-Z]\w|^torch_\w+|^(?:c10|at|torch)::")
+
+# Windows failing to load a package's compiled module, where the traceback's last import names
+# it (``from torchvision import _C`` then "DLL load failed"; Python before 3.8 does not name
+# the module in its message, and a companion's module is also called _C). Groups 1 or 2: the
+# package's import name.
+_EXTENSION_DLL = re.compile(
+    r"^[ \t]*(?:-+>[ \t]*\d+[ \t]+)?(?:from[ \t]+([A-Za-z]\w*)(?:\.\w+)*(?:[ \t]+import[ \t]+"
+    r"(?:\w+[ \t]*,[ \t]*)*_C\b|\._C\b)|import[ \t]+([A-Za-z]\w*)(?:\.\w+)*\._C\b)[^\n]*"
+    r"(?:\n(?![ \t]*(?:-+>[ \t]*\d+[ \t]+)?(?:from|import)[ \t])[^\n]*){0,8}?\n[^\n]*DLL load "
+    r"failed\b", re.M)
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names.
@@ -172,6 +184,14 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 VARIANTS["cupy_backends"] = VARIANTS["cupy"]
 
 
+def extension_dll(text: str) -> re.Match[str] | None:
+    """The first compiled module of a package other than torch that Windows failed to load
+    (:data:`_EXTENSION_DLL`): that package's binary, loaded once torch's own DLLs had loaded,
+    so built for another torch rather than missing a runtime DLL of torch's."""
+    return next((m for m in _EXTENSION_DLL.finditer(text)
+                 if canonicalize_name(m[1] or m[2]) != "torch"), None)
+
+
 def distribution(module: str, *, extension: bool = False) -> str | None:
     """The distribution (canonical name) that installs import name ``module``; ``None`` where
     no single distribution on PyPI does (:data:`_DISTRIBUTIONS`). For a compiled extension's
@@ -194,3 +214,52 @@ def ext_module(path: str) -> tuple[str, bool] | None:
     mind...so`` -> ``("lmdeploy", False)``; ``None`` outside site-packages."""
     m = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)(\.)?", path)
     return (m.group(1), m.group(2) is not None) if m else None
+
+
+# What only uv prints (its command lines, its `×`/`╰─▶` error tree, its variables and cache)
+# and what only Poetry prints (its commands, its solver's and installer's sentences).
+_UV = re.compile(r"\buv (?:pip|add|sync|lock|run|tool|venv)\b|(?<!\w)[×x] No solution found when|"
+                 r"(?<!\w)[×x] Failed to (?:download|build(?! installable wheels)|fetch|"
+                 r"prepare)|╰─▶|^error: Failed to "
+                 r"(?:download|fetch|prepare|extract|unzip|resolve|install|determine "
+                 r"installation plan)|\(os error \d+\)|A (?:URL|path) dependency is incompatible "
+                 r"with the current platform|^[ \t]*`-> |\bUV_[A-Z_]{3,}|"
+                 r"[/\\]uv[/\\](?:cache|python)\b|\.cache[/\\]uv\b|\buv\.lock\b|"
+                 r"Caused by: Failed to (?:fetch|download|extract|unzip|read)|^Resolved \d+ "
+                 r"packages? in \d|@ registry\+http|^hint: You're (?:on|using) |"
+                 r"Requirements contain conflicting indexes for package|only has wheels for the "
+                 r"following platforms|has no wheels (?:are available )?with a matching|"
+                 r"^You're (?:on|using) \w+ (?:[\d.]+ )?\(`|"
+                 r"^[ \t]*(?:[╰├]─▶[ \t]*)?(?:And because|Because) [^\n]*we can conclude that|"
+                 r"^hint: (?:You require|Wheels are available for)|"
+                 r"was found on \S+,?\s+but\s+not\s+at\s+the\s+requested|"
+                 r"Failed to uninstall package at|is broken or incomplete \(unable to read|has "
+                 r"multiple installed distributions|Attempted to re-extract|The package `[^`]+` "
+                 r"requires `|Cannot uninstall package; `RECORD`|^error: Distribution `", re.M)
+_POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|env)\b|version "
+                     r"solving failed|Installing dependencies from lock file|Updating dependencies"
+                     r"|Package operations: \d+ install|Unable to find installation candidates|"
+                     r"pypoetry|SolverProblemError|\bpoetry\.lock\b|^So, because |(?:depends "
+                     r"on|requires) [\w.-]+ \([<>=!~^\d]|were skipped as your project's "
+                     r"environment|No valid distribution links found|Could not find a matching "
+                     r"version of package|current project's (?:supported )?Python (?:range|"
+                     r"requirement)|IncompatibleConstraintsError|Installing \S+ \(\S+\): Failed|"
+                     r"not found in known hashes|Invalid hash for|known checksums in your lock "
+                     r"file|Retrieved digest for link|All attempts to connect to|"
+                     r"^[ \t]*Package \S+ \(\S+\) not found\.|"
+                     r"cannot be installed in the current environment \{|No usable hash type|"
+                     r"checksum does not match expected value|were skipped (?:due to your "
+                     r"installer\.|as the current project environment)|has published wheels "
+                     r"available from your configured source|PEP517 build of a dependency|"
+                     r"likely not a problem with poetry|Cannot install build-system\.requires|"
+                     r"set the `python` property|Check your dependencies Python requirement|"
+                     r"does not match the actual package's name",
+                     re.I | re.M)
+
+
+def installer_of(text: str) -> str:
+    """``uv``, ``poetry`` or ``pip``: which tool printed ``text`` (the first clear sign wins;
+    ``pip`` when neither uv nor Poetry left one)."""
+    signs = [(m.start(), name) for name, rx in (("uv", _UV), ("poetry", _POETRY))
+             if (m := rx.search(text))]
+    return min(signs)[1] if signs else "pip"

@@ -33,6 +33,7 @@ from pipguard.explain_phrases import (
     TORCH_SYMBOL,
     distribution,
     ext_module,
+    extension_dll,
 )
 from pipguard.findings import Finding
 
@@ -96,7 +97,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
     if not win and not doc.find(rf"WinError 127|{PAGE_FILE}"):  # torch's notice, printed first
         win = doc.find(r"Microsoft Visual C\+\+ Redistributable is not installed")
     # (127: a procedure missing, so mixed DLLs)
-    if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)):
+    if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)) and not (
+            "DLL load failed" in win[0] and extension_dll(doc.text)):  # (a companion's binary)
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "

@@ -1,8 +1,8 @@
 """A fix worded for the tool that printed the failure: pip (pipguard), uv or Poetry.
 
 The rules word every fix as pipguard and pip commands. A text uv or Poetry printed
-(:func:`pipguard.explain_doc.installer_of`) gets the same fix in that tool's own terms:
-``pipguard install X`` becomes ``uv pip install X`` or ``poetry add X``, ``pip cache
+(:func:`pipguard.explain_phrases.installer_of`) gets the same fix in that tool's own
+terms: ``pipguard install X`` becomes ``uv pip install X`` or ``poetry add X``, ``pip cache
 remove X`` becomes ``uv cache clean X``, pip's options their equivalents (``--no-cache-dir``
 is uv's ``--no-cache``); an option the tool lacks is dropped or becomes its variable.
 Commands that are not an installer's (``export``, ``rm``, ``pipguard detect``) stay.

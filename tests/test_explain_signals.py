@@ -1465,3 +1465,33 @@ def test_a_toolkit_of_another_cuda_than_torchs_brings_torch_to_the_toolkit() -> 
         assert f.fix == "export CUDA_HOME=/usr/local/cuda-12.1", installed
     f = explain(text.replace("12.4", "12.3"), Context(facts=REAL, installed={"torch": "2.5.1"}))[0]
     assert f.fix == "export CUDA_HOME=/usr/local/cuda-12.1"  # no cu123 torch
+
+
+@pytest.mark.parametrize(("text", "package"), [
+    ("C:\\Anaconda3\\lib\\site-packages\\torchvision\\ops\\boxes.py in <module>()\n"
+     "      1 import torch\n----> 2 from torchvision import _C\n\n"
+     "ImportError: DLL load failed: The specified module could not be found.", "torchvision"),
+    ('  File "C:\\py\\lib\\site-packages\\torchaudio\\_extension.py", line 5, in <module>\n'
+     "    from torchaudio._extension import _C\n"
+     "ImportError: DLL load failed while importing _C: The specified module could not be "
+     "found.", "torchaudio"),
+])  # fmt: skip
+def test_a_companions_own_module_failing_to_load_on_windows_is_the_companions(
+        text: str, package: str) -> None:
+    """torch's DLLs had loaded (torch was imported first); the companion's _C did not: its
+    binary is built for another torch, not a missing VC++ runtime of torch's."""
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and package in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    '  File "C:\\py\\lib\\site-packages\\torch\\__init__.py", line 81, in <module>\n'
+    "    from torch._C import *\nImportError: DLL load failed: The specified module could not "
+    "be found.",
+    "    from torchvision import _C\n    import numpy\n  File \"x.py\", line 3\n"
+    "    from torch._C import *\nImportError: DLL load failed while importing _C: The specified "
+    "module could not be found.",  # torch's, the last import
+])  # fmt: skip
+def test_torchs_own_module_failing_to_load_on_windows_stays_a_missing_runtime(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cuda-libraries" and "VCRedist" in f.fix

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pipguard.explain import explain
-from pipguard.explain_doc import Context, installer_of
+from pipguard.explain_doc import Context
+from pipguard.explain_phrases import installer_of
 from pipguard.explain_wording import word_for
 from pipguard.knowledge_tables import load_knowledge
 
