@@ -88,14 +88,21 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
         user = _importer(doc, m)
         code = (f"{distribution(user) or user}, which imports it," if user and user != top
                 else "the code importing it")
+        # torch and its companions move together to an older set; a package torch requires
+        # at one release (triton) does not move alone: the code importing it must.
+        importer = distribution(user) if user and user != top else None
+        alone = importer and pkg != "torch" and pkg not in doc.facts.companion_names()
         if change.removed is not None:
             yield Finding("companion-mismatch", "error",
                           f"{change.module} is gone from {pkg} since {change.removed}" + (
                               f" (its functions are in {change.instead})" if change.instead
-                              else "") + f": {code} was written for an older {pkg}; install "
-                          f"{pkg} older than {change.removed} (with the torch made for it), or "
-                          "a release of that code which no longer imports it", doc.line(m),
-                          _cmd("pipguard", "install", f"{pkg}<{change.removed}"))
+                              else "") + f": {code} was written for an older {pkg}; " + (
+                              f"upgrade {importer} to a release that no longer imports it (the "
+                              f"{pkg} here is the one torch requires)" if alone else
+                              f"install {pkg} older than {change.removed} (with the torch made "
+                              "for it), or a release of that code which no longer imports it"),
+                          doc.line(m), _cmd("pipguard", "install", "--upgrade", str(importer))
+                          if alone else _cmd("pipguard", "install", f"{pkg}<{change.removed}"))
         elif change.added is not None:
             yield Finding("companion-mismatch", "error",
                           f"{change.module} came with {pkg} {change.added}: {code} needs {pkg} "

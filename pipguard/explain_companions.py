@@ -24,6 +24,7 @@ from pipguard.explain_doc import (
     _pin,
     _public,
     _reinstall_alone,
+    _reinstall_torch,
     _v,
     torch_lib_failure,
     undefined_symbol,
@@ -153,6 +154,25 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   _reinstall_alone(doc, mod, extension=ext))
 
 
+def _inductor_triton(doc: Doc) -> Iterator[Finding]:
+    """torch.compile's inductor finding no Triton it can use: none installed, or one older
+    than the Triton this torch was built with. torch's Linux wheels require theirs (a
+    reinstall brings it back); Triton publishes no Windows wheels, so there it is the
+    community triton-windows build, or eager mode."""
+    if not (m := doc.find(r"Cannot find a working triton installation")):
+        return
+    windows = doc.platform() == "win32"
+    yield Finding("companion-mismatch", "error",
+                  "torch.compile needs the Triton release this torch was built with, and finds "
+                  "none, or an older one: " + (
+                      "Triton publishes no Windows wheels; install triton-windows of the release "
+                      "made for this torch, or run without torch.compile" if windows else
+                      "torch's wheel requires the Triton it was built with; reinstall torch to "
+                      "get it back (and remove a Triton installed on its own)"), doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", "triton-windows") if windows
+                  else _reinstall_torch(doc))
+
+
 def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:
     """bitsandbytes' banner: its wheel has no binary for the CUDA version it was asked to load
     (torch's, or the one ``BNB_CUDA_VERSION`` forces)."""
@@ -252,4 +272,4 @@ def _built_for_another_torch(doc: Doc) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (_bitsandbytes_binary, _companion_mismatch, _needs_newer_torch,
-                           _built_for_another_torch)
+                           _built_for_another_torch, _inductor_triton)

@@ -1495,3 +1495,35 @@ def test_a_companions_own_module_failing_to_load_on_windows_is_the_companions(
 def test_torchs_own_module_failing_to_load_on_windows_stays_a_missing_runtime(text: str) -> None:
     f = first(text)
     assert f is not None and f.category == "cuda-libraries" and "VCRedist" in f.fix
+
+
+@pytest.mark.parametrize(("path", "fix"), [
+    ("/home/u/venv/lib/python3.11/site-packages", "pipguard install --force-reinstall torch"),
+    ("C:\\sd\\venv\\Lib\\site-packages", "pipguard install --upgrade triton-windows"),
+])
+def test_inductor_without_a_working_triton_gets_the_triton_torch_was_built_with(
+        path: str, fix: str) -> None:
+    """torch's Linux wheel requires its Triton (a reinstall restores it); Windows has no
+    Triton wheels, only the community triton-windows build."""
+    text = (f'  File "{path}/torch/_dynamo/output_graph.py", line 1446, in _call_user_compiler\n'
+            "torch._dynamo.exc.BackendCompilerFailed: backend='inductor' raised:\n"
+            "RuntimeError: Cannot find a working triton installation. Either the package is "
+            "not installed or it is too old.")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and f.fix == fix
+
+
+def test_a_module_a_torch_pinned_package_removed_upgrades_the_code_importing_it() -> None:
+    """triton.ops went in Triton 3.2, the Triton torch 2.6 requires: bitsandbytes must move,
+    not triton (a companion, torchvision, moves back with its torch instead)."""
+    text = ('  File "/u/lib/python3.10/site-packages/bitsandbytes/triton/int8_matmul.py", line '
+            "12, in <module>\n    from triton.ops.matmul_perf_model import early_config_prune\n"
+            "ModuleNotFoundError: No module named 'triton.ops'")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch"
+    assert f.fix == "pipguard install --upgrade bitsandbytes" and "3.2" in f.message
+    text = ('  File "/u/lib/python3.10/site-packages/basicsr/data/degradations.py", line 8\n'
+            "    from torchvision.transforms.functional_tensor import rgb_to_grayscale\n"
+            "ModuleNotFoundError: No module named 'torchvision.transforms.functional_tensor'")
+    f = first(text)
+    assert f is not None and f.fix == 'pipguard install "torchvision<0.17"'
