@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 1012 / 1030
-TRAINING_FIX_VALIDITY = 1023 / 1030
+TRAINING_ACCURACY = 1029 / 1047
+TRAINING_FIX_VALIDITY = 1040 / 1047
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -519,10 +519,19 @@ TRAINING_FIX_VALIDITY = 1023 / 1030
 #   which torch is installed and it is published in that variant for this platform (the valid
 #   fix gained above was one where the text did not say). Re-pasting every training record
 #   in ten ways changes 10 first categories (21 before this session's wrap fixes).
+# * 682/762 (89.5%, 93.8%) after rules from C37's training records, written before it joined:
+#   a companion's own compiled module that Windows cannot load (``from torchvision import _C``
+#   then "DLL load failed") is the companion built for another torch, not a missing runtime;
+#   torch.compile finding no working Triton; triton.ops, gone in Triton 3.2 (a sourced row).
+# * 695/777 (89.4%, 93.8%) with C37-* (32 texts from eight collectors, one vein each: other
+#   languages' forums, ROCm/XPU/Apple, hosted notebooks, Jetson, Windows DLLs, CI and
+#   clusters, uv and Poetry, Triton and torch.compile; 33 doubted records dropped first; first
+#   sight, by the commit before those rules: 14/17 training, 13/15 held out) and the model
+#   refitted with its training records: 55 guesses, 42 right; false findings 13/116.
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 681 / 762
-MEASURED_FIX_VALIDITY = 715 / 762
+MEASURED_ACCURACY = 695 / 777
+MEASURED_FIX_VALIDITY = 729 / 777
 
 
 @functools.cache
@@ -548,7 +557,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (51, 40)
+MEASURED_GUESSES = (55, 42)
 
 
 def _guesses() -> tuple[int, int]:
@@ -586,7 +595,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 12 / 116
+MEASURED_FALSE_FINDINGS = 13 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
