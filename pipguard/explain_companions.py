@@ -34,7 +34,7 @@ from pipguard.explain_phrases import (
     TORCH_SYMBOL,
     distribution,
     ext_module,
-    extension_dll,
+    extension_load,
 )
 from pipguard.findings import Finding
 
@@ -96,7 +96,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(torchvision)==\S+ is incompatible with torch==",
         rf"partially initialized module '({names})' has no attribute 'extension'",
         rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
-    ))) or extension_dll(doc.text)
+    ))) or extension_load(doc.text, companions)
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
         user = _importer(doc, old)

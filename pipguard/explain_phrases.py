@@ -40,15 +40,17 @@ TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_|Tv\d+_n\d+_)?N(?:\w{0,300}?N)?[KVr]{0,3}
                 r"4c10d)|"
                 r"_Z\d+THP[A-Z]\w|^torch_\w+|^(?:c10|at|torch)::")
 
-# Windows failing to load a package's compiled module, where the traceback's last import names
-# it (``from torchvision import _C`` then "DLL load failed"; Python before 3.8 does not name
-# the module in its message, and a companion's module is also called _C). Groups 1 or 2: the
-# package's import name.
-_EXTENSION_DLL = re.compile(
+# A package's compiled module failing to load, where the traceback's last import names it
+# (``from torchvision import _C``; Python before 3.8 does not name the module in Windows'
+# message, and a companion's module is also called _C): Windows' "DLL load failed", or the
+# CUDA runtime library of another release missing on Linux. Groups 1 or 2: the package's
+# import name.
+_EXTENSION_LOAD = re.compile(
     r"^[ \t]*(?:-+>[ \t]*\d+[ \t]+)?(?:from[ \t]+([A-Za-z]\w*)(?:\.\w+)*(?:[ \t]+import[ \t]+"
     r"(?:\w+[ \t]*,[ \t]*)*_C\b|\._C\b)|import[ \t]+([A-Za-z]\w*)(?:\.\w+)*\._C\b)[^\n]*"
-    r"(?:\n(?![ \t]*(?:-+>[ \t]*\d+[ \t]+)?(?:from|import)[ \t])[^\n]*){0,8}?\n[^\n]*DLL load "
-    r"failed\b", re.M)
+    r"(?:\n(?![ \t]*(?:-+>[ \t]*\d+[ \t]+)?(?:from|import)[ \t])[^\n]*){0,8}?\n[^\n]*"
+    rf"(?:(?P<dll>DLL load failed\b)|lib(?:{CUDA_LIB})\.so[\d.]*: cannot open shared object)",
+    re.M)
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names.
@@ -184,12 +186,16 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 VARIANTS["cupy_backends"] = VARIANTS["cupy"]
 
 
-def extension_dll(text: str) -> re.Match[str] | None:
-    """The first compiled module of a package other than torch that Windows failed to load
-    (:data:`_EXTENSION_DLL`): that package's binary, loaded once torch's own DLLs had loaded,
-    so built for another torch rather than missing a runtime DLL of torch's."""
-    return next((m for m in _EXTENSION_DLL.finditer(text)
-                 if canonicalize_name(m[1] or m[2]) != "torch"), None)
+def extension_load(text: str, companions: tuple[str, ...]) -> re.Match[str] | None:
+    """The first compiled module of a package other than torch that failed to load once
+    torch's own libraries had (:data:`_EXTENSION_LOAD`): built for another torch, not a
+    runtime library of torch's missing. On Linux only a companion's (``companions``: built
+    per torch release and CUDA variant, it uses torch's CUDA runtime), since another
+    extension may bring or expect a CUDA runtime of its own."""
+    ours = {canonicalize_name(c) for c in companions}
+    return next((m for m in _EXTENSION_LOAD.finditer(text)
+                 if (name := canonicalize_name(m[1] or m[2])) != "torch"
+                 and (m["dll"] or name in ours)), None)
 
 
 def distribution(module: str, *, extension: bool = False) -> str | None:

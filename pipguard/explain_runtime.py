@@ -33,7 +33,7 @@ from pipguard.explain_phrases import (
     TORCH_SYMBOL,
     distribution,
     ext_module,
-    extension_dll,
+    extension_load,
 )
 from pipguard.findings import Finding
 
@@ -86,6 +86,8 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       rf"CUDA_PATH is set but CUDA wasn'?t able to be loaded")  # (onnxruntime's)
     if m and ("dso_loader" in doc.line(m) or doc.find(r"Ignore above cudart dlerror")):
         m = None  # TensorFlow's notice that it runs without a GPU, in a torch user's log
+    if m and "shared object" in m[0] and extension_load(doc.text, doc.facts.companion_names()):
+        m = None  # (a companion's own module wants another CUDA: explain_companions)
     # Windows: torch's DLLs failing "or one of its dependencies": the VC++ runtime (c10.dll,
     # the first one loaded, needs it), CUDA DLLs or libomp.
     win = doc.find(r"WinError 1114[^\n]*|(?:WinError 126\][^\n]*?|(?m:^))Error loading\s*\""
@@ -98,7 +100,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         win = doc.find(r"Microsoft Visual C\+\+ Redistributable is not installed")
     # (127: a procedure missing, so mixed DLLs)
     if win and not re.search(rf"WinError 127|{PAGE_FILE}", doc.line(win)) and not (
-            "DLL load failed" in win[0] and extension_dll(doc.text)):  # (a companion's binary)
+            "DLL load failed" in win[0] and extension_load(doc.text, ())):  # (a package's binary)
         yield Finding("cuda-libraries", "error",
                       "a DLL that torch's own libraries depend on is missing or fails to "
                       "initialise: the Microsoft Visual C++ Redistributable (and, for fbgemm.dll "

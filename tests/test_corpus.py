@@ -171,7 +171,7 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 1029 / 1047
+TRAINING_ACCURACY = 1030 / 1047
 TRAINING_FIX_VALIDITY = 1040 / 1047
 
 

@@ -1527,3 +1527,21 @@ def test_a_module_a_torch_pinned_package_removed_upgrades_the_code_importing_it(
             "ModuleNotFoundError: No module named 'torchvision.transforms.functional_tensor'")
     f = first(text)
     assert f is not None and f.fix == 'pipguard install "torchvision<0.17"'
+
+
+def test_a_companions_own_module_wanting_another_cuda_runtime_on_linux_is_the_companions() -> None:
+    """torchvision uses torch's CUDA runtime: its _C asking for libcudart.so.9.0 was built for
+    another CUDA than torch's. Another extension (flash-attn) may expect a runtime of its
+    own on the library path: still a CUDA library."""
+    tv = ('  File "/env/lib/python3.7/site-packages/torchvision/ops/boxes.py", line 2\n'
+          "    from torchvision import _C\n"
+          "ImportError: libcudart.so.9.0: cannot open shared object file: No such file or "
+          "directory")
+    f = first(tv)
+    assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.fix
+    fa = ('  File "/env/lib/python3.9/site-packages/flash_attn/flash_attn_interface.py", line 10\n'
+          "    import flash_attn_2_cuda as flash_attn_cuda\n"
+          "ImportError: libcudart.so.11.0: cannot open shared object file: No such file or "
+          "directory")
+    f = first(fa)
+    assert f is not None and f.category == "cuda-libraries"
