@@ -61,14 +61,15 @@ PAGE_FILE = r"WinError 1455|paging file is too small"
 SUCCEEDED = re.compile(r"Successfully installed|^[ \t]*\+ \S+==|^Installed \d+ packages?|"
                        r"Executing transaction: done", re.M)
 
-# The text is an install: a download, an installer's frames or command line, conda's package
-# cache or errors.
+# The text is an install: a download, an installer's frames or command line or cache, conda's
+# package cache or errors.
 INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.py)|"
               r"\bpip3? install|\buv (?:pip|add|sync)|\bpoetry (?:add|install)|Installing |Could "
               r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
               r"[/\\]pkgs[/\\]|Conda\w{0,30}Error|This error originates from a subprocess, and is "
-              r"likely not a problem with pip")
+              r"likely not a problem with pip|"  # (and a path into an installer's cache)
+              r"[/\\](?:\.cache[/\\](?:uv|pip|pypoetry)|uv[/\\]cache|pip[/\\]cache)[/\\]")
 
 # An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
 # often a company proxy or mirror that re-signs TLS with its own CA.

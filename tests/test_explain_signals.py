@@ -1545,3 +1545,17 @@ def test_a_companions_own_module_wanting_another_cuda_runtime_on_linux_is_the_co
           "directory")
     f = first(fa)
     assert f is not None and f.category == "cuda-libraries"
+
+
+@pytest.mark.parametrize("text", [
+    "  Caused by: failed to write to file `/root/.cache/uv/archive-v0/x/torch/lib/libtorch_cuda"
+    ".so`: No space left on device (os error 28)",
+    "OSError: [Errno 28] No space left on device: '/home/u/.cache/pip/http-v2/a/b/c'",
+])
+def test_a_disk_filling_up_in_an_installers_cache_is_the_install_running_out(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "resource-exhausted"
+
+
+def test_a_disk_filling_up_under_a_programs_own_files_is_not_the_install() -> None:
+    assert first("OSError: [Errno 28] No space left on device: '/data/ckpt/epoch_3.pt'") is None
