@@ -58,15 +58,17 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"version|Error 80[34]\b)))|"  # (yielding to a CUDA failure printed after it)
                  r"(?P<none>Found no NVIDIA driver|libcuda\.so\.1: cannot open|"
                  # torch.utils.cpp_extension building with no GPU in sight (a docker build)
-                 r"No CUDA runtime is found, using CUDA_HOME|"
+                 r"No CUDA runtime is found, using CUDA_HOME|nvidia-smi: (?:command )?not found|"
                  r"No (?:CUDA|HIP) GPUs are available|CUDA driver initialization failed|"
                  r"no (?:ROCm|CUDA)-capable device is detected|system not yet initialized|"
                  r"__cuda,? [^\n]*which is missing on the system|nothing provides __cuda\b|"
-                 r"Can't initialize NVML|cuda driver can't be loaded|"
+                 r"Can't initialize NVML|cuda driver can't be loaded|'nvidia-smi' is not recogni"
+                 r"zed|"
                  r"CUDA unknown error - this may be due to an incorrectly set up environment|"
                  r"Failed to open libcuda\.so\.1|incompatible with your system:(?s:.{0,2000}?)"
                  r"__cuda\b(?s:.{0,400}?)Your installed version is: not available|"
-                 r"libcuda\.so cannot found!\s*Please make sure GPU is set up|"
+                 r"libcuda\.so cannot found!\s*Please make sure GPU is set up|couldn't communicate "
+                 r"with the NVIDIA driver|"
                  r"Driver/library version mismatch|Driver Not Loaded|NVML Shared Library Not Found|"
                  # launchers' and frameworks' own checks (A1111, Forge, SD.Next, kohya, Unsloth,
                  # vLLM, InvokeAI, transformers, diffusers)
@@ -165,17 +167,15 @@ def _gpu_arch_unsupported(doc: Doc) -> Iterator[Finding]:
     # torch 2.8+: printed for a GPU outside the build's list, older or newer
     listed = doc.find(r"Found GPU\d+ ([^\n]+?) which is of compute capability \(CC\) (\d+\.\d+)")
     any_ = doc.find(r"no kernel image is available|no kernel image available for (?:execution|"
-                    r"sm_\d)|cudaErrorNoKernelImageForDevice|invalid "
-                    r"device function|hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= "
-                    r"(\d+)|for GPU arch ?: (gfx\w+)|current PyTorch install(?:ation)? supports "
-                    r"CUDA capabilities|is not "
+                    r"sm_\d)|cudaErrorNoKernelImageForDevice|invalid device function|"
+                    r"hipErrorNoBinaryForGpu|which requires CUDA_VERSION >= (\d+)|for GPU arch ?: "
+                    r"(gfx\w+)|current PyTorch install(?:ation)? supports CUDA capabilities|is not "
                     r"compatible with devices with SM < \d|_STATUS_ARCH_MISMATCH|too old to be "
                     r"supported by the triton GPU compiler|device kernel image is invalid|"
                     r"HSA_STATUS_ERROR_INVALID_ISA|does not work in RTX 50X, Blackwell|requires "
                     r"compute capability >= \d|Unknown CUDA arch \([^)]*\) or GPU not supported|"
-                    r"nvrtc: error: invalid value for --gpu-architecture|"
-                    r"NVRTC_ERROR_INVALID_OPTION|"
-                    r"Value 'sm_\d+a?' is not defined for option 'gpu-name'|"
+                    r"nvrtc: error: invalid value for --gpu-architecture|NVRTC_ERROR_INVALID_OPTION"
+                    r"|Value 'sm_\d+a?' is not defined for option 'gpu-name'|"
                     r"is for sm_?\d+(?:-sm_?\d+)?, but was built for sm_?\d+|"  # (xFormers')
                     # torch's own warnings, their last lines pasted alone
                     r"If you want to use the [^\n]{1,80} GPU with PyTorch, please check the "

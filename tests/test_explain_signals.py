@@ -1559,3 +1559,17 @@ def test_a_disk_filling_up_in_an_installers_cache_is_the_install_running_out(tex
 
 def test_a_disk_filling_up_under_a_programs_own_files_is_not_the_install() -> None:
     assert first("OSError: [Errno 28] No space left on device: '/data/ckpt/epoch_3.pt'") is None
+
+
+@pytest.mark.parametrize("text", [
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure "
+    "that the latest NVIDIA driver is installed and running.",
+    ">>> torch.cuda.is_available()\nFalse\n$ nvidia-smi\nbash: nvidia-smi: command not found",
+    "'nvidia-smi' is not recognized as an internal or external command,\noperable program or "
+    "batch file.\n>>> torch.cuda.is_available()\nFalse",
+])
+def test_no_driver_answering_nvidia_smi_is_a_gpu_build_without_a_gpu(text: str) -> None:
+    """nvidia-smi missing or unable to reach the driver: no driver is loaded (a GPU on the bus
+    without one, a container without the runtime), whatever torch build is installed."""
+    f = first(text)
+    assert f is not None and f.category == "gpu-build-without-gpu"
