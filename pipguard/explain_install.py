@@ -188,6 +188,14 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       "often left in the installer's cache by an interrupted download", evidence,
                       refetch)
 
+def _built_for_torch(pkg: str, need: str, companions: tuple[str, ...]) -> bool:
+    """Whether ``pkg``'s requirement on torch (``need``) ties it to one torch release: a
+    companion's, or any package's exact pin (vllm's torch==2.4.0: a build against it)."""
+    req = _req(need)
+    return canonicalize_name(pkg) in companions or (req is not None and any(
+        s.operator in ("==", "===") and "*" not in s.version for s in req.specifier))
+
+
 def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
     """uv's check of the environment after an install: "The package `torchvision` requires
     `torch==2.5.1`, but `2.6.0` is installed" (pip's is "... which is incompatible")."""
@@ -198,7 +206,7 @@ def _uv_installed_check(doc: Doc) -> Iterator[Finding]:
                 rf"^[ \t]*\+ {re.escape(need.name)}==(\S+)", doc.text[m.end():], re.M)):
             continue  # (a later install put the required version in place)
         if canonicalize_name(need.name) == "torch" and \
-                canonicalize_name(pkg) in doc.facts.companion_names():
+                _built_for_torch(pkg, str(need), doc.facts.companion_names()):
             partner = doc.companion_for(have, pkg)
             yield Finding("companion-mismatch", "error",
                           f"{pkg} requires {need}, but torch {have} is installed: install the "
@@ -237,13 +245,13 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
     # (whitespace as \s+: the sentence is long, and terminals and forums wrap it; pip < 20.2
     # has no "which is incompatible")
     broken = list(doc.near_all(r"which\s+is\s+incompatible|, but\s+you(?:\s+have|'ll\s+have)\s",
-                               r"([\w.-]+) (\S+) (?:requires|has requirement) ([^,\n]+),\s+but"
+                               r"([\w.-]+) (\S+) (?:requires|has requirement) ([^\n]+?),\s+but"
                                r"\s+you(?:\s+have|'ll\s+have)\s+([\w.-]+)\s+([^\s,]+?)\.?(?:\s+"
                                r"which\s+is\s+incompatible|$)"))
     if broken and not hard:  # pip installed anyway: the environment is now inconsistent
         companions = doc.facts.companion_names()
         pkgs = {m.group(1): m for m in broken if canonicalize_name(m.group(4)) == "torch"
-                and canonicalize_name(m.group(1)) in companions}
+                and _built_for_torch(m.group(1), m.group(3), companions)}
         if not pkgs:
             pkg, ver, need, hname, hver = broken[0].groups()
             yield Finding("resolver-conflict", "warning", f"{pkg} {ver} requires {need}, but "

@@ -1573,3 +1573,17 @@ def test_no_driver_answering_nvidia_smi_is_a_gpu_build_without_a_gpu(text: str) 
     without one, a container without the runtime), whatever torch build is installed."""
     f = first(text)
     assert f is not None and f.category == "gpu-build-without-gpu"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("vllm 0.6.3 requires torch==2.4.0, but you have torch 2.5.0 which is incompatible.",
+     "companion-mismatch"),  # an exact pin: built against that torch
+    ("  × The package `vllm` requires `torch==2.4.0`, but `2.5.0` is installed",
+     "companion-mismatch"),  # (uv's check after an install)
+    ("fastai 2.7.12 requires torch<2.1,>=1.7, but you have torch 2.1.0 which is incompatible.",
+     "resolver-conflict"),  # a range: the resolver's business
+])
+def test_a_package_pinned_to_one_torch_release_is_a_companion_of_it(
+        text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category
