@@ -38,11 +38,18 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                  else m["mod"].rsplit(".", 1))
     if (not sub and re.fullmatch(TORCH_CORE, attr)) or "._C" in f"{sub}." \
             or (m["mod"] and doc.facts.module_change(f"torch{m['mod']}")) \
-            or doc.find(r"partially initialized module 'torch") or not (
-            user := _importer(doc, m)):
+            or doc.find(r"partially initialized module 'torch"):
         return  # (torch._C without its CUDA functions: a CPU build; a circular import)
-    dist = distribution(user)
-    pkg = dist or user
+    # The code asking: a package's, else a file of the user's (a repository's own, a vendored
+    # copy) where the traceback's last frame is outside torch; torch's own frame asking is a
+    # damaged torch, and a bare line names no code at all.
+    frame = re.findall(r'^[ \t]*File "([^"\n]+)"', doc.text[: m.start()], re.M)
+    user = _importer(doc, m)
+    if not (user or (frame and not re.search(r"[/\\]torch[/\\]|(?:site|dist)-packages",
+                                             frame[-1]))):
+        return
+    dist = distribution(user) if user else None
+    pkg = dist or user or "this code"
     # Removed: torch._six and symeig. An attribute asked of torch is most often a newer
     # torch's; a name imported from a module, either way (SAVE_STATE_WARNING went, guard_or_true
     # came): said as a mismatch, without a direction.
@@ -50,7 +57,8 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     newer = bool(m["attr"]) and not gone
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{sub}.{attr}, which this torch does not have: " + (
-                      f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}"
+                      f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}" + (
+                          "" if user else ", or install the older torch it was written for")
                       if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
                       f"companions, from one index), or install the older {pkg} release made "
                       "for this torch" if newer else f"{pkg} and torch are from different "

@@ -1587,3 +1587,27 @@ def test_a_package_pinned_to_one_torch_release_is_a_companion_of_it(
         text: str, category: str) -> None:
     f = first(text)
     assert f is not None and f.category == category
+
+
+@pytest.mark.parametrize("frame", [
+    '  File "../ltr/data/loader.py", line 5, in <module>',  # a repository's own code
+    '  File "/src/emea/src/transformers/trainer_pt_utils.py", line 40, in <module>',  # vendored
+])
+def test_the_users_own_code_asking_torch_for_a_name_it_lacks_is_written_for_another_torch(
+        frame: str) -> None:
+    text = (f"Traceback (most recent call last):\n{frame}\n    from torch._six import "
+            "int_classes\nImportError: cannot import name 'int_classes' from 'torch._six' "
+            "(/usr/lib/python3.7/site-packages/torch/_six.py)")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and "this code" in f.message
+
+
+@pytest.mark.parametrize("text", [
+    "ImportError: cannot import name 'int_classes' from 'torch._six'",  # no code named
+    '  File "/env/lib/python3.9/site-packages/torch/utils/data/_utils/collate.py", line 5\n'
+    "ImportError: cannot import name 'int_classes' from 'torch._six'",  # torch's own: damaged
+])
+def test_a_name_torch_lacks_asked_by_no_code_or_by_torch_itself_is_not_another_release(
+        text: str) -> None:
+    f = first(text)
+    assert f is None or f.category != "companion-mismatch"
