@@ -47,6 +47,10 @@ _FEATURES = (
      "False; --fp16 True)", "8.0"),
     (r"--tf32 requires Ampere or a newer GPU arch", "TF32", "fp32 without TF32 (--tf32 False)",
      "8.0"),
+    # (CTranslate2, under faster-whisper and whisperX: its float16 kernels need Volta or newer)
+    (r"Requested float16 compute type, but the target device or backend do not support "
+     r"efficient float16 computation", "CTranslate2's float16", 'compute_type="float32" (or '
+     '"int8")', "7.0"),
 )
 
 
@@ -67,7 +71,8 @@ def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
 
 # No CUDA GPU in use at all (a CPU build, CUDA not available, a Mac): a library's "this GPU
 # cannot" check then speaks of no GPU (transformers says the same for bf16 either way).
-_NO_CUDA = r"\d\+cpu\b|not compiled with CUDA|\bmps\b|\bmacOS\b|darwin"
+_NO_CUDA = (r"\d\+cpu\b|not compiled with CUDA|\bmps\b|\bmacOS\b|darwin|\bdevice ?= ?[\"']cpu"
+            r"[\"']")
 
 
 def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:

@@ -1611,3 +1611,13 @@ def test_a_name_torch_lacks_asked_by_no_code_or_by_torch_itself_is_not_another_r
         text: str) -> None:
     f = first(text)
     assert f is None or f.category != "companion-mismatch"
+
+
+def test_ctranslate2_float16_on_a_gpu_older_than_volta_is_a_feature_it_lacks() -> None:
+    text = ('  File "D:\\asr\\site-packages\\faster_whisper\\transcribe.py", line 130\n'
+            "ValueError: Requested float16 compute type, but the target device or backend do "
+            "not support efficient float16 computation.")
+    f = first(text)
+    assert f is not None and f.category == "gpu-arch-unsupported" and "float32" in f.fix
+    cpu = 'model = WhisperModel("small", device="cpu", compute_type="float16")\n' + text
+    assert (g := first(cpu)) is None or g.category != "gpu-arch-unsupported"
