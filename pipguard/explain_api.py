@@ -77,19 +77,21 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
     package"), where the package's own code imports it (a damaged install), nor where the
     release installed has it (another environment, or a damaged one)."""
     imported: list[str] | None = None  # the modules the text's import lines name, read once
+    # (torch's own stub in place of a module it removed, raising on import: its frame is last)
     for m in re.finditer(r"No module named '(?P<mod>[A-Za-z_]\w*(?:\.\w+)+)'(?P<shadow>; '[\w.]+' "
-                         r"is not a package)?", doc.text):
+                         r"is not a package)?|(?P<stub>torch\.utils\.ffi) is deprecated\. Please "
+                         r"use cpp extensions", doc.text):
         if m["shadow"]:
             continue
         if imported is None:
             imported = re.findall(r"(?:from|import)[ \t]+([A-Za-z_]\w*(?:\.\w+)+)", doc.text)
-        change = _deepest_known(doc, m["mod"], imported)
+        change = _deepest_known(doc, m["mod"] or m["stub"], imported)
         if change is None:
             continue
         top, pkg = change.module.split(".", 1)[0], change.package
         frames = [p for p, _ in _frames(doc, m)]
         have = _v(_public(doc.installed(pkg, mentioned=False) or ""))  # (not uv's "- x==1")
-        if (frames and frames[-1] == top) or (have is not None and (
+        if (frames and frames[-1] == top and not m["stub"]) or (have is not None and (
                 (change.added is not None and have >= change.added)
                 or (change.removed is not None and have < change.removed))):
             return
@@ -107,8 +109,9 @@ def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
                               else "") + f": {code} was written for an older {pkg}; " + (
                               f"upgrade {importer} to a release that no longer imports it (the "
                               f"{pkg} here is the one torch requires)" if alone else
-                              f"install {pkg} older than {change.removed} (with the torch made "
-                              "for it), or a release of that code which no longer imports it"),
+                              f"install {pkg} older than {change.removed}" + (
+                                  "" if pkg == "torch" else " (with the torch made for it)")
+                              + ", or a release of that code which no longer imports it"),
                           doc.line(m), _cmd("pipguard", "install", "--upgrade", str(importer))
                           if alone else _cmd("pipguard", "install", f"{pkg}<{change.removed}"))
         elif change.added is not None:

@@ -1621,3 +1621,17 @@ def test_ctranslate2_float16_on_a_gpu_older_than_volta_is_a_feature_it_lacks() -
     assert f is not None and f.category == "gpu-arch-unsupported" and "float32" in f.fix
     cpu = 'model = WhisperModel("small", device="cpu", compute_type="float16")\n' + text
     assert (g := first(cpu)) is None or g.category != "gpu-arch-unsupported"
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    ('  File "build.py", line 3, in <module>\n    from torch.utils.ffi import create_extension\n'
+     '  File "/env/lib/python3.6/site-packages/torch/utils/ffi/__init__.py", line 1\n'
+     "ImportError: torch.utils.ffi is deprecated. Please use cpp extensions instead.",
+     'pipguard install "torch<1.0"'),  # torch's own stub raises: its frame is last
+    ('>>> from torchvision.models.detection.faster_rcnn import FastRCNNPredictor\n'
+     "ModuleNotFoundError: No module named 'torchvision.models.detection'",
+     'pipguard install --upgrade "torchvision>=0.3"'),
+])
+def test_modules_torch_and_torchvision_removed_or_added_long_ago(text: str, fix: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and f.fix == fix
