@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _pin, _req, _spec, distribution_here
-from pipguard.explain_phrases import UV_PYTHON_DERIVATION
+from pipguard.explain_phrases import UV_PYTHON_DERIVATION, last_built
 from pipguard.findings import Finding
 
 
@@ -153,6 +153,22 @@ def built_from_source(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--only-binary", ":all:", name or "torch"))
 
 
+def build_refuses_python(doc: Doc) -> Iterator[Finding]:
+    """A package's own setup refusing this Python while pip builds it from source ("Cannot
+    install on Python version 3.11.8; only versions >=3.7,<3.11 are supported": numba's and
+    llvmlite's): the release pinned has no wheel for this Python, and no source support."""
+    if not (m := doc.find(r"Cannot install on Python version (\d[\w.]*); only versions ([^\s;]+)"
+                          r" are supported")):
+        return
+    name = last_built(doc.text, m.start())
+    yield Finding("no-matching-distribution", "error",
+                  f"{name or 'a package pip built from source'} supports Python {m[2]} in the "
+                  f"release asked for, not {m[1]}: it has no wheel for this Python and its setup "
+                  "refuses it; install a newer release of it (one built for this Python), or use "
+                  "a Python in that range", doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", name) if name else "pipguard plan")
+
+
 # uv's derivation for a project: it locks for the whole requires-python range, and a
 # dependency supports only part of it (read as Poetry's "python property" case is: a conflict)
 _PROJECT_RANGE = (r"requested\s+Python\s+version\s+\((?P<py>[<>=!~][^)]{0,40})"
@@ -196,4 +212,5 @@ def unsupported_wheel(doc: Doc) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (free_threaded, conda_python_downgrade, built_for_another_target,
-                          placeholder, unsupported_wheel, project_python_range)
+                          placeholder, unsupported_wheel, project_python_range,
+                          build_refuses_python)

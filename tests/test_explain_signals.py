@@ -1635,3 +1635,12 @@ def test_ctranslate2_float16_on_a_gpu_older_than_volta_is_a_feature_it_lacks() -
 def test_modules_torch_and_torchvision_removed_or_added_long_ago(text: str, fix: str) -> None:
     f = first(text)
     assert f is not None and f.category == "companion-mismatch" and f.fix == fix
+
+
+def test_a_source_build_refusing_this_python_is_no_release_for_it() -> None:
+    text = ("  Building wheel for llvmlite (setup.py) ... error\n"
+            "RuntimeError: Cannot install on Python version 3.11.8; only versions >=3.7,<3.11 "
+            "are supported.\n      [end of output]")
+    f = first(text)
+    assert f is not None and f.category == "no-matching-distribution"
+    assert f.fix == "pipguard install --upgrade llvmlite" and ">=3.7,<3.11" in f.message
