@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 1030 / 1047
-TRAINING_FIX_VALIDITY = 1040 / 1047
+TRAINING_ACCURACY = 1054 / 1072
+TRAINING_FIX_VALIDITY = 1065 / 1072
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -528,10 +528,20 @@ TRAINING_FIX_VALIDITY = 1040 / 1047
 #   clusters, uv and Poetry, Triton and torch.compile; 33 doubted records dropped first; first
 #   sight, by the commit before those rules: 14/17 training, 13/15 held out) and the model
 #   refitted with its training records: 55 guesses, 42 right; false findings 13/116.
+# * 697/777 (89.7%, 93.9%) after rules from the tools' own messages (a disk filling up in an
+#   installer's cache; nvidia-smi unable to reach a driver; a package's exact torch pin, and
+#   pip's requirement with a comma) and from C38's training records before it joined (the
+#   user's own code asking torch for a removed name; modules torchvision 0.3 added and torch
+#   1.0 removed; CTranslate2's float16 on an older GPU; a source build refusing this Python).
+# * 710/789 (90.0%, 94.3%: one short of 90%) with C38-* (37 texts from two collectors: older
+#   threads, 2017-2021, and speech apps and launchers; 9 doubted records dropped first; first
+#   sight, by the commit before those rules: 16/25 training, 7/12 held out, 10/12 after them)
+#   and the model refitted with its training records, which put three older held-out records
+#   right: 62 guesses, 48 right; false findings 15/116 (two more).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 695 / 777
-MEASURED_FIX_VALIDITY = 729 / 777
+MEASURED_ACCURACY = 710 / 789
+MEASURED_FIX_VALIDITY = 744 / 789
 
 
 @functools.cache
@@ -549,15 +559,16 @@ def _held_out_rates() -> tuple[int, float, float]:
 def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
     size, accuracy, validity = _held_out_rates()
     with capsys.disabled():
+        # (two places: 710/789 is 89.99%, which one place would show as 90.0%)
         print(f"\nexplain corpus, held-out test set ({size} records): category "
-              f"accuracy {accuracy:.1%}, fix validity {validity:.1%}")
+              f"accuracy {accuracy:.2%}, fix validity {validity:.2%}")
     return accuracy, validity
 
 
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (54, 41)
+MEASURED_GUESSES = (62, 48)
 
 
 def _guesses() -> tuple[int, int]:
@@ -582,7 +593,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy 89.4%, fix validity 93.8% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out 710/789 (89.99%), fix validity 94.3% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY
@@ -595,7 +606,7 @@ def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) 
 # a false one; the rules' and the word model's together, measured.
 UNRELATED_FILE = CORPUS.parent / "unrelated.json"
 NEAR_MISSES_FILE = CORPUS.parent / "near_misses.json"
-MEASURED_FALSE_FINDINGS = 13 / 116
+MEASURED_FALSE_FINDINGS = 15 / 116
 
 
 def _unrelated_held_out() -> list[tuple[str, str, str]]:
