@@ -1644,3 +1644,10 @@ def test_a_source_build_refusing_this_python_is_no_release_for_it() -> None:
     f = first(text)
     assert f is not None and f.category == "no-matching-distribution"
     assert f.fix == "pipguard install --upgrade llvmlite" and ">=3.7,<3.11" in f.message
+
+
+def test_rusts_os_error_28_is_uv_running_out_of_disk() -> None:
+    """Python says [Errno 28]; "(os error 28)" is Rust's, so uv's own operation ran out."""
+    f = first("error: failed to remove directory `/tmp/.tmpX`: No space left on device (os "
+              "error 28)")
+    assert f is not None and f.category == "resource-exhausted"
