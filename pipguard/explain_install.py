@@ -333,7 +333,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
 
 
 def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
-    """Installing one companion (xformers, torchvision ...) swapped the torch under it."""
+    """Installing one companion (xformers, torchvision ...), or any package that requires
+    another torch than the one installed (torchpack, bitsandbytes), swapped the torch under
+    it: pip's uninstall of torch, or uv's ``- torch==`` line."""
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in doc.facts.companion_names())
     prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
@@ -342,14 +344,23 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
         # pip collects what was asked first; a requirements file's lines all say so
         asked = [r for w in [first[1], *re.findall(r"^[ \t]*Collecting ([\w.-]+)[^\n]*\(from -r ",
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
-    gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)")
+    gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)|^[ \t]*- "
+                    r"torch==(\d\S*)", re.M)
+    if gone and gone[2] and not doc.find(r"^[ \t]*\+ torch==", re.M):
+        gone = None  # (uv removing torch without putting another in its place)
+    if gone and gone[2]:  # uv's diff: the command it follows, else the companions it added
+        cmds = re.findall(r"\buv (?:pip install|add) ([^\n]+)", doc.text[: gone.start()])
+        asked = [r for w in (cmds[-1].split() if cmds else re.findall(
+            r"^[ \t]*\+ ([\w.-]+)==", doc.text, re.M)) if not w.startswith("-")
+                 and (r := _req(w)) and (cmds or canonicalize_name(r.name)
+                                         in doc.facts.companion_names())]
     # ... or about to: pip collecting the one torch release the companion pins
     pulled = None if gone or SUCCEEDED.search(doc.text) or doc.find(r"\bpip3? download\b") \
         else doc.find(r"^[ \t]*Collecting torch==(\d[^\s;]*)", re.M)
     pkg = prose.group(1) if prose else next(
-        (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()
-         and (gone or pulled) and not any(canonicalize_name(a.name) == "torch" for a in asked)),
-        None)
+        (r.name for r in asked if (gone or (pulled and canonicalize_name(r.name) in
+                                            doc.facts.companion_names()))
+         and not any(canonicalize_name(a.name) == "torch" for a in asked)), None)
     if not pkg or not (m := prose or gone or pulled):
         return
     if m is pulled:  # (no install finished yet: a fresh environment has no torch to replace)
@@ -359,7 +370,7 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                       f"take the {pkg} build made for your torch instead", doc.line(m),
                       _cmd("pipguard", "plan", pkg))
         return
-    had = gone.group(1) if gone else None
+    had = (gone[1] or gone[2]) if gone else None
     yield Finding("companion-mismatch", "error",
                   f"installing {pkg} replaced torch" + (f" {had}" if had else "") + f": each {pkg} "
                   "wheel pins the one torch release (and CUDA variant) it was built for, so pip "

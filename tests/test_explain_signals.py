@@ -1651,3 +1651,21 @@ def test_rusts_os_error_28_is_uv_running_out_of_disk() -> None:
     f = first("error: failed to remove directory `/tmp/.tmpX`: No space left on device (os "
               "error 28)")
     assert f is not None and f.category == "resource-exhausted"
+
+
+@pytest.mark.parametrize("text", [
+    "$ pip install bitsandbytes\nInstalling collected packages: torch, bitsandbytes\n"
+    "  Attempting uninstall: torch\n    Found existing installation: torch 2.3.1+cu121\n"
+    "    Uninstalling torch-2.3.1+cu121:\n      Successfully uninstalled torch-2.3.1+cu121\n"
+    "Successfully installed bitsandbytes-0.43.1 torch-2.4.0",  # not a companion: still swapped
+    "Installed 3 packages in 1.2s\n - torch==2.4.1+cu121\n + torch==2.5.1\n"
+    " + xformers==0.0.28.post3",  # uv's diff, the command not pasted
+])
+def test_installing_a_package_that_swapped_torch_is_read_as_that(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and "replaced torch" in f.message
+
+
+def test_uv_removing_torch_without_another_is_no_swap() -> None:
+    f = first("Uninstalled 1 package in 0.5s\n - torch==2.4.1+cu121")
+    assert f is None or "replaced torch" not in f.message
