@@ -89,13 +89,14 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
 
 
 def placeholder(doc: Doc) -> Iterator[Finding]:
-    """pip taking a placeholder from PyPI where no real wheel fits: torch 0.1.2 (an sdist from
-    2017 whose setup.py only raises "PyTorch does not currently provide packages for PyPI")
-    or a family project's empty 0.0.0 (torch-tensorrt on Windows). It is what pip falls back
-    to when no real wheel fits this Python and platform (32-bit, musl, a Python or OS no
-    release supports)."""
+    """pip (or uv) taking a placeholder from PyPI where no real wheel fits: torch 0.1.2 (an
+    sdist from 2017 whose setup.py only raises "PyTorch does not currently provide packages
+    for PyPI") or a family project's empty 0.0.0 (torch-tensorrt on Windows). It is what pip
+    falls back to when no real wheel fits this Python and platform (32-bit, musl, a Python or
+    OS no release supports)."""
     torch = doc.find(r"PyTorch does not currently provide packages for PyPI|"
-                     r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz")
+                     r"\btorch-0\.1\.2(?:\.post\d)?\.tar\.gz|"  # (and uv building it)
+                     r"(?:build|prepare|install)\w*[^\n]{0,60}?`torch==0\.1\.2(?:\.post\d)?`")
     empty = None if torch else next(
         (m for m in re.finditer(r"\b([A-Za-z][\w.-]{0,100}?)-0\.0\.0(?:\.tar\.gz \(\d+ "
                                 r"(?:bytes|kB)\)|\s*$)", doc.text, re.M)

@@ -1669,3 +1669,9 @@ def test_installing_a_package_that_swapped_torch_is_read_as_that(text: str) -> N
 def test_uv_removing_torch_without_another_is_no_swap() -> None:
     f = first("Uninstalled 1 package in 0.5s\n - torch==2.4.1+cu121")
     assert f is None or "replaced torch" not in f.message
+
+
+def test_uv_building_pypis_torch_placeholder_is_no_wheel_for_this_target() -> None:
+    f = first("error: Failed to prepare distributions\n  Caused by: Failed to download and build "
+              "`torch==0.1.2`\n  Caused by: Build backend failed to determine requirements")
+    assert f is not None and f.category == "no-matching-distribution" and "0.1.2" in f.message
