@@ -30,7 +30,9 @@ TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|[/\\]lib[/\\]+l
                   r"_cpp|_linalg)?|hip|xpu|python|global_deps|nvshmem))?|c10(?:_(?:cuda|hip|xpu))?|"
                   r"caffe2_nvrtc|shm)\.(?:so|dylib)")  # (a prefix's lib/; by name elsewhere)
 # Names every torch has had: missing, the module imported is not the installed torch.
-TORCH_CORE = r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C)"
+TORCH_CORE = (r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C|"
+              r"utils|optim|autograd|backends|jit|onnx|multiprocessing|distributions|"
+              r"serialization)")
 # A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
 # (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN..., a thunk's
 # _ZThn16_N... or _ZTv0_n24_N...; the namespace where a nested name starts, so cv2's

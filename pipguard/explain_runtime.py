@@ -267,8 +267,8 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
-                 r"[^'/\\]*\.dist-info)|No module named 'torch\._C'|no RECORD file|from 'torch' "
-                 r"\(unknown location\)|"
+                 r"[^'/\\]*\.dist-info)|" rf"No module named 'torch\.{TORCH_CORE}'|"
+                 r"no RECORD file|from 'torch' \(unknown location\)|"
                  r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|(?-i:RECORD)`? file not found|missing `"
                  r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "
                  r"installed package|None METADATA metadata found|is broken or incomplete \(unable "

@@ -1675,3 +1675,11 @@ def test_uv_building_pypis_torch_placeholder_is_no_wheel_for_this_target() -> No
     f = first("error: Failed to prepare distributions\n  Caused by: Failed to download and build "
               "`torch==0.1.2`\n  Caused by: Build backend failed to determine requirements")
     assert f is not None and f.category == "no-matching-distribution" and "0.1.2" in f.message
+
+
+@pytest.mark.parametrize("module", ["utils", "optim", "autograd", "nn"])
+def test_a_subpackage_every_torch_has_missing_is_a_damaged_torch(module: str) -> None:
+    """Not code written for another release: every torch since 1.0 has it."""
+    f = first(f"  File \"train.py\", line 3, in <module>\n    import torch.{module}\n"
+              f"ModuleNotFoundError: No module named 'torch.{module}'")
+    assert f is not None and f.category == "corrupt-install"
