@@ -7,8 +7,8 @@ prints for it, not a memorised example), parses what that sentence names
 (requirements, versions, capabilities, library paths) with :mod:`packaging`, and
 asks the knowledge tables the caller passes in the context to sharpen the diagnosis.
 Text no rule recognises gives what it still shows (``torch.cuda.is_available()`` False: a
-warning, :data:`pipguard.explain_gpu.LAST_RESORT`), the probable cause its failing line names,
-or the category its words lean to (an ``info`` finding, :mod:`pipguard.explain_hints`, where
+warning, :data:`pipguard.explain_cpubuild.LAST_RESORT`), the probable cause its failing line
+names, or the category its words lean to (an ``info`` finding, :mod:`pipguard.explain_hints`, where
 nothing in it succeeded; the word model comes in through the context, like the tables), else
 ``()``. No I/O happens here.
 
@@ -20,6 +20,7 @@ resolving), :mod:`pipguard.explain_nomatch` (no matching
 distribution), :mod:`pipguard.explain_target` (a build for another interpreter or machine,
 and a project's Python range),
 :mod:`pipguard.explain_gpu` (the build against the GPU and driver),
+:mod:`pipguard.explain_cpubuild` (a CPU-only build where a GPU build was meant),
 :mod:`pipguard.explain_gpufeatures` (a GPU too old for a feature the code asks for),
 :mod:`pipguard.explain_runtime` (compiled code failing to load),
 :mod:`pipguard.explain_companions` (a companion that does not fit the installed torch),
@@ -40,6 +41,7 @@ from pipguard import (
     explain_api,
     explain_companions,
     explain_confusion,
+    explain_cpubuild,
     explain_gpu,
     explain_gpufeatures,
     explain_hints,
@@ -65,7 +67,8 @@ RULES: tuple[Rule, ...] = (
     *explain_target.RULES, explain_nomatch.no_matching_distribution,
     explain_target.built_from_source,
     *explain_install.AFTER_NO_MATCH,
-    *explain_gpu.RULES, *explain_gpufeatures.RULES, *explain_runtime.LIBRARIES,
+    *explain_gpu.RULES, *explain_cpubuild.RULES, *explain_gpufeatures.RULES,
+    *explain_runtime.LIBRARIES,
     *explain_companions.RULES, *explain_api.RULES,
     *explain_runtime.DAMAGE, *explain_pydeps.RULES,
 )
@@ -87,7 +90,7 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
             break
     if not _decided(found):  # what the failure still shows
         for other in (doc, *again):  # (after any rule's warning)
-            if last := _read(other, explain_gpu.LAST_RESORT):
+            if last := _read(other, explain_cpubuild.LAST_RESORT):
                 found += [(level, len(RULES) + rank, f) for level, rank, f in last]
                 break
     if not found:  # ... or names, or its words lean to: a probable cause
