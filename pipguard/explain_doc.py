@@ -144,11 +144,14 @@ class Doc:
 
     def installed(self, name: str, *, mentioned: bool = True) -> str | None:
         """The version of ``name`` from the context, else pip show's (Name:/Version:), else
-        (``mentioned``) as the text names it anywhere (collect_env's label for torch)."""
+        (``mentioned``) as the text names it anywhere (collect_env's label for torch, the
+        answer printed to ``torch.__version__``)."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
         forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: {'|==| |-' * mentioned})",
-                 r"PyTorch(?: version)?: `?" if name == "torch" and mentioned else "(?!)"]
+                 # (collect_env's label; a REPL's or a one-liner's answer to torch.__version__)
+                 r"PyTorch(?: version)?: `?|\btorch\.__version__\)?[)\"'`;]*[ \t]*\n[ \t]*(?:"
+                 r"Out\[\d+\]:[ \t]*)?['\"]?" if name == "torch" and mentioned else "(?!)"]
         m = self.find(rf"(?:{'|'.join(forms)})(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")
         return m.group(1).rstrip(".") if m else None
 

@@ -21,6 +21,7 @@ from pipguard.explain_doc import (
     _public,
     _reinstall_torch,
     _v,
+    cuda_false,
 )
 from pipguard.findings import Finding
 from pipguard.variants import cc_of
@@ -30,11 +31,15 @@ _LEGACY_VARIANT = "cu126"
 
 
 def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | None] | None:
-    """``collect_env`` output: a CUDA build, CUDA unavailable, a driver under its floor."""
+    """A CUDA build, CUDA unavailable, and a driver under that CUDA's floor: as ``collect_env``
+    says them, or as nvidia-smi's header ("Driver Version: 470.82.01") beside the installed
+    torch's +cuXYZ and ``torch.cuda.is_available()`` shown False."""
     build = doc.find(r"CUDA used to build PyTorch: (\d+)\.\d+[\s\S]*Is CUDA available: False")
-    drv = doc.find(r"Nvidia driver version: (\d[\d.]*)")
-    driver = _v(drv.group(1)) if drv else None
-    floor = doc.facts.compat_floor(int(build.group(1)), os_name) if build and driver else None
+    drv = doc.find(r"Nvidia driver version: (\d[\d.]*)|Driver Version: (\d[\d.]*)")
+    major = build.group(1) if build else (
+        (_cuda_of(_label(doc.installed("torch"))) or "").split(".")[0] if cuda_false(doc) else "")
+    driver = _v(drv.group(1) or drv.group(2)) if drv else None
+    floor = doc.facts.compat_floor(int(major), os_name) if major and driver else None
     if not (drv and driver and floor and driver < floor):
         return None
     have = doc.facts.driver_cuda_api(driver, os_name)

@@ -1683,3 +1683,14 @@ def test_a_subpackage_every_torch_has_missing_is_a_damaged_torch(module: str) ->
     f = first(f"  File \"train.py\", line 3, in <module>\n    import torch.{module}\n"
               f"ModuleNotFoundError: No module named 'torch.{module}'")
     assert f is not None and f.category == "corrupt-install"
+
+
+def test_nvidia_smis_driver_under_the_floor_of_torchs_cuda_is_a_driver_too_old() -> None:
+    """nvidia-smi's header names the driver; torch.__version__ answered names the build."""
+    text = ("| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: 11.4     |\n"
+            ">>> torch.__version__\n'2.1.0+cu121'\n>>> torch.cuda.is_available()\nFalse")
+    f = first(text)
+    assert f is not None and f.category == "driver-too-old" and "525" in f.message
+    new = text.replace("470.82.01", "550.54.14").replace("11.4", "12.4")
+    g = first(new)  # (a driver that runs cu121: the driver is not why)
+    assert g is None or g.category != "driver-too-old"
