@@ -32,29 +32,32 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                  r"cannot import name '(?P<name>\w+)' from 'torch(?P<src>(?:\.\w+){0,4})'"
                  r"(?! \(unknown location\))|"  # (torch as a namespace package: a broken install)
                  r"No module named 'torch(?P<mod>(?:\.\w+){1,5})'(?!; '[\w.]+' is not a package)")
-    if not m:
+    if m:
+        sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
+                     else m["mod"].rsplit(".", 1))
+    elif (m := doc.find(r"cannot import name '?(\w+)'?[ \t]*$", re.M)) and (imports := re.findall(
+            rf"from torch((?:\.\w+){{0,4}}) import [^\n]*\b{m[1]}\b", doc.text[: m.start()])):
+        sub, attr = imports[-1], m[1]  # (Python before 3.8 does not say where from)
+    else:
         return
-    sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
-                 else m["mod"].rsplit(".", 1))
-    if (not sub and re.fullmatch(TORCH_CORE, attr)) or "._C" in f"{sub}." \
-            or (m["mod"] and doc.facts.module_change(f"torch{m['mod']}")) \
-            or doc.find(r"partially initialized module 'torch"):
-        return  # (torch._C without its CUDA functions: a CPU build; a circular import)
     # The code asking: a package's, else a file of the user's (a repository's own, a vendored
     # copy) where the traceback's last frame is outside torch; torch's own frame asking is a
     # damaged torch, and a bare line names no code at all.
     frame = re.findall(r'^[ \t]*File "([^"\n]+)"', doc.text[: m.start()], re.M)
     user = _importer(doc, m)
-    if not (user or (frame and not re.search(r"[/\\]torch[/\\]|(?:site|dist)-packages",
-                                             frame[-1]))):
-        return
+    asks = user or (frame and not re.search(r"[/\\]torch[/\\]|(?:site|dist)-packages", frame[-1]))
+    if (not sub and re.fullmatch(TORCH_CORE, attr)) or not asks \
+            or ("._C" in f"{sub}." and (attr.startswith("_cuda") or not user)) \
+            or (m.groupdict().get("mod") and doc.facts.module_change(f"torch{m['mod']}")) \
+            or doc.find(r"partially initialized module 'torch"):
+        return  # (torch._C without its CUDA functions: a CPU build; a circular import)
     dist = distribution(user) if user else None
     pkg = dist or user or "this code"
     # Removed: torch._six and symeig. An attribute asked of torch is most often a newer
     # torch's; a name imported from a module, either way (SAVE_STATE_WARNING went, guard_or_true
     # came): said as a mismatch, without a direction.
     gone = attr in ("_six", "symeig") or sub.startswith("._six")
-    newer = bool(m["attr"]) and not gone
+    newer = bool(m.groupdict().get("attr")) and not gone
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{sub}.{attr}, which this torch does not have: " + (
                       f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}" + (

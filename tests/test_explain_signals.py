@@ -1694,3 +1694,22 @@ def test_nvidia_smis_driver_under_the_floor_of_torchs_cuda_is_a_driver_too_old()
     new = text.replace("470.82.01", "550.54.14").replace("11.4", "12.4")
     g = first(new)  # (a driver that runs cu121: the driver is not why)
     assert g is None or g.category != "driver-too-old"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ('  File "/home/u/yolov5-simple/models/common.py", line 18, in <module>\n'
+     "    from torch.cuda import amp\nImportError: cannot import name 'amp'",
+     "companion-mismatch"),  # (Python 3.6 says no "from")
+    ('  File "/env/lib/python3.7/site-packages/crypten/common/serial.py", line 96\n'
+     "AttributeError: module 'torch._C' has no attribute 'HalfStorageBase'",
+     "companion-mismatch"),  # a package asking torch._C for what it no longer has
+])
+def test_older_wordings_and_torch_c_names_asked_by_a_package(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category and "a guess" not in f.message
+
+
+def test_torch_c_names_missing_in_torchs_own_frame_are_not_another_release() -> None:
+    f = first('  File "/env/lib/python3.6/site-packages/torch/__init__.py", line 222\n'
+              "AttributeError: module 'torch._C' has no attribute 'BoolStorageBase'")
+    assert f is None or "which this torch does not have" not in f.message
