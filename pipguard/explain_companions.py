@@ -49,7 +49,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     # Each alternative captures the package (or names it): an extension built for another
     # torch, CUDA or variant, as torch, the companion itself or the loader says it.
     m = doc.find("|".join((
-        rf"operator ({names})::\w+ does not exist", rf"No such operator ({names})::",
+        rf"(?:operator )?\b({names})::\w+ does not exist", rf"No such operator ({names})::",
         rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
         r"Couldn't load custom C\+\+ ops",
         r"PyTorch and ([\w-]+) were compiled with different CUDA",

@@ -81,7 +81,7 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"CUDA platform is not available because no GPU is found|No platform detected, "
                  r"vLLM is running on UnspecifiedPlatform|no CUDA devices are available|"
                  r"is not available on CPU\. Please make sure torch can access a CUDA device|"
-                 r"No GPU found\. A GPU is needed|"
+                 r"No GPU found\. A GPU is needed|The NVIDIA Driver was not detected\.|"
                  r"torch\.cuda\.is_available\(\) should be True but is False|"
                  r"(?P<box>nvml error: driver not loaded|(?P<wsl>WSL environment detected but no "
                  r"adapters were found)|"

@@ -47,6 +47,10 @@ _FEATURES = (
      "False; --fp16 True)", "8.0"),
     (r"--tf32 requires Ampere or a newer GPU arch", "TF32", "fp32 without TF32 (--tf32 False)",
      "8.0"),
+    # (fp8 matrix multiplies: torch's _scaled_mm, Transformer Engine, launchers' own checks)
+    (r"(?:_scaled_mm is only supported on (?:CUDA )?devices with compute capability >= ?|Device "
+     r"compute capability |FP8 models require a GPU with Compute Capability )(?P<need>\d+\.\d+)",
+     "fp8", "a float16 or bfloat16 model (no fp8)", None),
     # (CTranslate2, under faster-whisper and whisperX: its float16 kernels need Volta or newer)
     (r"Requested float16 compute type, but the target device or backend do not support "
      r"efficient float16 computation", "CTranslate2's float16", 'compute_type="float32" (or '

@@ -19,7 +19,8 @@ from packaging.utils import canonicalize_name
 # The CUDA libraries torch and its extensions load (libX.so.N, X64_N.dll), by their names'
 # stems: the nvidia-* wheels' and the toolkit's.
 CUDA_LIB = (r"cudnn\w*|cublas\w*|cusparse\w*|cufft\w*|curand|cusolver\w*|nvjitlink|nvrtc\w*|"
-            r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*")
+            r"nccl|cudart|cupti|nvtoolsext|cufile|nvshmem|cudss|cutensor\w*|nvjpeg|npp\w*|"
+            r"nvinfer\w*|nvonnxparser|nvparsers")  # (the last three: TensorRT's)
 
 # torch's own shared libraries (torch/lib/*, torch/_C*).
 OWN_LIB = r"(?:libtorch\w*|libc10\w*|libshm|c10\w*|torch_\w+|_C[\w.-]*|fbgemm|asmjit|shm)"

@@ -70,6 +70,7 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         return
     lib = rf"(?:lib(?:{CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|"
+                 rf"\bld(?:\.\w+)?: cannot find -l(?:{CUDA_LIB})\b|"  # (an extension's link)
                  rf"(?:Could not load (?:dynamic )?library|Could not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|Library {lib} is "
                  rf"not found or cannot be loaded|cuDNN version "

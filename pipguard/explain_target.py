@@ -68,11 +68,15 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
     m = doc.find(r"%1 is not a valid Win32 application|wrong ELF class: \w+|incompatible "
                  r"architecture \(have '([^']+)', need '([^']+)'|mach-o, but wrong architecture|"
                  r"Module use of python\d+\.dll conflicts with this version of Python|version "
-                 r"`GLIBC_(\d+\.\d+)' not found \(required by \S*(?:site|dist)-packages")
+                 r"`GLIBC_(\d+\.\d+)' not found \(required by \S*(?:site|dist)-packages|"
+                 r"(?P<musl>Error relocating \S*(?:site|dist)-packages[/\\]\S+: \w+: symbol not "
+                 r"found)")  # (musl's loader, on Alpine, reading a glibc wheel)
     if not m:
         return
     why = (f"a {m.group(1)} build on a machine that needs {m.group(2)} (an x86_64 Python under "
-           "Rosetta installs x86_64 wheels)" if m.group(1) else
+           "Rosetta installs x86_64 wheels)" if m.group(1) else "a glibc (manylinux) build on a "
+           "musl system (Alpine): no release of torch is built for musl; use a glibc-based image "
+           "(Debian, Ubuntu slim)" if m["musl"] else
            f"a build for glibc {m.group(3)} or newer on an older system (a wheel for another "
            "manylinux tag, copied from another machine or forced with --platform)"
            if m.group(3) else "a build for another architecture or Python (a 32-bit Python "

@@ -1713,3 +1713,26 @@ def test_torch_c_names_missing_in_torchs_own_frame_are_not_another_release() -> 
     f = first('  File "/env/lib/python3.6/site-packages/torch/__init__.py", line 222\n'
               "AttributeError: module 'torch._C' has no attribute 'BoolStorageBase'")
     assert f is None or "which this torch does not have" not in f.message
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("OSError: Error relocating /usr/local/lib/python3.9/site-packages/torch/lib/libgomp-a34b3233"
+     ".so.1: pthread_attr_setaffinity_np: symbol not found", "no-matching-distribution"),  # musl
+    ("ImportError: libnvinfer.so.8: cannot open shared object file: No such file or directory",
+     "cuda-libraries"),  # TensorRT's
+    ("/usr/bin/ld: cannot find -lcurand\ncollect2: error: ld returned 1 exit status",
+     "cuda-libraries"),  # an extension's link step
+    ("RuntimeError: torchvision::nms does not exist", "companion-mismatch"),
+    ("error: found distribution torchaudio==2.0.0 @ registry+https://download.pytorch.org/whl/"
+     "cu121 with neither wheels nor source distribution", "no-matching-distribution"),
+    ("RuntimeError: torch._scaled_mm is only supported on CUDA devices with compute capability "
+     ">= 9.0 or 8.9, or ROCm MI300+", "gpu-arch-unsupported"),
+    ("AssertionError: Device compute capability 8.9 or higher required for FP8 execution.",
+     "gpu-arch-unsupported"),
+    ("WARNING: The NVIDIA Driver was not detected.  GPU functionality will not be available.\n"
+     "   Use the NVIDIA Container Toolkit to start this container with GPU support",
+     "gpu-build-without-gpu"),
+])
+def test_tools_own_sentences_read_by_a_rule_not_a_guess(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category and f.severity != "info"
