@@ -50,6 +50,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     # torch, CUDA or variant, as torch, the companion itself or the loader says it.
     m = doc.find("|".join((
         rf"(?:operator )?\b({names})::\w+ does not exist", rf"No such operator ({names})::",
+        rf"no fallback function is registered for schema ({names})(?:_ns)?::",
         rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
         r"Couldn't load custom C\+\+ ops",
         r"PyTorch and ([\w-]+) were compiled with different CUDA",

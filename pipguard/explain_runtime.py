@@ -239,13 +239,23 @@ def _toolkit_variant(doc: Doc, local: str) -> str | None:
 def _triton_libcuda(doc: Doc) -> Iterator[Finding]:
     """Triton (torch.compile's kernels, mamba's, flash-attn's) links each kernel it builds
     against the driver's libcuda; the linker finding none by its plain name is the driver
-    library off the linker's path (WSL keeps it in /usr/lib/wsl/lib), not a missing toolkit."""
+    library off the linker's path (WSL keeps it in /usr/lib/wsl/lib), not a missing toolkit.
+    bitsandbytes' loader opens it by that plain name too (``libcuda.so``, not ``.so.1``)."""
     if m := doc.find(r"(?:/usr/bin/)?ld(?:\.\w+)?: cannot find -lcuda\b"):
         yield Finding("cuda-libraries", "error",
                       "Triton could not link the kernel it compiled against the driver's libcuda: "
                       "the linker finds no libcuda.so by that name (only libcuda.so.1, or it is "
                       "in /usr/lib/wsl/lib on WSL); point Triton at the folder that holds it",
                       doc.line(m), "export TRITON_LIBCUDA_PATH=/usr/lib/x86_64-linux-gnu")
+    elif m := doc.find(r"\blibcuda\.so(?!\.\d): cannot open shared object|\blibcuda\.so not "
+                       r"found! Do you have a CUDA driver installed"):
+        yield Finding("cuda-libraries", "error",
+                      "the driver's libcuda is opened by its plain name (libcuda.so), which only "
+                      "the driver's development link provides (WSL keeps it in /usr/lib/wsl/lib): "
+                      "put that folder on the library path", doc.line(m),
+                      'export LD_LIBRARY_PATH="/usr/lib/wsl/lib:$LD_LIBRARY_PATH"'
+                      if doc.find(r"\bWSL|microsoft-standard|/mnt/[a-z]/") else
+                      'export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu:$LD_LIBRARY_PATH"')
 
 
 def _leftover_of(stem: str, doc: Doc) -> str:

@@ -1736,3 +1736,19 @@ def test_torch_c_names_missing_in_torchs_own_frame_are_not_another_release() -> 
 def test_tools_own_sentences_read_by_a_rule_not_a_guess(text: str, category: str) -> None:
     f = first(text)
     assert f is not None and f.category == category and f.severity != "info"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("  File \"/env/lib/python3.8/site-packages/bitsandbytes/cuda_setup/main.py\", line 57\n"
+     "    cuda = ctypes.CDLL(\"libcuda.so\")\n"
+     "OSError: libcuda.so: cannot open shared object file: No such file or directory",
+     "cuda-libraries"),  # the plain name only the driver's dev link gives (WSL: /usr/lib/wsl)
+    ("NotImplementedError: There were no tensor arguments to this function (e.g., you passed an "
+     "empty list of Tensors), but no fallback function is registered for schema "
+     "torchcodec_ns::create_from_file.", "companion-mismatch"),
+    ("Solving package specifications: .\nPackageNotFoundError: Dependency missing in current "
+     "win-64 channels:\n  - pytorch -> mkl >=2018", "no-matching-distribution"),
+])
+def test_more_tools_own_sentences_read_by_a_rule(text: str, category: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == category and f.severity != "info"
