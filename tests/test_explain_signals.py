@@ -1752,3 +1752,12 @@ def test_tools_own_sentences_read_by_a_rule_not_a_guess(text: str, category: str
 def test_more_tools_own_sentences_read_by_a_rule(text: str, category: str) -> None:
     f = first(text)
     assert f is not None and f.category == category and f.severity != "info"
+
+
+def test_the_pytorch_index_standing_in_for_pypi_for_a_package_it_also_serves() -> None:
+    """download.pytorch.org serves its own copies of requests' family too (its allow list)."""
+    f = first("  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no "
+              "version of certifi==2024.8.30 and you require certifi==2024.8.30, we can conclude "
+              "that your requirements are unsatisfiable.\n$ uv pip install -r requirements.txt "
+              "--index-url https://download.pytorch.org/whl/cu124")
+    assert f is not None and f.category == "dependency-confusion"
