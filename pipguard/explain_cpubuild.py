@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _importer, _label, _reinstall_torch, cuda_false
+from pipguard.explain_doc import (
+    Doc,
+    Rule,
+    _cmd,
+    _cuda_of,
+    _importer,
+    _label,
+    _reinstall_torch,
+    cuda_false,
+)
 from pipguard.findings import Finding
 
 # A framework's device banner (Ultralytics, YOLOv5) naming a CPU-only torch on the CPU.
@@ -161,6 +170,12 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       "install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
+    elif m and (built := _cuda_build_shown(doc)):
+        yield Finding("gpu-build-without-gpu", "warning", f"this torch is a CUDA {built} build, "
+                      "yet it finds no CUDA GPU (torch.cuda.is_available() is False): no driver "
+                      "answers this process (none installed or loaded, a container without "
+                      "--gpus all, CUDA_VISIBLE_DEVICES hiding every device); `pipguard doctor` "
+                      "on that machine tells which", doc.line(m), "pipguard doctor")
     elif m:
         yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
                       "is_available() is False): on a machine with an NVIDIA GPU, most often "
@@ -169,6 +184,14 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       "are); a missing NVIDIA driver or a container without the GPU are the "
                       "other causes, which `pipguard doctor` on that machine tells apart",
                       doc.line(m), "pipguard doctor")
+
+
+def _cuda_build_shown(doc: Doc) -> str | None:
+    """The CUDA version of the installed torch where the text shows it is a CUDA build:
+    ``torch.version.cuda`` answered with one, or the installed torch's +cuXYZ."""
+    said = doc.find(r"\bversion\.cuda\)?[)\"'`;]*[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?"
+                    r"(\d+\.\d+)")
+    return said[1] if said else _cuda_of(_label(doc.installed("torch")))
 
 
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:

@@ -82,6 +82,7 @@ def _driver_too_old(doc: Doc) -> Iterator[Finding]:
                  r"vLLM is running on UnspecifiedPlatform|no CUDA devices are available|"
                  r"is not available on CPU\. Please make sure torch can access a CUDA device|"
                  r"No GPU found\. A GPU is needed|The NVIDIA Driver was not detected\.|"
+                 r"(?m:^No devices were found[ \t]*$)|"  # (nvidia-smi: a driver, no GPU it sees)
                  r"torch\.cuda\.is_available\(\) should be True but is False|"
                  r"(?P<box>nvml error: driver not loaded|(?P<wsl>WSL environment detected but no "
                  r"adapters were found)|"

@@ -1761,3 +1761,18 @@ def test_the_pytorch_index_standing_in_for_pypi_for_a_package_it_also_serves() -
               "that your requirements are unsatisfiable.\n$ uv pip install -r requirements.txt "
               "--index-url https://download.pytorch.org/whl/cu124")
     assert f is not None and f.category == "dependency-confusion"
+
+
+@pytest.mark.parametrize("text", [
+    ">>> torch.version.cuda\n'12.1'\n>>> torch.cuda.is_available()\nFalse",  # said outright
+    ">>> torch.__version__\n'2.3.0+cu121'\n>>> torch.cuda.is_available()\nFalse",  # its label
+    "$ nvidia-smi\nNo devices were found",  # a driver that sees no GPU
+])
+def test_cuda_unavailable_to_a_cuda_build_is_no_usable_gpu_not_a_cpu_build(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-build-without-gpu"
+
+
+def test_cuda_unavailable_to_a_build_of_unknown_kind_stays_most_often_a_cpu_build() -> None:
+    f = first(">>> import torch\n>>> torch.cuda.is_available()\nFalse")
+    assert f is not None and f.category == "cpu-build-on-gpu"
