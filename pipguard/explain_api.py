@@ -35,6 +35,9 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     if m:
         sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
                      else m["mod"].rsplit(".", 1))
+    elif (m := doc.find(r"'Tensor' object has no attribute '(\w+)'")) and \
+            doc.facts.module_change(f"torch.Tensor.{m[1]}"):
+        sub, attr = ".Tensor", m[1]  # (a method the tables know a release added)
     elif (m := doc.find(r"cannot import name '?(\w+)'?[ \t]*$", re.M)) and (imports := re.findall(
             rf"from torch((?:\.\w+){{0,4}}) import [^\n]*\b{m[1]}\b", doc.text[: m.start()])):
         sub, attr = imports[-1], m[1]  # (Python before 3.8 does not say where from)
@@ -57,14 +60,15 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     # torch's; a name imported from a module, either way (SAVE_STATE_WARNING went, guard_or_true
     # came): said as a mismatch, without a direction.
     gone = attr in ("_six", "symeig") or sub.startswith("._six")
-    newer = bool(m.groupdict().get("attr")) and not gone
+    newer = (bool(m.groupdict().get("attr")) or sub == ".Tensor") and not gone
     yield Finding("companion-mismatch", "error",
                   f"{pkg} uses torch{sub}.{attr}, which this torch does not have: " + (
                       f"torch removed it, so {pkg} is older than this torch; upgrade {pkg}" + (
                           "" if user else ", or install the older torch it was written for")
                       if gone else f"{pkg} needs a newer torch; upgrade torch (with its "
-                      f"companions, from one index), or install the older {pkg} release made "
-                      "for this torch" if newer else f"{pkg} and torch are from different "
+                      "companions, from one index)" + (
+                          f", or install the older {pkg} release made for this torch" if user
+                          else "") if newer else f"{pkg} and torch are from different "
                       "releases (torch added or removed it since); install the release of "
                       f"{pkg} made for this torch, or the torch {pkg} asks for"), doc.line(m),
                   _cmd("pipguard", "install", "--upgrade", pkg) if gone and dist else

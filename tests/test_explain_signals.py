@@ -1776,3 +1776,14 @@ def test_cuda_unavailable_to_a_cuda_build_is_no_usable_gpu_not_a_cpu_build(text:
 def test_cuda_unavailable_to_a_build_of_unknown_kind_stays_most_often_a_cpu_build() -> None:
     f = first(">>> import torch\n>>> torch.cuda.is_available()\nFalse")
     assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+def test_a_tensor_method_a_later_torch_added_is_code_for_a_newer_torch() -> None:
+    text = ('  File "/home/px/BBAVectors/loss.py", line 68, in forward\n'
+            "    mask = mask.unsqueeze(2).expand_as(pred).bool()\n"
+            "AttributeError: 'Tensor' object has no attribute 'bool'")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch"
+    assert f.fix == "pipguard install --upgrade torch"
+    # a name no torch release gave Tensor: the code's own mistake, not another release
+    assert first(text.replace("'bool'", "'append'")) is None
