@@ -44,11 +44,15 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     else:
         return
     # The code asking: a package's, else a file of the user's (a repository's own, a vendored
-    # copy) where the traceback's last frame is outside torch; torch's own frame asking is a
-    # damaged torch, and a bare line names no code at all.
+    # copy) where the traceback's last frame is outside torch, the standard library and
+    # site-packages, asking by an import (an attribute may be the code's own typo) or for a
+    # name the tables know; torch's own frame asking is a damaged torch, a bare line no code.
     frame = re.findall(r'^[ \t]*File "([^"\n]+)"', doc.text[: m.start()], re.M)
     user = _importer(doc, m)
-    asks = user or (frame and not re.search(r"[/\\]torch[/\\]|(?:site|dist)-packages", frame[-1]))
+    not_users = (r"^<|[/\\]torch[/\\]|(?:site|dist)-packages|importlib|[/\\]lib[/\\]python\d[\d.]*"
+                 r"[/\\][\w.]+$")  # (a frozen module, torch, a package, the standard library)
+    asks = user or (frame and not re.search(not_users, frame[-1])
+                    and (not m.groupdict().get("attr") or sub == ".Tensor"))
     if (not sub and re.fullmatch(TORCH_CORE, attr)) or not asks \
             or ("._C" in f"{sub}." and (attr.startswith("_cuda") or not user)) \
             or (m.groupdict().get("mod") and doc.facts.module_change(f"torch{m['mod']}")) \

@@ -170,12 +170,14 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       "install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
-    elif m and (built := _cuda_build_shown(doc)):
-        yield Finding("gpu-build-without-gpu", "warning", f"this torch is a CUDA {built} build, "
-                      "yet it finds no CUDA GPU (torch.cuda.is_available() is False): no driver "
-                      "answers this process (none installed or loaded, a container without "
-                      "--gpus all, CUDA_VISIBLE_DEVICES hiding every device); `pipguard doctor` "
-                      "on that machine tells which", doc.line(m), "pipguard doctor")
+    elif m and ((built := _cuda_build_shown(doc)) or doc.find(_NO_DRIVER_SEEN, re.M)) and (
+            _label(doc.installed("torch") or "") != "cpu"):
+        yield Finding("gpu-build-without-gpu", "warning", (
+            f"this torch is a CUDA {built} build, yet it" if built else "torch") + " finds no "
+                      "CUDA GPU (torch.cuda.is_available() is False) and no driver answers this "
+                      "process (none installed or loaded, a container without --gpus all, "
+                      "CUDA_VISIBLE_DEVICES hiding every device); `pipguard doctor` on that "
+                      "machine tells which", doc.line(m), "pipguard doctor")
     elif m:
         yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
                       "is_available() is False): on a machine with an NVIDIA GPU, most often "
@@ -184,6 +186,14 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       "are); a missing NVIDIA driver or a container without the GPU are the "
                       "other causes, which `pipguard doctor` on that machine tells apart",
                       doc.line(m), "pipguard doctor")
+
+
+# nvidia-smi absent (no driver installed: Linux's and Windows' shells), seeing no GPU, or a
+# container's banner finding no driver: beside CUDA's own False, a GPU build with no GPU.
+# (Alone they prove nothing: WSL keeps nvidia-smi off the PATH, NGC prints its banner at every
+# start.)
+_NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not recognized|^No "
+                   r"devices were found[ \t]*$|The NVIDIA Driver was not detected\.")
 
 
 def _cuda_build_shown(doc: Doc) -> str | None:

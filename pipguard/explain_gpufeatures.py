@@ -48,9 +48,10 @@ _FEATURES = (
     (r"--tf32 requires Ampere or a newer GPU arch", "TF32", "fp32 without TF32 (--tf32 False)",
      "8.0"),
     # (fp8 matrix multiplies: torch's _scaled_mm, Transformer Engine, launchers' own checks)
-    (r"(?:_scaled_mm is only supported on (?:CUDA )?devices with compute capability >= ?|Device "
-     r"compute capability |FP8 models require a GPU with Compute Capability )(?P<need>\d+\.\d+)",
-     "fp8", "a float16 or bfloat16 model (no fp8)", None),
+    (r"_scaled_mm is only supported on (?:CUDA )?devices with compute capability >= ?(?P<need>"
+     r"\d+\.\d+)|(?:Device compute capability |FP8 models require a GPU with Compute Capability )"
+     r"(?P<need2>\d+\.\d+) or higher(?: is)? required|FP8 models require a GPU with Compute "
+     r"Capability \d+\.\d+ or higher", "fp8", "a float16 or bfloat16 model (no fp8)", "8.9"),
     # (CTranslate2, under faster-whisper and whisperX: its float16 kernels need Volta or newer)
     (r"Requested float16 compute type, but the target device or backend do not support "
      r"efficient float16 computation", "CTranslate2's float16", 'compute_type="float32" (or '
@@ -76,7 +77,7 @@ def _xformers_too_old(doc: Doc) -> re.Match[str] | None:
 # No CUDA GPU in use at all (a CPU build, CUDA not available, a Mac): a library's "this GPU
 # cannot" check then speaks of no GPU (transformers says the same for bf16 either way).
 _NO_CUDA = (r"\d\+cpu\b|not compiled with CUDA|\bmps\b|\bmacOS\b|darwin|\bdevice ?= ?[\"']cpu"
-            r"[\"']")
+            r"[\"']|--device[= ]cpu\b")
 
 
 def _feature_needs_newer_gpu(doc: Doc) -> Iterator[Finding]:

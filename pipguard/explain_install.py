@@ -188,6 +188,20 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       "often left in the installer's cache by an interrupted download", evidence,
                       refetch)
 
+# Install options that take a value (``-r requirements.txt``, ``--python 3.11``): the value is
+# no package.
+_TAKES_VALUE = frozenset(("-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-p",
+                          "--python", "-i", "--index-url", "--extra-index-url", "--index",
+                          "--default-index", "-f", "--find-links", "--torch-backend", "--group",
+                          "--extra", "--target", "--prefix", "--index-strategy"))
+
+
+def _named(words: list[str]) -> list[str]:
+    """The packages a command line's words name: not options, nor the values they take."""
+    return [w for prev, w in zip(["", *words], words, strict=False)
+            if not w.startswith("-") and prev not in _TAKES_VALUE]
+
+
 def _built_for_torch(pkg: str, need: str, companions: tuple[str, ...]) -> bool:
     """Whether ``pkg``'s requirement on torch (``need``) ties it to one torch release: a
     companion's, or any package's exact pin (vllm's torch==2.4.0: a build against it)."""
@@ -265,9 +279,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
             # torch did not move: a companion was installed that does not match it
             yield Finding("companion-mismatch", "error", "; ".join(
                 f"{p} {m.group(2)} is built for {m.group(3)}" for p, m in pkgs.items())
-                + f", but torch {hver} is installed: install the "
-                + ", ".join(f"{p} {v}" for p, v in pairs.items() if v) + " built for it"
-                if any(pairs.values()) else "the companion that matches it",
+                + f", but torch {hver} is installed: install the " + (
+                    ", ".join(f"{p} {v}" for p, v in pairs.items() if v) + " built for it"
+                    if any(pairs.values()) else "release of it made for this torch"),
                 "\n".join(doc.line(m) for m in pkgs.values()),
                 _cmd("pipguard", "install", f"torch=={hver}",
                      *(_pin(p, v) for p, v in pairs.items())))
@@ -333,9 +347,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
 
 
 def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
-    """Installing one companion (xformers, torchvision ...), or any package that requires
-    another torch than the one installed (torchpack, bitsandbytes), swapped the torch under
-    it: pip's uninstall of torch, or uv's ``- torch==`` line."""
+    """Installing one companion (xformers, torchvision ...) swapped the torch under it: pip's
+    uninstall of torch, or uv's ``- torch==`` line after the ``uv pip install``/``uv add``
+    that asked for the companion (another package moving torch is an upgrade it asked for)."""
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in doc.facts.companion_names())
     prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
@@ -346,21 +360,18 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)|^[ \t]*- "
                     r"torch==(\d\S*)", re.M)
-    if gone and gone[2] and not doc.find(r"^[ \t]*\+ torch==", re.M):
-        gone = None  # (uv removing torch without putting another in its place)
-    if gone and gone[2]:  # uv's diff: the command it follows, else the companions it added
+    if gone and gone[2]:  # uv's diff: what the install command it follows asked for
         cmds = re.findall(r"\buv (?:pip install|add) ([^\n]+)", doc.text[: gone.start()])
-        asked = [r for w in (cmds[-1].split() if cmds else re.findall(
-            r"^[ \t]*\+ ([\w.-]+)==", doc.text, re.M)) if not w.startswith("-")
-                 and (r := _req(w)) and (cmds or canonicalize_name(r.name)
-                                         in doc.facts.companion_names())]
+        asked = [r for w in _named(cmds[-1].split() if cmds else []) if (r := _req(w))]
+        if not doc.find(r"^[ \t]*\+ torch==", re.M):
+            gone = None  # (uv removing torch without putting another in its place)
     # ... or about to: pip collecting the one torch release the companion pins
     pulled = None if gone or SUCCEEDED.search(doc.text) or doc.find(r"\bpip3? download\b") \
         else doc.find(r"^[ \t]*Collecting torch==(\d[^\s;]*)", re.M)
     pkg = prose.group(1) if prose else next(
-        (r.name for r in asked if (gone or (pulled and canonicalize_name(r.name) in
-                                            doc.facts.companion_names()))
-         and not any(canonicalize_name(a.name) == "torch" for a in asked)), None)
+        (r.name for r in asked if canonicalize_name(r.name) in doc.facts.companion_names()
+         and (gone or pulled) and not any(canonicalize_name(a.name) == "torch" for a in asked)),
+        None)
     if not pkg or not (m := prose or gone or pulled):
         return
     if m is pulled:  # (no install finished yet: a fresh environment has no torch to replace)

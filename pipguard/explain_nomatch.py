@@ -361,7 +361,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"installed because it doesn't have a (?:source distribution or )?wheel "
                        r"for the current platform|with neither wheels nor source distribution|"
                        r"not available from current channels:\s*-\s*(\S+)|"
-                       r"(?:Packages?|Dependency) missing in current \S+ channels:\s*-\s*(\S+)|"
+                       r"Packages? missing in current \S+ channels:\s*-\s*(\S+)|"
                        r"nothing provides (?:requested )?(?!__)(\S+)|"
                        r"(?<!\S)(\S+) [^\n]{0,120}?does not exs?ist \(perhaps a "
                        r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"

@@ -71,8 +71,11 @@ INSTALLING = (r"Downloading |Collecting |[/\\]pip[/\\](?:_internal|_vendor|\w+\.
               r"not install packages|\.whl\b|Unpacking |(?m-i:^[ \t]*(?:[×x]|error:)[ \t]+Failed "
               r"to (?:download|install|extract))|distribution cache|NoSpaceLeftError|"
               r"[/\\]pkgs[/\\]|Conda\w{0,30}Error|This error originates from a subprocess, and is "
-              r"likely not a problem with pip|"  # (and a path into an installer's cache)
-              r"[/\\](?:\.cache[/\\](?:uv|pip|pypoetry)|uv[/\\]cache|pip[/\\]cache)[/\\]")
+              r"likely not a problem with pip|"
+              # (an installer writing its cache: pip's HTTP and wheel caches, Poetry's
+              # artifacts, uv writing into its own; not a program run from uv's archive)
+              r"[/\\]pip[/\\](?:http(?:-v2)?|wheels)[/\\]|[/\\]pypoetry[/\\](?:[Cc]ache|artifacts)[/\\]|"
+              r"failed to (?:write|persist|extract|create|copy)[^\n]{0,40}?[/\\]uv[/\\]")
 
 # An installer refusing the certificate an index presents (pip's Python, uv's rustls): most
 # often a company proxy or mirror that re-signs TLS with its own CA.

@@ -101,8 +101,7 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
     # the disk, where it ran out before memory did (else memory is the failure)
     full = disk if disk and not (memory and memory.start() < disk.start()) else None
     built = _compiling(doc, full or memory)  # (a compiler at work there: a build's, not ours)
-    if built is None and not (doc.find(INSTALLING) or (disk and doc.find(
-            r"\binstall|\(os error 28\)", re.I))):  # (Rust's words: uv's own, not a program's)
+    if built is None and not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install
     tool = doc.installer()
     if built is not None:

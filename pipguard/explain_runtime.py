@@ -70,7 +70,6 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
         return
     lib = rf"(?:lib(?:{CUDA_LIB})[\w.-]*\.so[\d.]*|(?:{CUDA_LIB})\w*64_\w+\.dll|zlibwapi\.dll)"
     m = doc.find(rf"{lib}:? cannot open shared object|Cannot load symbol cudnn\w+|"
-                 rf"\bld(?:\.\w+)?: cannot find -l(?:{CUDA_LIB})\b|"  # (an extension's link)
                  rf"(?:Could not load (?:dynamic )?library|Could not locate|"
                  rf"Unable to load any of|Error loading)[^\n]{{0,300}}?{lib}|Library {lib} is "
                  rf"not found or cannot be loaded|cuDNN version "
@@ -237,25 +236,37 @@ def _toolkit_variant(doc: Doc, local: str) -> str | None:
 
 
 def _triton_libcuda(doc: Doc) -> Iterator[Finding]:
-    """Triton (torch.compile's kernels, mamba's, flash-attn's) links each kernel it builds
-    against the driver's libcuda; the linker finding none by its plain name is the driver
+    """An extension's link step finding no CUDA library by its plain name (the toolkit's,
+    ``-lcurand``). Triton (torch.compile's kernels, mamba's, flash-attn's) links each kernel it
+    builds against the driver's libcuda; the linker finding none by its plain name is the driver
     library off the linker's path (WSL keeps it in /usr/lib/wsl/lib), not a missing toolkit.
     bitsandbytes' loader opens it by that plain name too (``libcuda.so``, not ``.so.1``)."""
-    if m := doc.find(r"(?:/usr/bin/)?ld(?:\.\w+)?: cannot find -lcuda\b"):
+    if m := doc.find(rf"\bld(?:\.\w+)?: cannot find -l((?:{CUDA_LIB})\b\S*)"):
+        yield Finding("cuda-libraries", "error",
+                      f"linking an extension, the linker finds no lib{m[1]}.so: the CUDA "
+                      "toolkit's development libraries are missing or off the linker's path (the "
+                      "nvidia-* wheels ship only versioned copies, which the linker does not "
+                      "take); install the toolkit of torch's CUDA, or put its lib64 on "
+                      "LIBRARY_PATH", doc.line(m),
+                      'export LIBRARY_PATH="$CUDA_HOME/lib64:$LIBRARY_PATH"')
+    elif m := doc.find(r"(?:/usr/bin/)?ld(?:\.\w+)?: cannot find -lcuda\b"):
         yield Finding("cuda-libraries", "error",
                       "Triton could not link the kernel it compiled against the driver's libcuda: "
                       "the linker finds no libcuda.so by that name (only libcuda.so.1, or it is "
                       "in /usr/lib/wsl/lib on WSL); point Triton at the folder that holds it",
                       doc.line(m), "export TRITON_LIBCUDA_PATH=/usr/lib/x86_64-linux-gnu")
-    elif m := doc.find(r"\blibcuda\.so(?!\.\d): cannot open shared object|\blibcuda\.so not "
-                       r"found! Do you have a CUDA driver installed"):
+    elif (m := doc.find(r"\blibcuda\.so(?!\.\d): cannot open shared object|\blibcuda\.so not "
+                        r"found! Do you have a CUDA driver installed")) and (
+            doc.ctx.hardware is None or doc.ctx.hardware.accelerator == "nvidia"):
+        wsl = doc.find(r"\bWSL|microsoft-standard|/mnt/[a-z]/|/usr/lib/wsl")
         yield Finding("cuda-libraries", "error",
                       "the driver's libcuda is opened by its plain name (libcuda.so), which only "
-                      "the driver's development link provides (WSL keeps it in /usr/lib/wsl/lib): "
-                      "put that folder on the library path", doc.line(m),
-                      'export LD_LIBRARY_PATH="/usr/lib/wsl/lib:$LD_LIBRARY_PATH"'
-                      if doc.find(r"\bWSL|microsoft-standard|/mnt/[a-z]/") else
-                      'export LD_LIBRARY_PATH="/usr/lib/x86_64-linux-gnu:$LD_LIBRARY_PATH"')
+                      "its development link provides: " + (
+                          "WSL keeps it in /usr/lib/wsl/lib; put that folder on the library path"
+                          if wsl else "install the driver's development files (or link "
+                          "libcuda.so to the driver's libcuda.so.1 in its folder)"),
+                      doc.line(m), 'export LD_LIBRARY_PATH="/usr/lib/wsl/lib:$LD_LIBRARY_PATH"'
+                      if wsl else "pipguard doctor")
 
 
 def _leftover_of(stem: str, doc: Doc) -> str:
@@ -267,7 +278,8 @@ def _leftover_of(stem: str, doc: Doc) -> str:
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|module 'torch' "
                           rf"has no attribute '{TORCH_CORE}'|name '_C' is not defined|loaded the "
-                          rf"`torch/_C` folder of the PyTorch repository"):
+                          rf"`torch/_C` folder of the PyTorch repository|No module named "
+                          rf"'torch\.\w+'; 'torch' is not a package"):
         yield Finding("corrupt-install", "error",
                       "the 'torch' Python imported is not the installed package: a torch.py or "
                       "torch/ folder in the working directory (or the PyTorch source tree) comes "
@@ -278,7 +290,7 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
         return
     und, lib = undefined_symbol(doc), torch_lib_failure(doc)
     m = doc.find(r"No such file or directory: '[^']*site-packages[/\\]+(?:torch[/\\]|[\w.]+-[\d.]"
-                 r"[^'/\\]*\.dist-info)|" rf"No module named 'torch\.{TORCH_CORE}'|"
+                 r"[^'/\\]*\.dist-info)|" rf"No module named 'torch\.{TORCH_CORE}'(?!; )|"
                  r"no RECORD file|from 'torch' \(unknown location\)|"
                  r"(?-i:RECORD)[^\n]*(?:mismatch|missing)|(?-i:RECORD)`? file not found|missing `"
                  r"(?:RECORD|top_level\.txt)` file|distutils installed project|Cannot process "

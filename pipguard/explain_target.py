@@ -73,10 +73,16 @@ def built_for_another_target(doc: Doc) -> Iterator[Finding]:
                  r"found)")  # (musl's loader, on Alpine, reading a glibc wheel)
     if not m:
         return
+    if m["musl"]:
+        where = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", m[0])
+        named = (distribution_here(doc, where[1]) if where else None) or "a package"
+        yield Finding("no-matching-distribution", "error", f"musl's loader (Alpine) refuses "
+                      f"{named}'s glibc (manylinux) build, and torch publishes no musl build: "
+                      "run in a glibc-based image (Debian or Ubuntu slim) rather than "
+                      "reinstalling", doc.line(m), "pipguard doctor")
+        return
     why = (f"a {m.group(1)} build on a machine that needs {m.group(2)} (an x86_64 Python under "
-           "Rosetta installs x86_64 wheels)" if m.group(1) else "a glibc (manylinux) build on a "
-           "musl system (Alpine): no release of torch is built for musl; use a glibc-based image "
-           "(Debian, Ubuntu slim)" if m["musl"] else
+           "Rosetta installs x86_64 wheels)" if m.group(1) else
            f"a build for glibc {m.group(3)} or newer on an older system (a wheel for another "
            "manylinux tag, copied from another machine or forced with --platform)"
            if m.group(3) else "a build for another architecture or Python (a 32-bit Python "
