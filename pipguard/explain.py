@@ -83,8 +83,8 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     doc = Doc(trimmed(clean(text)), context)
     found = _read(doc)
     if (cut := cut_rows_joined(doc.text)) is not None and _decided(joined := _read(
-            Doc(cut, context))) and (not _decided(found) or _first(joined) < _first(found)):
-        found = joined  # a terminal's cuts broke a word: the joined rows' cause, if more decisive
+            Doc(cut, context))):
+        found = joined  # a terminal's cuts broke words: the rows joined are the text printed
     again = [] if _decided(found) else [Doc(t, context) for t in rereadings(doc.text)]
     for other in again:  # wrapped: a sentence spans rows (its error before a row's warning)
         if _decided(reread := _read(other)) or not found:
@@ -103,11 +103,6 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     for _, _, f in sorted(found, key=lambda t: (t[0], t[1])):
         out.setdefault((f.category, f.message), replace(f, fix=word_for(tool, f.fix)))
     return tuple(out.values())
-
-
-def _first(found: list[tuple[int, int, Finding]]) -> int:
-    """The rank of the first rule that found an error (rules run in order of decisiveness)."""
-    return min(rank for level, rank, _ in found if level == SEVERITIES.index("error"))
 
 
 def _decided(found: list[tuple[int, int, Finding]]) -> bool:

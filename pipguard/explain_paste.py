@@ -126,7 +126,8 @@ def cut_rows_joined(text: str) -> str | None:
     """The paste with rows cut at a terminal's width joined back, where it shows such cuts
     (two rows or more exactly the longest row's length, one of them cut inside a word: it ends
     in a letter or digit and the next row starts with one), else None. A cut inside a word
-    breaks the word for every rule; read this way first."""
+    breaks the word for every rule, so the joined rows are the text as printed. (One row of
+    that length ending in a letter before a row starting with one is any log's.)"""
     if len(text) > _REREAD_LIMIT:
         return None
     rows = text.split("\n")

@@ -39,8 +39,9 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
                     # (torch.from_numpy on a NumPy 2 array, torch built for NumPy 1)
                     r"expected np\.ndarray \(got numpy\.ndarray\)")
     up = doc.find(r"No module named 'numpy\._core'|numpy\._core\.multiarray failed to import|"
-                  r"compiled against (?:NumPy C-API|API|ABI) version 0x(\w+)[^\n]*? (?:but this "
-                  r"version of numpy is|running NumPy has C-API version) 0x(\w+)|"
+                  r"compiled against (?:NumPy C-API|API|ABI) version 0x([0-9a-fA-F]+)[^\n]*? "
+                  r"(?:but this version of numpy is|running NumPy has C-API version) "
+                  r"0x([0-9a-fA-F]+)|"
                   r"dtype size changed[^\n]*?Expected (\d+) from C header, got (\d+)")
     if up and ((up.group(1) and int(up.group(1), 16) < int(up.group(2), 16))
                or (up.group(3) and int(up.group(3)) < int(up.group(4)))):

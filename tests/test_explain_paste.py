@@ -184,3 +184,13 @@ def test_a_terminals_cut_inside_a_word_is_read_joined_when_that_finds_the_cause(
 def test_rows_of_one_length_not_cut_inside_a_word_are_left_as_they_are() -> None:
     rows = "Collecting torch==2.1.0 and its dependencies from the index now.."
     assert cut_rows_joined(f"{rows}\n{rows}\n done") is None
+
+
+def test_a_uv_derivation_cut_inside_words_is_read_as_the_conflict_it_states() -> None:
+    text = ("  ╰─▶ Because only fms-model-optimizer==0.2.0 is available and\n"
+            "      fms-model-optimizer==0.2.0 depends on torch>=2.1,<2.5, we can co\n"
+            "nclude\n      that fms-model-optimizer==0.2.0 depends on torch>=2.1,<2.5.\n"
+            "      And because vllm>=0.8.5 depends on torch==2.6.0, we can conclude\n"
+            " that\n      fms-model-optimizer==0.2.0 and vllm>=0.8.5 are incompatible.")
+    f = explain(text, Context(facts=KNOWLEDGE))
+    assert f and f[0].category == "resolver-conflict"

@@ -1859,3 +1859,11 @@ def test_musl_names_the_package_it_refuses_and_does_not_reinstall_it() -> None:
 def test_a_capability_said_in_passing_or_a_cpu_run_is_no_gpu_too_old(text: str) -> None:
     f = first(text)
     assert f is None or f.category != "gpu-arch-unsupported"
+
+
+def test_numpys_api_versions_are_read_as_hex_digits_only() -> None:
+    """A version run into the next word (rows joined, a paste without its line break) is no
+    number to compare, and must not stop the reading."""
+    f = first("RuntimeError: module compiled against ABI version 0x1000009Traceback but this "
+              "version of numpy is 0x2000000RuntimeError")
+    assert f is None or f.category == "numpy-abi"
