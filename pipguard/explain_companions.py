@@ -97,6 +97,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         r"(torchvision)==\S+ is incompatible with torch==",
         rf"partially initialized module '({names})' has no attribute 'extension'",
         rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
+        # Windows: a procedure missing from a companion's own DLL (its import of torch's)
+        rf"WinError 127\][^\n]*?Error loading\s*\"[^\"\n]*?(?:site|dist)-packages[/\\]+({names})"
+        r"[/\\]",
+        # ... or from its _C, where its own frame is the last before the error
+        rf"(?:site|dist)-packages[/\\]+({names})[/\\][^\n]*\n(?:[^\n]*\n){{0,3}}?[^\n]*DLL load "
+        r"failed while importing _C: The specified procedure could not be found",
     ))) or extension_load(doc.text, companions)
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x

@@ -1867,3 +1867,24 @@ def test_numpys_api_versions_are_read_as_hex_digits_only() -> None:
     f = first("RuntimeError: module compiled against ABI version 0x1000009Traceback but this "
               "version of numpy is 0x2000000RuntimeError")
     assert f is None or f.category == "numpy-abi"
+
+
+@pytest.mark.parametrize(("text", "package"), [
+    ('OSError: [WinError 127] The specified procedure could not be found. Error loading "C:\\venv'
+     '\\lib\\site-packages\\torchaudio\\lib\\libtorchaudio.pyd" or one of its dependencies.',
+     "torchaudio"),
+    ('Traceback (most recent call last):\n  File "C:\\venv\\lib\\site-packages\\torchvision\\'
+     'extension.py", line 10, in <module>\n    from . import _C\nImportError: DLL load failed '
+     "while importing _C: The specified procedure could not be found.", "torchvision"),
+])
+def test_a_procedure_missing_from_a_companions_own_dll_is_the_companion(
+        text: str, package: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and package in f.fix
+
+
+def test_a_procedure_missing_from_torchs_own_c_stays_torchs() -> None:
+    f = first('  File "C:\\venv\\lib\\site-packages\\torch\\__init__.py", line 128\n'
+              "    from torch._C import *\nImportError: DLL load failed while importing _C: The "
+              "specified procedure could not be found.")
+    assert f is not None and f.category != "companion-mismatch"
