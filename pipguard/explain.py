@@ -53,7 +53,7 @@ from pipguard import (
     explain_target,
 )
 from pipguard.explain_doc import Context, Doc, Rule
-from pipguard.explain_paste import clean, cut_rows_joined, rereadings, trimmed
+from pipguard.explain_paste import clean, rereadings, trimmed
 from pipguard.explain_wording import word_for
 from pipguard.findings import SEVERITIES, Finding
 
@@ -82,9 +82,6 @@ def explain(text: str, context: Context) -> tuple[Finding, ...]:
     """
     doc = Doc(trimmed(clean(text)), context)
     found = _read(doc)
-    if (cut := cut_rows_joined(doc.text)) is not None and _decided(joined := _read(
-            Doc(cut, context))):
-        found = joined  # a terminal's cuts broke words: the rows joined are the text printed
     again = [] if _decided(found) else [Doc(t, context) for t in rereadings(doc.text)]
     for other in again:  # wrapped: a sentence spans rows (its error before a row's warning)
         if _decided(reread := _read(other)) or not found:

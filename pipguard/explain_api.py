@@ -35,9 +35,11 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     if m:
         sub, attr = ((m["sub"], m["attr"]) if m["attr"] else (m["src"], m["name"]) if m["name"]
                      else m["mod"].rsplit(".", 1))
-    elif (m := doc.find(r"'Tensor' object has no attribute '(\w+)'")) and \
-            doc.facts.module_change(f"torch.Tensor.{m[1]}"):
-        sub, attr = ".Tensor", m[1]  # (a method the tables know a release added)
+    elif (m := doc.find(r"'Tensor' object has no attribute '(\w+)'")) and (added := (
+            change := doc.facts.module_change(f"torch.Tensor.{m[1]}")) and change.added) and not (
+            (have := _v(_public(doc.installed("torch") or ""))) and have >= added) and not \
+            doc.find(r"\btensorflow\b|\bkeras\b"):
+        sub, attr = ".Tensor", m[1]  # (a method the tables know a release added, not TF's)
     elif (m := doc.find(r"cannot import name '?(\w+)'?[ \t]*$", re.M)) and (imports := re.findall(
             rf"from torch((?:\.\w+){{0,4}}) import [^\n]*\b{m[1]}\b", doc.text[: m.start()])):
         sub, attr = imports[-1], m[1]  # (Python before 3.8 does not say where from)
@@ -49,9 +51,10 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
     # name the tables know; torch's own frame asking is a damaged torch, a bare line no code.
     frame = re.findall(r'^[ \t]*File "([^"\n]+)"', doc.text[: m.start()], re.M)
     user = _importer(doc, m)
-    not_users = (r"^<|[/\\]torch[/\\]|(?:site|dist)-packages|importlib|[/\\]lib[/\\]python\d[\d.]*"
-                 r"[/\\][\w.]+$")  # (a frozen module, torch, a package, the standard library)
-    asks = user or (frame and not re.search(not_users, frame[-1])
+    # (a frozen module, torch, a package, the standard library: .../lib/python3.10/..., Lib\)
+    not_users = (r"^<|[/\\]torch[/\\]|(?:site|dist)-packages|importlib|[/\\](?:lib[/\\]python"
+                 r"\d[\d.]*|python\d+[/\\]lib)[/\\](?!site-packages)")
+    asks = user or (frame and not re.search(not_users, frame[-1], re.I)
                     and (not m.groupdict().get("attr") or sub == ".Tensor"))
     if (not sub and re.fullmatch(TORCH_CORE, attr)) or not asks \
             or ("._C" in f"{sub}." and (attr.startswith("_cuda") or not user)) \

@@ -98,11 +98,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         rf"partially initialized module '({names})' has no attribute 'extension'",
         rf"[/\\]({names})[/\\]_meta_registrations\.py(?=[\s\S]{{0,600}}?[/\\]torch[/\\]_?library)",
         # Windows: a procedure missing from a companion's own DLL (its import of torch's)
-        rf"WinError 127\][^\n]*?Error loading\s*\"[^\"\n]*?(?:site|dist)-packages[/\\]+({names})"
-        r"[/\\]",
+        rf"WinError 127\][^\n]{{0,300}}?Error loading\s*\"[^\"\n]{{0,300}}?(?:site|dist)-packages"
+        rf"[/\\]+({names})[/\\]",
         # ... or from its _C, where its own frame is the last before the error
-        rf"(?:site|dist)-packages[/\\]+({names})[/\\][^\n]*\n(?:[^\n]*\n){{0,3}}?[^\n]*DLL load "
-        r"failed while importing _C: The specified procedure could not be found",
+        rf"(?:site|dist)-packages[/\\]+({names})[/\\][^\n]*\n(?:(?![^\n]*[/\\]torch[/\\])[^\n]*\n)"
+        r"{0,3}?[^\n]*DLL load failed while importing _C: The specified procedure could not be "
+        r"found",
     ))) or extension_load(doc.text, companions)
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x

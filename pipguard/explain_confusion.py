@@ -127,7 +127,8 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                                                     else ()), "torch"))
     elif (m := doc.find(r"there is no version of ([\w.-]+)==(\d[\w.!*]*)(?![\w.+])")) and \
             doc.facts.index_mirrored(name := canonicalize_name(m[1])) and \
-            name not in doc.facts.family() and doc.find(r"pytorch\.org|torch-backend"):
+            name not in doc.facts.family() and doc.find(r"download(?:-r2)?\.pytorch\.org/whl|"
+                                                        r"torch-backend"):
         # uv before its hint named the index: no version at all of an exact pin of a package
         # that the PyTorch index also serves (its own copies, often older), with that index in
         # sight, is that index standing in for PyPI (without it: a release that does not exist)

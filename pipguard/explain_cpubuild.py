@@ -170,6 +170,12 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       "install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
+    elif m and (built := _cuda_build_shown(doc)) and hw is not None and hw.cuda_driver_api and (
+            int(hw.cuda_driver_api.split(".")[0]) < int(built.split(".")[0])):
+        yield Finding("driver-too-old", "warning", f"this torch is a CUDA {built} build and the "
+                      f"NVIDIA driver here supports CUDA up to {hw.cuda_driver_api}: update the "
+                      "driver, or install the build for the CUDA it supports", doc.line(m),
+                      "pipguard install --force-reinstall torch")
     elif m and ((built := _cuda_build_shown(doc)) or doc.find(_NO_DRIVER_SEEN, re.M)) and (
             _label(doc.installed("torch") or "") != "cpu"):
         yield Finding("gpu-build-without-gpu", "warning", (

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-__all__ = ["clean", "cut_rows_joined", "rereadings", "trimmed"]
+__all__ = ["clean", "rereadings", "trimmed"]
 
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 # Prefixes a log puts before every line, whatever the line says: Docker BuildKit ("#10
@@ -120,23 +120,6 @@ def rereadings(text: str) -> Iterator[str]:
         if reading not in seen:
             seen.add(reading)
             yield reading
-
-
-def cut_rows_joined(text: str) -> str | None:
-    """The paste with rows cut at a terminal's width joined back, where it shows such cuts
-    (two rows or more exactly the longest row's length, one of them cut inside a word: it ends
-    in a letter or digit and the next row starts with one), else None. A cut inside a word
-    breaks the word for every rule, so the joined rows are the text as printed. (One row of
-    that length ending in a letter before a row starting with one is any log's.)"""
-    if len(text) > _REREAD_LIMIT:
-        return None
-    rows = text.split("\n")
-    longest = max((len(r) for r in rows), default=0)
-    full = [i for i, r in enumerate(rows[:-1]) if len(r) == longest]
-    if longest < _MIN_WIDTH or len(full) < 2 or not any(
-            rows[i][-1:].isalnum() and rows[i + 1][:1].isalnum() for i in full):
-        return None
-    return _joined(rows, "", lambda r: len(r) == longest)
 
 
 def _ends_near(width: int) -> Callable[[str], bool]:

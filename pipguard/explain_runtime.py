@@ -241,7 +241,7 @@ def _triton_libcuda(doc: Doc) -> Iterator[Finding]:
     builds against the driver's libcuda; the linker finding none by its plain name is the driver
     library off the linker's path (WSL keeps it in /usr/lib/wsl/lib), not a missing toolkit.
     bitsandbytes' loader opens it by that plain name too (``libcuda.so``, not ``.so.1``)."""
-    if m := doc.find(rf"\bld(?:\.\w+)?: cannot find -l((?:{CUDA_LIB})\b\S*)"):
+    if m := doc.find(rf"\bld(?:\.\w+)?: cannot find -l((?:{CUDA_LIB})\b[\w.+-]*)"):
         yield Finding("cuda-libraries", "error",
                       f"linking an extension, the linker finds no lib{m[1]}.so: the CUDA "
                       "toolkit's development libraries are missing or off the linker's path (the "

@@ -16,7 +16,7 @@ import pytest
 
 from pipguard.explain import explain
 from pipguard.explain_doc import Context
-from pipguard.explain_paste import clean, cut_rows_joined, rereadings, trimmed
+from pipguard.explain_paste import clean, rereadings, trimmed
 from scripts.fit_explain_words import in_test_set
 from tests.test_corpus import KNOWLEDGE, Record, diagnose, diagnosed, load
 
@@ -167,30 +167,3 @@ def test_a_sentence_wrapped_at_a_word_keeps_its_reading(text: str, category: str
     (size)" read across the break."""
     found = explain(text, Context(facts=KNOWLEDGE))
     assert found and found[0].category == category
-
-
-def test_a_terminals_cut_inside_a_word_is_read_joined_when_that_finds_the_cause() -> None:
-    """A cut inside "the" hid uv's hint, and the conflict it explains was read instead."""
-    text = ("× No solution found when resolving dependencies:\n"
-            "╰─▶ Because only numpy<=2.4.3 is available and your project depends on numpy>=2.\n"
-            "4.4,\nwe can conclude that your project's requirements are unsatisfiable.\n"
-            "hint: `numpy` was found on https://download.pytorch.org/whl/cu128, but not at th\n"
-            "e\nrequested version (numpy>=2.4.4).")
-    assert cut_rows_joined(text) is not None
-    f = explain(text, Context(facts=KNOWLEDGE))
-    assert f and f[0].category == "dependency-confusion"
-
-
-def test_rows_of_one_length_not_cut_inside_a_word_are_left_as_they_are() -> None:
-    rows = "Collecting torch==2.1.0 and its dependencies from the index now.."
-    assert cut_rows_joined(f"{rows}\n{rows}\n done") is None
-
-
-def test_a_uv_derivation_cut_inside_words_is_read_as_the_conflict_it_states() -> None:
-    text = ("  ╰─▶ Because only fms-model-optimizer==0.2.0 is available and\n"
-            "      fms-model-optimizer==0.2.0 depends on torch>=2.1,<2.5, we can co\n"
-            "nclude\n      that fms-model-optimizer==0.2.0 depends on torch>=2.1,<2.5.\n"
-            "      And because vllm>=0.8.5 depends on torch==2.6.0, we can conclude\n"
-            " that\n      fms-model-optimizer==0.2.0 and vllm>=0.8.5 are incompatible.")
-    f = explain(text, Context(facts=KNOWLEDGE))
-    assert f and f[0].category == "resolver-conflict"

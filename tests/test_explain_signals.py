@@ -1888,3 +1888,52 @@ def test_a_procedure_missing_from_torchs_own_c_stays_torchs() -> None:
               "    from torch._C import *\nImportError: DLL load failed while importing _C: The "
               "specified procedure could not be found.")
     assert f is not None and f.category != "companion-mismatch"
+
+
+def test_torchs_own_c_reached_through_a_companions_import_stays_torchs() -> None:
+    f = first('  File "C:\\venv\\lib\\site-packages\\torchvision\\__init__.py", line 5\n'
+              "    import torch\n"
+              '  File "C:\\venv\\lib\\site-packages\\torch\\__init__.py", line 128\n'
+              "ImportError: DLL load failed while importing _C: The specified procedure could not "
+              "be found.")
+    assert f is None or f.category != "companion-mismatch"
+
+
+def test_a_cuda_build_with_a_driver_for_an_older_cuda_is_a_driver_too_old() -> None:
+    hw = Hardware(accelerator="nvidia", driver_version="470.82", cuda_driver_api="11.4",
+                  gpus=(Gpu("nvidia", "RTX 3090", "8.6"),))
+    found = explain(">>> torch.version.cuda\n'12.1'\n>>> torch.cuda.is_available()\nFalse",
+                    Context(facts=REAL, hardware=hw))
+    assert found and found[0].category == "driver-too-old"
+
+
+@pytest.mark.parametrize("text", [
+    "Name: torch\nVersion: 2.3.1\n  File \"/home/u/x/loss.py\", line 68\n"
+    "AttributeError: 'Tensor' object has no attribute 'bool'",  # a torch that has it
+    '  File "/home/u/x/model.py", line 3\n    import tensorflow as tf\n'
+    "AttributeError: 'Tensor' object has no attribute 'bool'",  # TensorFlow's Tensor
+])
+def test_a_tensor_method_is_no_other_release_where_torch_has_it_or_the_tensor_is_not_torchs(
+        text: str) -> None:
+    f = first(text)
+    assert f is None or "needs a newer torch" not in f.message
+
+
+def test_a_pytorch_org_link_is_not_the_pytorch_index_in_sight() -> None:
+    f = first("  × No solution found when resolving dependencies:\n  ╰─▶ Because there is no "
+              "version of requests==2.99 and you require requests==2.99, we can conclude that "
+              "your requirements are unsatisfiable.\nSee https://pytorch.org/get-started")
+    assert f is None or f.category != "dependency-confusion"
+
+
+def test_the_linker_names_the_library_without_its_colon() -> None:
+    f = first("/usr/bin/ld: cannot find -lcudart: No such file or directory")
+    assert f is not None and "libcudart.so" in f.message
+
+
+@pytest.mark.parametrize("frame", ["/usr/lib/python3.10/concurrent/futures/process.py",
+                                   "C:\\Python311\\Lib\\runpy.py"])
+def test_a_standard_library_frame_is_no_users_code(frame: str) -> None:
+    f = first(f'  File "{frame}", line 3\nImportError: cannot import name \'int_classes\' from '
+              "'torch._six'")
+    assert f is None or "this code" not in f.message
