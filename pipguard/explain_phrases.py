@@ -96,7 +96,9 @@ CUDA_FALSE = re.compile(
     r"\bcuda\.is_available\(\)[)\"'`]*[ \t]*(?:\n[ \t]*)?(?:(?::|->|→|==?|#|always|still|returns?|"
     r"returned|returning|is|was|gives|gave|as|shows?|prints?|outputs?)[ \t]*){0,2}"
     r"(?:\n[ \t]*)?[`'\"]?False\b|\bcuda\.is_available\(\)[)\"'`; \t]*\n[ \t]*(?:(?:>>>|\.\.\.|"
-    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$",
+    r"Out\[\d+\]:)[ \t]*)?(?:[^\s:=]+[ \t]+){0,2}False[ \t]*$|"
+    # (frameworks saying the same: Lightning's banner, EasyOCR's notice)
+    r"^GPU available: False\b|Using CPU\. Note: This module is much faster with a GPU",
     re.I | re.M)
 
 # ``python -c "...; print(torch.cuda.is_available())"``: the command line ends at its quote.

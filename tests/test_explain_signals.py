@@ -1937,3 +1937,13 @@ def test_a_standard_library_frame_is_no_users_code(frame: str) -> None:
     f = first(f'  File "{frame}", line 3\nImportError: cannot import name \'int_classes\' from '
               "'torch._six'")
     assert f is None or "this code" not in f.message
+
+
+@pytest.mark.parametrize("text", [
+    "GPU available: False, used: False\nTPU available: False, using: 0 TPU cores",  # Lightning
+    "Using CPU. Note: This module is much faster with a GPU.",  # EasyOCR
+])
+def test_a_frameworks_own_word_for_cuda_unavailable_is_read_as_cudas_false(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert first(text.replace("False", "True").replace("Using CPU", "Using GPU")) is None
