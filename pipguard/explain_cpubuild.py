@@ -135,7 +135,8 @@ _XPU_CODE = r"^[ \t>.]*(?:if|elif|while|assert)\b|==|\bis False[ \t]*:|\bnot tor
 _CUDA_TRUE = r"cuda\.is_available\(\)[)\"'`]*[ \t]*(?:[:=]|->|is|returns?)?[ \t]*\n?[ \t]*True\b"
 # A program's own "no GPU".
 _NO_GPU = (r"\bno (?:CUDA )?GPUs? (?:is )?(?:being used|found|detected|available)|\bGPU (?:is )?"
-           r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b")
+           r"not (?:found|detected|available)|\bCUDA (?:is )?(?:not available|unavailable)\b|"
+           r"FP16 is not supported on CPU; using FP32 instead")  # (whisper, on the CPU it chose)
 
 
 def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
@@ -146,7 +147,8 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     (9 of the 10 training records that show it were that). On Windows, where PyPI's wheel is
     the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
     records of the two categories are a CPU build)."""
-    m = cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" else None)
+    m = cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" and not doc.find(
+        r"--device[= ]cpu\b|\bdevice ?= ?[\"']cpu[\"']") else None)  # (not a run asking for it)
     if m and re.search(r"\bSKIPP?(?:ED)?\b|\bskipp(?:ed|ing)\b", doc.line(m)):
         m = None  # (a test suite skipping its GPU tests: the run's choice, not its failure)
     banner = None if m else doc.find(_CPU_BANNER)

@@ -1947,3 +1947,12 @@ def test_a_frameworks_own_word_for_cuda_unavailable_is_read_as_cudas_false(text:
     f = first(text)
     assert f is not None and f.category == "cpu-build-on-gpu"
     assert first(text.replace("False", "True").replace("Using CPU", "Using GPU")) is None
+
+
+def test_whispers_fp16_notice_on_windows_is_the_cpu_it_fell_back_to_unless_asked_for() -> None:
+    text = ("C:\\Users\\u> whisper audio.mp3 --model medium\nC:\\Python311\\Lib\\site-packages\\"
+            "whisper\\transcribe.py:114: UserWarning: FP16 is not supported on CPU; using FP32 "
+            "instead")
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    assert first(text.replace("--model medium", "--model medium --device cpu")) is None
