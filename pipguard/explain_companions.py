@@ -40,7 +40,7 @@ from pipguard.findings import Finding
 
 # The companion a sentence belongs to where the sentence does not name it: (?P<group>) -> name.
 _NAMED = {"xformers": "xformers", "xformers_head": "xformers", "xformers_tail": "xformers",
-          "torchao": "torchao", "dgl": "dgl"}
+          "torchao": "torchao", "dgl": "dgl", "tv_image": "torchvision"}
 
 
 def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
@@ -51,6 +51,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
     m = doc.find("|".join((
         rf"(?:operator )?\b({names})::\w+ does not exist", rf"No such operator ({names})::",
         rf"no fallback function is registered for schema ({names})(?:_ns)?::",
+        r"(?P<tv_image>)No such operator image::",  # (torchvision's image extension's ops)
         rf"Could not run '({names})::\w+' with arguments from the 'CUDA' backend",
         r"Couldn't load custom C\+\+ ops",
         r"PyTorch and ([\w-]+) were compiled with different CUDA",

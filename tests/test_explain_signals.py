@@ -1956,3 +1956,8 @@ def test_whispers_fp16_notice_on_windows_is_the_cpu_it_fell_back_to_unless_asked
     f = first(text)
     assert f is not None and f.category == "cpu-build-on-gpu"
     assert first(text.replace("--model medium", "--model medium --device cpu")) is None
+
+
+def test_torchvisions_image_operators_missing_are_torchvision_built_for_another_torch() -> None:
+    f = first("RuntimeError: No such operator image::read_file")
+    assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.fix
