@@ -171,11 +171,7 @@ class Doc:
     def requested(self) -> list[str]:
         """The requirements of the install command line in the text (pip, uv or Poetry)."""
         m = self.find(r"(?:\bpip3?|\buv pip|\buv|\bpoetry) (?:install|add) ([^\n]+)")
-        words = m.group(1).split() if m else []
-        flags = ("-U", "--upgrade", "--pre")  # options that take no value
-        return [str(r) for prev, w in zip(["", *words], words, strict=False)
-                if not w.startswith("-") and "/" not in w and (r := _req(w))
-                and not (prev.startswith("-") and "=" not in prev and prev not in flags)]
+        return requested_in(m.group(1)) if m else []
 
     def machine(self) -> str | None:
         return self.ctx.machine or (self.ctx.hardware.machine if self.ctx.hardware else None)
@@ -237,6 +233,16 @@ def uv_conflict(doc: Doc) -> bool:
             if req and not req.specifier.contains(top, prereleases=True):
                 return False  # a requirement needs a release past what there is: missing
     return True
+
+
+def requested_in(arguments: str) -> list[str]:
+    """The requirements an install command's arguments name: not options, nor the value that
+    follows an option (but for the few that take none), nor paths."""
+    words = arguments.split()
+    flags = ("-U", "--upgrade", "--pre")  # options that take no value
+    return [str(r) for prev, w in zip(["", *words], words, strict=False)
+            if not w.startswith("-") and "/" not in w and (r := _req(w))
+            and not (prev.startswith("-") and "=" not in prev and prev not in flags)]
 
 
 def _cmd(*parts: str) -> str:

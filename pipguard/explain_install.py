@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _pin, _public, _req, uv_conflict
+from pipguard.explain_doc import Doc, Rule, _cmd, _pin, _public, _req, requested_in, uv_conflict
 from pipguard.explain_phrases import PIP_CRASH, SUCCEEDED, UNTRUSTED_TLS
 from pipguard.findings import Finding
 
@@ -188,20 +188,6 @@ def _download_integrity(doc: Doc) -> Iterator[Finding]:
                       "often left in the installer's cache by an interrupted download", evidence,
                       refetch)
 
-# Install options that take a value (``-r requirements.txt``, ``--python 3.11``): the value is
-# no package.
-_TAKES_VALUE = frozenset(("-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-p",
-                          "--python", "-i", "--index-url", "--extra-index-url", "--index",
-                          "--default-index", "-f", "--find-links", "--torch-backend", "--group",
-                          "--extra", "--target", "--prefix", "--index-strategy"))
-
-
-def _named(words: list[str]) -> list[str]:
-    """The packages a command line's words name: not options, nor the values they take."""
-    return [w for prev, w in zip(["", *words], words, strict=False)
-            if not w.startswith("-") and prev not in _TAKES_VALUE]
-
-
 def _built_for_torch(pkg: str, need: str, companions: tuple[str, ...]) -> bool:
     """Whether ``pkg``'s requirement on torch (``need``) ties it to one torch release: a
     companion's, or any package's exact pin (vllm's torch==2.4.0: a build against it)."""
@@ -362,7 +348,7 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                     r"torch==(\d\S*)", re.M)
     if gone and gone[2]:  # uv's diff: what the install command it follows asked for
         cmds = re.findall(r"\buv (?:pip install|add) ([^\n]+)", doc.text[: gone.start()])
-        asked = [r for w in _named(cmds[-1].split() if cmds else []) if (r := _req(w))]
+        asked = [r for w in (requested_in(cmds[-1]) if cmds else []) if (r := _req(w))]
         if not doc.find(r"^[ \t]*\+ torch==", re.M):
             gone = None  # (uv removing torch without putting another in its place)
     # ... or about to: pip collecting the one torch release the companion pins
