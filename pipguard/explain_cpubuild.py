@@ -22,6 +22,7 @@ from pipguard.explain_doc import (
     _reinstall_torch,
     cuda_false,
 )
+from pipguard.explain_phrases import ANSWERED
 from pipguard.findings import Finding
 
 # A framework's device banner (Ultralytics, YOLOv5) naming a CPU-only torch on the CPU.
@@ -207,8 +208,7 @@ _NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not reco
 def _cuda_build_shown(doc: Doc) -> str | None:
     """The CUDA version of the installed torch where the text shows it is a CUDA build:
     ``torch.version.cuda`` answered with one, or the installed torch's +cuXYZ."""
-    said = doc.find(r"\bversion\.cuda\)?[)\"'`;]*[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?"
-                    r"(\d+\.\d+)")
+    said = doc.find(rf"\bversion\.cuda{ANSWERED}(\d+\.\d+)")
     return said[1] if said else _cuda_of(_label(doc.installed("torch")))
 
 

@@ -22,6 +22,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pipguard.explain_phrases import (
+    ANSWERED,
     CUDA_FALSE,
     OWN_LIB,
     VARIANTS,
@@ -150,8 +151,8 @@ class Doc:
             return got
         forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: {'|==| |-' * mentioned})",
                  # (collect_env's label; a REPL's or a one-liner's answer to torch.__version__)
-                 r"PyTorch(?: version)?: `?|\btorch\.__version__\)?[)\"'`;]*[ \t]*\n[ \t]*(?:"
-                 r"Out\[\d+\]:[ \t]*)?['\"]?" if name == "torch" and mentioned else "(?!)"]
+                 rf"PyTorch(?: version)?: `?|\btorch\.__version__{ANSWERED}"
+                 if name == "torch" and mentioned else "(?!)"]
         m = self.find(rf"(?:{'|'.join(forms)})(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")
         return m.group(1).rstrip(".") if m else None
 

@@ -101,6 +101,11 @@ CUDA_FALSE = re.compile(
     r"^GPU available: False\b|Using CPU\. Note: This module is much faster with a GPU",
     re.I | re.M)
 
+# What a REPL or a one-liner prints for the expression before it, up to the value: the
+# expression's close (its print's parenthesis, the quote ending ``python -c``), then on the next
+# line IPython's ``Out[n]:`` and a string's quote (``torch.__version__`` -> ``'2.3.0+cu121'``).
+ANSWERED = r"\)?[)\"'`;]*[ \t]*\n[ \t]*(?:Out\[\d+\]:[ \t]*)?['\"]?"
+
 # ``python -c "...; print(torch.cuda.is_available())"``: the command line ends at its quote.
 ONE_LINER = re.compile(r"\bcuda\.is_available\(\)\)[^\n\"']{0,200}[\"'][ \t]*$", re.M)
 # What may print before its answer: another print's one word (2.4.0+cpu, None), a warning
