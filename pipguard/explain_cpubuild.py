@@ -20,6 +20,7 @@ from pipguard.explain_doc import (
     _importer,
     _label,
     _reinstall_torch,
+    _v,
     cuda_false,
 )
 from pipguard.explain_phrases import ANSWERED
@@ -167,19 +168,22 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     if not (m or banner) or doc.platform() == "darwin" or (hw is not None and
                                                             hw.accelerator != "nvidia"):
         return
+    built = _cuda_build_shown(doc) if m else None
+    # (the driver's floor for that CUDA, as the tables give it: the one answer explain_gpu asks)
+    floor = doc.facts.compat_floor(int(built.split(".")[0]), "win32" if doc.platform() == "win32"
+                                   else "linux") if built and hw and hw.driver_version else None
     if banner:
         yield Finding("cpu-build-on-gpu", "warning", f"the program runs on the CPU with a "
                       f"CPU-only torch ({banner.group(1)}): on a machine with an NVIDIA GPU, "
                       "install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
-    elif m and (built := _cuda_build_shown(doc)) and hw is not None and hw.cuda_driver_api and (
-            int(hw.cuda_driver_api.split(".")[0]) < int(built.split(".")[0])):
-        yield Finding("driver-too-old", "warning", f"this torch is a CUDA {built} build and the "
-                      f"NVIDIA driver here supports CUDA up to {hw.cuda_driver_api}: update the "
-                      "driver, or install the build for the CUDA it supports", doc.line(m),
-                      "pipguard install --force-reinstall torch")
-    elif m and ((built := _cuda_build_shown(doc)) or doc.find(_NO_DRIVER_SEEN, re.M)) and (
+    elif m and floor and hw and (driver := _v(hw.driver_version)) and driver < floor:
+        yield Finding("driver-too-old", "warning", f"this torch is a CUDA {built} build, which "
+                      f"needs NVIDIA driver {floor} or newer, and the driver here is {driver}: "
+                      "update the driver, or install the build for the CUDA it supports",
+                      doc.line(m), "pipguard install --force-reinstall torch")
+    elif m and (built or doc.find(_NO_DRIVER_SEEN, re.M)) and (
             _label(doc.installed("torch") or "") != "cpu"):
         yield Finding("gpu-build-without-gpu", "warning", (
             f"this torch is a CUDA {built} build, yet it" if built else "torch") + " finds no "
