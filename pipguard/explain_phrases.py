@@ -34,13 +34,14 @@ TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|[/\\]lib[/\\]+l
 TORCH_CORE = (r"(?:cuda|[Tt]ensor|nn|__version__|device|float32|zeros|ones|no_grad|from_numpy|_C|"
               r"utils|optim|autograd|backends|jit|onnx|multiprocessing|distributions|"
               r"serialization)")
-# A C++ symbol of torch's namespaces (c10::, at::, torch::): code built for another torch.
+# A C++ symbol of torch's namespaces (c10::, at::, torch::; caffe2::, whose TypeMeta torch 1.x
+# exported from its own libraries): code built for another torch.
 # (mangled: a function's _ZN..., a class's typeinfo or vtable _ZTIN/_ZTVN/_ZTSN..., a thunk's
 # _ZThn16_N... or _ZTv0_n24_N...; the namespace where a nested name starts, so cv2's
 # 12attributeMap and std::vector's ...E2at are not at::; c10d's too; torch's Python bindings,
 # THPVariable_Wrap; or demangled)
 TORCH_SYMBOL = (r"_Z(?:T[ISV]|Th?n?\d+_|Tv\d+_n\d+_)?N(?:\w{0,300}?N)?[KVr]{0,3}(?:3c10|2at|5torch|"
-                r"4c10d)|"
+                r"4c10d|6caffe2)|"
                 r"_Z\d+THP[A-Z]\w|^torch_\w+|^(?:c10|at|torch)::")
 
 # A package's compiled module failing to load, where the traceback's last import names it

@@ -1086,9 +1086,11 @@ def test_no_build_for_this_torch_needs_a_packages_name(noun: str) -> None:
 
 
 def test_torch_symbols_and_libraries_in_more_shapes() -> None:
-    # at::operator* (an operator's code after the namespace); a virtual thunk; c10d's
+    # at::operator* (an operator's code after the namespace); a virtual thunk; c10d's; torch
+    # 1.x's caffe2::TypeMeta
     for sym in ("_ZN2atmlERKNS_6TensorES2_", "_ZTv0_n24_N3c1010TensorImplD1Ev",
-                "_ZN4c10d16ProcessGroupNCCL4initEv"):
+                "_ZN4c10d16ProcessGroupNCCL4initEv",
+                "_ZN6caffe26detail36_typeMetaDataInstance_preallocated_7E"):
         f = first(f"ImportError: /v/site-packages/foo/_C.so: undefined symbol: {sym}")
         assert f is not None and f.category == "companion-mismatch", sym
     # a user's own libtorch_ext.so is no torch library; a torch_npu one is its own package
