@@ -16,6 +16,7 @@ from pipguard.explain_doc import (
     Doc,
     Rule,
     _cmd,
+    _frames,
     _importer,
     _pin,
     _reinstall_alone,
@@ -307,12 +308,17 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
                  r"\S*\.pth")
     if not m and lib and not _importer(doc, lib):
         m = lib
+    # torch's own Python code asking its compiled torch._C for a name it lacks: the two are
+    # from different releases (a CPU build lacks only the _cuda* ones: explain_cpubuild's)
+    own = doc.find(r"module 'torch\._C(?:\.\w+)*' has no attribute '(?!_cuda|_xpu|_mps)\w+'")
+    if not m and own and (frames := _frames(doc, own)) and frames[-1][0] == "torch":
+        m = own
     if not m and und and re.search(TORCH_LIB_PATH, und["lib"] or "") \
             and not re.search(rf"^(?:__)?(?:{CUDA_LIB})", und["sym"], re.I):
         m = und
     if not m:
         return
-    if m not in (und, lib) and m.group(1):
+    if m not in (und, lib, own) and m.group(1):
         leftovers = re.finditer(r"invalid distribution ~?-?(\w+)", doc.text)
         family = doc.facts.family()  # pip prints ~orch (torch's leftover) as -orch
         m = next((x for x in leftovers if any(f[1:] == x.group(1) for f in family)), m)

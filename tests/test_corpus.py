@@ -572,7 +572,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (60, 46)
+MEASURED_GUESSES = (59, 45)
 
 
 def _guesses() -> tuple[int, int]:

@@ -1963,3 +1963,28 @@ def test_whispers_fp16_notice_on_windows_is_the_cpu_it_fell_back_to_unless_asked
 def test_torchvisions_image_operators_missing_are_torchvision_built_for_another_torch() -> None:
     f = first("RuntimeError: No such operator image::read_file")
     assert f is not None and f.category == "companion-mismatch" and "torchvision" in f.fix
+
+
+@pytest.mark.parametrize(("frame", "attr", "category"), [
+    # torch's own code: its Python and its compiled _C are from different releases
+    ('/env/lib/python3.8/site-packages/torch/__init__.py", line 466', "_VariableFunctions",
+     "corrupt-install"),
+    ('C:\\Python39\\lib\\site-packages\\torch\\__init__.py", line 222', "BoolStorageBase",
+     "corrupt-install"),
+    # a package's code asking for it: written for another torch
+    ('/env/lib/python3.8/site-packages/torch_geometric/typing.py", line 9', "_jit_pass_x",
+     "companion-mismatch"),
+])
+def test_a_name_torch_c_lacks_is_a_mixed_torch_only_where_torch_asks(
+        frame: str, attr: str, category: str) -> None:
+    f = first(f'Traceback (most recent call last):\n  File "{frame}, in <module>\n'
+              f"AttributeError: module 'torch._C' has no attribute '{attr}'")
+    assert f is not None and f.category == category
+    if category == "corrupt-install":
+        assert "--force-reinstall" in f.fix
+
+
+def test_torchs_own_code_without_the_c_cuda_functions_is_no_mixed_torch() -> None:
+    f = first('  File "/env/lib/python3.10/site-packages/torch/cuda/__init__.py", line 8, in '
+              "_lazy_init\nAttributeError: module 'torch._C' has no attribute '_cuda_setDevice'")
+    assert f is None or f.category != "corrupt-install"
