@@ -321,7 +321,7 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
                           _cmd("pipguard", "install", str(mine), canonicalize_name(pkg)))
         return
     if doc.find(r"only \S+ is available|there (?:is no version|are no versions) of|ha(?:s|ve) "
-                r"no (?:[\w-]+ )?wheels|no matching distributions available|is unusable because "
+                r"no (?:[\w-]+ )?wheels|no matching distributions\s+available|is unusable because "
                 r"no wheels") and not uv_conflict(doc):
         return  # nothing conflicts: a release is missing (no-matching-distribution says why)
     clauses = list(dict.fromkeys(

@@ -366,7 +366,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"(?<!\S)(\S+) [^\n]{0,120}?does not exs?ist \(perhaps a "
                        r"(?:typo or a )?missing channel\)|Package (\S+) \(([^)\s]+)\) not found|"
                        r"No valid distribution links found for package: \"([\w.-]+)\"|no matching "
-                       r"distributions available for your environment:\s*(\S+)|Packages "
+                       r"distributions\s+available\s+for\s+your\s+environment:\s*([\w.-]+)|Packages "
                        r"require a different Python|wheel\(s\) were skipped as your project's "
                        r"environment does not support|cannot be installed in the current "
                        r"environment|(?<![\w.-])([\w.-]+) requires Python '[^']+' but the "
@@ -378,7 +378,7 @@ def no_matching_distribution(doc: Doc) -> Iterator[Finding]:
                        r"some dependencies for|(?m:^[ \t]*- package \S+ [^\n]*?(?:does not exs?ist|"
                        r"does not have a compatible architecture))"):
         # (conda, mamba, Poetry, pip's notes on what it skipped, launchers' Python checks)
-        asked = next((g for g in m.groups()[:8] if g), None) or m.group(11)
+        asked = next((g for g in m.groups()[:8] if g), None) or m.group(11) or m.group(12)
         asked = f"{asked}=={m.group(10)}" if asked and asked == m.group(9) else asked
         req, versions = _req(asked or next(iter(doc.requested()), "torch")), [] if m.group(1) \
             else None

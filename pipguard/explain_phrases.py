@@ -278,9 +278,15 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
                      re.I | re.M)
 
 
+# pixi's conda solver, which prints its failures in uv's frames (miette's "×" and "╰─▶")
+_PIXI = re.compile(r"\bpixi (?:add|install|run|shell|lock|update|upgrade|init|global)\b|\bpixi\."
+                   r"(?:toml|lock)\b|failed to solve the conda requirements|Cannot solve the "
+                   r"request because of:", re.I)
+
+
 def installer_of(text: str) -> str:
     """``uv``, ``poetry`` or ``pip``: which tool printed ``text`` (the first clear sign wins;
-    ``pip`` when neither uv nor Poetry left one)."""
-    signs = [(m.start(), name) for name, rx in (("uv", _UV), ("poetry", _POETRY))
+    ``pip`` when neither uv nor Poetry left one, or when pixi did: its fix is no uv command)."""
+    signs = [(m.start(), name) for name, rx in (("uv", _UV), ("poetry", _POETRY), ("pip", _PIXI))
              if (m := rx.search(text))]
     return min(signs)[1] if signs else "pip"

@@ -171,8 +171,8 @@ def test_training_set_accuracy_is_reported(capsys: pytest.CaptureFixture[str]) -
 # What the training set reaches (the misses left are texts whose cause the thread knows and
 # the text does not show: a full disk behind a hash error, a Jetson build on a GPU-less
 # server): measured, not a target.
-TRAINING_ACCURACY = 1073 / 1093
-TRAINING_FIX_VALIDITY = 1085 / 1093
+TRAINING_ACCURACY = 1074 / 1093
+TRAINING_FIX_VALIDITY = 1086 / 1093
 
 
 # Measured after each change, as the corpus grew under the same split rule (rules are
@@ -545,7 +545,7 @@ TRAINING_FIX_VALIDITY = 1085 / 1093
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
 MEASURED_ACCURACY = 727 / 811
-MEASURED_FIX_VALIDITY = 761 / 811
+MEASURED_FIX_VALIDITY = 762 / 811
 
 
 @functools.cache

@@ -1988,3 +1988,12 @@ def test_torchs_own_code_without_the_c_cuda_functions_is_no_mixed_torch() -> Non
     f = first('  File "/env/lib/python3.10/site-packages/torch/cuda/__init__.py", line 8, in '
               "_lazy_init\nAttributeError: module 'torch._C' has no attribute '_cuda_setDevice'")
     assert f is None or f.category != "corrupt-install"
+
+
+@pytest.mark.parametrize("gap", [" ", "\n"])  # (as printed, or wrapped where pip's line is long)
+def test_a_package_with_no_distribution_in_pips_conflict_report_is_that_package(gap: str) -> None:
+    f = first("ERROR: Cannot install torch==2.10.0+cpu because these package versions have "
+              "conflicting dependencies.\n  torch 2.10.0+cpu depends on sympy>=1.13.3\n"
+              f"Additionally, some packages in these conflicts have no matching distributions{gap}"
+              "available for your environment: sympy\nERROR: ResolutionImpossible")
+    assert f is not None and f.category == "no-matching-distribution" and "sympy" in f.message

@@ -28,6 +28,10 @@ def first(text: str, wording: str = "auto") -> tuple[str, str]:
     ("Installing dependencies from lock file\n  - Installing torch (2.4.0): Failed", "poetry"),
     ("ERROR: No matching distribution found for torch==9", "pip"),
     ("Traceback (most recent call last):\nImportError: libcudnn.so.9: cannot open", "pip"),
+    # pixi's conda solver, in uv's frames: no uv command answers it
+    ("  × failed to solve the conda requirements of 'default' 'linux-64'\n  ╰─▶ Cannot solve "
+     "the request because of: torchvision >=0.19.1 cannot be installed", "pip"),
+    ("$ pixi add pytorch\n  × No solution found\n  ╰─▶ Because ...", "pip"),
 ])  # fmt: skip
 def test_installer_of(text: str, tool: str) -> None:
     assert installer_of(text) == tool
