@@ -2,10 +2,11 @@
 
 A library or extension that reaches for a name this torch does not have: an attribute or an
 import a newer torch added or an older one had (``module 'torch' has no attribute
-'compiler'``), a module the tables know a release added or removed (``modules``:
-torchvision.transforms.functional_tensor, gone in 0.17), a C++ name torch removed from its
-API (``cpp_api``: AT_CHECK, THC). Its compiled binaries failing to load are
-:mod:`pipguard.explain_companions`'; the framework runs these rules after those.
+'compiler'``), a keyword argument or a type's attribute a newer torch added, a module the
+tables know a release added or removed (``modules``: torchvision.transforms.functional_tensor,
+gone in 0.17), a C++ name torch removed from its API (``cpp_api``: AT_CHECK, THC). Its
+compiled binaries failing to load are :mod:`pipguard.explain_companions`'; the framework runs
+these rules after those.
 """
 
 from __future__ import annotations
@@ -81,6 +82,34 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--upgrade", pkg) if gone and dist else
                   _cmd("pipguard", "install", "--upgrade", "torch") if newer else
                   "pipguard doctor")
+
+
+def _newer_torch_call(doc: Doc) -> Iterator[Finding]:
+    """A package's code using what a newer torch added to a function or a type: a keyword
+    argument, where the line the traceback shows calls that torch function
+    (``torch.load(f, weights_only=True)``: ``load() got an unexpected keyword argument
+    'weights_only'``, before 1.13), or an attribute of one of torch's own types (``'torch.dtype'
+    object has no attribute 'itemsize'``, before 2.1). Only in a package's code (its frame the
+    traceback's last): the user's own code may have its own typo."""
+    m = doc.find(r"'torch\.(\w+)' object has no attribute '(\w+)'")
+    if m:
+        used = f"torch.{m[1]}.{m[2]}"
+    elif m := doc.find(r"\b(\w+)\(\) got an unexpected keyword argument '(\w+)'"):
+        # the source line the traceback shows above the error's
+        shown = doc.text[: max(doc.text.rfind("\n", 0, m.start()), 0)].rsplit("\n", 1)[-1]
+        if not re.search(rf"\btorch(?:\.\w+)*\.{m[1]}\(", shown):
+            return
+        used = f"the {m[2]} argument of torch's {m[1]}()"
+    else:
+        return
+    if not (user := _importer(doc, m)):
+        return
+    pkg = distribution(user) or user
+    yield Finding("companion-mismatch", "error",
+                  f"{pkg} uses {used}, which this torch does not have: {pkg} needs a newer "
+                  "torch; upgrade torch (with its companions, from one index), or install the "
+                  f"older {pkg} release made for this torch", doc.line(m),
+                  _cmd("pipguard", "install", "--upgrade", "torch"))
 
 
 def _module_of_another_release(doc: Doc) -> Iterator[Finding]:
@@ -184,4 +213,5 @@ def _removed_cpp_api(doc: Doc) -> Iterator[Finding]:
         return
 
 
-RULES: tuple[Rule, ...] = (_newer_torch_api, _module_of_another_release, _removed_cpp_api)
+RULES: tuple[Rule, ...] = (_newer_torch_api, _newer_torch_call, _module_of_another_release,
+                          _removed_cpp_api)

@@ -91,6 +91,11 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
         r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",
         r"Failed to load image Python extension",  # (torchvision's)
+        # a companion's CPU build under a CUDA torch: its own ops refuse the GPU (PyG's
+        # extensions say so from their frame; detectron2 and mmcv name themselves)
+        rf"(?:site|dist)-packages[/\\]+(torch_(?:scatter|sparse|cluster|spline_conv)|pyg_lib|"
+        rf"{names})[/\\][^\n]*\n(?:[^\n]*\n){{0,3}}?[^\n]*\bNot compiled with (?:CUDA|GPU) support",
+        r"(Detectron2|MMCV)\b[^\n]{0,40}? (?:is )?not compiled with GPU support",
         # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
         r"requires (torchvision)>=\S+, but found torchvision==",
         r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "

@@ -1997,3 +1997,41 @@ def test_a_package_with_no_distribution_in_pips_conflict_report_is_that_package(
               f"Additionally, some packages in these conflicts have no matching distributions{gap}"
               "available for your environment: sympy\nERROR: ResolutionImpossible")
     assert f is not None and f.category == "no-matching-distribution" and "sympy" in f.message
+
+
+@pytest.mark.parametrize(("text", "package"), [
+    ('  File "/env/lib/python3.10/site-packages/torch_scatter/scatter.py", line 20, in '
+     "scatter_sum\n    return torch.ops.torch_scatter.scatter_sum(src, index, dim, out)\n"
+     "RuntimeError: Not compiled with CUDA support", "torch-scatter"),
+    ("AssertionError: Detectron2 is not compiled with GPU support!", "detectron2"),
+])
+def test_a_companions_cpu_build_under_a_cuda_torch_is_that_companion(text: str,
+                                                                     package: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and package in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    '  File "/v/site-packages/diffusers/models/modeling_utils.py", line 109, in load\n'
+    '    return torch.load(checkpoint_file, map_location="cpu", weights_only=True)\n'
+    "TypeError: load() got an unexpected keyword argument 'weights_only'",
+    '  File "/v/site-packages/transformers/modeling_utils.py", line 1100, in num_parameters\n'
+    "    total.append(param.numel() * 2 * quant_storage.itemsize)\n"
+    "AttributeError: 'torch.dtype' object has no attribute 'itemsize'",
+])
+def test_a_package_using_what_a_newer_torch_added_needs_that_torch(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and "--upgrade torch" in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    # the user's own call (a typo is as likely), another library's function
+    '  File "train.py", line 10, in <module>\n    x = torch.load(f, weights_only=True)\n'
+    "TypeError: load() got an unexpected keyword argument 'weights_only'",
+    '  File "/v/site-packages/peft/tuners/lora.py", line 10, in __init__\n'
+    "    super().__init__(config=config, foo=1)\n"
+    "TypeError: __init__() got an unexpected keyword argument 'foo'",
+])
+def test_an_unexpected_keyword_is_torchs_only_in_a_packages_call_of_torch(text: str) -> None:
+    f = first(text)
+    assert f is None or f.category != "companion-mismatch" or "--upgrade torch" not in f.fix
