@@ -277,7 +277,8 @@ def _leftover_of(stem: str, doc: Doc) -> str:
 
 
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
-    if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|module 'torch' "
+    if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|cannot import "
+                          rf"name '\w+' from partially initialized module 'torch'|module 'torch' "
                           rf"has no attribute '{TORCH_CORE}'|name '_C' is not defined|loaded the "
                           rf"`torch/_C` folder of the PyTorch repository|No module named "
                           rf"'torch\.\w+'; 'torch' is not a package"):

@@ -2035,3 +2035,9 @@ def test_a_package_using_what_a_newer_torch_added_needs_that_torch(text: str) ->
 def test_an_unexpected_keyword_is_torchs_only_in_a_packages_call_of_torch(text: str) -> None:
     f = first(text)
     assert f is None or f.category != "companion-mismatch" or "--upgrade torch" not in f.fix
+
+
+def test_torch_importing_its_own_c_circularly_is_another_torch_folder_first() -> None:
+    f = first("ImportError: cannot import name '_C' from partially initialized module 'torch' "
+              "(most likely due to a circular import) (/home/u/pytorch/torch/__init__.py)")
+    assert f is not None and f.category == "corrupt-install" and "torch.__file__" in f.fix
