@@ -9,6 +9,7 @@ diagnosis.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Callable
 
@@ -34,6 +35,14 @@ def _soft(width: int) -> Callable[[str], str]:
                                else line for line in s.split("\n"))
 
 
+def _curly(s: str) -> str:
+    """A forum's or an editor's copy: quotes made typographic (opening after a space or a
+    bracket, closing elsewhere: an apostrophe too)."""
+    opened = re.sub(r"(?m)(?:^|(?<=[\s(\[]))'", "\u2018", s)
+    opened = re.sub(r'(?m)(?:^|(?<=[\s(\[]))"', "\u201c", opened)
+    return opened.replace("'", "\u2019").replace('"', "\u201d")
+
+
 def _each(prefix: str) -> Callable[[str], str]:
     return lambda s: "\n".join(prefix + line for line in s.split("\n"))
 
@@ -49,7 +58,11 @@ PASTES: dict[str, Callable[[str], str]] = {
     "terminal 120": _hard(120),
     "wrapped 80": _soft(80),
     "wrapped 100": _soft(100),
+    "forum quotes": _curly,
 }
+# Which quarter of the training records each kind re-pastes: its place here (a kind added
+# later goes last, so the others keep the records they were measured on).
+_ORDER = (*sorted(k for k in PASTES if k != "forum quotes"), "forum quotes")
 
 
 @pytest.mark.parametrize("paste", sorted(PASTES))
@@ -57,9 +70,8 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     """Every fourth training record (a different fourth for each kind of paste), re-pasted,
     gets the category it gets as collected; at most one may differ (a row
     cut in the middle of the one number a rule reads, say)."""
-    names = sorted(PASTES)
     train = [r for r in load() if not in_test_set(r["id"])]
-    sample = [r for i, r in enumerate(train) if i % 4 == names.index(paste) % 4]
+    sample = [r for i, r in enumerate(train) if i % 4 == _ORDER.index(paste) % 4]
     changed = []
     for r in sample:
         pasted = PASTES[paste](r["text"])
@@ -92,6 +104,11 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     ("api-1  | 2024-05-01T12:00:00.123456789Z error: Failed to download `torch`\n"
      "api-1  | 2024-05-01T12:00:01.123456789Z   Caused by: error decoding response body",
      "error: Failed to download `torch`\n  Caused by: error decoding response body"),
+    # a forum's typographic quotes; a compiler's in a UTF-8 locale
+    ("You tried to install \u201cpytorch\u201d. The package named for PyTorch is \u201ctorch\u201d",
+     'You tried to install "pytorch". The package named for PyTorch is "torch"'),
+    ("error: \u2018AT_CHECK\u2019 was not declared in this scope",
+     "error: 'AT_CHECK' was not declared in this scope"),
 ])
 def test_clean_gives_back_the_tools_lines(pasted: str, printed: str) -> None:
     assert clean(pasted) == printed
