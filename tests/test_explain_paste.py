@@ -109,6 +109,7 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
      'You tried to install "pytorch". The package named for PyTorch is "torch"'),
     ("error: \u2018AT_CHECK\u2019 was not declared in this scope",
      "error: 'AT_CHECK' was not declared in this scope"),
+    ("No\u00a0space left\u202fon device", "No space left on device"),  # a web page's
 ])
 def test_clean_gives_back_the_tools_lines(pasted: str, printed: str) -> None:
     assert clean(pasted) == printed
