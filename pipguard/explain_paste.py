@@ -1,12 +1,12 @@
 """What a user pastes, as the ``explain`` rules read it.
 
 A failure reaches ``explain`` as a paste, and a paste rarely is the text the tool printed:
-terminal colour, CRLF, a forum's curly quotes and no-break spaces, each line behind a log
-prefix (BuildKit's ``#10 98.65``, a CI or logger timestamp, Docker Compose's ``web-1  |``,
-syslog's ``host python[42]:``), quoted as a Markdown or e-mail reply (``> ``), or broken into
-rows by the terminal it was copied from. The rules key on the tools' own sentences and line starts;
-:func:`clean` gives them those back, whatever wrapped them, so one rule serves every way of
-pasting.
+terminal colour, CRLF, a forum's curly quotes, no-break or full-width spaces and signs, each
+line behind a log prefix (BuildKit's ``#10 98.65``, a CI or logger timestamp, Docker
+Compose's ``web-1 |``, syslog's ``host python[42]:``), quoted as a Markdown or e-mail reply
+(``> ``), or broken into rows by the terminal it was copied from. The rules key on the
+tools' own sentences and line starts; :func:`clean` gives them those back, whatever wrapped
+them, so one rule serves every way of pasting.
 """
 
 from __future__ import annotations
@@ -43,10 +43,12 @@ _REREAD_LIMIT = 64 * 1024
 # A whole log is read by its start (the command line, the environment) and its end (where a
 # failure ends): the rules' cost grows with the text, a failure's lines do not.
 _HEAD, _TAIL = 16 * 1024, 112 * 1024
-# A forum's or an editor's typographic quotes (and a compiler's, in a UTF-8 locale), and a
-# web page's no-break spaces: the rules read the ASCII ones tools print.
+# A forum's or an editor's typographic quotes (and a compiler's, in a UTF-8 locale), a web
+# page's no-break spaces, a CJK input method's full-width punctuation and letters: the rules
+# read the ASCII that tools print.
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                             "\u00a0": " ", "\u202f": " "})
+                             "\u00a0": " ", "\u202f": " ", "\u3000": " ",
+                             **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}})
 # A token that names a wheel (no quote, bracket or space in it): its %2B is a "+".
 _WHEEL_NAME = re.compile(r"(?<![^\s\"'<>])[^\s\"'<>]+?\.whl\b")
 

@@ -110,6 +110,8 @@ def test_the_prefix_or_wrapping_of_a_paste_keeps_its_diagnosis(paste: str) -> No
     ("error: \u2018AT_CHECK\u2019 was not declared in this scope",
      "error: 'AT_CHECK' was not declared in this scope"),
     ("No\u00a0space left\u202fon device", "No space left on device"),  # a web page's
+    ("ModuleNotFoundError\uff1a No module named \uff07torch\uff07", "ModuleNotFoundError: No "
+     "module named 'torch'"),  # a CJK input method's full-width signs
 ])
 def test_clean_gives_back_the_tools_lines(pasted: str, printed: str) -> None:
     assert clean(pasted) == printed
