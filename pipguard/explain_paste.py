@@ -3,7 +3,7 @@
 A failure reaches ``explain`` as a paste, and a paste rarely is the text the tool printed:
 terminal colour, CRLF, a forum's curly quotes, no-break or full-width spaces and signs, each
 line behind a log prefix (BuildKit's ``#10 98.65``, a CI or logger timestamp, Docker
-Compose's ``web-1 |``, syslog's ``host python[42]:``), quoted as a Markdown or e-mail reply
+Compose's ``web-1  |``, syslog's ``host python[42]:``), quoted as a Markdown or e-mail reply
 (``> ``), or broken into rows by the terminal it was copied from. The rules key on the
 tools' own sentences and line starts; :func:`clean` gives them those back, whatever wrapped
 them, so one rule serves every way of pasting.
