@@ -95,8 +95,10 @@ def _newer_torch_call(doc: Doc) -> Iterator[Finding]:
     if m:
         used = f"torch.{m[1]}.{m[2]}"
     elif m := doc.find(r"\b(\w+)\(\) got an unexpected keyword argument '(\w+)'"):
-        # the source line the traceback shows above the error's
-        shown = doc.text[: max(doc.text.rfind("\n", 0, m.start()), 0)].rsplit("\n", 1)[-1]
+        # the source line the traceback shows above the error's (under it, Python 3.11's
+        # markers: ^^^^ and ~~~~)
+        above = doc.text[: max(doc.text.rfind("\n", 0, m.start()), 0)].split("\n")
+        shown = next((line for line in reversed(above[-3:]) if line.strip(" \t^~")), "")
         if not re.search(rf"\btorch(?:\.\w+)*\.{m[1]}\(", shown):
             return
         used = f"the {m[2]} argument of torch's {m[1]}()"

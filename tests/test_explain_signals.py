@@ -2015,6 +2015,11 @@ def test_a_companions_cpu_build_under_a_cuda_torch_is_that_companion(text: str,
     '  File "/v/site-packages/diffusers/models/modeling_utils.py", line 109, in load\n'
     '    return torch.load(checkpoint_file, map_location="cpu", weights_only=True)\n'
     "TypeError: load() got an unexpected keyword argument 'weights_only'",
+    # Python 3.11's markers under the call
+    '  File "/v/site-packages/ultralytics/nn/tasks.py", line 518, in torch_safe_load\n'
+    '    return torch.load(file, map_location="cpu", weights_only=False), file\n'
+    "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
+    "TypeError: load() got an unexpected keyword argument 'weights_only'",
     '  File "/v/site-packages/transformers/modeling_utils.py", line 1100, in num_parameters\n'
     "    total.append(param.numel() * 2 * quant_storage.itemsize)\n"
     "AttributeError: 'torch.dtype' object has no attribute 'itemsize'",
