@@ -2,11 +2,10 @@
 
 A library or extension that reaches for a name this torch does not have: an attribute or an
 import a newer torch added or an older one had (``module 'torch' has no attribute
-'compiler'``), a keyword argument or a type's attribute a newer torch added, a module the
-tables know a release added or removed (``modules``: torchvision.transforms.functional_tensor,
-gone in 0.17), a C++ name torch removed from its API (``cpp_api``: AT_CHECK, THC). Its
-compiled binaries failing to load are :mod:`pipguard.explain_companions`'; the framework runs
-these rules after those.
+'compiler'``), a keyword argument a newer torch added, a module the tables know a release
+added or removed (``modules``: torchvision.transforms.functional_tensor, gone in 0.17), a C++
+name torch removed from its API (``cpp_api``: AT_CHECK, THC). Its compiled binaries failing
+to load are :mod:`pipguard.explain_companions`'; the framework runs these rules after those.
 """
 
 from __future__ import annotations
@@ -84,33 +83,38 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                   "pipguard doctor")
 
 
+# A traceback's frame line: CPython's (File "path", line N) or IPython's (File path:N).
+_FRAME = re.compile(r'^[ \t]*File (?:"([^"\n]+)"|(\S+?):\d+)', re.M)
+
+
 def _newer_torch_call(doc: Doc) -> Iterator[Finding]:
-    """A package's code using what a newer torch added to a function or a type: a keyword
-    argument, where the line the traceback shows calls that torch function
-    (``torch.load(f, weights_only=True)``: ``load() got an unexpected keyword argument
-    'weights_only'``, before 1.13), or an attribute of one of torch's own types (``'torch.dtype'
-    object has no attribute 'itemsize'``, before 2.1). Only in a package's code (its frame the
-    traceback's last): the user's own code may have its own typo."""
-    m = doc.find(r"'torch\.(\w+)' object has no attribute '(\w+)'")
-    if m:
-        used = f"torch.{m[1]}.{m[2]}"
-    elif m := doc.find(r"\b(\w+)\(\) got an unexpected keyword argument '(\w+)'"):
-        # the source line the traceback shows above the error's (under it, Python 3.11's
-        # markers: ^^^^ and ~~~~)
-        above = doc.text[: max(doc.text.rfind("\n", 0, m.start()), 0)].split("\n")
-        shown = next((line for line in reversed(above[-3:]) if line.strip(" \t^~")), "")
-        if not re.search(rf"\btorch(?:\.\w+)*\.{m[1]}\(", shown):
-            return
-        used = f"the {m[2]} argument of torch's {m[1]}()"
-    else:
+    """A package's code calling a torch function with a keyword argument a newer torch added,
+    where the source line the traceback shows makes that call (``torch.load(f,
+    weights_only=True)``: ``load() got an unexpected keyword argument 'weights_only'``, before
+    1.13). Only where the traceback's last frame is that package's (a user's own call, or a
+    user's callback run by a framework, may have its own typo)."""
+    m = doc.find(r"\b(\w+)\(\) got an unexpected keyword argument '(\w+)'")
+    if m is None:
         return
-    if not (user := _importer(doc, m)):
+    # the source line shown above the error: IPython's marked one (---> 109), else the last
+    # line that is not Python 3.11's ^^^^ and ~~~~ markers
+    begins = doc.text.rfind("\n", 0, m.start()) + 1  # (the error's line)
+    above = doc.text[max(begins - 4000, 0): max(begins - 1, 0)].split("\n")[-8:]
+    marked = [line for line in above if re.match(r"[ \t]*-+>[ \t]*\d+", line)]
+    shown = marked[-1] if marked else next(
+        (line for line in reversed(above[-3:]) if line.strip(" \t^~")), "")
+    # (the keyword inside that call's brackets: one level of brackets within them)
+    call = rf"\btorch(?:\.\w+){{0,4}}\.{m[1]}\((?:[^()\n]|\([^()\n]*\))*?\b{m[2]}[ \t]*="
+    frames = _FRAME.findall(doc.text, 0, m.start())
+    last = (frames[-1][0] or frames[-1][1]) if frames else ""
+    owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", last)
+    if not (re.search(call, shown[:2000]) and owner and owner[1] != "torch"):
         return
-    pkg = distribution(user) or user
+    pkg = distribution(owner[1]) or owner[1]
     yield Finding("companion-mismatch", "error",
-                  f"{pkg} uses {used}, which this torch does not have: {pkg} needs a newer "
-                  "torch; upgrade torch (with its companions, from one index), or install the "
-                  f"older {pkg} release made for this torch", doc.line(m),
+                  f"{pkg} calls torch's {m[1]}() with {m[2]}=, which this torch does not take: "
+                  f"{pkg} needs a newer torch; upgrade torch (with its companions, from one "
+                  f"index), or install the older {pkg} release made for this torch", doc.line(m),
                   _cmd("pipguard", "install", "--upgrade", "torch"))
 
 

@@ -26,6 +26,7 @@ from pipguard.explain_doc import (
     _reinstall_alone,
     _reinstall_torch,
     _v,
+    cuda_false,
     torch_lib_failure,
     undefined_symbol,
 )
@@ -70,6 +71,12 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         rf"The procedure entry point \S{{1,300}} could not be located in the dynamic link "
         rf"library [^\n]{{0,300}}?(?:site|dist)-packages[/\\]+({names})[/\\]",
         r"(xFormers) was built for",
+        # a package's own check of the torch it was built with (k2's: "k2 was built using
+        # PyTorch 1.11.0 / But you are using PyTorch 1.10.0"; apex's)
+        r"\b(?!(?:torch|pytorch|it|this|that|which|wheel|package|module|extension|library|binary)"
+        r"\b)([A-Za-z][\w-]*) was (?:built|compiled) (?:using|with|against|for) (?:PyTorch|torch)"
+        r"[ =]*v?(?P<built>\d[\w.+]*)(?![\w.+])[^\n]{0,80}\n?[^\n]{0,40}?\byou (?:are using|"
+        r"are running|have)(?: (?:PyTorch|torch))? v?(?!(?P=built)(?![\w.+]))\d",
         r"\b(torchvision)[\w.+/\\-]{0,60} was compiled with a different",  # (bounded: a run)
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
         # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
@@ -91,11 +98,6 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         # an extension's compiled ops absent: a build without them (mmcv-lite) or for another torch
         r"No module named '(mmcv|detectron2|pytorch3d|torch_scatter|torch_sparse)\._(?:ext|C)'",
         r"Failed to load image Python extension",  # (torchvision's)
-        # a companion's CPU build under a CUDA torch: its own ops refuse the GPU (PyG's
-        # extensions say so from their frame; detectron2 and mmcv name themselves)
-        rf"(?:site|dist)-packages[/\\]+(torch_(?:scatter|sparse|cluster|spline_conv)|pyg_lib|"
-        rf"{names})[/\\][^\n]*\n(?:[^\n]*\n){{0,3}}?[^\n]*\bNot compiled with (?:CUDA|GPU) support",
-        r"(Detectron2|MMCV)\b[^\n]{0,40}? (?:is )?not compiled with GPU support",
         # what launchers and frameworks check and say (Unsloth, A1111, Ultralytics)
         r"requires (torchvision)>=\S+, but found torchvision==",
         r"You have torch = \S+ but (xformers) = ", r"(Flash Attention) 2 installation seems to be "
@@ -110,7 +112,7 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         rf"(?:site|dist)-packages[/\\]+({names})[/\\][^\n]*\n(?:(?![^\n]*[/\\]torch[/\\])[^\n]*\n)"
         r"{0,3}?[^\n]*DLL load failed while importing _C: The specified procedure could not be "
         r"found",
-    ))) or extension_load(doc.text, companions)
+    ))) or extension_load(doc.text, companions) or _refuses_gpu(doc, names)
     if old := doc.find(r"libtorch_cuda_(?:cu|cpp)\.(?:so|dll)[^\n]*(?:cannot open|No such file|"
                        r"not found)"):  # torch 1.10-1.13's split libraries, gone in 2.x
         user = _importer(doc, old)
@@ -166,6 +168,29 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--force-reinstall", _pin("torch", torch and
                        _public(torch)), _pin(pkg, partner)) if pkg in companions else
                   _reinstall_alone(doc, mod, extension=ext))
+
+
+# A compiled package's ops refusing the GPU: PyG's extensions (their frame above says which),
+# detectron2's and mmcv's own words.
+_GPU_REFUSED = (r"\bNot compiled with (?:CUDA|GPU) support|\b(Detectron2|MMCV)\b[^\n]{0,40}? "
+                r"(?:is )?not compiled with GPU support")
+
+
+def _refuses_gpu(doc: Doc, names: str) -> re.Match[str] | None:
+    """A companion's CPU build under a CUDA torch, its own ops refusing the GPU: the package
+    named, else the last package frame in the 8 lines above (a Jupyter frame's context lines
+    too). Not where torch itself refuses it or finds no GPU (a CPU torch: explain_cpubuild's)."""
+    m = doc.find(_GPU_REFUSED)
+    if m is None or cuda_false(doc) or doc.find(r"not compiled with CUDA enabled"):
+        return None
+    if m[1]:
+        return m
+    start = m.start()
+    for _ in range(8):
+        start = max(doc.text.rfind("\n", 0, start), 0)
+    frame = re.compile(rf"(?:site|dist)-packages[/\\]+(torch_(?:scatter|sparse|cluster|"
+                       rf"spline_conv)|pyg_lib|{names})[/\\]", re.I)
+    return next(reversed(list(frame.finditer(doc.text, start, m.start()))), None)
 
 
 def _inductor_triton(doc: Doc) -> Iterator[Finding]:

@@ -279,8 +279,9 @@ _POETRY = re.compile(r"\bpoetry (?:add|install|lock|update|run|sync|show|source|
 
 
 # pixi's conda solver, which prints its failures in uv's frames (miette's "×" and "╰─▶")
-_PIXI = re.compile(r"\bpixi (?:add|install|run|shell|lock|update|upgrade|init|global)\b|\bpixi\."
-                   r"(?:toml|lock)\b|failed to solve the conda requirements|Cannot solve the "
+# (not `pixi run`, `pixi shell`: what runs there, uv too, prints its own)
+_PIXI = re.compile(r"\bpixi (?:add|install|lock|update|upgrade|init|global)\b|\bpixi\.(?:toml|"
+                   r"lock)\b|failed to solve the (?:conda|pypi) requirements|Cannot solve the "
                    r"request because of:", re.I)
 
 

@@ -278,7 +278,8 @@ def _leftover_of(stem: str, doc: Doc) -> str:
 
 def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if shadow := doc.find(rf"partially initialized module 'torch' has no attribute|cannot import "
-                          rf"name '\w+' from partially initialized module 'torch'|module 'torch' "
+                          rf"name '_C' from partially initialized module 'torch'(?![^\n]*(?:site|"
+                          rf"dist)-packages)|module 'torch' "
                           rf"has no attribute '{TORCH_CORE}'|name '_C' is not defined|loaded the "
                           rf"`torch/_C` folder of the PyTorch repository|No module named "
                           rf"'torch\.\w+'; 'torch' is not a package"):
@@ -310,8 +311,10 @@ def _corrupt_install(doc: Doc) -> Iterator[Finding]:
     if not m and lib and not _importer(doc, lib):
         m = lib
     # torch's own Python code asking its compiled torch._C for a name it lacks: the two are
-    # from different releases (a CPU build lacks only the _cuda* ones: explain_cpubuild's)
-    own = doc.find(r"module 'torch\._C(?:\.\w+)*' has no attribute '(?!_cuda|_xpu|_mps)\w+'")
+    # from different releases (a build without a backend lacks that backend's names: a CPU
+    # build's _cuda*, explain_cpubuild's; Windows' and macOS' _nccl*)
+    own = doc.find(r"module 'torch\._C(?:\.\w+)*' has no attribute '(?!_(?:cuda|cudnn|xpu|mps|"
+                   r"mtia|nccl|hip|rocm|distributed|c10d|nvtx|mkldnn))\w+'")
     if not m and own and (frames := _frames(doc, own)) and frames[-1][0] == "torch":
         m = own
     if not m and und and re.search(TORCH_LIB_PATH, und["lib"] or "") \

@@ -1984,9 +1984,14 @@ def test_a_name_torch_c_lacks_is_a_mixed_torch_only_where_torch_asks(
         assert "--force-reinstall" in f.fix
 
 
-def test_torchs_own_code_without_the_c_cuda_functions_is_no_mixed_torch() -> None:
-    f = first('  File "/env/lib/python3.10/site-packages/torch/cuda/__init__.py", line 8, in '
-              "_lazy_init\nAttributeError: module 'torch._C' has no attribute '_cuda_setDevice'")
+@pytest.mark.parametrize(("where", "name"), [
+    ("cuda/__init__.py", "_cuda_setDevice"),  # a CPU build
+    ("cuda/nccl.py", "_nccl_version"),  # Windows' and macOS' builds have no NCCL
+])
+def test_torchs_own_code_without_a_backends_names_is_no_mixed_torch(where: str,
+                                                                    name: str) -> None:
+    f = first(f'  File "/env/lib/python3.10/site-packages/torch/{where}", line 8, in x\n'
+              f"AttributeError: module 'torch._C' has no attribute '{name}'")
     assert f is None or f.category != "corrupt-install"
 
 
@@ -2004,11 +2009,19 @@ def test_a_package_with_no_distribution_in_pips_conflict_report_is_that_package(
      "scatter_sum\n    return torch.ops.torch_scatter.scatter_sum(src, index, dim, out)\n"
      "RuntimeError: Not compiled with CUDA support", "torch-scatter"),
     ("AssertionError: Detectron2 is not compiled with GPU support!", "detectron2"),
+    # IPython's frame and its context lines
+    ("File ~/env/lib/python3.10/site-packages/torch_scatter/scatter.py:20, in scatter_sum(src)\n"
+     "     17     if out is None:\n     18         size = list(src.size())\n     19 \n"
+     "---> 20 return torch.ops.torch_scatter.scatter_sum(src, index)\n     21 \n"
+     "RuntimeError: Not compiled with CUDA support", "torch-scatter"),
 ])
 def test_a_companions_cpu_build_under_a_cuda_torch_is_that_companion(text: str,
                                                                      package: str) -> None:
     f = first(text)
     assert f is not None and f.category == "companion-mismatch" and package in f.fix
+    # ... unless torch itself finds no GPU: a CPU torch (or none) comes first
+    f = first(f"{text}\n>>> torch.cuda.is_available()\nFalse")
+    assert f is None or f.category != "companion-mismatch"
 
 
 @pytest.mark.parametrize("text", [
@@ -2020,9 +2033,11 @@ def test_a_companions_cpu_build_under_a_cuda_torch_is_that_companion(text: str,
     '    return torch.load(file, map_location="cpu", weights_only=False), file\n'
     "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"
     "TypeError: load() got an unexpected keyword argument 'weights_only'",
-    '  File "/v/site-packages/transformers/modeling_utils.py", line 1100, in num_parameters\n'
-    "    total.append(param.numel() * 2 * quant_storage.itemsize)\n"
-    "AttributeError: 'torch.dtype' object has no attribute 'itemsize'",
+    # IPython's frame, its marked line among context lines
+    "File ~/v/site-packages/diffusers/models/modeling_utils.py:109, in load_state_dict(f)\n"
+    "    107 try:\n--> 109     return torch.load(f, map_location='cpu', weights_only=True)\n"
+    "    110 except Exception:\n"
+    "TypeError: load() got an unexpected keyword argument 'weights_only'",
 ])
 def test_a_package_using_what_a_newer_torch_added_needs_that_torch(text: str) -> None:
     f = first(text)
@@ -2036,6 +2051,16 @@ def test_a_package_using_what_a_newer_torch_added_needs_that_torch(text: str) ->
     '  File "/v/site-packages/peft/tuners/lora.py", line 10, in __init__\n'
     "    super().__init__(config=config, foo=1)\n"
     "TypeError: __init__() got an unexpected keyword argument 'foo'",
+    # the user's callback, run by a framework: the last frame is the user's
+    '  File "/v/site-packages/pytorch_lightning/trainer/trainer.py", line 90, in fit\n'
+    "    self._call_hooks(ckpt)\n"
+    '  File "/home/u/model.py", line 22, in on_load_checkpoint\n'
+    "    state = torch.load(ckpt, weight_only=True)\n"
+    "TypeError: load() got an unexpected keyword argument 'weight_only'",
+    # another function's keyword on a line that also calls torch.load
+    '  File "/v/site-packages/mylib/io.py", line 5, in restore\n'
+    "    state = self.load(torch.load(p), strict_mode=True)\n"
+    "TypeError: load() got an unexpected keyword argument 'strict_mode'",
 ])
 def test_an_unexpected_keyword_is_torchs_only_in_a_packages_call_of_torch(text: str) -> None:
     f = first(text)
@@ -2046,3 +2071,24 @@ def test_torch_importing_its_own_c_circularly_is_another_torch_folder_first() ->
     f = first("ImportError: cannot import name '_C' from partially initialized module 'torch' "
               "(most likely due to a circular import) (/home/u/pytorch/torch/__init__.py)")
     assert f is not None and f.category == "corrupt-install" and "torch.__file__" in f.fix
+    # the installed torch's own folder named, or another name: a file of the user's shadowing
+    # a module torch imports, not another torch
+    for name, path in (("_C", "/v/site-packages/torch/__init__.py"),
+                       ("nn", "/home/u/pytorch/torch/__init__.py")):
+        f = first(f"ImportError: cannot import name '{name}' from partially initialized module "
+                  f"'torch' (most likely due to a circular import) ({path})")
+        assert f is None or "torch.__file__" not in f.fix, name
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("ImportError: k2 was built using PyTorch 1.11.0+cu102\nBut you are using PyTorch 1.10.0+cu102 "
+     "to run it", "companion-mismatch"),
+    ("RuntimeError: torchsparse was compiled with PyTorch 2.0.1, but you have PyTorch 2.1.0",
+     "companion-mismatch"),
+    ("This wheel was built with torch 2.1.0. You have torch 2.2.0.", None),  # no package named
+    ("mylib was built with torch 2.1.0 and you are using torch 2.1.0", None),  # the same torch
+])
+def test_a_packages_own_check_of_the_torch_it_was_built_with(text: str,
+                                                            category: str | None) -> None:
+    f = first(text)
+    assert (f.category if f and f.severity != "info" else None) == category

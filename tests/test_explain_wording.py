@@ -32,6 +32,8 @@ def first(text: str, wording: str = "auto") -> tuple[str, str]:
     ("  × failed to solve the conda requirements of 'default' 'linux-64'\n  ╰─▶ Cannot solve "
      "the request because of: torchvision >=0.19.1 cannot be installed", "pip"),
     ("$ pixi add pytorch\n  × No solution found\n  ╰─▶ Because ...", "pip"),
+    ("  × failed to solve the pypi requirements of 'default' 'linux-64'\n  ╰─▶ Because ...", "pip"),
+    ("$ pixi run uv pip install torch\n  × No solution found when resolving dependencies:", "uv"),
 ])  # fmt: skip
 def test_installer_of(text: str, tool: str) -> None:
     assert installer_of(text) == tool
