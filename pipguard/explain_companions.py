@@ -74,9 +74,9 @@ def _companion_mismatch(doc: Doc) -> Iterator[Finding]:
         # a package's own check of the torch it was built with (k2's: "k2 was built using
         # PyTorch 1.11.0 / But you are using PyTorch 1.10.0"; apex's)
         r"\b(?!(?:torch|pytorch|it|this|that|which|wheel|package|module|extension|library|binary)"
-        r"\b)([A-Za-z][\w-]*) was (?:built|compiled) (?:using|with|against|for) (?:PyTorch|torch)"
-        r"[ =]*v?(?P<built>\d[\w.+]*)(?![\w.+])[^\n]{0,80}\n?[^\n]{0,40}?\byou (?:are using|"
-        r"are running|have)(?: (?:PyTorch|torch))? v?(?!(?P=built)(?![\w.+]))\d",
+        r"\b)([A-Za-z][\w-]{0,60}) was (?:built|compiled) (?:using|with|against|for) (?:PyTorch|"
+        r"torch)[ =]*v?(?P<built>\d[\w.+]*)(?![\w.+])[^\n]{0,80}\n?[^\n]{0,40}?\byou (?:are "
+        r"using|are running|have)(?: (?:PyTorch|torch))? v?(?!(?P=built)(?![\w.+]))\d",
         r"\b(torchvision)[\w.+/\\-]{0,60} was compiled with a different",  # (bounded: a run)
         # (xFormers' "was built for" block's own line: PyTorch 2.1.2+cu121 with CUDA 1201 (you
         # have 2.0.1+cu118); its tail, pasted alone, names neither xFormers nor the versions)
