@@ -45,9 +45,10 @@ _SYSTEM_CUDA = (r"/usr/local/cuda[^\s:'\"]*|/usr/lib/x86_64-linux-gnu/lib(?:cu|n
 
 def _wheel_dir(named: str) -> str:
     """The nvidia-* wheel's folder for the CUDA library ``named`` names (nvidia/<dir>/lib)."""
-    sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti",
-                    named, re.I)
-    return (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc")
+    sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti|"
+                    r"cudart", named, re.I)
+    return (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc").replace(
+        "cudart", "cuda_runtime")
 
 
 def _wheel_libs_first(lib_dir: str) -> str:
@@ -111,13 +112,18 @@ def _cuda_libraries(doc: Doc) -> Iterator[Finding]:
                       + _reinstall_torch(doc))
         return
     und = undefined_symbol(doc)
-    if und and re.search(rf"^(?:__)?(?:{CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
-                         + (und["lib"] or ""), re.I) and not re.search(TORCH_SYMBOL, und["sym"]):
+    # (the symbol a CUDA library's, the library one of the nvidia-* wheels', or the loader
+    # naming the CUDA library that should have had it: ", version libcudart.so.11.0")
+    wanted = und and doc.find(rf"undefined symbol:? {re.escape(und['sym'])},? version (lib(?:"
+                              rf"{CUDA_LIB})\w*)")
+    if und and (wanted or re.search(rf"^(?:__)?(?:{CUDA_LIB})|[/\\]nvidia[/\\]", und["sym"] + " "
+                                    + (und["lib"] or ""), re.I)) \
+            and not re.search(TORCH_SYMBOL, und["sym"]):
         m = und
     if not m or doc.find(PAGE_FILE):
         return
     shadow = doc.find(_SYSTEM_CUDA)
-    lib_dir = _wheel_dir(m.group("sym") if m is und else m.group(0))
+    lib_dir = _wheel_dir((wanted[1] if wanted else m.group("sym")) if m is und else m.group(0))
     if m is und or shadow or m.group(0).startswith("cuDNN version"):
         yield Finding("cuda-libraries", "error",
                       "a CUDA library from outside the torch wheel (a system CUDA or cuDNN on "

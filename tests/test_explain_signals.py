@@ -2092,3 +2092,17 @@ def test_a_packages_own_check_of_the_torch_it_was_built_with(text: str,
                                                             category: str | None) -> None:
     f = first(text)
     assert (f.category if f and f.severity != "info" else None) == category
+
+
+@pytest.mark.parametrize(("text", "folder"), [
+    # the loader names the CUDA library that should have had the symbol: an older copy of it
+    # shadows the wheel's, whatever the symbol is called
+    ("OSError: /v/site-packages/torch/lib/libtorch_cuda.so: undefined symbol: "
+     "cudaGraphInstantiateWithFlags, version libcudart.so.11.0", "cuda_runtime"),
+    ("ImportError: /usr/local/cuda/lib64/libcublas.so.11: undefined symbol: "
+     "cublasLtBIIMatmulAlgoGetHeuristic, version libcublasLt.so.11", "cublas"),
+])
+def test_a_symbol_missing_from_the_cuda_library_the_loader_names_is_that_library(
+        text: str, folder: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cuda-libraries" and f"/nvidia/{folder}/lib" in f.fix
