@@ -57,8 +57,9 @@ _EXTENSION_LOAD = re.compile(
     re.M)
 
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
-# missing library, whatever DLL the message names.
-PAGE_FILE = r"WinError 1455|paging file is too small"
+# missing library, whatever DLL the message names (1455: the page file; 8: memory itself).
+PAGE_FILE = (r"WinError 1455|paging file is too small|WinError 8\]|Not enough memory resources "
+             r"are available to process this command")
 
 # An install going on to succeed after what looked like a failure: pip's, uv's, conda's last
 # words (a warning the tool went past is not its failure).

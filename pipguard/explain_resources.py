@@ -28,7 +28,8 @@ _MEMORY = (r"\bMemoryError\b|CondaMemoryError|process ran out of memory|Memoryvi
            r"large|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|"
            r"Cannot allocate memory|std::bad_alloc|"
            r"(?:non-zero code|exit code|exit status|exited with)[: ]+137\b|^[ \t]*Killed[ \t]*$|"
-           r"signal: 9\b|\bSIGKILL\b|OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
+           r"signal: 9\b|(?:died due to|killed by|terminated by) signal 9\b|\bSIGKILL\b|"
+           r"OverflowError: (?:string|bytes)[^\n]*(?:longer|larger)|"
            r"bytes object is too large|cannot serialize a bytes object larger|bytes is too large|"
            r"(?:eta \S+|(?<![\d.])[\d.]+ ?[kMG]B/s|\.whl[^\n]{0,300}?)\s*Killed[ \t]*$")
 # pip's (or Poetry's) HTTP cache, cachecontrol over msgpack, failing: a traceback through it.
@@ -39,6 +40,9 @@ _CACHE = (r"[/\\](?:cachecontrol|msgpack)[/\\]\w+\.py|Memoryview is too large|by
 _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fail
 # conda's own words (its package cache is where a full disk shows first)
 _CONDA = r"[/\\]pkgs[/\\]|Conda\w{0,30}Error"
+# Docker writing an image's layer (a build's result, a pull), not an installer's files.
+_DOCKER_LAYER = (r"failed to register layer|Error processing tar file|failed to (?:copy|extract|"
+                 r"export|write|commit)[^\n]{0,60}?\b(?:layer|image|snapshot)|/var/lib/docker/")
 # A compiler (or the build backend driving it) at work: a build from source, whose parallel
 # compile jobs take gigabytes each, not the installer's download or cache.
 _COMPILER = (r"Killed signal terminated program|\bcc1plus\b|(?<![\w-])nvcc(?![\w-])|ninja: build "
@@ -100,6 +104,13 @@ def _resource_exhausted(doc: Doc) -> Iterator[Finding]:
         return
     # the disk, where it ran out before memory did (else memory is the failure)
     full = disk if disk and not (memory and memory.start() < disk.start()) else None
+    if full is not None and (layer := doc.find(_DOCKER_LAYER)):
+        yield Finding("resource-exhausted", "error",
+                      "Docker's disk filled up while it wrote an image layer (torch's CUDA "
+                      "wheels make layers of several GB, and each build keeps its cache): "
+                      "remove unused images and build cache, or give Docker's disk more space",
+                      doc.line(layer), "docker builder prune --all && docker image prune --all")
+        return
     built = _compiling(doc, full or memory)  # (a compiler at work there: a build's, not ours)
     if built is None and not (doc.find(INSTALLING) or (disk and doc.find(r"\binstall", re.I))):
         return  # a program of the user's ran out: not the install

@@ -2106,3 +2106,20 @@ def test_a_symbol_missing_from_the_cuda_library_the_loader_names_is_that_library
         text: str, folder: str) -> None:
     f = first(text)
     assert f is not None and f.category == "cuda-libraries" and f"/nvidia/{folder}/lib" in f.fix
+
+
+@pytest.mark.parametrize(("text", "fix"), [
+    # Docker's disk filling up as it writes a layer of torch's files
+    ("failed to register layer: Error processing tar file(exit status 1): write /usr/local/lib/"
+     "python3.10/site-packages/torch/lib/libtorch_cuda.so: no space left on device", "docker"),
+    # Windows out of memory itself (not the page file) loading torch's DLLs
+    ('OSError: [WinError 8] Not enough memory resources are available to process this command. '
+     'Error loading "C:\\venv\\lib\\site-packages\\torch\\lib\\cudnn_adv_infer64_8.dll" or one '
+     "of its dependencies.", "wmic"),
+    # nvcc's compiler killed while a package was built
+    ("ERROR: Failed building wheel for flash-attn\nnvcc error   : 'cicc' died due to signal 9 "
+     "(Kill signal)", "MAX_JOBS"),
+])
+def test_memory_and_disk_in_more_of_their_words(text: str, fix: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "resource-exhausted" and fix in f.fix
