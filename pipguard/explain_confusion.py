@@ -35,6 +35,14 @@ _LOOKALIKES = (
 )
 
 
+# A file on the PyTorch index refused (403, 404), said before or after its URL: the
+# package's name from the file's name.
+_WHL_THERE = (r"download(?:-r2)?\.pytorch\.org/whl/(?:[\w.-]+/){0,3}([A-Za-z][\w.]*?)-\d[^\s/)]*"
+              r"\.whl")
+_REFUSED_THERE = (rf"\b(?:403|404)\b[^\n]{{0,200}}?{_WHL_THERE}|{_WHL_THERE}[^\n]{{0,120}}?\b"
+                  r"(?:403|404)\b")
+
+
 def _conda_package(doc: Doc) -> bool:
     """torchtriton in conda's words only: the pytorch channel's own triton package, in an
     environment file, a plan, a ``conda list`` row or a solver's message, with no sign of pip
@@ -139,6 +147,15 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "seen: send only the torch family to that index (uv's --torch-backend; in a "
                       "project an index marked explicit = true with [tool.uv.sources] for torch)",
                       doc.line(m), _cmd("pipguard", "install", "torch"))
+    elif (m := doc.find(_REFUSED_THERE)) and (name := canonicalize_name(
+            m[1] or m[2])) not in doc.facts.family():
+        # a common package's file taken from the PyTorch index, which refuses it (its copies of
+        # other projects' files are partial: 403 for those it does not serve)
+        yield Finding("dependency-confusion", "error",
+                      f"{name} was fetched from the PyTorch index, which lists it but refuses "
+                      "its file (the index keeps partial copies of common packages for torch's "
+                      "own dependencies): take it from PyPI, and send only the torch family to "
+                      "the PyTorch index", doc.line(m), _cmd("pipguard", "install", "torch"))
     m = doc.find(r"extra[-_]index[-_]url[= ]+\S*download(?:-r2)?\.pytorch\.org[^\s'\"]*"
                  r"|Looking in indexes: (?=[^\n]*,)[^\n]*pytorch\.org"  # PyPI as well
                  r"|Looking in links: [^\n]*pytorch\.org"  # -f: merged with PyPI too

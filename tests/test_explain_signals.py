@@ -2123,3 +2123,19 @@ def test_a_symbol_missing_from_the_cuda_library_the_loader_names_is_that_library
 def test_memory_and_disk_in_more_of_their_words(text: str, fix: str) -> None:
     f = first(text)
     assert f is not None and f.category == "resource-exhausted" and fix in f.fix
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("error: Failed to prepare distributions\n  Caused by: Failed to fetch wheel: jinja2==3.1.4\n"
+     "  Caused by: HTTP status client error (403 Forbidden) for url (https://download.pytorch.org"
+     "/whl/jinja2-3.1.4-py3-none-any.whl)", "dependency-confusion"),
+    ("ERROR: HTTP error 404 while getting https://download.pytorch.org/whl/requests-2.28.1-py3-"
+     "none-any.whl", "dependency-confusion"),
+    # torch's own file refused is no other project's copy
+    ("ERROR: HTTP error 403 while getting https://download.pytorch.org/whl/cu121/torch-2.1.0%2B"
+     "cu121-cp310-cp310-linux_x86_64.whl", None),
+])
+def test_a_common_packages_file_refused_by_the_pytorch_index(text: str,
+                                                             category: str | None) -> None:
+    f = first(text)
+    assert (f.category if f and f.severity != "info" else None) == category
