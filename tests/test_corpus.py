@@ -544,7 +544,7 @@ TRAINING_FIX_VALIDITY = 1090 / 1098
 #   Re-pasting every training record in ten ways changes 8 first categories (10 before).
 # The target is not met: the floors below can fail today; the target is an expected failure
 # until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 732 / 817
+MEASURED_ACCURACY = 733 / 817
 MEASURED_FIX_VALIDITY = 769 / 817
 
 
@@ -572,7 +572,7 @@ def _held_out(capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
 # The word model's guesses (where no rule or named pair reads a text) on the held-out set:
 # how many it made and how many were right, measured; a guess says so ("a guess from the
 # words"), so it can be told from the rules' findings.
-MEASURED_GUESSES = (61, 45)
+MEASURED_GUESSES = (59, 43)
 
 
 def _guesses() -> tuple[int, int]:
@@ -597,7 +597,7 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out 732/817 (89.60%), fix validity 94.1% (issue 12)")
+@pytest.mark.xfail(strict=True, reason="held-out 733/817 (89.72%), fix validity 94.1% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -2139,3 +2139,9 @@ def test_a_common_packages_file_refused_by_the_pytorch_index(text: str,
                                                              category: str | None) -> None:
     f = first(text)
     assert (f.category if f and f.severity != "info" else None) == category
+
+
+@pytest.mark.parametrize("name", ["version", "save", "manual_seed", "randn"])
+def test_a_name_every_torch_has_missing_is_another_torch_module(name: str) -> None:
+    f = first(f"AttributeError: module 'torch' has no attribute '{name}'")
+    assert f is not None and f.category == "corrupt-install" and "torch.__file__" in f.fix
