@@ -62,6 +62,15 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
                       _cmd("pipguard", "install", "numpy>=2") if two else
                       _cmd("pipguard", "install", "--upgrade", "numpy"))
         return
+    if not down and (gone := doc.find(r"`?(np\.\w+)`? was removed in the NumPy 2\.0 release")):
+        # NumPy 2's own words for a Python name it removed: code written for NumPy 1
+        frames = re.findall(r"(?:site|dist)-packages[/\\](?!numpy\b)(\w+)[/\\]",
+                            doc.text[: gone.start()])
+        who = frames[-1] if frames else "the code using it"
+        yield Finding("numpy-abi", "error", f"{who} uses {gone[1]}, which NumPy 2.0 removed: it "
+                      f"was written for NumPy 1.x; pin numpy<2, or upgrade {who} to a release "
+                      "made for NumPy 2", doc.line(gone), _cmd("pipguard", "install", "numpy<2"))
+        return
     if not down:
         if m := doc.find(r"(?:numpy\.)?(?:dtype|ufunc|ndarray) size changed, may indicate binary "
                          r"incompatibility"):  # no sizes printed: the direction is unknown

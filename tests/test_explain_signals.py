@@ -2145,3 +2145,12 @@ def test_a_common_packages_file_refused_by_the_pytorch_index(text: str,
 def test_a_name_every_torch_has_missing_is_another_torch_module(name: str) -> None:
     f = first(f"AttributeError: module 'torch' has no attribute '{name}'")
     assert f is not None and f.category == "corrupt-install" and "torch.__file__" in f.fix
+
+
+def test_a_name_numpy_2_removed_is_code_written_for_numpy_1() -> None:
+    f = first('  File "/v/site-packages/imgaug/imgaug.py", line 45, in <module>\n'
+              "    NP_FLOAT_TYPES = set(np.sctypes['float'])\n"
+              "AttributeError: `np.sctypes` was removed in the NumPy 2.0 release. Access dtypes "
+              "explicitly instead.")
+    assert f is not None and f.category == "numpy-abi" and "imgaug" in f.message
+    assert "numpy<2" in f.fix
