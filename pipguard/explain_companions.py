@@ -232,13 +232,49 @@ def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:
                   _cmd("pipguard", "install", "--upgrade", "bitsandbytes"))
 
 
+# A library's own check of the torch it runs with, in its own words, on one line that names
+# torch: the least release it needs ("requires torch>=2.4.0", "at least 2.0", "please upgrade
+# to >= 2.3.0") and the one it found ("found 1.13.1", "got 1.13.1+cu117", "Your torch version
+# is 2.1.0", "you have 2.5.1", "torch==1.12.1").
+_TORCH_LINE = re.compile(r"^[^\n]*\b(?:py)?torch\b[^\n]*$", re.I | re.M)
+# (the bound torch's: written on torch, or said of it, not a bound another name carries)
+_NEED = re.compile(r"(?:\b(?:py)?torch[ \t]*(?:version[ \t]*)?(?:must be[ \t]*)?(?:>=|≥)|\b(?:py)?"
+                   r"torch\b[^\n]{0,60}?\b(?:at least|upgrade to(?: >=)?|minimum(?: version)?"
+                   r"(?: is)?))[ \t]*(?:(?:py)?torch[ \t]*)?v?(\d+\.\d+(?:\.\d+)?)(?![\w.])", re.I)
+_FOUND = re.compile(r"\b(?:found|got|you have|is installed:?|installed version:?|your (?:py)?torch "
+                    r"version is|(?:py)?torch(?: version)?(?= *==| *: *\d| +\d))[ \t:=]*(?:(?:py)?"
+                    r"torch[ \t:=]*)?v?(\d+\.\d+(?:\.\d+)?(?:\+\w+(?:\.\w+)*)?)", re.I)
+
+
+_SOLVER = (r"\bdepends on\b|we can conclude|version solving|\bconflict|has requirement|, but "
+           r"you(?:'ll)? have|\byou require\b|\bthe user requested\b")
+
+
 def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
     """A library that checks the torch it runs with and refuses an older one (transformers
-    switches its PyTorch side off; its ``torch.load`` guard since CVE-2025-32434)."""
+    switches its PyTorch side off; its ``torch.load`` guard since CVE-2025-32434; others in
+    their own words: :data:`_NEED` and :data:`_FOUND` on one line that names torch)."""
     m = doc.find(r"Disabling PyTorch because PyTorch >= ?(?P<need>\d[\w.]*) is required but "
                  r"found (?P<have>\d[\w.+]*)|require users to upgrade torch to at least "
                  r"v?(?P<load>\d+(?:\.\d+)*)")
     if not m:
+        for line in _TORCH_LINE.finditer(doc.text):
+            if re.search(_SOLVER, line[0], re.I):
+                continue  # an installer's solver on pins asked for: its rules' (a conflict)
+            bound, seen = _NEED.search(line[0]), _FOUND.search(line[0])
+            if bound and seen and (ran := _v(_public(seen[1]))) and ran < Version(bound[1]):
+                lib = re.search(r"\b([A-Za-z][\w-]{1,40})(?: version \S+| \d[\w.]*)? requires?\b",
+                                line[0])
+                who = lib[1] if lib and lib[1].lower() not in ("torch", "pytorch", "it",
+                                                                "this") else "this code"
+                yield Finding("companion-mismatch", "error",
+                              f"{who} needs torch {bound[1]} or newer (found {seen[1]}): upgrade "
+                              "torch, with the companions installed beside it, from one index, "
+                              f"or install the older {who} release made for this torch",
+                              line[0].strip()[:300], _cmd("pipguard", "install", "--upgrade",
+                                                          f"torch>={bound[1]}",
+                                                          *doc.companions_shown()))
+                return
         return
     need, have = m["need"] or m["load"], m["have"]
     yield Finding("companion-mismatch", "error",

@@ -2154,3 +2154,32 @@ def test_a_name_numpy_2_removed_is_code_written_for_numpy_1() -> None:
               "explicitly instead.")
     assert f is not None and f.category == "numpy-abi" and "imgaug" in f.message
     assert "numpy<2" in f.fix
+
+
+@pytest.mark.parametrize(("text", "who", "need"), [
+    ("RuntimeError: Unsloth: Your torch version is 2.1.0 but Unsloth requires torch>=2.4.0",
+     "Unsloth", "2.4.0"),
+    ("AssertionError: Torch version must be >= 2.0.0, got 1.13.1+cu117", "this code", "2.0.0"),
+    ("RuntimeError: PyTorch version 2.2.0 is not supported, please upgrade to >= 2.3.0",
+     "this code", "2.3.0"),
+    ("ImportError: peft requires torch>=1.13.0 but found torch==1.12.1", "peft", "1.13.0"),
+    ("WARNING: torchao version 0.8.0 requires torch>=2.6, you have 2.5.1. Some features will be "
+     "disabled.", "torchao", "2.6"),
+])
+def test_a_librarys_own_check_of_an_older_torch(text: str, who: str, need: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and who in f.message
+    assert f"torch>={need}" in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    # the bound is another package's; the torch found satisfies it; a solver's pins
+    "torch 2.5.1+cu121 depends on typing-extensions>=4.8.0",
+    "pytorch 2.4**  is not installable because it requires __glibc >=2.17, which is missing",
+    "Requires torch>=2.0, found torch 2.1.0: OK",
+    "Because xformers==0.0.22 depends on torch>=2.0 and you require torch==1.13.1, we can "
+    "conclude that your requirements are unsatisfiable.",
+])
+def test_a_torch_bound_is_a_librarys_check_only_where_torch_falls_short(text: str) -> None:
+    f = first(text)
+    assert f is None or "or newer (found" not in f.message
