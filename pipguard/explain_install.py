@@ -334,8 +334,9 @@ def _resolver_conflict(doc: Doc) -> Iterator[Finding]:
 
 def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
     """Installing one companion (xformers, torchvision ...) swapped the torch under it: pip's
-    uninstall of torch, or uv's ``- torch==`` line after the ``uv pip install``/``uv add``
-    that asked for the companion (another package moving torch is an upgrade it asked for)."""
+    uninstall of torch, uv's ``- torch==`` line after the ``uv pip install``/``uv add``
+    that asked for the companion, or Poetry's ``Updating torch (A -> B)`` after its ``poetry
+    add`` (another package moving torch is an upgrade it asked for)."""
     names = "|".join(re.escape(c).replace(r"\-", "[-_]") for c in doc.facts.companion_names())
     prose = doc.find(rf"(?:pip3? install|installing) ({names})\b[^\n]{{0,80}}?\b(?:re-?install\w*|"
                      rf"replac\w*|uninstall\w*|downgrad\w*|overwrit\w*)\b[^\n]{{0,40}}?\btorch\b")
@@ -345,7 +346,8 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
         asked = [r for w in [first[1], *re.findall(r"^[ \t]*Collecting ([\w.-]+)[^\n]*\(from -r ",
                                                     doc.text, re.I | re.M)] if (r := _req(w))]
     gone = doc.find(r"(?:Uninstalling|Successfully uninstalled) torch-(\d[^\s:]*)|^[ \t]*- "
-                    r"torch==(\d\S*)", re.M)
+                    r"torch==(\d\S*)|^[ \t]*[-•][ \t]+(?:Updating|Downgrading) torch "
+                    r"\((\d[^\s)]*) ->", re.M)  # (pip's uninstall; uv's diff; Poetry's operations)
     if gone and gone[2]:  # uv's diff: what the install command it follows asked for
         cmds = re.findall(r"\buv (?:pip install|add) ([^\n]+)", doc.text[: gone.start()])
         asked = [r for w in (requested_in(cmds[-1]) if cmds else []) if (r := _req(w))]
@@ -367,12 +369,13 @@ def _companion_replaced_torch(doc: Doc) -> Iterator[Finding]:
                       f"take the {pkg} build made for your torch instead", doc.line(m),
                       _cmd("pipguard", "plan", pkg))
         return
-    had = (gone[1] or gone[2]) if gone else None
+    had = (gone[1] or gone[2] or gone[3]) if gone else None
     yield Finding("companion-mismatch", "error",
                   f"installing {pkg} replaced torch" + (f" {had}" if had else "") + f": each {pkg} "
-                  "wheel pins the one torch release (and CUDA variant) it was built for, so pip "
-                  "swapped torch to satisfy it; install the build of it made for your torch, or "
-                  "keep your torch with --no-deps (only if the builds match)", doc.line(m),
+                  "wheel pins the one torch release (and CUDA variant) it was built for, so the "
+                  "installer swapped torch to satisfy it; install the build of it made for your "
+                  "torch, or keep your torch with --no-deps (only if the builds match)",
+                  doc.line(m),
                   _cmd("pipguard", "install", f"torch=={had}", pkg) if had
                   else _cmd("pipguard", "install", "--no-deps", pkg))
 

@@ -2183,3 +2183,13 @@ def test_a_librarys_own_check_of_an_older_torch(text: str, who: str, need: str) 
 def test_a_torch_bound_is_a_librarys_check_only_where_torch_falls_short(text: str) -> None:
     f = first(text)
     assert f is None or "or newer (found" not in f.message
+
+
+def test_poetry_updating_torch_for_the_companion_it_adds_is_the_companion_swapping_it() -> None:
+    text = ("$ poetry add xformers\nPackage operations: 1 install, 1 update, 0 removals\n\n"
+            "  - Updating torch (2.1.0+cu121 -> 2.5.1)\n  - Installing xformers (0.0.28.post3)")
+    f = first(text)
+    assert f is not None and f.category == "companion-mismatch" and "2.1.0+cu121" in f.fix
+    # torch moved because it was asked for: no swap
+    f = first("$ poetry add torch@2.5.1\n  - Updating torch (2.1.0 -> 2.5.1)")
+    assert f is None or f.category != "companion-mismatch"
