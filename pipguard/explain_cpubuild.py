@@ -104,16 +104,25 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
     the defaults channel's ``_pytorch_select`` (no ``cpuonly`` there). Not a plan's line that
     replaces it (``-->``), nor where the user asked for the CPU."""
     own = r"^[ \t]*(?:\S+::)?{0}[- \t]+(?:\S+::{0}-)?"  # conda list; a plan's channel::name-version
-    m = doc.find(own.format("pytorch") + r"\d[\d.]*[- \t]+py\d\.?\d+_cpu_\d|"
-                 + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|" + own.format("cpuonly")
-                 + r"\d", re.I | re.M)
+    m = doc.find(own.format("pytorch") + r"\d[\d.]*[- \t]+(?:py\d\.?\d+_cpu_\d|cpu_(?:generic|mkl)_"
+                 r"py\d)|" + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|"
+                 + own.format("cpuonly") + r"\d", re.I | re.M)
+    # a plan replacing a CUDA pytorch with a CPU one (conda-forge's cpu_generic/cpu_mkl builds)
+    swap = doc.find(r"\bpytorch-\d[\w.]*-\S*cuda\S*[ \t]+-->[ \t]+\S*pytorch-\d[\w.]*-\S*cpu",
+                    re.I)
     old = doc.find(own.format("_pytorch_select") + r"[\d.]+[- \t]+cpu_\d", re.I | re.M)
     asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
                      r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU
     if asked or doc.platform() == "darwin" or doc.find(r"not compiled with CUDA"):
         return
     # (warnings: a listing is weaker evidence than an error, which goes first)
-    if m and "-->" not in doc.line(m):
+    if swap:
+        yield Finding("cpu-build-on-gpu", "warning", "conda's plan replaces the CUDA build of "
+                      "pytorch with a CPU one (a channel of higher priority, conda-forge, has no "
+                      "CUDA build that fits the rest of the plan): keep the CUDA build, pinned to "
+                      "its channel and build", doc.line(swap),
+                      "conda install pytorch=*=*cuda* -c pytorch -c nvidia")
+    elif m and "-->" not in doc.line(m):
         yield Finding("cpu-build-on-gpu", "warning", "conda chose pytorch's CPU variant: the "
                       "cpuonly package (installed once, or pulled in by another package) pins "
                       "pytorch-mutex to cpu; remove it and install the CUDA variant (the pytorch "

@@ -2193,3 +2193,17 @@ def test_poetry_updating_torch_for_the_companion_it_adds_is_the_companion_swappi
     # torch moved because it was asked for: no swap
     f = first("$ poetry add torch@2.5.1\n  - Updating torch (2.1.0 -> 2.5.1)")
     assert f is None or f.category != "companion-mismatch"
+
+
+@pytest.mark.parametrize("text", [
+    # a plan replacing the CUDA build with conda-forge's CPU one
+    "The following packages will be SUPERSEDED by a higher-priority channel:\n\n  pytorch   "
+    "pytorch::pytorch-2.1.0-py3.10_cuda12.1_cudnn8.9.2_0 --> conda-forge::pytorch-2.1.0-"
+    "cpu_generic_py310h1234567_0",
+    # conda-forge's CPU build in a listing
+    "# Name                    Version                   Build  Channel\n"
+    "pytorch                   2.1.0           cpu_mkl_py310h7f4e5a3_100    conda-forge",
+])
+def test_conda_forges_cpu_builds_of_pytorch(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "cpu-build-on-gpu"
