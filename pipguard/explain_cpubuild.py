@@ -26,8 +26,10 @@ from pipguard.explain_doc import (
 from pipguard.explain_phrases import ANSWERED
 from pipguard.findings import Finding
 
-# A framework's device banner (Ultralytics, YOLOv5) naming a CPU-only torch on the CPU.
-_CPU_BANNER = r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b"
+# A framework's device banner naming a CPU-only torch on the CPU (Ultralytics', YOLOv5's;
+# ComfyUI's startup lines, its device a few lines on).
+_CPU_BANNER = (r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b|\bpytorch version: (\d[\w.]*\+cpu)\b(?=(?:"
+               r"[^\n]*\n){0,6}?[^\n]*\bDevice: cpu\b)")
 
 
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
@@ -183,8 +185,8 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                                    else "linux") if built and hw and hw.driver_version else None
     if banner:
         yield Finding("cpu-build-on-gpu", "warning", f"the program runs on the CPU with a "
-                      f"CPU-only torch ({banner.group(1)}): on a machine with an NVIDIA GPU, "
-                      "install torch's CUDA build for it (pipguard picks the variant for the "
+                      f"CPU-only torch ({banner[1] or banner[2]}): on a machine with an NVIDIA "
+                      "GPU, install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
     elif m and floor and hw and (driver := _v(hw.driver_version)) and driver < floor:

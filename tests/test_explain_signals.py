@@ -2207,3 +2207,11 @@ def test_poetry_updating_torch_for_the_companion_it_adds_is_the_companion_swappi
 def test_conda_forges_cpu_builds_of_pytorch(text: str) -> None:
     f = first(text)
     assert f is not None and f.category == "cpu-build-on-gpu"
+
+
+def test_comfyuis_startup_lines_naming_a_cpu_torch_on_the_cpu() -> None:
+    f = first("Total VRAM 0 MB, total RAM 31943 MB\npytorch version: 2.3.1+cpu\n"
+              "Set vram state to: DISABLED\nDevice: cpu")
+    assert f is not None and f.category == "cpu-build-on-gpu"
+    # a CUDA torch's lines are no CPU build
+    assert first("pytorch version: 2.3.1+cu121\nDevice: cuda:0 NVIDIA GeForce RTX 3060") is None
