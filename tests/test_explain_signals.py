@@ -2215,3 +2215,11 @@ def test_comfyuis_startup_lines_naming_a_cpu_torch_on_the_cpu() -> None:
     assert f is not None and f.category == "cpu-build-on-gpu"
     # a CUDA torch's lines are no CPU build
     assert first("pytorch version: 2.3.1+cu121\nDevice: cuda:0 NVIDIA GeForce RTX 3060") is None
+
+
+def test_pips_retry_line_refusing_the_indexs_certificate_is_the_certificate() -> None:
+    f = first("WARNING: Retrying (Retry(total=4, connect=None, read=None, redirect=None, "
+              "status=None)) after connection broken by 'SSLError(SSLCertVerificationError(1, "
+              "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed "
+              "certificate in certificate chain (_ssl.c:1129)'))': /whl/cu118/torch/")
+    assert f is not None and f.category == "download-integrity" and "cert" in f.fix
