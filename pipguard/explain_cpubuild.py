@@ -212,12 +212,16 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                       doc.line(m), "pipguard doctor")
 
 
-# nvidia-smi absent (no driver installed: Linux's and Windows' shells), seeing no GPU, or a
-# container's banner finding no driver: beside CUDA's own False, a GPU build with no GPU.
+# nvidia-smi absent (no driver installed: Linux's and Windows' shells), seeing no GPU, a
+# container's banner finding no driver, or a container run without a GPU: beside CUDA's own
+# False, a GPU build with no GPU.
 # (Alone they prove nothing: WSL keeps nvidia-smi off the PATH, NGC prints its banner at every
 # start.)
 _NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not recognized|^No "
-                   r"devices were found[ \t]*$|The NVIDIA Driver was not detected\.")
+                   r"devices were found[ \t]*$|The NVIDIA Driver was not detected\.|"
+                   # a container started without a GPU (no --gpus, runtime or CDI device)
+                   r"^[^\n]*\b(?:docker|podman) run\b(?![^\n]*(?:--gpus|--runtime[= ]?nvidia|"
+                   r"nvidia\.com/gpu|--device[= ]\S*nvidia))")
 
 
 def _cuda_build_shown(doc: Doc) -> str | None:

@@ -2223,3 +2223,23 @@ def test_pips_retry_line_refusing_the_indexs_certificate_is_the_certificate() ->
               "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self signed "
               "certificate in certificate chain (_ssl.c:1129)'))': /whl/cu118/torch/")
     assert f is not None and f.category == "download-integrity" and "cert" in f.fix
+
+
+@pytest.mark.parametrize("text", [
+    # a CUDA build's label, printed first of a one-liner's values or after a label
+    "$ python -c 'import torch;print(torch.__version__, torch.cuda.is_available())'\n"
+    "2.1.0+cu121 False",
+    "torch.cuda.is_available() returns False\ntorch.__version__ 2.0.1+cu117",
+    # a container started without a GPU
+    '$ docker run -it --rm pytorch/pytorch:2.1.0-cuda12.1-cudnn8-runtime python -c "import '
+    'torch; print(torch.cuda.is_available())"\nFalse',
+])
+def test_a_gpu_build_or_a_container_without_a_gpu_beside_cudas_false(text: str) -> None:
+    f = first(text)
+    assert f is not None and f.category == "gpu-build-without-gpu"
+
+
+def test_a_container_run_with_its_gpus_is_no_container_without_one() -> None:
+    f = first('$ docker run --gpus all -it img python -c "import torch; '
+              'print(torch.cuda.is_available())"\nFalse')
+    assert f is None or f.category != "gpu-build-without-gpu"
