@@ -221,7 +221,10 @@ _NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not reco
                    r"devices were found[ \t]*$|The NVIDIA Driver was not detected\.|"
                    # a container started without a GPU (no --gpus, runtime or CDI device)
                    r"^[^\n]*\b(?:docker|podman) run\b(?![^\n]*(?:--gpus|--runtime[= ]?nvidia|"
-                   r"nvidia\.com/gpu|--device[= ]\S*nvidia))")
+                   r"nvidia\.com/gpu|--device[= ]\S*nvidia))|"
+                   # every device hidden from the process
+                   r"\bCUDA_VISIBLE_DEVICES(?:['\"]\])?[ \t]*[=:][ \t]*(?:['\"]?(?:-1|NoDevFiles)"
+                   r"\b|''|\"\")|echo \$\{?CUDA_VISIBLE_DEVICES\}?[ \t]*\n[ \t]*-1\b")
 
 
 def _cuda_build_shown(doc: Doc) -> str | None:

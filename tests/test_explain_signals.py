@@ -2233,6 +2233,10 @@ def test_pips_retry_line_refusing_the_indexs_certificate_is_the_certificate() ->
     # a container started without a GPU
     '$ docker run -it --rm pytorch/pytorch:2.1.0-cuda12.1-cudnn8-runtime python -c "import '
     'torch; print(torch.cuda.is_available())"\nFalse',
+    # every device hidden from the process
+    ">>> torch.cuda.is_available()\nFalse\n>>> torch.cuda.device_count()\n0\n"
+    "$ echo $CUDA_VISIBLE_DEVICES\n-1",
+    "CUDA_VISIBLE_DEVICES=-1 python train.py\ntorch.cuda.is_available(): False",
 ])
 def test_a_gpu_build_or_a_container_without_a_gpu_beside_cudas_false(text: str) -> None:
     f = first(text)
