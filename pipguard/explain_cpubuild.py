@@ -229,9 +229,10 @@ _NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not reco
 
 def _cuda_build_shown(doc: Doc) -> str | None:
     """The CUDA version of the installed torch where the text shows it is a CUDA build:
-    ``torch.version.cuda`` answered with one, or the installed torch's +cuXYZ."""
-    said = doc.find(rf"\bversion\.cuda{ANSWERED}(\d+\.\d+)")
-    return said[1] if said else _cuda_of(_label(doc.installed("torch")))
+    ``torch.version.cuda`` answered with one (or collect_env's "CUDA used to build PyTorch"),
+    or the installed torch's +cuXYZ."""
+    said = doc.find(rf"\bversion\.cuda{ANSWERED}(\d+\.\d+)|CUDA used to build PyTorch: (\d+\.\d+)")
+    return (said[1] or said[2]) if said else _cuda_of(_label(doc.installed("torch")))
 
 
 def _uv_run_resync(doc: Doc) -> re.Match[str] | None:

@@ -149,7 +149,8 @@ class Doc:
         answer printed to ``torch.__version__``)."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
-        forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: {'|==| |-' * mentioned})",
+        forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: "
+                 rf"{'|==| |-|:[ ]' * mentioned})",
                  # (collect_env's label; a REPL's or a one-liner's answer to torch.__version__,
                  # also as the first of a print's values; a label written before it)
                  rf"PyTorch(?: version)?: `?|\btorch\.__version__(?:{ANSWERED}|\)?[ \t]*,[^\n]*\n"
@@ -359,11 +360,15 @@ def undefined_symbol(doc: Doc) -> re.Match[str] | None:
 
 def cuda_false(doc: Doc) -> re.Match[str] | None:
     """``torch.cuda.is_available()`` shown False (:data:`CUDA_FALSE`), not in code (``if …
-    is_available()``, ``… else``) nor a test's skip; or a one-liner's first answer False."""
+    is_available()``, ``… else``) nor a test's skip; or a one-liner's first answer False; or a
+    label's ("CUDA available: False", collect_env's "Is CUDA available: False") beside a CUDA
+    build (beside a CPU build, on a machine with no GPU, the label is a healthy dump's)."""
     return next((m for m in CUDA_FALSE.finditer(doc.text) if not re.search(
         r"\bif (?:not )?(?:torch\.)?cuda\.is_available\(\)|is_available\(\)\)? else\b|\bskip\w*",
         doc.line(m), re.I) and doc.line(m).count("is_available()") < 2), None) or (
-        one_liner_false(doc.text))  # (several devices' answers: which is CUDA's, by place)
+        one_liner_false(doc.text)) or (  # (several devices' answers: which is CUDA's, by place)
+        doc.find(r"^[ \t]*(?:Is )?CUDA available:[ \t]*False\b", re.I | re.M)
+        if doc.find(r"\d\+cu\d|CUDA used to build PyTorch: \d") else None)
 
 
 def torch_lib_failure(doc: Doc) -> re.Match[str] | None:

