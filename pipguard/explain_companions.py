@@ -238,9 +238,14 @@ def _bitsandbytes_binary(doc: Doc) -> Iterator[Finding]:
 # is 2.1.0", "you have 2.5.1", "torch==1.12.1").
 _TORCH_LINE = re.compile(r"^[^\n]*\b(?:py)?torch\b[^\n]*$", re.I | re.M)
 # (the bound torch's: written on torch, or said of it, not a bound another name carries)
-_NEED = re.compile(r"(?:\b(?:py)?torch[ \t]*(?:version[ \t]*)?(?:must be[ \t]*)?(?:>=|≥)|\b(?:py)?"
-                   r"torch\b[^\n]{0,60}?\b(?:at least|upgrade to(?: >=)?|minimum(?: version)?"
-                   r"(?: is)?))[ \t]*(?:(?:py)?torch[ \t]*)?v?(\d+\.\d+(?:\.\d+)?)(?![\w.])", re.I)
+# (only the words of such a sentence between torch and its bound: "torch 1.13.1 requires numpy
+# at least 1.21.6" is numpy's bound; "PyTorch version 2.2.0 is not supported, please upgrade
+# to >= 2.3.0" is torch's)
+_NEED = re.compile(r"(?:\b(?:py)?torch(?:[ \t]+(?:version|is|must|should|be|needs?|requires?|"
+                   r"required|to|upgraded?|updated?|please|of))*[ \t,:]*(?:>=|≥|\bat least|"
+                   r"\bminimum(?: version)?(?: is)?)|\b(?:py)?torch version v?\d[\w.+]* is not "
+                   r"supported[,;.]? please (?:upgrade|update) to(?: >=)?)[ \t]*(?:(?:py)?torch[ "
+                   r"\t]*)?v?(\d+\.\d+(?:\.\d+)?)(?![\w.])", re.I)
 _FOUND = re.compile(r"\b(?:found|got|you have|is installed:?|installed version:?|your (?:py)?torch "
                     r"version is|(?:py)?torch(?: version)?(?= *==| *: *\d| +\d))[ \t:=]*(?:(?:py)?"
                     r"torch[ \t:=]*)?v?(\d+\.\d+(?:\.\d+)?(?:\+\w+(?:\.\w+)*)?)", re.I)
@@ -266,11 +271,12 @@ def _needs_newer_torch(doc: Doc) -> Iterator[Finding]:
                 lib = re.search(r"\b([A-Za-z][\w-]{1,40})(?: version \S+| \d[\w.]*)? requires?\b",
                                 line[0])
                 who = lib[1] if lib and lib[1].lower() not in ("torch", "pytorch", "it",
-                                                                "this") else "this code"
+                                                                "this") else None
                 yield Finding("companion-mismatch", "error",
-                              f"{who} needs torch {bound[1]} or newer (found {seen[1]}): upgrade "
-                              "torch, with the companions installed beside it, from one index, "
-                              f"or install the older {who} release made for this torch",
+                              f"{who or 'the code that checks it'} needs torch {bound[1]} or "
+                              f"newer (found {seen[1]}): upgrade torch, with the companions "
+                              "installed beside it, from one index, or install the older "
+                              f"release of {who or 'that code'} made for this torch",
                               line[0].strip()[:300], _cmd("pipguard", "install", "--upgrade",
                                                           f"torch>={bound[1]}",
                                                           *doc.companions_shown()))

@@ -39,8 +39,10 @@ _LOOKALIKES = (
 # package's name from the file's name.
 _WHL_THERE = (r"download(?:-r2)?\.pytorch\.org/whl/(?:[\w.-]+/){0,3}([A-Za-z][\w.]*?)-\d[^\s/)]*"
               r"\.whl")
-_REFUSED_THERE = (rf"\b(?:403|404)\b[^\n]{{0,200}}?{_WHL_THERE}|{_WHL_THERE}[^\n]{{0,120}}?\b"
-                  r"(?:403|404)\b")
+_REFUSED = (r"HTTP error (?:403|404)\b|HTTP status client error \((?:403|404)|\b(?:403|404)[ \t]"
+            r"(?:Client Error|Forbidden|Not Found)\b")
+_REFUSED_THERE = (rf"(?:{_REFUSED})[^\n]{{0,200}}?{_WHL_THERE}|{_WHL_THERE}[^\n]{{0,120}}?"
+                  rf"(?:{_REFUSED})")
 
 
 def _conda_package(doc: Doc) -> bool:
@@ -148,7 +150,7 @@ def dependency_confusion(doc: Doc) -> Iterator[Finding]:
                       "project an index marked explicit = true with [tool.uv.sources] for torch)",
                       doc.line(m), _cmd("pipguard", "install", "torch"))
     elif (m := doc.find(_REFUSED_THERE)) and (name := canonicalize_name(
-            m[1] or m[2])) not in doc.facts.family():
+            m[1] or m[2])) not in doc.facts.family() and not name.startswith("nvidia-"):
         # a common package's file taken from the PyTorch index, which refuses it (its copies of
         # other projects' files are partial: 403 for those it does not serve)
         yield Finding("dependency-confusion", "error",

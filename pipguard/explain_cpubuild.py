@@ -28,8 +28,8 @@ from pipguard.findings import Finding
 
 # A framework's device banner naming a CPU-only torch on the CPU (Ultralytics', YOLOv5's;
 # ComfyUI's startup lines, its device a few lines on).
-_CPU_BANNER = (r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b|\bpytorch version: (\d[\w.]*\+cpu)\b(?=(?:"
-               r"[^\n]*\n){0,6}?[^\n]*\bDevice: cpu\b)")
+_CPU_BANNER = r"\btorch[- ](\d[\w.]*\+cpu)[ \t]+CPU\b"
+_COMFY_BANNER = r"\bpytorch version: (\d[\w.]*\+cpu)\b"  # (its device named a few lines on)
 
 
 def _cpu_build_on_gpu(doc: Doc) -> Iterator[Finding]:
@@ -110,11 +110,13 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                  r"py\d)|" + own.format("pytorch-mutex") + r"[\d.]+[- \t]+cpu\b|"
                  + own.format("cpuonly") + r"\d", re.I | re.M)
     # a plan replacing a CUDA pytorch with a CPU one (conda-forge's cpu_generic/cpu_mkl builds)
-    swap = doc.find(r"\bpytorch-\d[\w.]*-\S*cuda\S*[ \t]+-->[ \t]+\S*pytorch-\d[\w.]*-\S*cpu",
-                    re.I)
+    swap = next((line for line in re.finditer(r"^[^\n]*-->[^\n]*$", doc.text, re.M) if re.search(
+        r"\bpytorch-\d[\w.]*-[^\s>]{0,80}cuda", line[0].split("-->")[0]) and re.search(
+        r"\bpytorch-\d[\w.]*-[^\s>]{0,20}cpu", line[0].split("-->", 1)[1])), None)
     old = doc.find(own.format("_pytorch_select") + r"[\d.]+[- \t]+cpu_\d", re.I | re.M)
-    asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\bcpuonly\b|"
-                     r"updated specs:(?:\s*- \S+)*?\s*- cpuonly\b")  # the user chose the CPU
+    asked = doc.find(r"\b(?:conda|mamba|micromamba) (?:install|create)\b[^\n]*\b(?:cpuonly|"
+                     r"pytorch-cpu)\b|updated specs:(?:\s*- \S+)*?\s*- (?:cpuonly|pytorch-cpu)\b"
+                     )  # the user chose the CPU
     if asked or doc.platform() == "darwin" or doc.find(r"not compiled with CUDA"):
         return
     # (warnings: a listing is weaker evidence than an error, which goes first)
@@ -124,6 +126,11 @@ def _conda_cpu_variant(doc: Doc) -> Iterator[Finding]:
                       "CUDA build that fits the rest of the plan): keep the CUDA build, pinned to "
                       "its channel and build", doc.line(swap),
                       "conda install pytorch=*=*cuda* -c pytorch -c nvidia")
+    elif m and "-->" not in doc.line(m) and re.search(r"cpu_(?:generic|mkl)_py", m[0]):
+        yield Finding("cpu-build-on-gpu", "warning", "conda installed conda-forge's CPU build of "
+                      "pytorch (its cpu_generic or cpu_mkl build): install its CUDA build, "
+                      "pytorch-gpu, where the machine has an NVIDIA GPU", doc.line(m),
+                      "conda install -c conda-forge pytorch-gpu")
     elif m and "-->" not in doc.line(m):
         yield Finding("cpu-build-on-gpu", "warning", "conda chose pytorch's CPU variant: the "
                       "cpuonly package (installed once, or pulled in by another package) pins "
@@ -160,11 +167,12 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
     (9 of the 10 training records that show it were that). On Windows, where PyPI's wheel is
     the CPU build, a program's own "no GPU" says the same (19 of the 21 Windows training
     records of the two categories are a CPU build)."""
-    m = cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" and not doc.find(
-        r"--device[= ]cpu\b|\bdevice ?= ?[\"']cpu[\"']") else None)  # (not a run asking for it)
+    asked_cpu = doc.find(r"--device[= ]cpu\b|\bdevice ?= ?[\"']cpu[\"']|(?<![\w-])--cpu\b")
+    m = cuda_false(doc) or (doc.find(_NO_GPU) if doc.platform() == "win32" and not asked_cpu
+                            else None)  # (not a run asking for it)
     if m and re.search(r"\bSKIPP?(?:ED)?\b|\bskipp(?:ed|ing)\b", doc.line(m)):
         m = None  # (a test suite skipping its GPU tests: the run's choice, not its failure)
-    banner = None if m else doc.find(_CPU_BANNER)
+    banner = None if m or asked_cpu else doc.find(_CPU_BANNER) or _comfy_banner(doc)
     hw = doc.ctx.hardware
     if not (m or banner) and (xpu := doc.find(_XPU_FALSE)) and (
             hw is None or hw.accelerator == "intel") and not (
@@ -180,28 +188,35 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
                                                             hw.accelerator != "nvidia"):
         return
     built = _cuda_build_shown(doc) if m else None
+    # the driver: the hardware's, else as collect_env or nvidia-smi's header shows it
+    shown = doc.find(r"Nvidia driver version: (\d[\d.]*)|Driver Version: (\d[\d.]*)")
+    driver = _v(hw.driver_version) if hw and hw.driver_version else (
+        _v(shown[1] or shown[2]) if shown else None)
     # (the driver's floor for that CUDA, as the tables give it: the one answer explain_gpu asks)
     floor = doc.facts.compat_floor(int(built.split(".")[0]), "win32" if doc.platform() == "win32"
-                                   else "linux") if built and hw and hw.driver_version else None
+                                   else "linux") if built and driver else None
     if banner:
         yield Finding("cpu-build-on-gpu", "warning", f"the program runs on the CPU with a "
-                      f"CPU-only torch ({banner[1] or banner[2]}): on a machine with an NVIDIA "
+                      f"CPU-only torch ({banner[1]}): on a machine with an NVIDIA "
                       "GPU, install torch's CUDA build for it (pipguard picks the variant for the "
                       "GPU and driver)", doc.line(banner),
                       "pipguard install --force-reinstall torch")
-    elif m and floor and hw and (driver := _v(hw.driver_version)) and driver < floor:
+    elif m and floor and driver and driver < floor:
         yield Finding("driver-too-old", "warning", f"this torch is a CUDA {built} build, which "
                       f"needs NVIDIA driver {floor} or newer, and the driver here is {driver}: "
                       "update the driver, or install the build for the CUDA it supports",
                       doc.line(m), "pipguard install --force-reinstall torch")
-    elif m and (built or doc.find(_NO_DRIVER_SEEN, re.M)) and (
-            _label(doc.installed("torch") or "") != "cpu"):
+    elif m and (built or doc.find(_NO_DRIVER_SEEN, re.M) or _container_without_gpu(doc, m)) \
+            and _label(doc.installed("torch") or "") != "cpu":
         yield Finding("gpu-build-without-gpu", "warning", (
             f"this torch is a CUDA {built} build, yet it" if built else "torch") + " finds no "
-                      "CUDA GPU (torch.cuda.is_available() is False) and no driver answers this "
-                      "process (none installed or loaded, a container without --gpus all, "
-                      "CUDA_VISIBLE_DEVICES hiding every device); `pipguard doctor` on that "
-                      "machine tells which", doc.line(m), "pipguard doctor")
+                      "CUDA GPU (torch.cuda.is_available() is False) " + (
+                          f"though driver {driver} is installed: the process does not see it (a "
+                          "container without --gpus all, CUDA_VISIBLE_DEVICES hiding every "
+                      "device, a driver that failed to load)" if driver else "and no driver "
+                      "answers this process (none installed or loaded, a container without "
+                      "--gpus all, CUDA_VISIBLE_DEVICES hiding every device)") + "; `pipguard "
+                      "doctor` on that machine tells which", doc.line(m), "pipguard doctor")
     elif m:
         yield Finding("cpu-build-on-gpu", "warning", "torch finds no CUDA GPU (torch.cuda."
                       "is_available() is False): on a machine with an NVIDIA GPU, most often "
@@ -219,12 +234,25 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
 # start.)
 _NO_DRIVER_SEEN = (r"nvidia-smi: (?:command )?not found|'nvidia-smi' is not recognized|^No "
                    r"devices were found[ \t]*$|The NVIDIA Driver was not detected\.|"
-                   # a container started without a GPU (no --gpus, runtime or CDI device)
-                   r"^[^\n]*\b(?:docker|podman) run\b(?![^\n]*(?:--gpus|--runtime[= ]?nvidia|"
-                   r"nvidia\.com/gpu|--device[= ]\S*nvidia))|"
                    # every device hidden from the process
                    r"\bCUDA_VISIBLE_DEVICES(?:['\"]\])?[ \t]*[=:][ \t]*(?:['\"]?(?:-1|NoDevFiles)"
                    r"\b|''|\"\")|echo \$\{?CUDA_VISIBLE_DEVICES\}?[ \t]*\n[ \t]*-1\b")
+
+
+def _comfy_banner(doc: Doc) -> re.Match[str] | None:
+    """ComfyUI's startup lines: a CPU-only torch's version, then its device, cpu."""
+    m = doc.find(_COMFY_BANNER)
+    return m if m and re.search(r"\bDevice: cpu\b", doc.text[m.end(): m.end() + 600]) else None
+
+
+def _container_without_gpu(doc: Doc, false: re.Match[str]) -> bool:
+    """The last container run before CUDA's False (its continued lines joined) asked for no
+    GPU: no --gpus, nvidia runtime, CDI device or NVIDIA_VISIBLE_DEVICES, not nvidia-docker."""
+    runs = list(re.finditer(r"\b(?:nvidia-)?(?:docker|podman) run\b(?:[^\n]*\\\n)*[^\n]*",
+                            doc.text[: false.start()]))
+    return bool(runs) and not re.search(r"nvidia-docker|--gpus|--runtime[= ]?nvidia|nvidia\.com/"
+                                        r"gpu|--device[= ]\S*nvidia|NVIDIA_VISIBLE_DEVICES",
+                                        runs[-1][0])
 
 
 def _cuda_build_shown(doc: Doc) -> str | None:

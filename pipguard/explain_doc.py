@@ -149,12 +149,12 @@ class Doc:
         answer printed to ``torch.__version__``)."""
         if got := self.ctx.installed.get(canonicalize_name(name)):
             return got
-        forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: "
-                 rf"{'|==| |-|:[ ]' * mentioned})",
+        forms = [rf"(?<![\w-]){re.escape(name)}(?:[ \t]*\r?\nVersion: {'|==| |-' * mentioned})",
                  # (collect_env's label; a REPL's or a one-liner's answer to torch.__version__,
                  # also as the first of a print's values; a label written before it)
-                 rf"PyTorch(?: version)?: `?|\btorch\.__version__(?:{ANSWERED}|\)?[ \t]*,[^\n]*\n"
-                 r"[ \t]*|[ \t]*[:=]?[ \t]+)" if name == "torch" and mentioned else "(?!)"]
+                 rf"PyTorch(?: version)?: `?|\btorch\.__version__(?:{ANSWERED}|[ \t]*[:=]?[ \t]+)|"
+                 r"\bprint\([ \t]*torch\.__version__[ \t]*,[^\n]*\n[ \t]*"
+                 if name == "torch" and mentioned else "(?!)"]
         m = self.find(rf"(?:{'|'.join(forms)})(\d+\.\d+[\w.]*(?:\+\w[\w.]*)?)")
         return m.group(1).rstrip(".") if m else None
 

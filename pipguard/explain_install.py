@@ -73,7 +73,7 @@ _CONDA_CACHE = (r"MD5MismatchError|mismatch between the expected content and dow
 _CHANNEL = r"Conda\w{0,30}Error|conda\.anaconda\.org|repo\.anaconda\.com"
 # An installer reading an index or a channel (not a program fetching a model or a dataset).
 _INDEX_READ = (rf"/simple/|Could not fetch URL|Looking in indexes|pip\._vendor|Failed to fetch|"
-               rf"\bRetrying \(Retry\(total=|"  # (pip's retry of a request to its index)
+               rf"\bRetrying \(Retry\(total=[^\n]*\)': /(?:simple|whl)/|"  # (pip, its index)
                rf"Failed to download `|{_CHANNEL}|/pypi/[\w.-]+/json|"
                rf"files\.pythonhosted\.org|pytorch\.org/whl|\bpoetry (?:add|install|lock)\b")
 

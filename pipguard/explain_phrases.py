@@ -30,9 +30,11 @@ TORCH_LIB_PATH = (rf"[/\\]torch[/\\]+(?:lib[/\\]+\w|{OWN_LIB}\.)|[/\\]lib[/\\]+l
                   r"caffe2)(?:_\w+)?\.(?:so|dylib)|(?:^|[/\\])lib(?:torch(?:_(?:cpu|cuda(?:_cu|"
                   r"_cpp|_linalg)?|hip|xpu|python|global_deps|nvshmem))?|c10(?:_(?:cuda|hip|xpu))?|"
                   r"caffe2_nvrtc|shm)\.(?:so|dylib)")  # (a prefix's lib/; by name elsewhere)
-# Names every torch has had: missing, the module imported is not the installed torch.
-TORCH_CORE = (r"(?:cuda|[Tt]ensor|nn|__version__|version|device|dtype|Size|float32|float16|int64|"
-              r"zeros|ones|randn|rand|cat|stack|save|load|manual_seed|no_grad|from_numpy|_C|"
+# Names every torch has had (since 0.4, 2018: dtype, float16, float32, int64, device, no_grad):
+# missing, the module imported is not the installed torch. As written: a user's
+# `torch.size(x)` is a typo, not another module.
+TORCH_CORE = (r"(?-i:cuda|[Tt]ensor|nn|__version__|version|device|dtype|Size|float32|float16|"
+              r"int64|zeros|ones|randn|rand|cat|stack|save|load|manual_seed|no_grad|from_numpy|_C|"
               r"utils|optim|autograd|backends|jit|onnx|multiprocessing|distributions|"
               r"serialization)")
 # A C++ symbol of torch's namespaces (c10::, at::, torch::; caffe2::, whose TypeMeta torch 1.x

@@ -64,9 +64,12 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
         return
     if not down and (gone := doc.find(r"`?(np\.\w+)`? was removed in the NumPy 2\.0 release")):
         # NumPy 2's own words for a Python name it removed: code written for NumPy 1
-        frames = re.findall(r"(?:site|dist)-packages[/\\](?!numpy\b)(\w+)[/\\]",
-                            doc.text[: gone.start()])
-        who = frames[-1] if frames else "the code using it"
+        # (the code asking: the last frame's, a package where it is one, not numpy's own)
+        frames = [f for f in re.findall(r'^[ \t]*File "?([^"\n,]+)', doc.text[: gone.start()], re.M)
+                  if not re.search(r"(?:site|dist)-packages[/\\]+numpy[/\\]", f)]
+        owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", frames[-1]) if frames \
+            else None
+        who = owner[1] if owner else "the code using it"
         yield Finding("numpy-abi", "error", f"{who} uses {gone[1]}, which NumPy 2.0 removed: it "
                       f"was written for NumPy 1.x; pin numpy<2, or upgrade {who} to a release "
                       "made for NumPy 2", doc.line(gone), _cmd("pipguard", "install", "numpy<2"))

@@ -42,7 +42,7 @@ _BIG = 500  # MB: the size where holding the whole wheel in memory starts to fai
 _CONDA = r"[/\\]pkgs[/\\]|Conda\w{0,30}Error"
 # Docker writing an image's layer (a build's result, a pull), not an installer's files.
 _DOCKER_LAYER = (r"failed to register layer|Error processing tar file|failed to (?:copy|extract|"
-                 r"export|write|commit)[^\n]{0,60}?\b(?:layer|image|snapshot)|/var/lib/docker/")
+                 r"export|commit)[^\n]{0,60}?\b(?:layer|snapshot)|/var/lib/docker/")
 # A compiler (or the build backend driving it) at work: a build from source, whose parallel
 # compile jobs take gigabytes each, not the installer's download or cache.
 _COMPILER = (r"Killed signal terminated program|\bcc1plus\b|(?<![\w-])nvcc(?![\w-])|ninja: build "

@@ -74,7 +74,15 @@ def _shapes(size: int) -> dict[str, str]:
             "companion folder run": fill("/torchvision/a")[: size - 30] + ".so: undefined symbol",
             # (one missing module after another: the import lines were read again for each,
             # 6.5 s on 200 KB; found by a fourth review)
-            "missing modules run": fill("No module named 'a.b'\n")[:size]}
+            "missing modules run": fill("No module named 'a.b'\n")[:size],
+            # (this session's reviews: a torch call's keyword on a line of "torch." (32 s on
+            # 120 KB), a name before "was built using PyTorch" in a run of "a-" words (68 s on
+            # 200 KB), a conda plan's "-->" run (over 100 s on 25 KB), ComfyUI's banner repeated)
+            "torch. run": "  File \"/v/site-packages/x/y.py\", line 1\n" + fill("torch.")[
+                : size - 100] + "\nTypeError: load() got an unexpected keyword argument 'w'",
+            "a- run": fill("a-")[: size - 30] + " was built with torch 2.1.0",
+            "conda plan run": fill("pytorch-1-cuda-->")[:size],
+            "banner run": fill("pytorch version: 1+cpu ")[:size]}
 
 
 def _median(run: Callable[[], object], repeat: int) -> float:

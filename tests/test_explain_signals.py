@@ -2159,9 +2159,9 @@ def test_a_name_numpy_2_removed_is_code_written_for_numpy_1() -> None:
 @pytest.mark.parametrize(("text", "who", "need"), [
     ("RuntimeError: Unsloth: Your torch version is 2.1.0 but Unsloth requires torch>=2.4.0",
      "Unsloth", "2.4.0"),
-    ("AssertionError: Torch version must be >= 2.0.0, got 1.13.1+cu117", "this code", "2.0.0"),
+    ("AssertionError: Torch version must be >= 2.0.0, got 1.13.1+cu117", "the code", "2.0.0"),
     ("RuntimeError: PyTorch version 2.2.0 is not supported, please upgrade to >= 2.3.0",
-     "this code", "2.3.0"),
+     "the code", "2.3.0"),
     ("ImportError: peft requires torch>=1.13.0 but found torch==1.12.1", "peft", "1.13.0"),
     ("WARNING: torchao version 0.8.0 requires torch>=2.6, you have 2.5.1. Some features will be "
      "disabled.", "torchao", "2.6"),
@@ -2176,6 +2176,10 @@ def test_a_librarys_own_check_of_an_older_torch(text: str, who: str, need: str) 
     # the bound is another package's; the torch found satisfies it; a solver's pins
     "torch 2.5.1+cu121 depends on typing-extensions>=4.8.0",
     "pytorch 2.4**  is not installable because it requires __glibc >=2.17, which is missing",
+    # a bound of numpy's, of the driver's, of Python's, near torch
+    "RuntimeError: torch 1.13.1 requires numpy at least 1.21.6, found 1.19.5",
+    "driver version at least 525.60 required for PyTorch 2.1.0+cu121, found 470.82",
+    "torch.compile needs Python at least 3.8, got 3.7.9",
     "Requires torch>=2.0, found torch 2.1.0: OK",
     "Because xformers==0.0.22 depends on torch>=2.0 and you require torch==1.13.1, we can "
     "conclude that your requirements are unsatisfiable.",
@@ -2254,8 +2258,8 @@ def test_a_container_run_with_its_gpus_is_no_container_without_one() -> None:
     ("PyTorch version: 2.1.0+cu121\nCUDA used to build PyTorch: 12.1\nIs CUDA available: False\n"
      "GPU models and configuration: No CUDA\nNvidia driver version: No CUDA",
      "gpu-build-without-gpu"),
-    # a script's own label beside a CUDA build's version ('torch: 2.3.1+cu121')
-    ("torch: 2.3.1+cu121\ncuda available: False\ndevice count: 0", "gpu-build-without-gpu"),
+    # a script's own label beside a CUDA build's version
+    ("torch 2.3.1+cu121\ncuda available: False\ndevice count: 0", "gpu-build-without-gpu"),
     # a CPU build's healthy dump on a machine with no GPU: nothing
     ("PyTorch version: 2.5.1+cpu\nCUDA used to build PyTorch: None\nIs CUDA available: False\n"
      "GPU models and configuration: No CUDA\nNvidia driver version: No CUDA", None),
@@ -2264,3 +2268,71 @@ def test_a_labelled_cuda_false_beside_the_build_it_is_about(text: str,
                                                           category: str | None) -> None:
     f = first(text)
     assert (f.category if f else None) == category
+
+
+
+@pytest.mark.parametrize("text", [
+    # the second review's near misses: a healthy download's size in kB; torch's own CUDA
+    # wheels refused; a Hugging Face download retried over TLS; a program's own disk filling up
+    "  Downloading https://download.pytorch.org/whl/filelock-3.13.1-py3-none-any.whl (404 kB)\n"
+    "Successfully installed filelock-3.13.1 torch-2.1.0+cu121",
+    "ERROR: HTTP error 403 while getting https://download.pytorch.org/whl/cu121/nvidia_cudnn_cu12"
+    "-8.9.2.26-py3-none-manylinux1_x86_64.whl",
+    "WARNING:urllib3.connectionpool:Retrying (Retry(total=4, connect=None, read=None, redirect="
+    "None, status=None)) after connection broken by 'SSLError(SSLCertVerificationError(1, "
+    "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))': /bert-base-uncased/"
+    "resolve/main/config.json",
+    "OSError: [Errno 28] No space left on device\nfailed to write image frame_001.png",
+])
+def test_the_second_reviews_near_misses_give_no_error(text: str) -> None:
+    f = first(text)
+    assert f is None or f.severity != "error" or f.category not in (
+        "dependency-confusion", "download-integrity", "resource-exhausted")
+
+
+def test_a_typo_of_a_torch_name_is_no_other_torch_module() -> None:
+    f = first("AttributeError: module 'torch' has no attribute 'size'")
+    assert f is None or f.category != "corrupt-install"
+
+
+def test_only_the_first_printed_value_is_torchs_version() -> None:
+    f = first("print(np.__version__, torch.__version__, torch.cuda.is_available())\n"
+              "1.26.4 2.1.0+cpu False")
+    assert f is None or "1.26.4" not in f.message + f.fix
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    # a container run over continued lines, asking for the GPU
+    ('$ docker run \\\n  --gpus all \\\n  img python -c "import torch; '
+     'print(torch.cuda.is_available())"\nFalse', "cpu-build-on-gpu"),
+    ('$ nvidia-docker run img python -c "import torch; print(torch.cuda.is_available())"\nFalse',
+     "cpu-build-on-gpu"),
+    # the CPU asked for: nothing
+    ("$ python main.py --cpu\nTotal VRAM 0 MB\npytorch version: 2.3.1+cpu\nDevice: cpu", None),
+    # conda-forge's CPU build asked for: nothing
+    ("$ conda install -c conda-forge pytorch-cpu\npytorch   2.1.0   cpu_mkl_py310h7f4e5a3_100   "
+     "conda-forge", None),
+])
+def test_the_second_reviews_gpu_near_misses(text: str, category: str | None) -> None:
+    f = first(text)
+    assert (f.category if f else None) == category
+
+
+def test_conda_forges_cpu_build_is_answered_with_its_cuda_build() -> None:
+    f = first("pytorch                   2.1.0           cpu_mkl_py310h7f4e5a3_100    conda-forge")
+    assert f is not None and "pytorch-gpu" in f.fix and "cpuonly" not in f.message
+
+
+def test_a_cuda_build_with_a_driver_shown_is_not_called_driverless() -> None:
+    f = first("PyTorch version: 2.1.0+cu121\nCUDA used to build PyTorch: 12.1\nIs CUDA available: "
+              "False\nGPU models and configuration: GPU 0: NVIDIA GeForce RTX 3090\nNvidia driver "
+              "version: 535.104.05")
+    assert f is not None and f.category == "gpu-build-without-gpu" and "535" in f.message
+
+
+def test_numpy_2s_removed_name_in_the_users_own_file_names_no_package() -> None:
+    f = first('  File "/v/site-packages/streamlit/runtime/scriptrunner/script_runner.py", line 5\n'
+              '    exec(code, module.__dict__)\n  File "/app/app.py", line 3, in <module>\n'
+              "    x = np.float_(1)\nAttributeError: `np.float_` was removed in the NumPy 2.0 "
+              "release. Use `np.float64` instead.")
+    assert f is not None and f.category == "numpy-abi" and "streamlit" not in f.message
