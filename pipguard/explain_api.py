@@ -16,8 +16,14 @@ from collections.abc import Iterator
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _frames, _importer, _public, _v
-from pipguard.explain_phrases import LOCAL_SOURCE, TORCH_CORE, distribution, last_built
+from pipguard.explain_doc import Doc, Rule, _cmd, _frames, _importer, _public, _v, frame_paths
+from pipguard.explain_phrases import (
+    LOCAL_SOURCE,
+    TORCH_CORE,
+    distribution,
+    ext_module,
+    last_built,
+)
 from pipguard.findings import Finding
 from pipguard.lifecycle import ModuleChange
 
@@ -83,10 +89,6 @@ def _newer_torch_api(doc: Doc) -> Iterator[Finding]:
                   "pipguard doctor")
 
 
-# A traceback's frame line: CPython's (File "path", line N) or IPython's (File path:N).
-_FRAME = re.compile(r'^[ \t]*File (?:"([^"\n]+)"|(\S+?):\d+)', re.M)
-
-
 def _newer_torch_call(doc: Doc) -> Iterator[Finding]:
     """A package's code calling a torch function with a keyword argument a newer torch added,
     where the source line the traceback shows makes that call (``torch.load(f,
@@ -105,12 +107,11 @@ def _newer_torch_call(doc: Doc) -> Iterator[Finding]:
         (line for line in reversed(above[-3:]) if line.strip(" \t^~")), "")
     # (the keyword inside that call's brackets: one level of brackets within them)
     call = rf"\btorch(?:\.\w+){{0,4}}\.{m[1]}\((?:[^()\n]|\([^()\n]*\))*?\b{m[2]}[ \t]*="
-    frames = _FRAME.findall(doc.text, 0, m.start())
-    last = (frames[-1][0] or frames[-1][1]) if frames else ""
-    owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", last)
-    if not (re.search(call, shown[:2000]) and owner and owner[1] != "torch"):
+    frames = frame_paths(doc.text[: m.start()])
+    owner = ext_module(frames[-1]) if frames else None
+    if not (re.search(call, shown[:2000]) and owner and owner[0] != "torch"):
         return
-    pkg = distribution(owner[1]) or owner[1]
+    pkg = distribution(owner[0]) or owner[0]
     yield Finding("companion-mismatch", "error",
                   f"{pkg} calls torch's {m[1]}() with {m[2]}=, which this torch does not take: "
                   f"{pkg} needs a newer torch; upgrade torch (with its companions, from one "

@@ -249,8 +249,7 @@ _NEED = re.compile(r"(?:\b(?:py)?torch(?:[ \t]+(?:version|is|must|should|be|need
 _FOUND = re.compile(r"\b(?:found|got|you have|is installed:?|installed version:?|your (?:py)?torch "
                     r"version is|(?:py)?torch(?: version)?(?= *==| *: *\d| +\d))[ \t:=]*(?:(?:py)?"
                     r"torch[ \t:=]*)?v?(\d+\.\d+(?:\.\d+)?(?:\+\w+(?:\.\w+)*)?)", re.I)
-
-
+# An installer's solver on the pins asked for, not a library's check: the resolver rules' line.
 _SOLVER = (r"\bdepends on\b|we can conclude|version solving|\bconflict|has requirement|, but "
            r"you(?:'ll)? have|\byou require\b|\bthe user requested\b")
 

@@ -23,7 +23,7 @@ from pipguard.explain_doc import (
     _v,
     cuda_false,
 )
-from pipguard.explain_phrases import ANSWERED
+from pipguard.explain_phrases import ANSWERED, DRIVER_SHOWN
 from pipguard.findings import Finding
 
 # A framework's device banner naming a CPU-only torch on the CPU (Ultralytics', YOLOv5's;
@@ -189,7 +189,7 @@ def _cuda_unavailable(doc: Doc) -> Iterator[Finding]:
         return
     built = _cuda_build_shown(doc) if m else None
     # the driver: the hardware's, else as collect_env or nvidia-smi's header shows it
-    shown = doc.find(r"Nvidia driver version: (\d[\d.]*)|Driver Version: (\d[\d.]*)")
+    shown = doc.find(DRIVER_SHOWN)
     driver = _v(hw.driver_version) if hw and hw.driver_version else (
         _v(shown[1] or shown[2]) if shown else None)
     # (the driver's floor for that CUDA, as the tables give it: the one answer explain_gpu asks)

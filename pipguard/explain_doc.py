@@ -316,6 +316,15 @@ def _frames(doc: Doc, m: re.Match[str]) -> list[tuple[str, str]]:
             for f in re.findall(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)([/\\]+_ops\.py)?", x)]
 
 
+# A traceback's frame line: CPython's (File "path", line N) or IPython's (File path:N).
+_FRAME = re.compile(r'^[ \t]*File (?:"([^"\n]+)"|(\S+?):\d+)', re.M)
+
+
+def frame_paths(text: str) -> list[str]:
+    """The file of each traceback frame in ``text``, CPython's or IPython's, in order."""
+    return [quoted or bare for quoted, bare in _FRAME.findall(text)]
+
+
 def _importer(doc: Doc, m: re.Match[str]) -> str | None:
     """The package whose code was loading when ``m`` failed (its last frame, torch's
     ``_ops.py`` skipped: it loads a companion's library; with no frames, the ``import`` line

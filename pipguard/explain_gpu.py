@@ -23,6 +23,7 @@ from pipguard.explain_doc import (
     _v,
     cuda_false,
 )
+from pipguard.explain_phrases import DRIVER_SHOWN
 from pipguard.findings import Finding
 from pipguard.variants import cc_of
 
@@ -35,7 +36,7 @@ def _collect_env_driver(doc: Doc, os_name: str) -> tuple[re.Match[str], str | No
     says them, or as nvidia-smi's header ("Driver Version: 470.82.01") beside the installed
     torch's +cuXYZ and ``torch.cuda.is_available()`` shown False."""
     build = doc.find(r"CUDA used to build PyTorch: (\d+)\.\d+[\s\S]*Is CUDA available: False")
-    drv = doc.find(r"Nvidia driver version: (\d[\d.]*)|Driver Version: (\d[\d.]*)")
+    drv = doc.find(DRIVER_SHOWN)
     major = build.group(1) if build else (
         (_cuda_of(_label(doc.installed("torch"))) or "").split(".")[0] if cuda_false(doc) else "")
     driver = _v(drv.group(1) or drv.group(2)) if drv else None

@@ -59,6 +59,10 @@ _EXTENSION_LOAD = re.compile(
     rf"(?:(?P<dll>DLL load failed\b)|lib(?:{CUDA_LIB})\.so[\d.]*: cannot open shared object)",
     re.M)
 
+# The NVIDIA driver's version as collect_env ("Nvidia driver version: 535.104.05") or
+# nvidia-smi's header ("Driver Version: 470.82.01") shows it: group 1 or 2.
+DRIVER_SHOWN = r"Nvidia driver version: (\d[\d.]*)|Driver Version: (\d[\d.]*)"
+
 # Windows out of commit memory (RAM plus the page file) while loading DLLs: memory, not a
 # missing library, whatever DLL the message names (1455: the page file; 8: memory itself).
 PAGE_FILE = (r"WinError 1455|paging file is too small|WinError 8\]|Not enough memory resources "

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pipguard.explain_doc import Doc, Rule, _cmd, _public, _v
-from pipguard.explain_phrases import NUMPY_ABSENT
+from pipguard.explain_doc import Doc, Rule, _cmd, _public, _v, frame_paths
+from pipguard.explain_phrases import NUMPY_ABSENT, ext_module
 from pipguard.findings import Finding
 
 # typing_extensions release that added a name (its changelog): the ones torch & co import.
@@ -65,11 +65,10 @@ def _numpy_abi(doc: Doc) -> Iterator[Finding]:
     if not down and (gone := doc.find(r"`?(np\.\w+)`? was removed in the NumPy 2\.0 release")):
         # NumPy 2's own words for a Python name it removed: code written for NumPy 1
         # (the code asking: the last frame's, a package where it is one, not numpy's own)
-        frames = [f for f in re.findall(r'^[ \t]*File "?([^"\n,]+)', doc.text[: gone.start()], re.M)
+        frames = [f for f in frame_paths(doc.text[: gone.start()])
                   if not re.search(r"(?:site|dist)-packages[/\\]+numpy[/\\]", f)]
-        owner = re.search(r"(?:site|dist)-packages[/\\]+([A-Za-z]\w*)", frames[-1]) if frames \
-            else None
-        who = owner[1] if owner else "the code using it"
+        owner = ext_module(frames[-1]) if frames else None
+        who = owner[0] if owner else "the code using it"
         yield Finding("numpy-abi", "error", f"{who} uses {gone[1]}, which NumPy 2.0 removed: it "
                       f"was written for NumPy 1.x; pin numpy<2, or upgrade {who} to a release "
                       "made for NumPy 2", doc.line(gone), _cmd("pipguard", "install", "numpy<2"))

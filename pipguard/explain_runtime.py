@@ -43,12 +43,16 @@ _SYSTEM_CUDA = (r"/usr/local/cuda[^\s:'\"]*|/usr/lib/x86_64-linux-gnu/lib(?:cu|n
                 r"LD_LIBRARY_PATH")
 
 
+# The nvidia-* wheels' folders whose names are not their library's.
+_WHEEL_FOLDER = {"nvrtc": "cuda_nvrtc", "cudart": "cuda_runtime"}
+
+
 def _wheel_dir(named: str) -> str:
     """The nvidia-* wheel's folder for the CUDA library ``named`` names (nvidia/<dir>/lib)."""
     sub = re.search(r"nvjitlink|cudnn|cublas|cusparse|nccl|cufft|curand|cusolver|nvrtc|cupti|"
                     r"cudart", named, re.I)
-    return (sub.group(0).lower() if sub else "nvjitlink").replace("nvrtc", "cuda_nvrtc").replace(
-        "cudart", "cuda_runtime")
+    lib = sub.group(0).lower() if sub else "nvjitlink"
+    return _WHEEL_FOLDER.get(lib, lib)
 
 
 def _wheel_libs_first(lib_dir: str) -> str:
